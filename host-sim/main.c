@@ -1,0 +1,2 @@
+/* placeholder until host-sim lands */
+int main(void) { return 0; }

@@ -1,0 +1,210 @@
+/*
+ * kernels.h — the math of the engine on raw buffers (the one internal header of
+ * kernels/). Knows nothing of nodes, tensors handles or files.
+ *
+ * Conventions
+ *   - Row-major. "ld" arguments are row strides in elements.
+ *   - Activations are f32. Weights may stay in their stored dtype (kmat) and are
+ *     widened inside the kernels.
+ *   - Video/VAE activations are channels-last: [t][h][w][c]. Tokens are [n][dim].
+ *   - Every kernel takes a kctx: the thread pool, the precision, and the forced
+ *     instruction set (tests force each dispatch path in turn).
+ *   - Precision KP_EXACT: f32 activations and f32 accumulation.
+ *     KP_FAST: activations and weights rounded to bf16 (round-to-nearest-even),
+ *     products exact in f32, f32 accumulation, GEMM outputs rounded to bf16
+ *     — what the official bf16 GPU pipelines compute.
+ */
+#ifndef LTX2_KERNELS_H
+#define LTX2_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ threads */
+typedef struct kpool kpool;
+/* n_threads <= 0: one per online CPU. Threads are created once here. */
+kpool *kpool_create(int n_threads);
+void kpool_destroy(kpool *pool);
+int kpool_threads(const kpool *pool); /* 1 when pool is NULL */
+/* Runs fn over [0, n) in chunks of at least `grain` items on all threads and
+ * returns when every chunk ran. pool == NULL runs inline. Not reentrant: a task
+ * must not call kpool_for on the same pool (kernels use nested loops instead). */
+typedef void (*kpool_task)(void *arg, int64_t begin, int64_t end, int thread_id);
+void kpool_for(kpool *pool, int64_t n, int64_t grain, kpool_task fn, void *arg);
+
+/* ------------------------------------------------------------------ context */
+typedef enum kprec { KP_EXACT = 0, KP_FAST = 1 } kprec;
+typedef enum kisa { KISA_SCALAR = 0, KISA_AVX2 = 1, KISA_AVX512 = 2, KISA_AVX512BF16 = 3 } kisa;
+kisa k_isa_best(void);            /* what this CPU supports (CPUID) */
+const char *k_isa_name(kisa isa);
+
+typedef struct kctx {
+    kpool *pool;  /* may be NULL: single thread */
+    kprec prec;
+    kisa isa;     /* dispatch path; must be <= k_isa_best() */
+} kctx;
+kctx kctx_default(kpool *pool); /* exact precision, best ISA */
+
+/* ------------------------------------------------------------------ dtypes */
+/* Same numbering as ltx2_dtype so callers need no translation table. */
+typedef enum kdtype { KD_F32 = 0, KD_F16 = 1, KD_BF16 = 2, KD_F8_E4M3 = 3, KD_F8_E5M2 = 4 } kdtype;
+size_t k_dtype_size(kdtype dt);
+float k_bf16_to_f32(uint16_t v);
+uint16_t k_f32_to_bf16(float v); /* round to nearest even; NaN stays NaN */
+float k_f16_to_f32(uint16_t v);
+uint16_t k_f32_to_f16(float v);
+float k_e4m3_to_f32(uint8_t v); /* OCP FP8 E4M3FN (no inf, 0x7f/0xff NaN) */
+float k_e5m2_to_f32(uint8_t v); /* OCP FP8 E5M2 (IEEE-like) */
+uint8_t k_f32_to_e4m3(float v); /* saturating, round to nearest even */
+/* dst[i] = (float)src[i] for n elements of dtype dt (contiguous). */
+void k_to_f32(kdtype dt, const void *src, float *dst, int64_t n);
+/* Rounds n floats to bf16 precision in place (fast-precision activations). */
+void k_round_bf16(float *x, int64_t n);
+
+/* ------------------------------------------------------------------ GEMM */
+/* A weight matrix W[rows][cols] as stored (PyTorch Linear: [out][in]). */
+typedef struct kmat {
+    kdtype dtype;
+    const void *data;
+    int64_t rows, cols; /* n (outputs) × k (inputs) */
+    int64_t ld;         /* row stride in elements (>= cols) */
+    float scale;        /* multiplies every element (FP8 per-tensor scale); 1 otherwise */
+} kmat;
+
+/* A weight matrix re-laid once for the micro-kernel (stays in its dtype; bf16 for
+ * f32 weights only when built for KP_FAST). */
+typedef struct kpacked kpacked;
+kpacked *k_pack(const kctx *ctx, const kmat *w);
+void k_packed_free(kpacked *p);
+
+/* y[m][n] (+)= x[m][k] · Wᵀ + bias[n].  packed may be NULL (packs panels on the fly).
+ * bias may be NULL. accumulate != 0 adds into y. */
+void k_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
+              const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate);
+
+/* Plain f32 GEMM: C = alpha·op(A)·op(B) + beta·C, op = transpose when trans != 0.
+ * op(A) is m×k, op(B) is k×n. Exact precision regardless of ctx->prec. */
+void k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+             float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+             float *c, int64_t ldc);
+
+/* ------------------------------------------------------------------ attention */
+/* Flash-style (online softmax, never N×N). q: [nq][n_heads*head_dim] rows of ldq,
+ * k/v: [nkv][n_kv_heads*head_dim], out: [nq][n_heads*head_dim]. Query head h uses
+ * KV head h / (n_heads / n_kv_heads) (grouped-query). */
+typedef struct kattn {
+    int64_t nq, nkv;
+    int n_heads, n_kv_heads, head_dim;
+    const float *q; int64_t ldq;
+    const float *k; int64_t ldk;
+    const float *v; int64_t ldv;
+    float *out;     int64_t ldo;
+    const float *key_bias; /* [nkv] added to every score (0 / large negative); NULL none */
+    int causal;            /* key j visible to query i iff j <= i + (nkv - nq) */
+    int64_t window;        /* > 0: also j > i + (nkv - nq) - window (sliding window) */
+    float scale;           /* score scale, usually 1/sqrt(head_dim) */
+} kattn;
+void k_attention(const kctx *ctx, const kattn *a);
+
+/* ------------------------------------------------------------------ convolution */
+typedef enum kpad { KPAD_ZEROS = 0, KPAD_REFLECT = 1, KPAD_REPLICATE = 2 } kpad;
+
+/* Conv weights re-laid once for the implicit-GEMM kernel. w is the PyTorch weight
+ * [cout][cin][kt][kh][kw] seen as a kmat of rows=cout, cols=cin*kt*kh*kw. */
+typedef struct kconvw kconvw;
+kconvw *k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw);
+/* Transposed conv weight, PyTorch [cin][cout][k] seen as kmat rows=cin, cols=cout*k. */
+kconvw *k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k);
+void k_convw_free(kconvw *w);
+
+/* General channels-last convolution over (t, h, w); 2D is t=1,kt=1; 1D is t=h=1.
+ * x: [t][h][w][cin], y: [to][ho][wo][cout] with to = (t + pt0 + pt1 - dt*(kt-1) - 1)/st + 1
+ * (same for h, w). Padding on each side of each axis; the mode of each axis says
+ * what the padded values are (REPLICATE on t = repeat the first/last frame). */
+typedef struct kconv {
+    int64_t t, h, w, cin, cout;
+    int kt, kh, kw;
+    int st, sh, sw;
+    int dt, dh, dw;             /* dilation (1 = none) */
+    int pt0, pt1, ph0, ph1, pw0, pw1;
+    kpad tpad, hpad, wpad;
+    const float *x;
+    const kconvw *weights;
+    const float *bias;          /* [cout] or NULL */
+    float *y;
+} kconv;
+void k_conv(const kctx *ctx, const kconv *c);
+int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, int pad1);
+
+/* Transposed 1D convolution (vocoder upsampling): x [len][cin] → y [len_out][cout],
+ * len_out = (len-1)*stride - 2*pad + dilation*(k-1) + output_padding + 1. */
+typedef struct kconvt1d {
+    int64_t len, cin, cout;
+    int k, stride, pad, dilation, output_padding;
+    const float *x;
+    const kconvw *weights;      /* from k_convw_pack_transposed1d */
+    const float *bias;
+    float *y;
+} kconvt1d;
+void k_conv_transpose1d(const kctx *ctx, const kconvt1d *c);
+
+/* ------------------------------------------------------------------ norms */
+/* y = x / sqrt(mean(x²) + eps) * (w_offset + w)   (w NULL: no weight).
+ * Gemma uses w_offset = 1, LTX-2 uses 0. x and y may alias. */
+void k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+               const float *w, float w_offset, float eps, float *y, int64_t ldy);
+/* LayerNorm without affine: y = (x - mean) / sqrt(var + eps). */
+void k_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+                 float eps, float *y, int64_t ldy);
+/* GroupNorm over channels-last data x[n_pos][c]: statistics per group over all
+ * positions and the group's channels; gamma/beta [c] or NULL. */
+void k_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x,
+                 const float *gamma, const float *beta, float eps, float *y);
+/* PixelNorm: y = x / sqrt(mean over channels of x² + eps), per position. */
+void k_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y);
+/* Softmax over each row of length n, in place. */
+void k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld);
+
+/* ------------------------------------------------------------------ RoPE */
+/* x: [tokens][dim] (ld), rotated in place. cos/sin: [tokens][dim/2] (ld_cs).
+ * SPLIT: pair p belongs to head h = p / (head_dim/2), j = p % (head_dim/2), and rotates
+ *        dims (h*head_dim + j, h*head_dim + j + head_dim/2).
+ * INTERLEAVED: pair p rotates dims (2p, 2p+1); head_dim is ignored.
+ * y_a = x_a·cos − x_b·sin,  y_b = x_b·cos + x_a·sin. */
+typedef enum krope_layout { KROPE_SPLIT = 0, KROPE_INTERLEAVED = 1 } krope_layout;
+void k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
+            float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs);
+
+/* ------------------------------------------------------------------ activations and elementwise */
+/* All in place-safe (y may equal x), n elements, contiguous. */
+void k_gelu_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
+void k_silu(const kctx *ctx, const float *x, float *y, int64_t n);
+void k_leaky_relu(const kctx *ctx, const float *x, float *y, int64_t n, float slope);
+void k_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
+void k_add(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
+void k_mul(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
+void k_scale(const kctx *ctx, const float *x, float s, float *y, int64_t n);
+/* y[r][i] = x[r][i] * (1 + scale[i]) + shift[i] (AdaLN modulate; broadcast over rows). */
+void k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
+                const float *shift, float *y);
+/* y[r][i] += gate[i] * x[r][i] (gated residual; broadcast over rows). */
+void k_gated_add(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *gate,
+                 float *y);
+/* y[r][i] = x[r][i] + b[i] (bias / channel broadcast over rows). */
+void k_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *b, float *y);
+
+/* ------------------------------------------------------------------ layout ops (channels-last) */
+/* depth-to-space: x [t][h][w][c*pt*ph*pw] → y [t*pt][h*ph][w*pw][c]; input channel index
+ * is ((ci*pt + i)*ph + j)*pw + k  (einops "(c p1 p2 p3)"). */
+void k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+                        int ph, int pw, const float *x, float *y);
+/* Inverse of k_depth_to_space3d. */
+void k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+                        int ph, int pw, const float *x, float *y);
+/* Nearest-neighbour upsampling by integer factors, channels-last. */
+void k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
+                          int fh, int fw, const float *x, float *y);
+/* Layout change [c][n] ↔ [n][c] (NCDHW ↔ channels-last for a batch of 1). */
+void k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
+
+#endif /* LTX2_KERNELS_H */
