@@ -1,0 +1,158 @@
+/* node.c — helpers every node uses: default instances, errors, input access. */
+#include "node.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const ltx2_precision_options[] = {"exact", "fast", NULL};
+
+ltx2_status ltx2_node_init_default(const ltx2_plugin *plugin, const ltx2_node_type *type,
+                                   void **out_instance)
+{
+    ltx2_node *n = calloc(1, sizeof *n);
+    if (!n)
+        return LTX2_ERR_OOM;
+    n->plugin = plugin;
+    n->type = type;
+    *out_instance = n;
+    return LTX2_OK;
+}
+
+void ltx2_node_free_default(void *instance)
+{
+    ltx2_node *n = instance;
+    if (!n)
+        return;
+    if (n->state && n->free_state)
+        n->free_state(n->state);
+    free(n);
+}
+
+kctx ltx2_node_kctx(void *instance, int fast)
+{
+    kctx k = kctx_default(ltx2_node_runtime(instance)->pool);
+    k.prec = fast ? KP_FAST : KP_EXACT;
+    return k;
+}
+
+ltx2_status ltx2_fail(ltx2_exec_ctx *ctx, ltx2_status code, const char *input, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (ctx && ctx->set_error)
+        ctx->set_error(ctx, code, input, msg);
+    return code;
+}
+
+ltx2_status ltx2_fail_err(ltx2_exec_ctx *ctx, const char *input, const ltx2_error *err)
+{
+    ltx2_status code = err->code != LTX2_OK ? err->code : LTX2_ERR_FAILED;
+    if (code == LTX2_CANCELLED)
+        return code;
+    return ltx2_fail(ctx, code, input, "%s", err->msg);
+}
+
+void ltx2_logf(ltx2_exec_ctx *ctx, int level, const char *fmt, ...)
+{
+    if (!ctx || !ctx->log)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx, level, msg);
+}
+
+static const char *port_name(const ltx2_node_type *type, uint32_t idx)
+{
+    return type && idx < type->n_inputs ? type->inputs[idx].name : "?";
+}
+
+static bool port_optional(const ltx2_node_type *type, uint32_t idx)
+{
+    return type && idx < type->n_inputs && (type->inputs[idx].flags & LTX2_PORT_OPTIONAL);
+}
+
+ltx2_status ltx2_in_object(ltx2_exec_ctx *ctx, const ltx2_node_type *type, const ltx2_value *in,
+                           uint32_t idx, const char *object_type, ltx2_object **out)
+{
+    *out = NULL;
+    const ltx2_value *v = &in[idx];
+    if (v->kind == LTX2_V_NONE) {
+        if (port_optional(type, idx))
+            return LTX2_OK;
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port_name(type, idx),
+                         "no value (expected %s); is the producing component present?",
+                         object_type ? object_type : "an object");
+    }
+    if (v->kind != LTX2_V_OBJECT)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port_name(type, idx), "expected %s, got a %s",
+                         object_type ? object_type : "an object",
+                         v->kind == LTX2_V_TENSOR ? "tensor" : "scalar");
+    if (object_type && !ltx2_object_is(v->u.o, object_type))
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port_name(type, idx), "expected %s, got %s",
+                         object_type, ltx2_object_type(v->u.o));
+    *out = v->u.o;
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_in_tensor(ltx2_exec_ctx *ctx, const ltx2_node_type *type, const ltx2_value *in,
+                           uint32_t idx, ltx2_tensor **out)
+{
+    *out = NULL;
+    const ltx2_value *v = &in[idx];
+    if (v->kind == LTX2_V_NONE) {
+        if (port_optional(type, idx))
+            return LTX2_OK;
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port_name(type, idx), "no value (expected a tensor)");
+    }
+    if (v->kind != LTX2_V_TENSOR)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port_name(type, idx), "expected a tensor");
+    *out = v->u.t;
+    return LTX2_OK;
+}
+
+int64_t ltx2_in_int(const ltx2_value *in, uint32_t idx)
+{
+    switch (in[idx].kind) {
+    case LTX2_V_INT: return in[idx].u.i;
+    case LTX2_V_FLOAT: return (int64_t)in[idx].u.f;
+    case LTX2_V_BOOL: return in[idx].u.b;
+    default: return 0;
+    }
+}
+
+double ltx2_in_float(const ltx2_value *in, uint32_t idx)
+{
+    switch (in[idx].kind) {
+    case LTX2_V_INT: return (double)in[idx].u.i;
+    case LTX2_V_FLOAT: return in[idx].u.f;
+    case LTX2_V_BOOL: return in[idx].u.b;
+    default: return 0.0;
+    }
+}
+
+bool ltx2_in_bool(const ltx2_value *in, uint32_t idx)
+{
+    switch (in[idx].kind) {
+    case LTX2_V_BOOL: return in[idx].u.b != 0;
+    case LTX2_V_INT: return in[idx].u.i != 0;
+    default: return false;
+    }
+}
+
+const char *ltx2_in_string(const ltx2_value *in, uint32_t idx)
+{
+    return in[idx].kind == LTX2_V_STRING && in[idx].u.s ? in[idx].u.s : "";
+}
+
+int ltx2_in_fast(const ltx2_value *in, uint32_t idx)
+{
+    return strcmp(ltx2_in_string(in, idx), "fast") == 0;
+}
