@@ -1,0 +1,205 @@
+/* transformer.h — the LTX-2 audio+video diffusion transformer (DiT): its config (read
+ * from the checkpoint's `config` metadata, section "transformer"), the weights (kernel
+ * matrices over the checkpoint mapping), one forward pass, and the position helpers the
+ * sampler needs. The MODEL object's payload (kind LTX2_DIT_PAYLOAD) is an ltx2_dit.
+ *
+ * Typical use from a sampler:
+ *   const ltx2_dit *m = ltx2_dit_of(model_object);          // NULL if not a transformer
+ *   float *vpos = malloc(3 * nv * 2 * sizeof(float));
+ *   ltx2_dit_video_positions(F, H, W, fps, 1, vpos);        // [3][nv][2]
+ *   ltx2_dit_stream v = {.n = nv, .latent = tokens, .sigma = per_token_sigma,
+ *                        .positions = vpos, .context = ctx, .n_ctx = L, .velocity = out};
+ *   ltx2_dit_forward(m, &kc, &v, &a, NULL, NULL, &err);
+ */
+#ifndef LTX2_TRANSFORMER_H
+#define LTX2_TRANSFORMER_H
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "error.h"
+#include "kernels.h"
+#include "object.h"
+#include "store/store.h"
+
+#define LTX2_DIT_PAYLOAD "ltx2.transformer"
+/* Key prefix of the transformer in a combined checkpoint. */
+#define LTX2_DIT_PREFIX "model.diffusion_model."
+
+typedef enum ltx2_rope_type { LTX2_ROPE_INTERLEAVED = 0, LTX2_ROPE_SPLIT = 1 } ltx2_rope_type;
+
+/* Everything comes from the checkpoint (config JSON + tensor shapes). */
+typedef struct ltx2_dit_config {
+    bool has_video, has_audio; /* AV model: both (the A<->V cross attention exists) */
+    int num_layers;
+    /* video stream */
+    int v_heads, v_head_dim, v_dim;  /* v_dim = heads * head_dim */
+    int v_in, v_out;                 /* latent channels per token */
+    int v_ctx_dim;                   /* cross_attention_dim (projected text width) */
+    double v_max_pos[3];             /* positional_embedding_max_pos (t, y, x) */
+    /* audio stream */
+    int a_heads, a_head_dim, a_dim;
+    int a_in, a_out;
+    int a_ctx_dim;                   /* audio_cross_attention_dim: also the A<->V inner width */
+    double a_max_pos[1];             /* audio_positional_embedding_max_pos */
+    /* shared */
+    int caption_channels;            /* text context width before caption projection */
+    double theta;                    /* positional_embedding_theta */
+    double timestep_scale;           /* timestep_scale_multiplier (sigma -> t) */
+    double av_ca_timestep_scale;     /* av_ca_timestep_scale_multiplier (A<->V gates) */
+    double cross_max_pos;            /* max(v_max_pos[0], a_max_pos[0]) */
+    float norm_eps;
+    ltx2_rope_type rope_type;
+    bool rope_f64;                   /* frequencies_precision == "float64" */
+    bool middle_indices;             /* use_middle_indices_grid */
+} ltx2_dit_config;
+
+/* One attention module: q/k/v/out projections with biases and q/k RMSNorm weights. */
+typedef struct ltx2_dit_attn {
+    kmat q, k, v, o;
+    float *bq, *bk, *bv, *bo;
+    float *q_norm, *k_norm;
+    int heads, head_dim;
+} ltx2_dit_attn;
+
+typedef struct ltx2_dit_ff {
+    kmat w1, w2; /* net.0.proj [hidden][dim], net.2 [dim][hidden] */
+    float *b1, *b2;
+    int hidden;
+} ltx2_dit_ff;
+
+typedef struct ltx2_dit_block {
+    ltx2_dit_attn attn1, attn2, audio_attn1, audio_attn2, a2v, v2a;
+    ltx2_dit_ff ff, audio_ff;
+    float *sst, *audio_sst;          /* [6][dim] */
+    float *sst_a2v_video, *sst_a2v_audio; /* [5][dim] */
+} ltx2_dit_block;
+
+/* AdaLayerNormSingle: 256 -> dim -> dim timestep MLP, then linear dim -> coef*dim. */
+typedef struct ltx2_dit_adaln {
+    kmat l1, l2, lin;
+    float *b1, *b2, *blin;
+    int dim, coef;
+} ltx2_dit_adaln;
+
+/* Per-modality top-level weights. */
+typedef struct ltx2_dit_io {
+    kmat patchify, cap1, cap2, proj_out;
+    float *b_patchify, *b_cap1, *b_cap2, *b_proj_out;
+    float *sst_out; /* [2][dim]: row 0 shift, row 1 scale */
+    ltx2_dit_adaln adaln;      /* coef 6 */
+    ltx2_dit_adaln cross_ss;   /* coef 4 (AV only) */
+    ltx2_dit_adaln cross_gate; /* coef 1 (AV only) */
+} ltx2_dit_io;
+
+/* A LoRA applied to a model (kept so that chained applies fuse like the reference:
+ * all deltas summed first, then added to the base weight once). */
+typedef struct ltx2_dit_lora {
+    ltx2_checkpoint *ckpt; /* retained */
+    float strength;
+} ltx2_dit_lora;
+
+typedef struct ltx2_dit ltx2_dit;
+struct ltx2_dit {
+    atomic_int refs;
+    ltx2_dit_config cfg;
+    ltx2_dit_io video, audio;
+    ltx2_dit_block *blocks; /* [num_layers] */
+    ltx2_checkpoint *ckpt;  /* retained: the mapping the kmats point into */
+    /* A LoRA-fused model shares the base's vectors and untouched matrices: base is
+     * retained and owns them; this model owns only `fused` buffers. */
+    ltx2_dit *base;
+    ltx2_dit_lora *loras;   /* all LoRAs in application order */
+    int n_loras;
+    bool fused_f32;         /* fused matrices stored in f32 instead of the base dtype */
+    void **fused;           /* owned buffers of the fused matrices */
+    char **fused_names;     /* their checkpoint keys (without prefix) */
+    kmat **fused_slots;     /* the kmat in this struct each one replaces */
+    int n_fused;
+};
+
+/* ---------------------------------------------------------------- building */
+/* Parses cfg from the checkpoint: LTX2_OK with *present = false when it has neither a
+ * "transformer" config section nor transformer keys. Errors name the field. */
+ltx2_status ltx2_dit_config_read(const ltx2_checkpoint *ckpt, ltx2_dit_config *cfg, bool *present,
+                                 ltx2_error *err);
+/* Builds the model (weights mapped, not copied). *out = NULL with LTX2_OK when absent. */
+ltx2_status ltx2_dit_load(ltx2_checkpoint *ckpt, ltx2_dit **out, ltx2_error *err);
+void ltx2_dit_retain(ltx2_dit *m);
+void ltx2_dit_release(ltx2_dit *m); /* NULL-safe */
+/* The transformer inside a MODEL object, or NULL. */
+ltx2_dit *ltx2_dit_of(const ltx2_object *model);
+/* A new MODEL object holding m (takes a reference of its own). */
+ltx2_status ltx2_dit_wrap(ltx2_dit *m, ltx2_object **out, ltx2_error *err);
+/* The kmat slot of a weight key (without prefix, e.g. "transformer_blocks.3.attn1.to_q.weight"),
+ * or NULL when the model has no such matrix. */
+kmat *ltx2_dit_find_mat(ltx2_dit *m, const char *key);
+
+/* ---------------------------------------------------------------- forward */
+/* One modality's inputs and output for a forward pass. n = 0 (or a NULL stream) means the
+ * modality is absent from this pass. */
+typedef struct ltx2_dit_stream {
+    int64_t n;                 /* tokens */
+    const float *latent;       /* [n][in_channels] patchified tokens */
+    const float *sigma;        /* [n] per-token sigma (= denoise_mask * sigma), NOT *1000 */
+    const float *positions;    /* video [3][n][2], audio [1][n][2]: [start, end) per axis
+                                * (video: t in seconds, y/x in pixels; audio: seconds) */
+    const float *context;      /* [n_ctx][caption_channels] text context (before projection) */
+    int64_t n_ctx;
+    const float *context_mask; /* [n_ctx] 1 = attend, 0 = padding; NULL = all valid */
+    float *velocity;           /* [n][out_channels] output */
+} ltx2_dit_stream;
+
+/* A set of blocks: `all` = every block, else the n listed indices. */
+typedef struct ltx2_dit_blocks {
+    bool all;
+    const int *idx;
+    int n;
+} ltx2_dit_blocks;
+
+/* Perturbations of a pass (reference PerturbationType): STG skips self-attention in
+ * some blocks, modality isolation skips the A<->V cross attention. */
+typedef struct ltx2_dit_perturb {
+    ltx2_dit_blocks skip_video_self; /* SKIP_VIDEO_SELF_ATTN */
+    ltx2_dit_blocks skip_audio_self; /* SKIP_AUDIO_SELF_ATTN */
+    ltx2_dit_blocks skip_a2v;        /* SKIP_A2V_CROSS_ATTN */
+    ltx2_dit_blocks skip_v2a;        /* SKIP_V2A_CROSS_ATTN */
+} ltx2_dit_perturb;
+bool ltx2_dit_blocks_has(const ltx2_dit_blocks *b, int block);
+
+/* Optional observers. tick is called before each block (return nonzero to cancel:
+ * the forward then returns LTX2_CANCELLED). dump receives named intermediates
+ * ("video_x_in", "block0_video_x", "video_adaln_timestep", ...; rows x cols f32). */
+typedef struct ltx2_dit_hooks {
+    int (*tick)(void *arg, int block, int n_blocks);
+    void (*dump)(void *arg, const char *name, const float *data, int64_t rows, int64_t cols);
+    void *arg;
+} ltx2_dit_hooks;
+
+/* Runs the model once. video/audio may be NULL (absent). perturb and hooks may be NULL.
+ * kc->prec selects exact (f32) or fast (bf16) arithmetic. Writes stream->velocity. */
+ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *video,
+                             const ltx2_dit_stream *audio, const ltx2_dit_perturb *perturb,
+                             const ltx2_dit_hooks *hooks, ltx2_error *err);
+
+/* ---------------------------------------------------------------- positions */
+/* Video token bounds for a latent grid (tokens (f,h,w) row-major) as the reference
+ * computes them: pixel units with the VAE scale factors (time 8, space 32), causal
+ * first-frame fix when causal, time divided by fps. out: [3][F*H*W][2]. */
+void ltx2_dit_video_positions(int64_t frames, int64_t height, int64_t width, double fps, bool causal,
+                              float *out);
+/* Same with explicit scale factors (keyframes / reference latents use other offsets). */
+void ltx2_dit_video_positions_ex(int64_t frames, int64_t height, int64_t width, int scale_t,
+                                 int scale_h, int scale_w, bool causal, double fps, float *out);
+/* Audio token bounds in seconds (16 kHz, hop 160, latent downsample 4, causal). out: [1][n][2]. */
+void ltx2_dit_audio_positions(int64_t n, float *out);
+
+/* ---------------------------------------------------------------- pieces (tests) */
+/* Sinusoidal timestep features (256 wide: cos half first) of t (already scaled). */
+void ltx2_dit_timestep_features(float t, float *out256);
+/* RoPE tables for one attention: n tokens, positions [n_axes][n][2], inner width dim over
+ * heads. Layout as k_rope wants: SPLIT cos/sin [n][dim/2] (slot h*(head_dim/2)+j),
+ * INTERLEAVED [n][dim/2] (one value per rotated pair). */
+void ltx2_dit_rope_tables(const ltx2_dit_config *cfg, int64_t n, int n_axes, const float *positions,
+                          const double *max_pos, int dim, float *cos, float *sin);
+
+#endif
