@@ -1,0 +1,76 @@
+// spm_shim.cc — extern "C" wrapper over sentencepiece::SentencePieceProcessor.
+// No exception may cross into C: every entry point catches.
+#include "spm_shim.h"
+
+#include <sentencepiece_processor.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+struct ltx2_spm {
+    sentencepiece::SentencePieceProcessor proc;
+};
+
+static void set_msg(char *msg, size_t size, const std::string &text)
+{
+    if (msg && size > 0) std::snprintf(msg, size, "%s", text.c_str());
+}
+
+extern "C" ltx2_spm *ltx2_spm_load(const char *path, char *msg, size_t msg_size)
+{
+    try {
+        ltx2_spm *spm = new ltx2_spm();
+        const auto status = spm->proc.Load(path ? path : "");
+        if (!status.ok()) {
+            set_msg(msg, msg_size, status.ToString());
+            delete spm;
+            return nullptr;
+        }
+        return spm;
+    } catch (const std::exception &e) {
+        set_msg(msg, msg_size, e.what());
+    } catch (...) {
+        set_msg(msg, msg_size, "unknown sentencepiece failure");
+    }
+    return nullptr;
+}
+
+extern "C" void ltx2_spm_free(ltx2_spm *spm) { delete spm; }
+
+extern "C" int32_t ltx2_spm_vocab_size(const ltx2_spm *spm) { return spm->proc.GetPieceSize(); }
+extern "C" int32_t ltx2_spm_bos_id(const ltx2_spm *spm) { return spm->proc.bos_id(); }
+extern "C" int32_t ltx2_spm_pad_id(const ltx2_spm *spm) { return spm->proc.pad_id(); }
+
+extern "C" int ltx2_spm_encode(const ltx2_spm *spm, const char *text, size_t len, int32_t **out_ids,
+                               size_t *out_n, char *msg, size_t msg_size)
+{
+    *out_ids = nullptr;
+    *out_n = 0;
+    try {
+        std::vector<int> ids;
+        const auto status = spm->proc.Encode(std::string(text ? text : "", text ? len : 0), &ids);
+        if (!status.ok()) {
+            set_msg(msg, msg_size, status.ToString());
+            return -1;
+        }
+        if (ids.empty()) return 0;
+        int32_t *buf = static_cast<int32_t *>(std::malloc(ids.size() * sizeof(int32_t)));
+        if (!buf) {
+            set_msg(msg, msg_size, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < ids.size(); ++i) buf[i] = ids[i];
+        *out_ids = buf;
+        *out_n = ids.size();
+        return 0;
+    } catch (const std::exception &e) {
+        set_msg(msg, msg_size, e.what());
+    } catch (...) {
+        set_msg(msg, msg_size, "unknown sentencepiece failure");
+    }
+    return -1;
+}
