@@ -47,6 +47,11 @@ const ltx2_st_tensor *ltx2_checkpoint_findf(const ltx2_checkpoint *c, const char
     __attribute__((format(printf, 2, 3)));
 /* A `__metadata__` string value (first shard that has it), or NULL. */
 const char *ltx2_checkpoint_meta(const ltx2_checkpoint *c, const char *key);
+/* All `__metadata__` as one JSON object of strings ("{}" when none; owned by the
+ * checkpoint; for a sharded checkpoint the first shard holding a key wins). */
+const char *ltx2_checkpoint_meta_json(const ltx2_checkpoint *c);
+/* The mapping of shard i (tests: two opens of one file share it); NULL past the end. */
+const void *ltx2_checkpoint_mapping(const ltx2_checkpoint *c, size_t shard, size_t *size);
 /* The `config` metadata parsed with json-c (owned by the checkpoint), or NULL. */
 struct json_object *ltx2_checkpoint_config(const ltx2_checkpoint *c);
 /* A tensor handle over the mapped bytes (keeps the checkpoint alive); NULL if absent. */
