@@ -1,0 +1,330 @@
+/*
+ * conv.c — channels-last convolution as an implicit GEMM (see conv_impl.h): weight
+ * packing, the per-axis index maps that implement the padding modes, the tile driver
+ * shared by k_conv and k_conv_transpose1d, and the portable micro-tile.
+ */
+#include "conv_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- packing */
+static kconvw *convw_alloc(int64_t cin, int64_t cout, int taps)
+{
+    kconvw *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->cin = cin;
+    p->cout = cout;
+    p->taps = taps;
+    p->ncb = (cout + KCONV_NR - 1) / KCONV_NR;
+    size_t n = (size_t)(p->ncb * taps * cin * KCONV_NR);
+    p->w = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    if (!p->w) {
+        free(p);
+        return NULL;
+    }
+    memset(p->w, 0, n * sizeof(float));
+    return p;
+}
+
+/* Widens row r of w (cols elements) into buf, scale applied. */
+static void widen_row(const kmat *w, int64_t r, float *buf)
+{
+    const char *src = (const char *)w->data + (size_t)(r * w->ld) * k_dtype_size(w->dtype);
+    k_to_f32(w->dtype, src, buf, w->cols);
+    if (w->scale != 1.0f)
+        for (int64_t i = 0; i < w->cols; i++) buf[i] *= w->scale;
+}
+
+kconvw *k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw)
+{
+    (void)ctx;
+    int taps = kt * kh * kw;
+    if (!w || cin <= 0 || taps <= 0 || w->cols != cin * taps || w->rows <= 0) return NULL;
+    kconvw *p = convw_alloc(cin, w->rows, taps);
+    float *row = p ? malloc(sizeof(float) * (size_t)w->cols) : NULL;
+    if (!row) {
+        k_convw_free(p);
+        return NULL;
+    }
+    p->kt = kt;
+    p->kh = kh;
+    p->kw = kw;
+    for (int64_t co = 0; co < w->rows; co++) {
+        widen_row(w, co, row);
+        float *dst = p->w + (co / KCONV_NR) * taps * cin * KCONV_NR + co % KCONV_NR;
+        for (int64_t ci = 0; ci < cin; ci++)
+            for (int t = 0; t < taps; t++)
+                dst[((int64_t)t * cin + ci) * KCONV_NR] = row[ci * taps + t];
+    }
+    free(row);
+    return p;
+}
+
+kconvw *k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k)
+{
+    (void)ctx;
+    if (!w || cout <= 0 || k <= 0 || w->cols != cout * k || w->rows <= 0) return NULL;
+    int64_t cin = w->rows;
+    kconvw *p = convw_alloc(cin, cout, k);
+    float *row = p ? malloc(sizeof(float) * (size_t)w->cols) : NULL;
+    if (!row) {
+        k_convw_free(p);
+        return NULL;
+    }
+    p->kt = p->kh = 1;
+    p->kw = k;
+    p->transposed = 1;
+    for (int64_t ci = 0; ci < cin; ci++) {
+        widen_row(w, ci, row);
+        for (int64_t co = 0; co < cout; co++) {
+            float *dst = p->w + (co / KCONV_NR) * k * cin * KCONV_NR + co % KCONV_NR;
+            for (int t = 0; t < k; t++) dst[((int64_t)t * cin + ci) * KCONV_NR] = row[co * k + t];
+        }
+    }
+    free(row);
+    return p;
+}
+
+void k_convw_free(kconvw *w)
+{
+    if (!w) return;
+    free(w->w);
+    free(w);
+}
+
+int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, int pad1)
+{
+    int64_t span = in + pad0 + pad1 - (int64_t)dilation * (k - 1) - 1;
+    if (span < 0 || stride <= 0) return 0;
+    return span / stride + 1;
+}
+
+/* ---------------------------------------------------------------- portable tile */
+static void conv_tile_scalar(const float *const *rows, const int *tap, int n_taps,
+                             const float *panel, int64_t cin, const float *bias, float *const *y,
+                             int n_rows, int n_cols)
+{
+    for (int r = 0; r < n_rows; r++) {
+        float acc[KCONV_NR];
+        for (int l = 0; l < KCONV_NR; l++) acc[l] = bias ? bias[l] : 0.0f;
+        for (int t = 0; t < n_taps; t++) {
+            const float *x = rows[(int64_t)t * KCONV_MR + r];
+            const float *w = panel + (int64_t)tap[t] * cin * KCONV_NR;
+            for (int64_t ci = 0; ci < cin; ci++) {
+                float xv = x[ci];
+                for (int l = 0; l < KCONV_NR; l++) acc[l] += xv * w[ci * KCONV_NR + l];
+            }
+        }
+        for (int l = 0; l < n_cols; l++) y[r][l] = acc[l];
+    }
+}
+
+/* ---------------------------------------------------------------- index maps */
+/* map[o*k + i] = input index read by output o through tap i, or -1 (a zero). */
+static int32_t *axis_map(int64_t in, int64_t out, int k, int stride, int dil, int pad0, kpad mode)
+{
+    int32_t *m = malloc(sizeof(int32_t) * (size_t)(out * k > 0 ? out * k : 1));
+    if (!m) return NULL;
+    for (int64_t o = 0; o < out; o++)
+        for (int i = 0; i < k; i++) {
+            int64_t u = o * stride - pad0 + (int64_t)i * dil;
+            if (u < 0 || u >= in) {
+                if (mode == KPAD_ZEROS) {
+                    u = -1;
+                } else {
+                    if (mode == KPAD_REFLECT) u = u < 0 ? -u : 2 * (in - 1) - u;
+                    u = u < 0 ? 0 : u >= in ? in - 1 : u; /* replicate, or reflect beyond range */
+                }
+            }
+            m[o * k + i] = (int32_t)u;
+        }
+    return m;
+}
+
+/* ---------------------------------------------------------------- driver */
+typedef struct conv_plan {
+    int64_t npos;              /* output positions */
+    int64_t ho, wo;            /* output dims (t is npos / (ho*wo)) */
+    int64_t h, w, cin, cout;   /* input dims */
+    int kt, kh, kw, taps;
+    const int32_t *tmap, *hmap, *wmap;
+    const int64_t *ord;        /* position order (NULL: natural) */
+    const float *x, *zero;
+    float *y;
+    const float *bias_pad;     /* [ncb*NR] or NULL */
+    const kconvw *wt;
+    int64_t ntiles;
+    kconv_tile_fn tile;
+} conv_plan;
+
+static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
+{
+    (void)tid;
+    const conv_plan *p = arg;
+    const float **rows = malloc(sizeof(*rows) * (size_t)p->taps * KCONV_MR);
+    int *tap = malloc(sizeof(int) * (size_t)p->taps);
+    if (!rows || !tap) {
+        free(rows);
+        free(tap);
+        return;
+    }
+    for (int64_t it = begin; it < end; it++) {
+        int64_t cb = it / p->ntiles, tile = it % p->ntiles;
+        int64_t pos0 = tile * KCONV_MR;
+        int nr = (int)(p->npos - pos0 < KCONV_MR ? p->npos - pos0 : KCONV_MR);
+        int64_t ot[KCONV_MR], oh[KCONV_MR], ow[KCONV_MR];
+        float *y[KCONV_MR];
+        for (int r = 0; r < KCONV_MR; r++) {
+            int64_t pos = r < nr ? pos0 + r : pos0;
+            if (p->ord) pos = p->ord[pos];
+            ow[r] = pos % p->wo;
+            oh[r] = (pos / p->wo) % p->ho;
+            ot[r] = pos / (p->wo * p->ho);
+            y[r] = p->y + pos * p->cout + cb * KCONV_NR;
+        }
+        int nt = 0;
+        for (int a = 0; a < p->kt; a++)
+            for (int b = 0; b < p->kh; b++)
+                for (int c = 0; c < p->kw; c++) {
+                    int any = 0;
+                    const float **rr = rows + (int64_t)nt * KCONV_MR;
+                    for (int r = 0; r < KCONV_MR; r++) {
+                        int32_t it_ = p->tmap[ot[r] * p->kt + a];
+                        int32_t ih = p->hmap[oh[r] * p->kh + b];
+                        int32_t iw = p->wmap[ow[r] * p->kw + c];
+                        if (r < nr && it_ >= 0 && ih >= 0 && iw >= 0) {
+                            rr[r] = p->x + ((it_ * p->h + ih) * p->w + iw) * p->cin;
+                            any = 1;
+                        } else {
+                            rr[r] = p->zero;
+                        }
+                    }
+                    if (any) tap[nt++] = (a * p->kh + b) * p->kw + c;
+                }
+        int64_t ncols = p->cout - cb * KCONV_NR;
+        p->tile(rows, tap, nt, p->wt->w + cb * p->taps * p->cin * KCONV_NR, p->cin,
+                p->bias_pad ? p->bias_pad + cb * KCONV_NR : NULL, y, nr,
+                (int)(ncols < KCONV_NR ? ncols : KCONV_NR));
+    }
+    free(rows);
+    free(tap);
+}
+
+static kconv_tile_fn pick_tile(const kctx *ctx)
+{
+#if defined(LTX2_X86)
+    if (ctx->isa >= KISA_AVX512) return k_conv_tile_avx512;
+#endif
+    (void)ctx;
+    return conv_tile_scalar;
+}
+
+/* Allocates the zero row and padded bias, runs the tiles over the pool. */
+static void conv_run(const kctx *ctx, conv_plan *p, const float *bias)
+{
+    const kconvw *wt = p->wt;
+    float *zero = calloc((size_t)p->cin + 16, sizeof(float));
+    float *bias_pad = bias ? calloc((size_t)(wt->ncb * KCONV_NR), sizeof(float)) : NULL;
+    if (!zero || (bias && !bias_pad)) goto done;
+    if (bias) memcpy(bias_pad, bias, sizeof(float) * (size_t)p->cout);
+    p->zero = zero;
+    p->bias_pad = bias_pad;
+    p->ntiles = (p->npos + KCONV_MR - 1) / KCONV_MR;
+    p->tile = pick_tile(ctx);
+    /* panel-major order: consecutive items share one weight panel (stays in L2) */
+    kpool_for(ctx->pool, wt->ncb * p->ntiles, 4, conv_task, p);
+done:
+    free(zero);
+    free(bias_pad);
+}
+
+void k_conv(const kctx *ctx, const kconv *c)
+{
+    const kconvw *wt = c->weights;
+    if (!wt || wt->transposed || wt->cin != c->cin || wt->cout != c->cout || wt->kt != c->kt ||
+        wt->kh != c->kh || wt->kw != c->kw)
+        return;
+    int64_t to = k_conv_out_len(c->t, c->kt, c->st, c->dt, c->pt0, c->pt1);
+    int64_t ho = k_conv_out_len(c->h, c->kh, c->sh, c->dh, c->ph0, c->ph1);
+    int64_t wo = k_conv_out_len(c->w, c->kw, c->sw, c->dw, c->pw0, c->pw1);
+    if (to <= 0 || ho <= 0 || wo <= 0) return;
+    conv_plan p = {0};
+    int32_t *tm = axis_map(c->t, to, c->kt, c->st, c->dt, c->pt0, c->tpad);
+    int32_t *hm = axis_map(c->h, ho, c->kh, c->sh, c->dh, c->ph0, c->hpad);
+    int32_t *wm = axis_map(c->w, wo, c->kw, c->sw, c->dw, c->pw0, c->wpad);
+    if (tm && hm && wm) {
+        p.npos = to * ho * wo;
+        p.ho = ho;
+        p.wo = wo;
+        p.h = c->h;
+        p.w = c->w;
+        p.cin = c->cin;
+        p.cout = c->cout;
+        p.kt = c->kt;
+        p.kh = c->kh;
+        p.kw = c->kw;
+        p.taps = wt->taps;
+        p.tmap = tm;
+        p.hmap = hm;
+        p.wmap = wm;
+        p.x = c->x;
+        p.y = c->y;
+        p.wt = wt;
+        conv_run(ctx, &p, c->bias);
+    }
+    free(tm);
+    free(hm);
+    free(wm);
+}
+
+/* ---------------------------------------------------------------- transposed 1D */
+/* Output o gathers x[i] through tap kk when o = i*stride - pad + kk*dilation. Outputs
+ * are visited grouped by (o + pad) mod stride so a tile's positions share their
+ * valid taps and the invalid ones are skipped. */
+void k_conv_transpose1d(const kctx *ctx, const kconvt1d *c)
+{
+    const kconvw *wt = c->weights;
+    if (!wt || !wt->transposed || wt->cin != c->cin || wt->cout != c->cout || wt->kw != c->k ||
+        c->stride <= 0 || c->len <= 0)
+        return;
+    int64_t lout = (c->len - 1) * c->stride - 2 * (int64_t)c->pad +
+                   (int64_t)c->dilation * (c->k - 1) + c->output_padding + 1;
+    if (lout <= 0) return;
+    int32_t *wm = malloc(sizeof(int32_t) * (size_t)(lout * c->k));
+    int64_t *ord = malloc(sizeof(int64_t) * (size_t)lout);
+    int32_t one[1] = {0};
+    if (wm && ord) {
+        for (int64_t o = 0; o < lout; o++)
+            for (int kk = 0; kk < c->k; kk++) {
+                int64_t num = o + c->pad - (int64_t)kk * c->dilation;
+                int64_t i = num >= 0 && num % c->stride == 0 ? num / c->stride : -1;
+                wm[o * c->k + kk] = (int32_t)(i < c->len ? i : -1);
+            }
+        int64_t n = 0;
+        for (int64_t ph = 0; ph < c->stride; ph++)
+            for (int64_t o = 0; o < lout; o++)
+                if ((o + c->pad) % c->stride == ph) ord[n++] = o;
+        conv_plan p = {0};
+        p.npos = lout;
+        p.ho = 1;
+        p.wo = lout;
+        p.h = 1;
+        p.w = c->len;
+        p.cin = c->cin;
+        p.cout = c->cout;
+        p.kt = p.kh = 1;
+        p.kw = c->k;
+        p.taps = c->k;
+        p.tmap = one;
+        p.hmap = one;
+        p.wmap = wm;
+        p.ord = ord;
+        p.x = c->x;
+        p.y = c->y;
+        p.wt = wt;
+        conv_run(ctx, &p, c->bias);
+    }
+    free(wm);
+    free(ord);
+}

@@ -1,0 +1,138 @@
+/*
+ * elementwise.c — activations and broadcast arithmetic on contiguous f32 buffers.
+ * Work is split over the pool in large chunks; every op is safe in place (y == x).
+ * The transcendental activations have AVX-512 versions (elementwise_avx512.c).
+ */
+#include "kernels.h"
+#include "elementwise_impl.h"
+
+#include <math.h>
+
+#define EW_GRAIN 16384 /* elements per chunk: enough work to amortise a wake-up */
+
+typedef struct ew_args {
+    const float *a, *b;
+    float *y;
+    float s;
+    int op;
+    kisa isa;
+} ew_args;
+
+enum { OP_GELU, OP_SILU, OP_LEAKY, OP_TANH, OP_ADD, OP_MUL, OP_SCALE };
+
+/* x·sigmoid(2z) == 0.5·x·(1 + tanh z) without the cancellation near x << 0. */
+static float gelu_tanh1(float x)
+{
+    const float c = 0.7978845608028654f; /* sqrt(2/pi) */
+    float z = c * (x + 0.044715f * x * x * x);
+    return x / (1.0f + expf(-2.0f * z));
+}
+
+static float silu1(float x) { return x / (1.0f + expf(-x)); }
+
+static void ew_task(void *arg, int64_t begin, int64_t end, int tid)
+{
+    (void)tid;
+    const ew_args *e = arg;
+    const float *a = e->a, *b = e->b;
+    float *y = e->y;
+    int64_t n = end - begin;
+    a += begin;
+    if (b) b += begin;
+    y += begin;
+#if defined(LTX2_X86)
+    if (e->isa >= KISA_AVX512 && k_ew_act_avx512(e->op == OP_GELU ? KACT_GELU_TANH
+                                                 : e->op == OP_SILU ? KACT_SILU
+                                                 : e->op == OP_TANH ? KACT_TANH
+                                                                    : -1,
+                                                 a, y, n))
+        return;
+#endif
+    switch (e->op) {
+    case OP_GELU: for (int64_t i = 0; i < n; i++) y[i] = gelu_tanh1(a[i]); break;
+    case OP_SILU: for (int64_t i = 0; i < n; i++) y[i] = silu1(a[i]); break;
+    case OP_TANH: for (int64_t i = 0; i < n; i++) y[i] = tanhf(a[i]); break;
+    case OP_LEAKY:
+        for (int64_t i = 0; i < n; i++) y[i] = a[i] >= 0.0f ? a[i] : a[i] * e->s;
+        break;
+    case OP_ADD: for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i]; break;
+    case OP_MUL: for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i]; break;
+    case OP_SCALE: for (int64_t i = 0; i < n; i++) y[i] = a[i] * e->s; break;
+    default: break;
+    }
+}
+
+static void ew_run(const kctx *ctx, int op, const float *a, const float *b, float s, float *y,
+                   int64_t n)
+{
+    if (n <= 0) return;
+    ew_args e = {a, b, y, s, op, ctx->isa};
+    kpool_for(ctx->pool, n, EW_GRAIN, ew_task, &e);
+}
+
+void k_gelu_tanh(const kctx *ctx, const float *x, float *y, int64_t n) { ew_run(ctx, OP_GELU, x, NULL, 0, y, n); }
+void k_silu(const kctx *ctx, const float *x, float *y, int64_t n) { ew_run(ctx, OP_SILU, x, NULL, 0, y, n); }
+void k_tanh(const kctx *ctx, const float *x, float *y, int64_t n) { ew_run(ctx, OP_TANH, x, NULL, 0, y, n); }
+void k_leaky_relu(const kctx *ctx, const float *x, float *y, int64_t n, float slope)
+{
+    ew_run(ctx, OP_LEAKY, x, NULL, slope, y, n);
+}
+void k_add(const kctx *ctx, const float *a, const float *b, float *y, int64_t n) { ew_run(ctx, OP_ADD, a, b, 0, y, n); }
+void k_mul(const kctx *ctx, const float *a, const float *b, float *y, int64_t n) { ew_run(ctx, OP_MUL, a, b, 0, y, n); }
+void k_scale(const kctx *ctx, const float *x, float s, float *y, int64_t n) { ew_run(ctx, OP_SCALE, x, NULL, s, y, n); }
+
+/* ---------------------------------------------------------------- row broadcasts */
+typedef struct row_args {
+    int64_t dim;
+    const float *x, *p, *q; /* per-column vectors */
+    float *y;
+    int op;
+} row_args;
+
+enum { ROW_MODULATE, ROW_GATED_ADD, ROW_ADD };
+
+static void row_task(void *arg, int64_t begin, int64_t end, int tid)
+{
+    (void)tid;
+    const row_args *r = arg;
+    int64_t d = r->dim;
+    for (int64_t row = begin; row < end; row++) {
+        const float *x = r->x + row * d;
+        float *y = r->y + row * d;
+        switch (r->op) {
+        case ROW_MODULATE:
+            for (int64_t i = 0; i < d; i++) y[i] = x[i] * (1.0f + r->p[i]) + r->q[i];
+            break;
+        case ROW_GATED_ADD:
+            for (int64_t i = 0; i < d; i++) y[i] += r->p[i] * x[i];
+            break;
+        default:
+            for (int64_t i = 0; i < d; i++) y[i] = x[i] + r->p[i];
+            break;
+        }
+    }
+}
+
+static void row_run(const kctx *ctx, int op, int64_t rows, int64_t dim, const float *x,
+                    const float *p, const float *q, float *y)
+{
+    if (rows <= 0 || dim <= 0) return;
+    row_args r = {dim, x, p, q, y, op};
+    int64_t grain = EW_GRAIN / dim + 1;
+    kpool_for(ctx->pool, rows, grain, row_task, &r);
+}
+
+void k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
+                const float *shift, float *y)
+{
+    row_run(ctx, ROW_MODULATE, rows, dim, x, scale, shift, y);
+}
+void k_gated_add(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *gate,
+                 float *y)
+{
+    row_run(ctx, ROW_GATED_ADD, rows, dim, x, gate, NULL, y);
+}
+void k_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *b, float *y)
+{
+    row_run(ctx, ROW_ADD, rows, dim, x, b, NULL, y);
+}

@@ -1,0 +1,51 @@
+/*
+ * rope.c — rotary position embedding in place on [tokens][dim] rows with precomputed
+ * cos/sin tables [tokens][dim/2]. Split layout rotates (j, j + head_dim/2) inside each
+ * head; interleaved rotates (2p, 2p+1).
+ */
+#include "kernels.h"
+
+typedef struct rope_args {
+    krope_layout layout;
+    int64_t dim, head_dim, ldx, ld_cs;
+    float *x;
+    const float *cos, *sin;
+} rope_args;
+
+static void rope_task(void *arg, int64_t begin, int64_t end, int tid)
+{
+    (void)tid;
+    const rope_args *a = arg;
+    int64_t pairs = a->dim / 2;
+    for (int64_t t = begin; t < end; t++) {
+        float *x = a->x + t * a->ldx;
+        const float *c = a->cos + t * a->ld_cs;
+        const float *s = a->sin + t * a->ld_cs;
+        if (a->layout == KROPE_INTERLEAVED) {
+            for (int64_t p = 0; p < pairs; p++) {
+                float xa = x[2 * p], xb = x[2 * p + 1];
+                x[2 * p] = xa * c[p] - xb * s[p];
+                x[2 * p + 1] = xb * c[p] + xa * s[p];
+            }
+        } else {
+            int64_t half = a->head_dim / 2;
+            for (int64_t h0 = 0; h0 + 2 * half <= a->dim && half > 0; h0 += 2 * half) {
+                float *xa = x + h0, *xb = x + h0 + half;
+                const float *ch = c + h0 / 2, *sh = s + h0 / 2;
+                for (int64_t j = 0; j < half; j++) {
+                    float va = xa[j], vb = xb[j];
+                    xa[j] = va * ch[j] - vb * sh[j];
+                    xb[j] = vb * ch[j] + va * sh[j];
+                }
+            }
+        }
+    }
+}
+
+void k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
+            float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs)
+{
+    if (tokens <= 0 || dim <= 1) return;
+    rope_args a = {layout, dim, head_dim, ldx, ld_cs, x, cos, sin};
+    kpool_for(ctx->pool, tokens, 16384 / dim + 1, rope_task, &a);
+}
