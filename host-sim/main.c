@@ -1,2 +1,300 @@
-/* placeholder until host-sim lands */
-int main(void) { return 0; }
+/* host-sim — a standalone host for the LTX-2 node plugin: runs ComfyUI API prompt
+ * graphs, lists the nodes and prints the manifest. It knows the plugin only
+ * through the public header and the table ltx2_plugin_entry returns.
+ *
+ * Exit status: 0 success, 1 a node failed, 2 usage / graph / validation error,
+ * 130 cancelled (SIGINT). Every failure prints exactly one "error: ..." line. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "exec.h"
+#include "graph.h"
+#include "loader.h"
+#include "manifest.h"
+
+enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 };
+
+static const char usage[] =
+    "usage:\n"
+    "  host-sim run GRAPH.json [--var NAME=VALUE]... [--events FILE] [--plugin PATH] [--threads N]\n"
+    "                          [--quiet] [--verbose]\n"
+    "  host-sim list [--plugin PATH]\n"
+    "  host-sim manifest [--plugin PATH] [-o FILE]\n"
+    "The plugin is --plugin PATH, else $LTX2_PLUGIN, else ../lib/libltx2nodes.so next to host-sim.\n";
+
+typedef struct cli {
+    const char *cmd;
+    const char *graph;
+    const char *events;
+    const char *plugin;
+    const char *out;
+    int threads;
+    int quiet, verbose;
+    hs_var *vars;
+    size_t n_vars;
+} cli;
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+    fputs("error: ", stderr);
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_cli(int argc, char **argv, cli *c)
+{
+    memset(c, 0, sizeof *c);
+    if (argc < 2)
+        return fail("%s%smissing command (run, list or manifest); see host-sim --help", "", "");
+    c->cmd = argv[1];
+    c->vars = calloc((size_t)argc, sizeof *c->vars);
+    if (!c->vars)
+        return fail("%s%sout of memory", "", "");
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(a, "--var") || !strcmp(a, "--events") || !strcmp(a, "--plugin") ||
+                    !strcmp(a, "--threads") || !strcmp(a, "-o");
+        if (takes && !next)
+            return fail("option %s needs a value%s", a, "");
+        if (!strcmp(a, "--var")) {
+            const char *eq = strchr(next, '=');
+            if (!eq || eq == next)
+                return fail("--var takes NAME=VALUE, got '%s'%s", next, "");
+            /* the NAME part is terminated in place: argv is ours to edit */
+            argv[i + 1][eq - next] = 0;
+            c->vars[c->n_vars++] = (hs_var){.name = next, .value = eq + 1};
+        } else if (!strcmp(a, "--events")) {
+            c->events = next;
+        } else if (!strcmp(a, "--plugin")) {
+            c->plugin = next;
+        } else if (!strcmp(a, "-o")) {
+            c->out = next;
+        } else if (!strcmp(a, "--threads")) {
+            char *end;
+            long v = strtol(next, &end, 10);
+            if (*end || v < 0 || v > 4096)
+                return fail("--threads takes a count >= 0, got '%s'%s", next, "");
+            c->threads = (int)v;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            c->quiet = 1;
+            continue;
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            c->verbose = 1;
+            continue;
+        } else if (a[0] == '-' && a[1]) {
+            return fail("unknown option %s%s", a, "");
+        } else if (!c->graph) {
+            c->graph = a;
+            continue;
+        } else {
+            return fail("unexpected argument '%s'%s", a, "");
+        }
+        i++;
+    }
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_size, "cannot open graph %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (n < cap - 1)
+            break;
+        char *t = realloc(buf, cap * 2);
+        if (!t) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = t;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        snprintf(err, err_size, "cannot read graph %s: %s", path, buf ? "read error" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static void print_warning(void *user, const char *line)
+{
+    (void)user;
+    fprintf(stderr, "warning: %s\n", line);
+}
+
+static void print_diag(const hs_diag *d)
+{
+    char line[1200];
+    fprintf(stderr, "error: %s\n", hs_diag_line(d, line, sizeof line));
+}
+
+/* A validation failure as an execution_error event (x_ltx.phase = "validation"). */
+static void emit_validation_error(hs_events *ev, const hs_diag *d)
+{
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "node_id", d->node_id[0] ? json_object_new_string(d->node_id) : NULL);
+    json_object_object_add(data, "node_type", d->class_type[0] ? json_object_new_string(d->class_type) : NULL);
+    json_object_object_add(data, "executed", json_object_new_array());
+    json_object_object_add(data, "exception_message", json_object_new_string(d->message));
+    json_object_object_add(data, "exception_type", json_object_new_string(d->type));
+    json_object_object_add(data, "traceback", json_object_new_array());
+    json_object_object_add(data, "input", d->input[0] ? json_object_new_string(d->input) : NULL);
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "phase", json_object_new_string("validation"));
+    json_object_object_add(data, "x_ltx", x);
+    hs_event(ev, "execution_error", data);
+}
+
+static int cmd_run(const cli *c, hs_plugin *hp)
+{
+    if (!c->graph)
+        return fail("%s%srun needs a GRAPH.json", "", "");
+    char err[1024];
+    size_t len = 0;
+    char *text = read_file(c->graph, &len, err, sizeof err);
+    if (!text)
+        return fail("%s%s", err, "");
+    hs_events ev = {0};
+    if (c->events) {
+        ev.f = fopen(c->events, "w");
+        if (!ev.f) {
+            free(text);
+            return fail("cannot create events file %s: %s", c->events, strerror(errno));
+        }
+    }
+    hs_graph g;
+    hs_plan plan = {0};
+    hs_diag d = {0};
+    hs_vars vars = {.v = c->vars, .n = c->n_vars};
+    int rc = EXIT_USAGE;
+    char pid_buf[64];
+    snprintf(pid_buf, sizeof pid_buf, "host-sim-%ld", (long)getpid());
+    ev.prompt_id = pid_buf;
+    if (hs_graph_parse(text, len, &g, &d)) {
+        emit_validation_error(&ev, &d);
+        print_diag(&d);
+        goto out_text;
+    }
+    if (g.prompt_id)
+        ev.prompt_id = g.prompt_id;
+    if (hs_graph_bind(&g, hp->p->node_types, hp->p->n_node_types, &vars, print_warning, NULL, &d) ||
+        hs_plan_build(&g, &plan, &d)) {
+        emit_validation_error(&ev, &d);
+        print_diag(&d);
+        goto out_graph;
+    }
+    hs_run_opts o = {.events = &ev, .tty = isatty(2), .verbose = c->verbose, .report = c->quiet ? NULL : stdout};
+    int res = hs_run(hp->p, &g, &plan, &o, &d);
+    if (res == HS_RUN_OK) {
+        rc = 0;
+    } else if (res == HS_RUN_CANCELLED) {
+        if (d.node_id[0])
+            fprintf(stderr, "cancelled: interrupted at node %s (%s)\n", d.node_id, d.class_type);
+        else
+            fprintf(stderr, "cancelled: interrupted before the next node\n");
+        rc = EXIT_CANCELLED;
+    } else {
+        print_diag(&d);
+        rc = EXIT_NODE_FAILED;
+    }
+    hs_plan_free(&g, &plan);
+out_graph:
+    ev.prompt_id = pid_buf; /* g.prompt_id goes away with g */
+    hs_graph_free(&g);
+out_text:
+    if (ev.f)
+        fclose(ev.f);
+    free(text);
+    return rc;
+}
+
+static int cmd_list(hs_plugin *hp)
+{
+    const ltx2_node_type **types = hs_sorted_types(hp->p);
+    if (!types)
+        return fail("%s%sout of memory", "", "");
+    for (size_t i = 0; types[i]; i++)
+        printf("%-32s %-20s %s\n", types[i]->class_type, types[i]->category ? types[i]->category : "",
+               types[i]->display_name ? types[i]->display_name : "");
+    free(types);
+    return 0;
+}
+
+static int cmd_manifest(const cli *c, hs_plugin *hp)
+{
+    char *json = hs_manifest_json(hp->p);
+    if (!json)
+        return fail("%s%sout of memory", "", "");
+    int rc = 0;
+    if (c->out) {
+        /* write beside the target and rename, so a failed run never leaves half a manifest */
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", c->out);
+        FILE *f = fopen(tmp, "wb");
+        if (!f || fputs(json, f) < 0 || fclose(f) != 0 || rename(tmp, c->out) != 0) {
+            rc = fail("cannot write manifest %s: %s", c->out, strerror(errno));
+            remove(tmp);
+        }
+    } else {
+        fputs(json, stdout);
+    }
+    free(json);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("host-sim 0.1.0 (LTX-2 plugin ABI %u.%u)\n", LTX2_ABI_MAJOR, LTX2_ABI_MINOR);
+        return 0;
+    }
+    cli c;
+    int rc = parse_cli(argc, argv, &c);
+    if (rc) {
+        free(c.vars);
+        return rc;
+    }
+    if (strcmp(c.cmd, "run") && strcmp(c.cmd, "list") && strcmp(c.cmd, "manifest")) {
+        free(c.vars);
+        return fail("unknown command '%s'%s; see host-sim --help", c.cmd, "");
+    }
+    hs_plugin hp;
+    char err[1024];
+    if (hs_plugin_load(&hp, c.plugin, c.threads, c.verbose, err, sizeof err)) {
+        free(c.vars);
+        return fail("%s%s", err, "");
+    }
+    if (!strcmp(c.cmd, "run"))
+        rc = cmd_run(&c, &hp);
+    else if (!strcmp(c.cmd, "list"))
+        rc = cmd_list(&hp);
+    else
+        rc = cmd_manifest(&c, &hp);
+    hs_plugin_unload(&hp);
+    free(c.vars);
+    return rc;
+}

@@ -1,0 +1,36 @@
+/* events.c — one JSON object per line, flushed at once so a reader (or a test
+ * after a hard abort) sees every event that happened. */
+#include "events.h"
+
+#include <json-c/json.h>
+#include <time.h>
+
+long long hs_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hs_event(hs_events *ev, const char *type, json_object *data)
+{
+    if (!ev || !ev->f) {
+        json_object_put(data);
+        return;
+    }
+    if (!data)
+        data = json_object_new_object();
+    json_object *line = json_object_new_object();
+    if (!data || !line) {
+        json_object_put(data);
+        json_object_put(line);
+        return;
+    }
+    json_object_object_add(data, "prompt_id", json_object_new_string(ev->prompt_id ? ev->prompt_id : ""));
+    json_object_object_add(data, "timestamp", json_object_new_int64(hs_now_ms()));
+    json_object_object_add(line, "type", json_object_new_string(type));
+    json_object_object_add(line, "data", data);
+    fprintf(ev->f, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    fflush(ev->f);
+    json_object_put(line);
+}

@@ -1,0 +1,500 @@
+/* exec.c — the libuv executor. Nodes run one at a time (in plan order) on the
+ * worker pool so the loop stays free for signals and progress; the plugin's own
+ * thread pool provides the parallelism inside a node. */
+#include "exec.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+typedef struct runner {
+    ltx2_exec_ctx ctx; /* first: the plugin's ctx pointer is the runner */
+    const ltx2_plugin *p;
+    hs_graph *g;
+    const hs_plan *plan;
+    const hs_run_opts *o;
+    hs_diag *d;
+
+    uv_loop_t loop;
+    uv_work_t work;
+    uv_async_t async;
+    uv_signal_t sig;
+    volatile int32_t cancel;
+    int sigints;
+
+    void **inst;         /* per node (planned ones) */
+    ltx2_value **outs;   /* per node: n_outputs values owned by the host */
+    uint32_t **pending;  /* per node/slot: consumers still to run */
+    json_object *executed;
+
+    size_t step;
+    size_t cur;          /* node index running */
+    ltx2_value *inputs;  /* inputs of the running node */
+    uint64_t t_start, t_node;
+
+    /* written by the worker, read after the work completes */
+    ltx2_status st;
+    int err_set;
+    ltx2_status err_code;
+    char err_input[128];
+    char err_msg[768];
+
+    /* progress: worker -> loop */
+    uv_mutex_t mu;
+    double pv, pmax;
+    char phase[64];
+    int pdirty;
+    int bar_shown;
+
+    int result;
+} runner;
+
+static const char *status_name(ltx2_status s)
+{
+    switch (s) {
+    case LTX2_OK: return "LTX2_OK";
+    case LTX2_CANCELLED: return "LTX2_CANCELLED";
+    case LTX2_ERR_FAILED: return "LTX2_ERR_FAILED";
+    case LTX2_ERR_BAD_INPUT: return "LTX2_ERR_BAD_INPUT";
+    case LTX2_ERR_OOM: return "LTX2_ERR_OOM";
+    case LTX2_ERR_IO: return "LTX2_ERR_IO";
+    case LTX2_ERR_UNSUPPORTED: return "LTX2_ERR_UNSUPPORTED";
+    case LTX2_ERR_VERSION: return "LTX2_ERR_VERSION";
+    case LTX2_ERR_INTERNAL: return "LTX2_ERR_INTERNAL";
+    default: return "LTX2_ERR_UNKNOWN";
+    }
+}
+
+static hs_node *cur_node(runner *r) { return &r->g->nodes[r->cur]; }
+
+/* ---------------------------------------------------------------- plugin services (worker thread) */
+static ltx2_status ctx_progress(ltx2_exec_ctx *ctx, double value, double max, const char *phase)
+{
+    runner *r = (runner *)ctx;
+    uv_mutex_lock(&r->mu);
+    r->pv = value;
+    r->pmax = max;
+    snprintf(r->phase, sizeof r->phase, "%s", phase ? phase : "");
+    r->pdirty = 1;
+    uv_mutex_unlock(&r->mu);
+    uv_async_send(&r->async);
+    return __atomic_load_n(&r->cancel, __ATOMIC_RELAXED) ? LTX2_CANCELLED : LTX2_OK;
+}
+
+static void ctx_log(ltx2_exec_ctx *ctx, int32_t level, const char *message)
+{
+    runner *r = (runner *)ctx;
+    if (level < LTX2_LOG_WARN && !r->o->verbose)
+        return;
+    static const char *const names[] = {"debug", "info", "warning", "error"};
+    fprintf(stderr, "%snode %s (%s): %s: %s\n", r->o->tty ? "\r\033[K" : "", ctx->node_id, ctx->class_type,
+            names[level < 0 ? 0 : level > 3 ? 3 : level], message ? message : "");
+}
+
+static void ctx_set_error(ltx2_exec_ctx *ctx, ltx2_status code, const char *input_name, const char *message)
+{
+    runner *r = (runner *)ctx;
+    if (r->err_set)
+        return; /* the first cause is the one to report */
+    r->err_set = 1;
+    r->err_code = code;
+    snprintf(r->err_input, sizeof r->err_input, "%s", input_name ? input_name : "");
+    snprintf(r->err_msg, sizeof r->err_msg, "%s", message ? message : "");
+}
+
+/* ---------------------------------------------------------------- display */
+static void clear_bar(runner *r)
+{
+    if (r->bar_shown) {
+        fputs("\r\033[K", stderr);
+        r->bar_shown = 0;
+    }
+}
+
+static void draw_bar(runner *r, double v, double max, const char *phase)
+{
+    if (!r->o->tty)
+        return;
+    hs_node *n = cur_node(r);
+    char bar[21];
+    double frac = max > 0 ? v / max : 0;
+    if (frac < 0)
+        frac = 0;
+    if (frac > 1)
+        frac = 1;
+    int fill = (int)(frac * 20);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = 0;
+    fprintf(stderr, "\r\033[K[%zu/%zu] node %s %s [%s] %g/%g %s", r->step + 1, r->plan->n, n->id, n->class_type,
+            bar, v, max, phase ? phase : "");
+    fflush(stderr);
+    r->bar_shown = 1;
+}
+
+static void flush_progress(runner *r)
+{
+    uv_mutex_lock(&r->mu);
+    int dirty = r->pdirty;
+    double v = r->pv, max = r->pmax;
+    char phase[64];
+    memcpy(phase, r->phase, sizeof phase);
+    r->pdirty = 0;
+    uv_mutex_unlock(&r->mu);
+    if (!dirty)
+        return;
+    hs_node *n = cur_node(r);
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "node", json_object_new_string(n->id));
+    json_object_object_add(data, "value", json_object_new_double(v));
+    json_object_object_add(data, "max", json_object_new_double(max));
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "phase", json_object_new_string(phase));
+    json_object_object_add(data, "x_ltx", x);
+    hs_event(r->o->events, "progress", data);
+    draw_bar(r, v, max, phase);
+}
+
+static void on_async(uv_async_t *h) { flush_progress(h->data); }
+
+/* ---------------------------------------------------------------- output summaries */
+static json_object *value_json(const ltx2_plugin *p, const ltx2_value *v, int depth)
+{
+    json_object *j = json_object_new_object();
+    switch (v->kind) {
+    case LTX2_V_INT:
+        json_object_object_add(j, "kind", json_object_new_string("int"));
+        json_object_object_add(j, "value", json_object_new_int64(v->u.i));
+        break;
+    case LTX2_V_FLOAT:
+        json_object_object_add(j, "kind", json_object_new_string("float"));
+        json_object_object_add(j, "value", json_object_new_double(v->u.f));
+        break;
+    case LTX2_V_BOOL:
+        json_object_object_add(j, "kind", json_object_new_string("bool"));
+        json_object_object_add(j, "value", json_object_new_boolean(v->u.b));
+        break;
+    case LTX2_V_STRING:
+        json_object_object_add(j, "kind", json_object_new_string("string"));
+        json_object_object_add(j, "value", json_object_new_string(v->u.s ? v->u.s : ""));
+        break;
+    case LTX2_V_TENSOR: {
+        ltx2_tensor_desc td = {.struct_size = sizeof td};
+        p->tensor_describe(v->u.t, &td);
+        static const char *const dt[] = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2", "I64", "I32", "U8"};
+        json_object_object_add(j, "kind", json_object_new_string("tensor"));
+        json_object_object_add(j, "dtype", json_object_new_string(td.dtype >= 0 && td.dtype < LTX2_DTYPE_COUNT ? dt[td.dtype] : "?"));
+        json_object *shape = json_object_new_array();
+        for (int i = 0; i < td.ndim && i < LTX2_MAX_DIMS; i++)
+            json_object_array_add(shape, json_object_new_int64(td.shape[i]));
+        json_object_object_add(j, "shape", shape);
+        break;
+    }
+    case LTX2_V_OBJECT: {
+        json_object_object_add(j, "kind", json_object_new_string("object"));
+        json_object_object_add(j, "object_type", json_object_new_string(p->object_type(v->u.o)));
+        uint32_t n = p->object_count(v->u.o);
+        json_object_object_add(j, "count", json_object_new_int64(n));
+        if (depth < 1) {
+            json_object *entries = json_object_new_object();
+            for (uint32_t i = 0; i < n && i < 64; i++) {
+                const char *key = NULL;
+                ltx2_value ev = {0};
+                if (p->object_entry(v->u.o, i, &key, &ev) == LTX2_OK && key)
+                    json_object_object_add(entries, key, value_json(p, &ev, depth + 1));
+            }
+            json_object_object_add(j, "entries", entries);
+        }
+        break;
+    }
+    default:
+        json_object_object_add(j, "kind", json_object_new_string("none"));
+    }
+    return j;
+}
+
+/* ---------------------------------------------------------------- scheduling */
+static void finish(runner *r, int result)
+{
+    r->result = result;
+    clear_bar(r);
+    uv_close((uv_handle_t *)&r->async, NULL);
+    uv_close((uv_handle_t *)&r->sig, NULL);
+}
+
+static void interrupted(runner *r, const hs_node *n)
+{
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "node_id", n ? json_object_new_string(n->id) : NULL);
+    json_object_object_add(data, "node_type", n ? json_object_new_string(n->class_type) : NULL);
+    json_object_object_add(data, "executed", json_object_get(r->executed));
+    hs_event(r->o->events, "execution_interrupted", data);
+    if (n)
+        hs_diag_set(r->d, n->id, n->class_type, NULL, "execution_interrupted", "interrupted by SIGINT");
+    else
+        hs_diag_set(r->d, NULL, NULL, NULL, "execution_interrupted", "interrupted by SIGINT");
+    finish(r, HS_RUN_CANCELLED);
+}
+
+/* execution_error event from r->d (ComfyUI fields plus the input at fault). */
+static void emit_error(runner *r, const char *exception_type)
+{
+    const hs_diag *d = r->d;
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "node_id", d->node_id[0] ? json_object_new_string(d->node_id) : NULL);
+    json_object_object_add(data, "node_type", d->class_type[0] ? json_object_new_string(d->class_type) : NULL);
+    json_object_object_add(data, "executed", json_object_get(r->executed));
+    json_object_object_add(data, "exception_message", json_object_new_string(d->message));
+    json_object_object_add(data, "exception_type", json_object_new_string(exception_type));
+    json_object_object_add(data, "traceback", json_object_new_array());
+    json_object_object_add(data, "input", d->input[0] ? json_object_new_string(d->input) : NULL);
+    hs_event(r->o->events, "execution_error", data);
+}
+
+static void work_cb(uv_work_t *req)
+{
+    runner *r = req->data;
+    hs_node *n = cur_node(r);
+    r->st = n->type->execute(r->inst[r->cur], &r->ctx, r->inputs, r->outs[r->cur]);
+}
+
+static void start_next(runner *r);
+
+static void release_slot(runner *r, size_t node, uint32_t slot)
+{
+    if (r->outs[node][slot].kind != LTX2_V_NONE)
+        r->p->value_release(&r->outs[node][slot]);
+}
+
+static void after_cb(uv_work_t *req, int status)
+{
+    (void)status;
+    runner *r = req->data;
+    hs_node *n = cur_node(r);
+    uint32_t no = n->type->n_outputs;
+    flush_progress(r);
+    double secs = (double)(uv_hrtime() - r->t_node) / 1e9;
+    int cancelled = __atomic_load_n(&r->cancel, __ATOMIC_RELAXED);
+    if (r->st != LTX2_OK) {
+        for (uint32_t s = 0; s < no; s++) /* a failed node may have written some outputs */
+            release_slot(r, r->cur, s);
+        if (r->st == LTX2_CANCELLED || cancelled) {
+            interrupted(r, n);
+            return;
+        }
+        /* the node's own message names the problem; without one, the status does */
+        if (r->err_set && r->err_msg[0])
+            hs_diag_set(r->d, n->id, n->class_type, r->err_input, "", "%s", r->err_msg);
+        else
+            hs_diag_set(r->d, n->id, n->class_type, r->err_input, "", "execution failed (%s)",
+                        status_name(r->st));
+        emit_error(r, status_name(r->st));
+        finish(r, HS_RUN_FAILED);
+        return;
+    }
+    /* executed: summarise what came out */
+    json_object *outs = json_object_new_array();
+    for (uint32_t s = 0; s < no; s++) {
+        json_object *vj = value_json(r->p, &r->outs[r->cur][s], 0);
+        json_object_object_add(vj, "name", json_object_new_string(n->type->outputs[s].name));
+        json_object_object_add(vj, "type", json_object_new_string(n->type->outputs[s].type));
+        json_object_array_add(outs, vj);
+    }
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "node", json_object_new_string(n->id));
+    json_object_object_add(data, "display_node", json_object_new_string(n->id));
+    json_object_object_add(data, "output", NULL);
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "class_type", json_object_new_string(n->class_type));
+    json_object_object_add(x, "wall_s", json_object_new_double(secs));
+    json_object_object_add(x, "outputs", outs);
+    json_object_object_add(data, "x_ltx", x);
+    hs_event(r->o->events, "executed", data);
+    json_object_array_add(r->executed, json_object_new_string(n->id));
+    clear_bar(r);
+    if (r->o->report)
+        fprintf(r->o->report, "node %s (%s): %.3f s\n", n->id, n->class_type, secs);
+
+    /* release what nobody will read any more */
+    for (uint32_t k = 0; k < n->type->n_inputs; k++)
+        if (n->ports[k].kind == HS_IN_LINK) {
+            size_t src = n->ports[k].src;
+            uint32_t slot = n->ports[k].slot;
+            if (r->pending[src][slot] > 0 && --r->pending[src][slot] == 0)
+                release_slot(r, src, slot);
+        }
+    for (uint32_t s = 0; s < no; s++)
+        if (r->pending[r->cur][s] == 0)
+            release_slot(r, r->cur, s);
+    r->step++;
+    start_next(r);
+}
+
+static void start_next(runner *r)
+{
+    if (__atomic_load_n(&r->cancel, __ATOMIC_RELAXED)) {
+        interrupted(r, r->step < r->plan->n ? &r->g->nodes[r->plan->order[r->step]] : NULL);
+        return;
+    }
+    if (r->step == r->plan->n) {
+        json_object *data = json_object_new_object();
+        json_object_object_add(data, "node", NULL);
+        hs_event(r->o->events, "executing", data);
+        hs_event(r->o->events, "execution_success", NULL);
+        finish(r, HS_RUN_OK);
+        return;
+    }
+    r->cur = r->plan->order[r->step];
+    hs_node *n = cur_node(r);
+    for (uint32_t k = 0; k < n->type->n_inputs; k++) {
+        const hs_bound *b = &n->ports[k];
+        if (b->kind == HS_IN_LINK)
+            r->inputs[k] = r->outs[b->src][b->slot]; /* borrowed */
+        else if (b->kind == HS_IN_LITERAL)
+            r->inputs[k] = b->value;
+        else
+            r->inputs[k] = (ltx2_value){.kind = LTX2_V_NONE};
+    }
+    r->err_set = 0;
+    r->err_input[0] = r->err_msg[0] = 0;
+    r->ctx.node_id = n->id;
+    r->ctx.class_type = n->class_type;
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "node", json_object_new_string(n->id));
+    json_object_object_add(data, "display_node", json_object_new_string(n->id));
+    hs_event(r->o->events, "executing", data);
+    draw_bar(r, 0, 0, "");
+    r->t_node = uv_hrtime();
+    r->work.data = r;
+    int rc = uv_queue_work(&r->loop, &r->work, work_cb, after_cb);
+    if (rc) {
+        hs_diag_set(r->d, n->id, n->class_type, NULL, "", "cannot queue work: %s", uv_strerror(rc));
+        finish(r, HS_RUN_FAILED);
+    }
+}
+
+static void on_sigint(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    runner *r = h->data;
+    if (++r->sigints >= 2) {
+        static const char msg[] = "\nhost-sim: aborted (second SIGINT)\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(130);
+    }
+    __atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
+    if (r->o->tty) {
+        clear_bar(r);
+        fputs("cancelling (Ctrl-C again to abort)...\n", stderr);
+    }
+}
+
+/* ---------------------------------------------------------------- entry */
+static int init_instances(runner *r)
+{
+    for (size_t k = 0; k < r->plan->n; k++) {
+        size_t i = r->plan->order[k];
+        hs_node *n = &r->g->nodes[i];
+        uint32_t no = n->type->n_outputs;
+        r->outs[i] = calloc(no ? no : 1, sizeof **r->outs);
+        r->pending[i] = calloc(no ? no : 1, sizeof **r->pending);
+        if (!r->outs[i] || !r->pending[i])
+            return hs_diag_set(r->d, n->id, n->class_type, NULL, "", "out of memory");
+        memcpy(r->pending[i], r->plan->consumers[i], no * sizeof **r->pending);
+        ltx2_status st = n->type->init ? n->type->init(r->p, n->type, &r->inst[i]) : LTX2_OK;
+        if (st != LTX2_OK)
+            return hs_diag_set(r->d, n->id, n->class_type, NULL, "", "the node failed to initialise (%s)",
+                               status_name(st));
+    }
+    return 0;
+}
+
+static void cleanup(runner *r)
+{
+    for (size_t i = 0; i < r->g->n_nodes; i++) {
+        hs_node *n = &r->g->nodes[i];
+        if (r->outs && r->outs[i]) {
+            for (uint32_t s = 0; s < n->type->n_outputs; s++)
+                release_slot(r, i, s);
+            free(r->outs[i]);
+        }
+        if (r->pending)
+            free(r->pending[i]);
+        if (r->inst && r->inst[i] && n->type->free)
+            n->type->free(r->inst[i]);
+    }
+    free(r->outs);
+    free(r->pending);
+    free(r->inst);
+    free(r->inputs);
+    json_object_put(r->executed);
+}
+
+int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs_run_opts *o, hs_diag *d)
+{
+    runner *r = calloc(1, sizeof *r);
+    if (!r) {
+        hs_diag_set(d, NULL, NULL, NULL, "", "out of memory");
+        return HS_RUN_FAILED;
+    }
+    r->p = plugin;
+    r->g = g;
+    r->plan = plan;
+    r->o = o;
+    r->d = d;
+    r->ctx = (ltx2_exec_ctx){.struct_size = sizeof(ltx2_exec_ctx), .host_data = r,
+                             .cancel_flag = &r->cancel, .progress = ctx_progress, .log = ctx_log,
+                             .set_error = ctx_set_error};
+    uint32_t max_in = 1;
+    for (size_t i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].type->n_inputs > max_in)
+            max_in = g->nodes[i].type->n_inputs;
+    size_t nn = g->n_nodes ? g->n_nodes : 1;
+    r->inst = calloc(nn, sizeof *r->inst);
+    r->outs = calloc(nn, sizeof *r->outs);
+    r->pending = calloc(nn, sizeof *r->pending);
+    r->inputs = calloc(max_in, sizeof *r->inputs);
+    r->executed = json_object_new_array();
+    int result = HS_RUN_FAILED;
+    if (!r->inst || !r->outs || !r->pending || !r->inputs || !r->executed) {
+        hs_diag_set(d, NULL, NULL, NULL, "", "out of memory");
+        goto done;
+    }
+    r->t_start = uv_hrtime();
+    hs_event(o->events, "execution_start", NULL);
+    json_object *cached = json_object_new_object();
+    json_object_object_add(cached, "nodes", json_object_new_array());
+    hs_event(o->events, "execution_cached", cached);
+    if (init_instances(r)) {
+        emit_error(r, "LTX2_ERR_FAILED");
+        goto done;
+    }
+    if (uv_loop_init(&r->loop) || uv_mutex_init(&r->mu)) {
+        hs_diag_set(d, NULL, NULL, NULL, "", "cannot start the event loop");
+        goto done;
+    }
+    uv_async_init(&r->loop, &r->async, on_async);
+    r->async.data = r;
+    uv_signal_init(&r->loop, &r->sig);
+    r->sig.data = r;
+    uv_signal_start(&r->sig, on_sigint, SIGINT);
+    start_next(r);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&r->loop);
+    uv_mutex_destroy(&r->mu);
+    result = r->result;
+    if (o->report) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(o->report, "total: %.3f s, peak RSS %.1f MiB\n", (double)(uv_hrtime() - r->t_start) / 1e9,
+                (double)ru.ru_maxrss / 1024.0);
+    }
+done:
+    cleanup(r);
+    free(r);
+    return result;
+}

@@ -1,0 +1,104 @@
+/* loader.c — dlopen the plugin and call its entry with host-sim's ltx2_host_api. */
+#include "loader.h"
+
+#include <dlfcn.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HS_VERSION "0.1.0"
+
+static void host_log(void *host_data, int32_t level, const char *message)
+{
+    const int *verbose = host_data;
+    if (level >= LTX2_LOG_WARN || (verbose && *verbose))
+        fprintf(stderr, "%s: %s\n", level >= LTX2_LOG_ERROR ? "plugin error" : level >= LTX2_LOG_WARN ? "plugin warning" : "plugin", message);
+}
+
+static int default_path(char *out, size_t size)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    int w = snprintf(out, size, "%s/../lib/libltx2nodes.so", dirname(exe));
+    return w < 0 || (size_t)w >= size ? -1 : 0;
+}
+
+int hs_plugin_load(hs_plugin *hp, const char *explicit_path, int num_threads, int verbose, char *err,
+                   size_t err_size)
+{
+    memset(hp, 0, sizeof *hp);
+    const char *env = getenv("LTX2_PLUGIN");
+    if (explicit_path && *explicit_path)
+        snprintf(hp->path, sizeof hp->path, "%s", explicit_path);
+    else if (env && *env)
+        snprintf(hp->path, sizeof hp->path, "%s", env);
+    else if (default_path(hp->path, sizeof hp->path)) {
+        snprintf(err, err_size, "cannot locate the plugin next to host-sim; pass --plugin PATH or set LTX2_PLUGIN");
+        return -1;
+    }
+    hp->dl = dlopen(hp->path, RTLD_NOW | RTLD_LOCAL);
+    if (!hp->dl) {
+        snprintf(err, err_size, "cannot load plugin %s: %s", hp->path, dlerror());
+        return -1;
+    }
+    ltx2_plugin_entry_fn entry;
+    /* dlsym returns void*; the memcpy avoids the ISO C object/function pointer cast warning */
+    void *sym = dlsym(hp->dl, LTX2_ENTRY_SYMBOL);
+    if (!sym) {
+        snprintf(err, err_size, "plugin %s has no %s symbol: not an LTX-2 node plugin", hp->path, LTX2_ENTRY_SYMBOL);
+        dlclose(hp->dl);
+        hp->dl = NULL;
+        return -1;
+    }
+    memcpy(&entry, &sym, sizeof entry);
+    /* the plugin keeps a copy of the API, so host_data must outlive it: point
+     * it at a constant */
+    static const int quiet = 0, loud = 1;
+    ltx2_host_api api = {
+        .struct_size = sizeof(ltx2_host_api),
+        .abi_major = LTX2_ABI_MAJOR,
+        .abi_minor = LTX2_ABI_MINOR,
+        .host_name = "host-sim",
+        .host_version = HS_VERSION,
+        .num_threads = num_threads,
+        .host_data = (void *)(verbose ? &loud : &quiet),
+        .log = host_log,
+    };
+    char perr[512] = "";
+    ltx2_status st = entry(&api, &hp->p, perr, sizeof perr);
+    if (st != LTX2_OK || !hp->p) {
+        snprintf(err, err_size, "plugin %s refused to load (status %d): %s", hp->path, (int)st,
+                 perr[0] ? perr : "no reason given");
+        hp->p = NULL;
+        dlclose(hp->dl);
+        hp->dl = NULL;
+        return -1;
+    }
+    if (hp->p->struct_size < offsetof(ltx2_plugin, value_release) + sizeof hp->p->value_release ||
+        hp->p->abi_major != LTX2_ABI_MAJOR) {
+        snprintf(err, err_size, "plugin %s speaks ABI %u.%u (struct size %u); host-sim needs %u.x", hp->path,
+                 hp->p->abi_major, hp->p->abi_minor, hp->p->struct_size, LTX2_ABI_MAJOR);
+        if (hp->p->unload && hp->p->struct_size > offsetof(ltx2_plugin, unload))
+            hp->p->unload(hp->p);
+        hp->p = NULL;
+        dlclose(hp->dl);
+        hp->dl = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void hs_plugin_unload(hs_plugin *hp)
+{
+    if (hp->p)
+        hp->p->unload(hp->p);
+    hp->p = NULL;
+    if (hp->dl)
+        dlclose(hp->dl);
+    hp->dl = NULL;
+}
