@@ -1,0 +1,4 @@
+/* gemm_avx512.c — AVX-512 micro-kernels (placeholder: scalar tiles until the SIMD one lands). */
+#include "gemm_internal.h"
+
+const gemm_arch *gemm_arch_avx512(void) { return gemm_arch_scalar(); }

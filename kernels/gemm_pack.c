@@ -1,0 +1,137 @@
+/* gemm_pack.c — packing of A blocks and B panels into the micro-kernel layouts
+ * (gemm_internal.h), and k_pack / k_packed_free (weights re-laid once, in bf16 or f32,
+ * never widened beyond their stored precision). */
+#include "gemm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static float rb16(float v) { return k_bf16_to_f32(k_f32_to_bf16(v)); }
+
+static float raw_elem(kdtype dt, const void *d, int64_t idx) {
+    switch (dt) {
+    case KD_F32: return ((const float *)d)[idx];
+    case KD_F16: return k_f16_to_f32(((const uint16_t *)d)[idx]);
+    case KD_BF16: return k_bf16_to_f32(((const uint16_t *)d)[idx]);
+    case KD_F8_E4M3: return k_e4m3_to_f32(((const uint8_t *)d)[idx]);
+    case KD_F8_E5M2: return k_e5m2_to_f32(((const uint8_t *)d)[idx]);
+    }
+    return 0.0f;
+}
+
+/* offset (elements) of B(k=t, column c of the panel) inside a [kp][32] panel */
+static int64_t fmt_offset(kfmt f, int64_t t, int c) {
+    switch (f) {
+    case KF_F32: return t * GEMM_NR + c;
+    case KF_BF16W: return t * GEMM_NR + (c < 16 ? 2 * c : 2 * (c - 16) + 1);
+    case KF_DP: return ((t >> 1) * GEMM_NR + c) * 2 + (t & 1);
+    }
+    return 0;
+}
+
+static float packed_elem(const kpacked *p, int64_t j, int64_t t) {
+    const char *panel = (const char *)p->data + (size_t)((j / GEMM_NR) * p->kp * GEMM_NR) * kfmt_size(p->fmt);
+    int64_t o = fmt_offset(p->fmt, t, (int)(j % GEMM_NR));
+    if (p->fmt == KF_F32) return ((const float *)panel)[o];
+    return k_bf16_to_f32(((const uint16_t *)panel)[o]);
+}
+
+static void store(kfmt f, void *dst, int64_t o, float v) {
+    if (f == KF_F32) ((float *)dst)[o] = v;
+    else ((uint16_t *)dst)[o] = k_f32_to_bf16(v);
+}
+
+void gemm_pack_b_panel(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc,
+                       kfmt fmt, float scale, int round_bf16, void *dst) {
+    int64_t kc_pad = fmt == KF_DP ? (kc + 1) & ~(int64_t)1 : kc;
+    size_t es = k_dtype_size(src->dtype);
+    for (int c = 0; c < GEMM_NR; c++) {
+        int64_t j = j0 + c;
+        for (int64_t t = 0; t < kc_pad; t++) {
+            int64_t kk = k0 + t;
+            float v = 0.0f;
+            if (j < n && t < kc && kk < k) {
+                if (src->packed) v = packed_elem(src->packed, j, kk);
+                else if (src->trans) v = raw_elem(src->dtype, (const char *)src->data + (size_t)(j * src->ld) * es, kk);
+                else v = raw_elem(src->dtype, (const char *)src->data + (size_t)(kk * src->ld) * es, j);
+                v *= scale;
+                if (round_bf16) v = rb16(v);
+            }
+            store(fmt, dst, fmt_offset(fmt, t, c), v);
+        }
+    }
+}
+
+void gemm_pack_a(const float *a, int64_t lda, int trans, int64_t m, int64_t k, int64_t i0, int64_t k0,
+                 int64_t kc, int mr, kfmt fmt, float mult, int round_bf16, void *dst) {
+    (void)k;
+    if (fmt == KF_DP) {
+        uint16_t *d = dst;
+        int64_t kc_pad = (kc + 1) & ~(int64_t)1;
+        for (int i = 0; i < mr; i++) {
+            int64_t row = i0 + i;
+            for (int64_t t = 0; t < kc_pad; t++) {
+                float v = 0.0f;
+                if (row < m && t < kc) v = (trans ? a[(k0 + t) * lda + row] : a[row * lda + k0 + t]) * mult;
+                d[((t >> 1) * mr + i) * 2 + (t & 1)] = k_f32_to_bf16(v);
+            }
+        }
+        return;
+    }
+    float *d = dst;
+    for (int i = 0; i < mr; i++) {
+        int64_t row = i0 + i;
+        if (row >= m) {
+            for (int64_t t = 0; t < kc; t++) d[t * mr + i] = 0.0f;
+            continue;
+        }
+        if (trans) {
+            for (int64_t t = 0; t < kc; t++) d[t * mr + i] = a[(k0 + t) * lda + row] * mult;
+        } else {
+            const float *src = a + row * lda + k0;
+            for (int64_t t = 0; t < kc; t++) d[t * mr + i] = src[t] * mult;
+        }
+        if (round_bf16)
+            for (int64_t t = 0; t < kc; t++) d[t * mr + i] = rb16(d[t * mr + i]);
+    }
+}
+
+kpacked *k_pack(const kctx *ctx, const kmat *w) {
+    kpacked *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    int fast = ctx->prec == KP_FAST;
+    p->n = w->rows;
+    p->k = w->cols;
+    p->kp = (w->cols + 1) & ~(int64_t)1;
+    p->src_dtype = w->dtype;
+    p->fast = fast;
+    if (fast) {
+        /* values bf16(w*scale): exactly what the fast kernels multiply */
+        p->fmt = ctx->isa >= KISA_AVX512BF16 ? KF_DP : KF_BF16W;
+    } else if (w->dtype == KD_F32) {
+        p->fmt = KF_F32;
+    } else if (w->dtype == KD_F16) {
+        return p; /* f16 is not exact in bf16 and f32 would double it: packed on the fly */
+    } else {
+        p->fmt = KF_BF16W; /* bf16 and both FP8 formats are exact in bf16 */
+    }
+    int64_t panels = (p->n + GEMM_NR - 1) / GEMM_NR;
+    size_t panel_bytes = (size_t)(p->kp * GEMM_NR) * kfmt_size(p->fmt);
+    p->data = malloc(panel_bytes * (size_t)(panels > 0 ? panels : 1));
+    if (!p->data) {
+        free(p);
+        return NULL;
+    }
+    gemm_bsrc src = {NULL, w->dtype, w->data, w->ld, 1};
+    float scale = fast ? w->scale : 1.0f;
+    for (int64_t jp = 0; jp < panels; jp++)
+        gemm_pack_b_panel(&src, p->n, p->k, jp * GEMM_NR, 0, p->kp, p->fmt, scale, fast,
+                          (char *)p->data + panel_bytes * (size_t)jp);
+    return p;
+}
+
+void k_packed_free(kpacked *p) {
+    if (!p) return;
+    free(p->data);
+    free(p);
+}
