@@ -1,0 +1,497 @@
+/* dit_forward.c — one forward pass of the AV transformer (spec 2.6-2.13): per-modality
+ * preparation (patchify, AdaLN per distinct timestep, caption projection, RoPE
+ * tables), the blocks in order, and the output head. Per-token modulation is computed
+ * once per distinct sigma and applied over runs of tokens that share it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dit_internal.h"
+
+typedef struct run {
+    int64_t start, len;
+    int u;
+} run;
+
+/* One modality's state during a pass. */
+typedef struct prep {
+    bool on;
+    int dim;
+    int64_t n, n_ctx;
+    const ltx2_dit_io *io;
+    float *x;               /* [n][dim] hidden state */
+    int nu;                 /* distinct sigmas */
+    float *usig;            /* [nu] */
+    run *runs;
+    int64_t nruns;
+    float *mod, *emb;       /* [nu][6*dim], [nu][dim] */
+    float *css, *cgate;     /* [nu][4*dim], [nu][dim] (AV) */
+    float *vals, *cvals;    /* per block: table + modulation, [nu][6][dim], [nu][5][dim] */
+    float *ctx;             /* [n_ctx][dim] projected text */
+    float *kbias;           /* [n_ctx] or NULL */
+    float *pe_cos, *pe_sin, *xpe_cos, *xpe_sin;
+    dit_rope pe, xpe;
+} prep;
+
+static void prep_free(prep *p)
+{
+    free(p->x), free(p->usig), free(p->runs), free(p->mod), free(p->emb), free(p->css);
+    free(p->cgate), free(p->vals), free(p->cvals), free(p->ctx), free(p->kbias);
+    free(p->pe_cos), free(p->pe_sin), free(p->xpe_cos), free(p->xpe_sin);
+    memset(p, 0, sizeof *p);
+}
+
+void ltx2_dit_timestep_features(float t, float *out)
+{
+    const float neg_log = (float)-log(10000.0);
+    for (int k = 0; k < 128; k++) {
+        float f = expf(neg_log * (float)k / 128.0f);
+        float a = t * f;
+        out[k] = cosf(a);
+        out[128 + k] = sinf(a);
+    }
+}
+
+bool ltx2_dit_blocks_has(const ltx2_dit_blocks *b, int block)
+{
+    if (b->all)
+        return true;
+    for (int i = 0; i < b->n; i++)
+        if (b->idx && b->idx[i] == block)
+            return true;
+    return false;
+}
+
+/* AdaLayerNormSingle at nu timesteps t[] (already scaled): mod [nu][coef*dim] and,
+ * when emb_out is given, the embedded timestep [nu][dim]. */
+static ltx2_status adaln_run(const kctx *kc, const ltx2_dit_adaln *a, int nu, const float *t,
+                             float **mod_out, float **emb_out)
+{
+    const int64_t d = a->dim;
+    float *feat = dit_falloc((int64_t)nu * 256), *h = dit_falloc((int64_t)nu * d);
+    float *emb = dit_falloc((int64_t)nu * d), *mod = dit_falloc((int64_t)nu * a->coef * d);
+    if (!feat || !h || !emb || !mod) {
+        free(feat), free(h), free(emb), free(mod);
+        return LTX2_ERR_OOM;
+    }
+    for (int u = 0; u < nu; u++)
+        ltx2_dit_timestep_features(t[u], feat + (int64_t)u * 256);
+    if (kc->prec == KP_FAST)
+        k_round_bf16(feat, (int64_t)nu * 256);
+    k_linear(kc, nu, feat, 256, &a->l1, NULL, a->b1, h, d, 0);
+    k_silu(kc, h, h, (int64_t)nu * d);
+    k_linear(kc, nu, h, d, &a->l2, NULL, a->b2, emb, d, 0);
+    k_silu(kc, emb, h, (int64_t)nu * d);
+    k_linear(kc, nu, h, d, &a->lin, NULL, a->blin, mod, a->coef * d, 0);
+    free(feat), free(h);
+    *mod_out = mod;
+    if (emb_out)
+        *emb_out = emb;
+    else
+        free(emb);
+    return LTX2_OK;
+}
+
+/* Expands per-distinct rows [nu][cols] to per-token rows for a debug dump. */
+static void dump_runs(const ltx2_dit_hooks *hk, const char *name, const prep *p, const float *src,
+                      int64_t cols)
+{
+    if (!hk || !hk->dump)
+        return;
+    float *t = dit_falloc(p->n * cols);
+    if (!t)
+        return;
+    for (int64_t r = 0; r < p->nruns; r++)
+        for (int64_t i = 0; i < p->runs[r].len; i++)
+            memcpy(t + (p->runs[r].start + i) * cols, src + (int64_t)p->runs[r].u * cols,
+                   (size_t)cols * sizeof(float));
+    hk->dump(hk->arg, name, t, p->n, cols);
+    free(t);
+}
+
+static void dump(const ltx2_dit_hooks *hk, const char *name, const float *d, int64_t rows, int64_t cols)
+{
+    if (hk && hk->dump)
+        hk->dump(hk->arg, name, d, rows, cols);
+}
+
+static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *s, bool audio,
+                               bool av, const ltx2_dit_hooks *hk, prep *p)
+{
+    const ltx2_dit_config *c = &m->cfg;
+    const char *tag = audio ? "audio" : "video";
+    char nm[64];
+    p->on = true;
+    p->io = audio ? &m->audio : &m->video;
+    p->dim = audio ? c->a_dim : c->v_dim;
+    p->n = s->n;
+    p->n_ctx = s->n_ctx;
+    const int64_t n = s->n, d = p->dim;
+
+    /* distinct sigmas and the runs of tokens sharing one */
+    p->usig = malloc((size_t)n * sizeof(float));
+    p->runs = malloc((size_t)n * sizeof(run));
+    p->x = dit_falloc(n * d);
+    p->ctx = dit_falloc(s->n_ctx * d);
+    if (!p->usig || !p->runs || !p->x || !p->ctx)
+        return LTX2_ERR_OOM;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i + 1;
+        while (j < n && memcmp(&s->sigma[j], &s->sigma[i], sizeof(float)) == 0)
+            j++;
+        int u = 0;
+        while (u < p->nu && memcmp(&p->usig[u], &s->sigma[i], sizeof(float)) != 0)
+            u++;
+        if (u == p->nu)
+            p->usig[p->nu++] = s->sigma[i];
+        p->runs[p->nruns++] = (run){i, j - i, u};
+        i = j;
+    }
+
+    /* patchify */
+    k_linear(kc, n, s->latent, p->io->patchify.cols, &p->io->patchify, NULL, p->io->b_patchify, p->x, d, 0);
+    snprintf(nm, sizeof nm, "%s_x_in", tag);
+    dump(hk, nm, p->x, n, d);
+
+    /* AdaLN: t = sigma * timestep_scale; the A<->V gate sees t * av_ca / timestep_scale */
+    float *t = malloc((size_t)p->nu * sizeof(float)), *tg = malloc((size_t)p->nu * sizeof(float));
+    if (!t || !tg) {
+        free(t), free(tg);
+        return LTX2_ERR_OOM;
+    }
+    const float gate_factor = (float)(c->av_ca_timestep_scale / c->timestep_scale);
+    for (int u = 0; u < p->nu; u++) {
+        t[u] = p->usig[u] * (float)c->timestep_scale;
+        tg[u] = t[u] * gate_factor;
+    }
+    ltx2_status st = adaln_run(kc, &p->io->adaln, p->nu, t, &p->mod, &p->emb);
+    if (st == LTX2_OK && av)
+        st = adaln_run(kc, &p->io->cross_ss, p->nu, t, &p->css, NULL);
+    if (st == LTX2_OK && av)
+        st = adaln_run(kc, &p->io->cross_gate, p->nu, tg, &p->cgate, NULL);
+    free(t), free(tg);
+    if (st != LTX2_OK)
+        return st;
+    snprintf(nm, sizeof nm, "%s_adaln_timestep", tag);
+    dump_runs(hk, nm, p, p->mod, 6 * d);
+    snprintf(nm, sizeof nm, "%s_embedded_timestep", tag);
+    dump_runs(hk, nm, p, p->emb, d);
+    if (av) {
+        snprintf(nm, sizeof nm, "%s_cross_scale_shift_timestep", tag);
+        dump_runs(hk, nm, p, p->css, 4 * d);
+        snprintf(nm, sizeof nm, "%s_cross_gate_timestep", tag);
+        dump_runs(hk, nm, p, p->cgate, d);
+    }
+    p->vals = dit_falloc((int64_t)p->nu * 6 * d);
+    p->cvals = av ? dit_falloc((int64_t)p->nu * 5 * d) : NULL;
+    if (!p->vals || (av && !p->cvals))
+        return LTX2_ERR_OOM;
+
+    /* caption projection: linear_2(gelu_tanh(linear_1(ctx))) */
+    float *h = dit_falloc(s->n_ctx * d);
+    if (!h)
+        return LTX2_ERR_OOM;
+    k_linear(kc, s->n_ctx, s->context, c->caption_channels, &p->io->cap1, NULL, p->io->b_cap1, h, d, 0);
+    k_gelu_tanh(kc, h, h, s->n_ctx * d);
+    k_linear(kc, s->n_ctx, h, d, &p->io->cap2, NULL, p->io->b_cap2, p->ctx, d, 0);
+    free(h);
+    snprintf(nm, sizeof nm, "%s_context_projected", tag);
+    dump(hk, nm, p->ctx, s->n_ctx, d);
+    if (s->context_mask) {
+        p->kbias = malloc((size_t)s->n_ctx * sizeof(float));
+        if (!p->kbias)
+            return LTX2_ERR_OOM;
+        /* reference: (mask - 1) * finfo.max; -1e30 keeps bf16 rounding finite */
+        for (int64_t j = 0; j < s->n_ctx; j++)
+            p->kbias[j] = s->context_mask[j] > 0.5f ? 0.0f : -1e30f;
+    }
+
+    /* RoPE: self (3-D video / 1-D audio) and, for AV, the 1-D temporal cross tables */
+    const krope_layout lay = c->rope_type == LTX2_ROPE_SPLIT ? KROPE_SPLIT : KROPE_INTERLEAVED;
+    const int heads = audio ? c->a_heads : c->v_heads;
+    p->pe_cos = dit_falloc(n * (d / 2));
+    p->pe_sin = dit_falloc(n * (d / 2));
+    if (!p->pe_cos || !p->pe_sin)
+        return LTX2_ERR_OOM;
+    ltx2_dit_rope_tables(c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
+                         p->pe_cos, p->pe_sin);
+    p->pe = (dit_rope){p->pe_cos, p->pe_sin, (int)d, (int)d / heads, lay};
+    if (kc->prec == KP_FAST) {
+        k_round_bf16(p->pe_cos, n * (d / 2));
+        k_round_bf16(p->pe_sin, n * (d / 2));
+    }
+    snprintf(nm, sizeof nm, "%s_pe_cos", tag);
+    dump(hk, nm, p->pe_cos, n, d / 2);
+    snprintf(nm, sizeof nm, "%s_pe_sin", tag);
+    dump(hk, nm, p->pe_sin, n, d / 2);
+    if (av) {
+        const int xd = c->a_ctx_dim;
+        const double xmax[1] = {c->cross_max_pos};
+        p->xpe_cos = dit_falloc(n * (xd / 2));
+        p->xpe_sin = dit_falloc(n * (xd / 2));
+        if (!p->xpe_cos || !p->xpe_sin)
+            return LTX2_ERR_OOM;
+        /* the time axis only: the first [n][2] rows of the positions */
+        ltx2_dit_config cc = *c;
+        cc.middle_indices = true;
+        ltx2_dit_rope_tables(&cc, n, 1, s->positions, xmax, xd, p->xpe_cos, p->xpe_sin);
+        p->xpe = (dit_rope){p->xpe_cos, p->xpe_sin, xd, xd / heads, lay};
+        if (kc->prec == KP_FAST) {
+            k_round_bf16(p->xpe_cos, n * (xd / 2));
+            k_round_bf16(p->xpe_sin, n * (xd / 2));
+        }
+        snprintf(nm, sizeof nm, "%s_cross_pe_cos", tag);
+        dump(hk, nm, p->xpe_cos, n, xd / 2);
+        snprintf(nm, sizeof nm, "%s_cross_pe_sin", tag);
+        dump(hk, nm, p->xpe_sin, n, xd / 2);
+    }
+    return LTX2_OK;
+}
+
+/* vals[u][r] = table[r] + mod[u][r] for this block (bf16-rounded in fast precision). */
+static void block_values(const kctx *kc, prep *p, const float *sst, const float *sst_av)
+{
+    const int64_t d = p->dim;
+    for (int u = 0; u < p->nu; u++) {
+        k_add(kc, sst, p->mod + (int64_t)u * 6 * d, p->vals + (int64_t)u * 6 * d, 6 * d);
+        if (sst_av && p->cvals) {
+            float *cv = p->cvals + (int64_t)u * 5 * d;
+            k_add(kc, sst_av, p->css + (int64_t)u * 4 * d, cv, 4 * d);
+            k_add(kc, sst_av + 4 * d, p->cgate + (int64_t)u * d, cv + 4 * d, d);
+        }
+    }
+    if (kc->prec == KP_FAST) {
+        k_round_bf16(p->vals, (int64_t)p->nu * 6 * d);
+        if (p->cvals && sst_av)
+            k_round_bf16(p->cvals, (int64_t)p->nu * 5 * d);
+    }
+}
+
+/* h = h*(1 + vals[u][rs]) + vals[u][rh] over each run (nrows rows per distinct sigma). */
+static void modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh,
+                          float *h)
+{
+    const int64_t d = p->dim;
+    for (int64_t r = 0; r < p->nruns; r++) {
+        const run *q = &p->runs[r];
+        const float *v = vals + (int64_t)q->u * nrows * d;
+        k_modulate(kc, q->len, d, h + q->start * d, v + rs * d, v + rh * d, h + q->start * d);
+    }
+}
+
+/* x += vals[u][rg] * src over each run. */
+static void gate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rg,
+                      const float *src, float *x)
+{
+    const int64_t d = p->dim;
+    for (int64_t r = 0; r < p->nruns; r++) {
+        const run *q = &p->runs[r];
+        const float *v = vals + (int64_t)q->u * nrows * d;
+        k_gated_add(kc, q->len, d, src + q->start * d, v + rg * d, x + q->start * d);
+    }
+}
+
+/* Self-attention (modulated, gated), then text cross-attention (plain residual). */
+static ltx2_status stream_attn(const kctx *kc, float eps, prep *p, const ltx2_dit_attn *self,
+                               const ltx2_dit_attn *text, bool skip_self)
+{
+    const int64_t n = p->n, d = p->dim;
+    float *h = dit_falloc(n * d), *o = dit_falloc(n * d);
+    if (!h || !o) {
+        free(h), free(o);
+        return LTX2_ERR_OOM;
+    }
+    ltx2_status st = LTX2_OK;
+    if (!skip_self) {
+        k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
+        modulate_runs(kc, p, p->vals, 6, 1, 0, h);
+        st = dit_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o);
+        if (st == LTX2_OK)
+            gate_runs(kc, p, p->vals, 6, 2, o, p->x);
+    }
+    if (st == LTX2_OK) {
+        k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
+        st = dit_attention(kc, text, eps, n, h, p->n_ctx, p->ctx, NULL, NULL, p->kbias, o);
+        if (st == LTX2_OK)
+            k_add(kc, p->x, o, p->x, n * d);
+    }
+    free(h), free(o);
+    return st;
+}
+
+static ltx2_status stream_ff(const kctx *kc, float eps, prep *p, const ltx2_dit_ff *ff)
+{
+    const int64_t n = p->n, d = p->dim;
+    float *h = dit_falloc(n * d), *o = dit_falloc(n * d);
+    if (!h || !o) {
+        free(h), free(o);
+        return LTX2_ERR_OOM;
+    }
+    k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
+    modulate_runs(kc, p, p->vals, 6, 4, 3, h);
+    ltx2_status st = dit_ff(kc, ff, n, h, o);
+    if (st == LTX2_OK)
+        gate_runs(kc, p, p->vals, 6, 5, o, p->x);
+    free(h), free(o);
+    return st;
+}
+
+/* A<->V cross attention (spec 2.10 steps 5-8): both directions read the normalised
+ * states taken before either update. Table rows: 0 scale_a2v, 1 shift_a2v,
+ * 2 scale_v2a, 3 shift_v2a, 4 gate. */
+static ltx2_status stream_av(const kctx *kc, float eps, const ltx2_dit_block *b, prep *V, prep *A,
+                             bool skip_a2v, bool skip_v2a)
+{
+    if (skip_a2v && skip_v2a)
+        return LTX2_OK;
+    const int64_t nv = V->n, na = A->n, vd = V->dim, ad = A->dim;
+    float *nvx = dit_falloc(nv * vd), *nax = dit_falloc(na * ad);
+    float *qv = dit_falloc(nv * vd), *ka = dit_falloc(na * ad);
+    float *ov = dit_falloc(nv * vd), *oa = dit_falloc(na * ad);
+    ltx2_status st = LTX2_ERR_OOM;
+    if (!nvx || !nax || !qv || !ka || !ov || !oa)
+        goto done;
+    k_rmsnorm(kc, nv, vd, V->x, vd, NULL, 0.0f, eps, nvx, vd);
+    k_rmsnorm(kc, na, ad, A->x, ad, NULL, 0.0f, eps, nax, ad);
+    st = LTX2_OK;
+    if (!skip_a2v) {
+        memcpy(qv, nvx, (size_t)(nv * vd) * sizeof(float));
+        memcpy(ka, nax, (size_t)(na * ad) * sizeof(float));
+        modulate_runs(kc, V, V->cvals, 5, 0, 1, qv);
+        modulate_runs(kc, A, A->cvals, 5, 0, 1, ka);
+        st = dit_attention(kc, &b->a2v, eps, nv, qv, na, ka, &V->xpe, &A->xpe, NULL, ov);
+        if (st != LTX2_OK)
+            goto done;
+    }
+    if (!skip_v2a) {
+        memcpy(ka, nax, (size_t)(na * ad) * sizeof(float));
+        memcpy(qv, nvx, (size_t)(nv * vd) * sizeof(float));
+        modulate_runs(kc, A, A->cvals, 5, 2, 3, ka);
+        modulate_runs(kc, V, V->cvals, 5, 2, 3, qv);
+        st = dit_attention(kc, &b->v2a, eps, na, ka, nv, qv, &A->xpe, &V->xpe, NULL, oa);
+        if (st != LTX2_OK)
+            goto done;
+    }
+    if (!skip_a2v)
+        gate_runs(kc, V, V->cvals, 5, 4, ov, V->x);
+    if (!skip_v2a)
+        gate_runs(kc, A, A->cvals, 5, 4, oa, A->x);
+done:
+    free(nvx), free(nax), free(qv), free(ka), free(ov), free(oa);
+    return st;
+}
+
+static ltx2_status block_fwd(const ltx2_dit *m, const kctx *kc, int bi, prep *V, prep *A,
+                             const ltx2_dit_perturb *pt, const ltx2_dit_hooks *hk)
+{
+    const ltx2_dit_block *b = &m->blocks[bi];
+    const float eps = m->cfg.norm_eps;
+    const bool av = V->on && A->on;
+    static const ltx2_dit_perturb none = {{0}, {0}, {0}, {0}};
+    if (!pt)
+        pt = &none;
+    ltx2_status st = LTX2_OK;
+    if (V->on)
+        block_values(kc, V, b->sst, av ? b->sst_a2v_video : NULL);
+    if (A->on)
+        block_values(kc, A, b->audio_sst, av ? b->sst_a2v_audio : NULL);
+    if (V->on)
+        st = stream_attn(kc, eps, V, &b->attn1, &b->attn2, ltx2_dit_blocks_has(&pt->skip_video_self, bi));
+    if (st == LTX2_OK && A->on)
+        st = stream_attn(kc, eps, A, &b->audio_attn1, &b->audio_attn2,
+                         ltx2_dit_blocks_has(&pt->skip_audio_self, bi));
+    if (st == LTX2_OK && av)
+        st = stream_av(kc, eps, b, V, A, ltx2_dit_blocks_has(&pt->skip_a2v, bi),
+                       ltx2_dit_blocks_has(&pt->skip_v2a, bi));
+    if (st == LTX2_OK && V->on)
+        st = stream_ff(kc, eps, V, &b->ff);
+    if (st == LTX2_OK && A->on)
+        st = stream_ff(kc, eps, A, &b->audio_ff);
+    if (st == LTX2_OK && hk && hk->dump) {
+        char nm[64];
+        if (V->on) {
+            snprintf(nm, sizeof nm, "block%d_video_x", bi);
+            dump(hk, nm, V->x, V->n, V->dim);
+        }
+        if (A->on) {
+            snprintf(nm, sizeof nm, "block%d_audio_x", bi);
+            dump(hk, nm, A->x, A->n, A->dim);
+        }
+    }
+    return st;
+}
+
+/* LayerNorm, x*(1 + sst[1] + emb) + (sst[0] + emb), proj_out. */
+static ltx2_status head_fwd(const kctx *kc, float eps, prep *p, float *velocity)
+{
+    const int64_t n = p->n, d = p->dim;
+    float *h = dit_falloc(n * d), *ss = dit_falloc(2 * d * (int64_t)p->nu);
+    if (!h || !ss) {
+        free(h), free(ss);
+        return LTX2_ERR_OOM;
+    }
+    k_layernorm(kc, n, d, p->x, d, eps, h, d);
+    for (int u = 0; u < p->nu; u++) {
+        k_add(kc, p->io->sst_out, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d, d);
+        k_add(kc, p->io->sst_out + d, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d + d, d);
+    }
+    if (kc->prec == KP_FAST)
+        k_round_bf16(ss, 2 * d * (int64_t)p->nu);
+    modulate_runs(kc, p, ss, 2, 1, 0, h);
+    free(ss);
+    k_linear(kc, n, h, d, &p->io->proj_out, NULL, p->io->b_proj_out, velocity, p->io->proj_out.rows, 0);
+    free(h);
+    return LTX2_OK;
+}
+
+static ltx2_status check_stream(const ltx2_dit *m, const ltx2_dit_stream *s, bool audio, ltx2_error *err)
+{
+    const char *tag = audio ? "audio" : "video";
+    if (audio ? !m->cfg.has_audio : !m->cfg.has_video)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s tokens given but the model has no %s stream", tag, tag);
+    if (!s->latent || !s->sigma || !s->positions || !s->velocity)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: latent, sigma, positions and velocity are required", tag);
+    if (!s->context || s->n_ctx < 1)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: a text context is required", tag);
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *video,
+                             const ltx2_dit_stream *audio, const ltx2_dit_perturb *perturb,
+                             const ltx2_dit_hooks *hooks, ltx2_error *err)
+{
+    const bool von = video && video->n > 0, aon = audio && audio->n > 0;
+    ltx2_status st;
+    if (!von && !aon)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "transformer forward: no video or audio tokens");
+    if (von && (st = check_stream(m, video, false, err)) != LTX2_OK)
+        return st;
+    if (aon && (st = check_stream(m, audio, true, err)) != LTX2_OK)
+        return st;
+    const bool av = von && aon;
+    prep V = {0}, A = {0};
+    st = LTX2_OK;
+    if (von)
+        st = prep_stream(m, kc, video, false, av, hooks, &V);
+    if (st == LTX2_OK && aon)
+        st = prep_stream(m, kc, audio, true, av, hooks, &A);
+    for (int i = 0; st == LTX2_OK && i < m->cfg.num_layers; i++) {
+        if (hooks && hooks->tick && hooks->tick(hooks->arg, i, m->cfg.num_layers)) {
+            st = LTX2_CANCELLED;
+            break;
+        }
+        st = block_fwd(m, kc, i, &V, &A, perturb, hooks);
+    }
+    if (st == LTX2_OK && von)
+        st = head_fwd(kc, m->cfg.norm_eps, &V, video->velocity);
+    if (st == LTX2_OK && aon)
+        st = head_fwd(kc, m->cfg.norm_eps, &A, audio->velocity);
+    prep_free(&V);
+    prep_free(&A);
+    if (st == LTX2_ERR_OOM)
+        return ltx2_err(err, st, "transformer forward: out of memory");
+    if (st == LTX2_CANCELLED)
+        return ltx2_err(err, st, "transformer forward: cancelled");
+    return st;
+}
