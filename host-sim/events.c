@@ -3,6 +3,8 @@
 #include "events.h"
 
 #include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
 #include <time.h>
 
 long long hs_now_ms(void)
@@ -10,6 +12,15 @@ long long hs_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+json_object *hs_json_num(double v)
+{
+    if (!isfinite(v))
+        return NULL;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6g", v);
+    return json_object_new_double_s(v, buf);
 }
 
 void hs_event(hs_events *ev, const char *type, json_object *data)

@@ -13,6 +13,8 @@ typedef struct hs_events {
 
 /* Milliseconds since the Unix epoch. */
 long long hs_now_ms(void);
+/* A JSON number with 6 significant digits (timings, progress); null when not finite. */
+struct json_object *hs_json_num(double v);
 /* Adds prompt_id and timestamp to data (consumed; NULL = empty) and writes one line. */
 void hs_event(hs_events *ev, const char *type, struct json_object *data);
 

@@ -48,6 +48,7 @@ typedef struct runner {
     char phase[64];
     int pdirty;
     int bar_shown;
+    uint64_t last_progress;
 
     int result;
 } runner;
@@ -135,8 +136,12 @@ static void draw_bar(runner *r, double v, double max, const char *phase)
     r->bar_shown = 1;
 }
 
-static void flush_progress(runner *r)
+/* force: write even if the last progress event is very recent (end of a node). */
+static void flush_progress(runner *r, int force)
 {
+    uint64_t now = uv_hrtime();
+    if (!force && now - r->last_progress < 50000000u)
+        return; /* at most 20 events a second; the rest is coalesced */
     uv_mutex_lock(&r->mu);
     int dirty = r->pdirty;
     double v = r->pv, max = r->pmax;
@@ -146,11 +151,12 @@ static void flush_progress(runner *r)
     uv_mutex_unlock(&r->mu);
     if (!dirty)
         return;
+    r->last_progress = now;
     hs_node *n = cur_node(r);
     json_object *data = json_object_new_object();
     json_object_object_add(data, "node", json_object_new_string(n->id));
-    json_object_object_add(data, "value", json_object_new_double(v));
-    json_object_object_add(data, "max", json_object_new_double(max));
+    json_object_object_add(data, "value", hs_json_num(v));
+    json_object_object_add(data, "max", hs_json_num(max));
     json_object *x = json_object_new_object();
     json_object_object_add(x, "phase", json_object_new_string(phase));
     json_object_object_add(data, "x_ltx", x);
@@ -158,7 +164,7 @@ static void flush_progress(runner *r)
     draw_bar(r, v, max, phase);
 }
 
-static void on_async(uv_async_t *h) { flush_progress(h->data); }
+static void on_async(uv_async_t *h) { flush_progress(h->data, 0); }
 
 /* ---------------------------------------------------------------- output summaries */
 static json_object *value_json(const ltx2_plugin *p, const ltx2_value *v, int depth)
@@ -275,7 +281,7 @@ static void after_cb(uv_work_t *req, int status)
     runner *r = req->data;
     hs_node *n = cur_node(r);
     uint32_t no = n->type->n_outputs;
-    flush_progress(r);
+    flush_progress(r, 1);
     double secs = (double)(uv_hrtime() - r->t_node) / 1e9;
     int cancelled = __atomic_load_n(&r->cancel, __ATOMIC_RELAXED);
     if (r->st != LTX2_OK) {
@@ -309,7 +315,7 @@ static void after_cb(uv_work_t *req, int status)
     json_object_object_add(data, "output", NULL);
     json_object *x = json_object_new_object();
     json_object_object_add(x, "class_type", json_object_new_string(n->class_type));
-    json_object_object_add(x, "wall_s", json_object_new_double(secs));
+    json_object_object_add(x, "wall_s", hs_json_num(secs));
     json_object_object_add(x, "outputs", outs);
     json_object_object_add(data, "x_ltx", x);
     hs_event(r->o->events, "executed", data);

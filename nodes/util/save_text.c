@@ -1,0 +1,105 @@
+/* LTX2SaveText: an output node that writes a readable description of any value
+ * (the number or string itself; a tensor's dtype and shape; an object's type and
+ * entries) to a text file. The write is atomic (temp file + rename), so a failed
+ * or cancelled run leaves no partial file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "util/util.h"
+
+static void describe(FILE *f, const ltx2_value *v, int depth)
+{
+    char buf[256];
+    switch (v->kind) {
+    case LTX2_V_INT: fprintf(f, "%lld", (long long)v->u.i); break;
+    case LTX2_V_FLOAT: fprintf(f, "%.17g", v->u.f); break;
+    case LTX2_V_BOOL: fputs(v->u.b ? "true" : "false", f); break;
+    case LTX2_V_STRING: fputs(v->u.s ? v->u.s : "", f); break;
+    case LTX2_V_TENSOR: fprintf(f, "tensor %s", ltx2_tensor_str(v->u.t, buf, sizeof buf)); break;
+    case LTX2_V_OBJECT: {
+        uint32_t n = ltx2_object_count(v->u.o);
+        fprintf(f, "object %s (%u entries)", ltx2_object_type(v->u.o), n);
+        for (uint32_t i = 0; i < n && depth < 4; i++) {
+            const char *key = NULL;
+            ltx2_value e;
+            if (ltx2_object_entry(v->u.o, i, &key, &e) != LTX2_OK)
+                continue;
+            fprintf(f, "\n%*s%s: ", 2 * (depth + 1), "", key ? key : "?");
+            describe(f, &e, depth + 1);
+        }
+        break;
+    }
+    default: fputs("none", f);
+    }
+}
+
+static ltx2_status save_text_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
+{
+    (void)inst;
+    (void)out;
+    const char *path = ltx2_in_string(in, 1);
+    if (!path[0])
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "path", "empty path");
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 8);
+    if (!tmp)
+        return ltx2_fail(ctx, LTX2_ERR_OOM, "path", "out of memory");
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".XXXXXX", 8);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return ltx2_fail(ctx, LTX2_ERR_IO, "path", "cannot create %s: %s", path, strerror(e));
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return ltx2_fail(ctx, LTX2_ERR_IO, "path", "cannot write %s: %s", path, strerror(e));
+    }
+    describe(f, &in[0], 0);
+    fputc('\n', f);
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad || ltx2_cancelled(ctx) || rename(tmp, path) != 0) {
+        int e = errno;
+        int cancelled = ltx2_cancelled(ctx);
+        unlink(tmp);
+        free(tmp);
+        if (cancelled)
+            return LTX2_CANCELLED;
+        return ltx2_fail(ctx, LTX2_ERR_IO, "path", "cannot write %s: %s", path, strerror(e));
+    }
+    free(tmp);
+    return LTX2_OK;
+}
+
+static const ltx2_port save_text_in[] = {
+    LTX2_PORT("value", "*", 0, "Any value: numbers and strings are written as they are, tensors and objects described."),
+    LTX2_PORT_STRING("path", "out.txt", 0, "The text file to write (replaced atomically)."),
+};
+static const ltx2_port save_text_out[] = {LTX2_PORT("path", "STRING", 0, "The path written.")};
+
+static ltx2_status save_text_run(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
+{
+    ltx2_status st = save_text_execute(inst, ctx, in, out);
+    if (st == LTX2_OK) {
+        out[0] = ltx2_value_string(ltx2_in_string(in, 1));
+        if (out[0].kind == LTX2_V_NONE)
+            return ltx2_fail(ctx, LTX2_ERR_OOM, "path", "out of memory");
+    }
+    return st;
+}
+
+const ltx2_node_type ltx2_node_save_text =
+    LTX2_NODE_TYPE("LTX2SaveText", "Save Text", "utils", LTX2_NODE_OUTPUT,
+                   "Writes a value as text: numbers and strings verbatim, tensors as dtype and shape, objects "
+                   "with their entries.",
+                   save_text_in, save_text_out, save_text_run);
