@@ -1,8 +1,255 @@
-/* The node types of nodes/audio, in the order the manifest lists them. */
+/* audio_nodes.c — audio VAE decode / encode and vocoder nodes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/audio_vae.h"
+#include "audio/mel.h"
+#include "audio/vocoder.h"
+#include "node.h"
 #include "stages.h"
+
+/* The audio latent of a LATENT object (entry audio_samples) or a bare tensor. */
+static ltx2_status audio_latent_in(ltx2_exec_ctx *ctx, const ltx2_node_type *type,
+                                   const ltx2_value *in, uint32_t idx_latent, uint32_t idx_tensor,
+                                   ltx2_tensor **out)
+{
+    ltx2_object *lat = NULL;
+    ltx2_status st = ltx2_in_object(ctx, type, in, idx_latent, "LATENT", &lat);
+    if (st != LTX2_OK)
+        return st;
+    if (lat) {
+        *out = ltx2_object_tensor(lat, "audio_samples");
+        if (!*out)
+            return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, type->inputs[idx_latent].name,
+                             "the LATENT has no audio latent (entry 'audio_samples')");
+        return LTX2_OK;
+    }
+    if ((st = ltx2_in_tensor(ctx, type, in, idx_tensor, out)) != LTX2_OK)
+        return st;
+    if (!*out)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, type->inputs[idx_latent].name,
+                         "connect either a LATENT here or a tensor to '%s'",
+                         type->inputs[idx_tensor].name);
+    return LTX2_OK;
+}
+
+/* ---------------------------------------------------------------- LTX2AudioVAEDecode */
+enum { AD_VAE, AD_SAMPLES, AD_LATENT, AD_PRECISION };
+static const ltx2_port ad_inputs[] = {
+    LTX2_PORT("audio_vae", "AUDIO_VAE", 0, "audio VAE with decoder weights"),
+    LTX2_PORT("samples", "LATENT", LTX2_PORT_OPTIONAL, "LATENT holding an audio latent"),
+    LTX2_PORT("latent", "TENSOR", LTX2_PORT_OPTIONAL | LTX2_PORT_ADVANCED,
+              "or a normalized audio latent tensor (1, C, T, F)"),
+    LTX2_PORT_PRECISION,
+};
+static const ltx2_port ad_outputs[] = {
+    LTX2_PORT("mel", "TENSOR", 0, "stereo log-mel spectrogram (1, 2, T_mel, mel_bins)"),
+};
+
+static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_value *in,
+                              ltx2_value *out)
+{
+    const ltx2_node_type *type = ((ltx2_node *)instance)->type;
+    ltx2_object *vo = NULL;
+    ltx2_tensor *lat = NULL;
+    ltx2_status st = ltx2_in_object(ctx, type, in, AD_VAE, "AUDIO_VAE", &vo);
+    if (st != LTX2_OK || (st = audio_latent_in(ctx, type, in, AD_SAMPLES, AD_LATENT, &lat)) != LTX2_OK)
+        return st;
+    const audio_vae *v = ltx2_object_payload(vo, LTX2_AUDIO_VAE_PAYLOAD);
+    if (!v || !v->dec.present)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio_vae", "no audio VAE decoder in this handle");
+    const char *lname = in[AD_SAMPLES].kind != LTX2_V_NONE ? "samples" : "latent";
+    if (lat->ndim != 4 || lat->shape[0] != 1 || lat->shape[1] != v->cfg.z_channels ||
+        lat->shape[3] != v->cfg.latent_freq || lat->shape[2] < 1) {
+        char b[96];
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, lname, "audio latent %s, expected (1, %d, T, %d)",
+                         ltx2_tensor_str(lat, b, sizeof b), v->cfg.z_channels, v->cfg.latent_freq);
+    }
+    if ((st = ltx2_progress(ctx, 0, 1, "audio_decode")) != LTX2_OK)
+        return st;
+    ltx2_tensor *x = ltx2_tensor_as_f32(lat);
+    int64_t T = lat->shape[2], Tm = audio_vae_mel_frames(v, T);
+    ltx2_tensor *mel = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, v->cfg.out_ch, Tm, v->cfg.mel_bins});
+    if (!x || !mel) {
+        ltx2_tensor_release(x);
+        ltx2_tensor_release(mel);
+        return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    }
+    kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, AD_PRECISION));
+    ltx2_error err = {0};
+    st = audio_vae_decode(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(mel), &err);
+    ltx2_tensor_release(x);
+    if (st != LTX2_OK) {
+        ltx2_tensor_release(mel);
+        return ltx2_fail_err(ctx, lname, &err);
+    }
+    out[0] = ltx2_value_tensor(mel);
+    return ltx2_progress(ctx, 1, 1, "audio_decode");
+}
+
+static const ltx2_node_type audio_decode_type = LTX2_NODE_TYPE(
+    "LTX2AudioVAEDecode", "LTX-2 Audio VAE Decode", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "Decodes a normalized audio latent into a stereo log-mel spectrogram (feed it to the vocoder).",
+    ad_inputs, ad_outputs, ad_execute);
+
+/* ---------------------------------------------------------------- LTX2Vocoder */
+enum { VO_VOCODER, VO_MEL, VO_PRECISION };
+static const ltx2_port vo_inputs[] = {
+    LTX2_PORT("vocoder", "VOCODER", 0, NULL),
+    LTX2_PORT("mel", "TENSOR", 0, "stereo log-mel (1, 2, T, mel_bins) from the audio VAE decoder"),
+    LTX2_PORT_PRECISION,
+};
+static const ltx2_port vo_outputs[] = {
+    LTX2_PORT("AUDIO", "AUDIO", 0, "waveform (1, 2, samples) and its sample rate"),
+};
+
+static ltx2_status vo_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_value *in,
+                              ltx2_value *out)
+{
+    const ltx2_node_type *type = ((ltx2_node *)instance)->type;
+    ltx2_object *vob = NULL;
+    ltx2_tensor *mel = NULL;
+    ltx2_status st = ltx2_in_object(ctx, type, in, VO_VOCODER, "VOCODER", &vob);
+    if (st != LTX2_OK || (st = ltx2_in_tensor(ctx, type, in, VO_MEL, &mel)) != LTX2_OK)
+        return st;
+    const vocoder *v = ltx2_object_payload(vob, LTX2_VOCODER_PAYLOAD);
+    if (!v)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "vocoder", "not a vocoder handle");
+    if (mel->ndim != 4 || mel->shape[0] != 1 || mel->shape[1] != v->out_channels ||
+        mel->shape[3] != v->mel_bins || mel->shape[2] < 1) {
+        char b[96];
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "mel", "mel %s, expected (1, %d, T, %d)",
+                         ltx2_tensor_str(mel, b, sizeof b), v->out_channels, v->mel_bins);
+    }
+    if ((st = ltx2_progress(ctx, 0, 1, "vocoder")) != LTX2_OK)
+        return st;
+    int64_t T = mel->shape[2], N = vocoder_samples(v, T);
+    ltx2_tensor *x = ltx2_tensor_as_f32(mel);
+    ltx2_tensor *w = ltx2_tensor_new(LTX2_F32, 3, (int64_t[]){1, v->out_channels, N});
+    ltx2_object *audio = ltx2_object_new("AUDIO");
+    ltx2_error err = {0};
+    if (!x || !w || !audio) {
+        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+        goto done;
+    }
+    kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, VO_PRECISION));
+    if ((st = vocoder_run(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(w), &err)) != LTX2_OK) {
+        st = ltx2_fail_err(ctx, "mel", &err);
+        goto done;
+    }
+    if (ltx2_object_set_tensor(audio, "waveform", w) != LTX2_OK ||
+        ltx2_object_set_int(audio, "sample_rate", v->sample_rate) != LTX2_OK) {
+        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+        goto done;
+    }
+    out[0] = ltx2_value_object(audio);
+    audio = NULL;
+    st = ltx2_progress(ctx, 1, 1, "vocoder");
+done:
+    ltx2_tensor_release(x);
+    ltx2_tensor_release(w);
+    ltx2_object_release(audio);
+    return st;
+}
+
+static const ltx2_node_type vocoder_type = LTX2_NODE_TYPE(
+    "LTX2Vocoder", "LTX-2 Vocoder", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "Turns the stereo log-mel spectrogram into a waveform (24 kHz for LTX-2).", vo_inputs,
+    vo_outputs, vo_execute);
+
+/* ---------------------------------------------------------------- LTX2AudioVAEEncode */
+enum { AE_VAE, AE_AUDIO, AE_PRECISION };
+static const ltx2_port ae_inputs[] = {
+    LTX2_PORT("audio_vae", "AUDIO_VAE", 0, "audio VAE with encoder weights"),
+    LTX2_PORT("audio", "AUDIO", 0, "waveform (1, C, N) + sample_rate; resampled when needed, mono duplicated"),
+    LTX2_PORT_PRECISION,
+};
+static const ltx2_port ae_outputs[] = {
+    LTX2_PORT("latent", "TENSOR", 0, "normalized audio latent (1, z, T, F)"),
+    LTX2_PORT("mel", "TENSOR", 0, "the log-mel spectrogram fed to the encoder (1, 2, T_mel, mel_bins)"),
+};
+
+static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_value *in,
+                              ltx2_value *out)
+{
+    const ltx2_node_type *type = ((ltx2_node *)instance)->type;
+    ltx2_object *vo = NULL, *audio = NULL;
+    ltx2_status st = ltx2_in_object(ctx, type, in, AE_VAE, "AUDIO_VAE", &vo);
+    if (st != LTX2_OK || (st = ltx2_in_object(ctx, type, in, AE_AUDIO, "AUDIO", &audio)) != LTX2_OK)
+        return st;
+    const audio_vae *v = ltx2_object_payload(vo, LTX2_AUDIO_VAE_PAYLOAD);
+    if (!v || !v->enc.present)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio_vae", "no audio VAE encoder in this handle");
+    ltx2_tensor *wt = ltx2_object_tensor(audio, "waveform");
+    int64_t sr = ltx2_object_int(audio, "sample_rate", 0);
+    if (!wt || wt->ndim != 3 || wt->shape[0] != 1 || wt->shape[1] < 1 || wt->shape[1] > 2 || sr <= 0)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio",
+                         "expected a waveform (1, 1|2, N) and a positive sample_rate");
+    int C = v->cfg.in_channels;
+    int64_t n = wt->shape[2];
+    ltx2_tensor *w32 = ltx2_tensor_as_f32(wt);
+    float *stereo = malloc((size_t)(C * n) * sizeof(float) + 64), *res = NULL;
+    ltx2_tensor *mel = NULL, *lat = NULL;
+    ltx2_error err = {0};
+    if (!w32 || !stereo) {
+        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+        goto done;
+    }
+    for (int c = 0; c < C; c++) /* a mono track feeds every channel */
+        memcpy(stereo + (int64_t)c * n, ltx2_tensor_f32(w32) + (c % wt->shape[1]) * n,
+               (size_t)n * sizeof(float));
+    const float *wave = stereo;
+    if (sr != v->cfg.sample_rate) {
+        if ((st = mel_resample(C, n, stereo, (int)sr, v->cfg.sample_rate, &res, &n, &err)) != LTX2_OK) {
+            st = ltx2_fail_err(ctx, "audio", &err);
+            goto done;
+        }
+        wave = res;
+    }
+    mel_config mc = {.sample_rate = v->cfg.sample_rate, .n_fft = v->cfg.n_fft, .win = v->cfg.win,
+                     .hop = v->cfg.hop, .n_mels = v->cfg.n_mels, .fmin = v->cfg.fmin,
+                     .fmax = v->cfg.fmax};
+    int64_t Tm = mel_frames(&mc, n), Tl = audio_vae_latent_frames(v, Tm);
+    mel = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, C, Tm, v->cfg.n_mels});
+    lat = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, v->cfg.z_channels, Tl, v->cfg.latent_freq});
+    if (!mel || !lat) {
+        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+        goto done;
+    }
+    kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, AE_PRECISION));
+    if ((st = mel_compute(&mc, &k, C, n, wave, ltx2_tensor_f32(mel), &err)) != LTX2_OK ||
+        (st = ltx2_progress(ctx, 1, 2, "audio_encode")) != LTX2_OK ||
+        (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), &err)) != LTX2_OK) {
+        if (st != LTX2_CANCELLED)
+            st = ltx2_fail_err(ctx, "audio", &err);
+        goto done;
+    }
+    out[0] = ltx2_value_tensor(lat);
+    out[1] = ltx2_value_tensor(mel);
+    lat = mel = NULL;
+    st = ltx2_progress(ctx, 2, 2, "audio_encode");
+done:
+    ltx2_tensor_release(w32);
+    ltx2_tensor_release(mel);
+    ltx2_tensor_release(lat);
+    free(stereo);
+    free(res);
+    return st;
+}
+
+static const ltx2_node_type audio_encode_type = LTX2_NODE_TYPE(
+    "LTX2AudioVAEEncode", "LTX-2 Audio VAE Encode", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "Waveform → log-mel (the reference's front end) → normalized audio latent.", ae_inputs,
+    ae_outputs, ae_execute);
+
+static const ltx2_node_type *const audio_types[] = {
+    &audio_decode_type,
+    &vocoder_type,
+    &audio_encode_type,
+};
 
 const ltx2_node_type *const *ltx2_nodes_audio(size_t *count)
 {
-    *count = 0;
-    return NULL;
+    *count = sizeof audio_types / sizeof audio_types[0];
+    return audio_types;
 }

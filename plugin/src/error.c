@@ -27,6 +27,15 @@ ltx2_status ltx2_err_prefix(ltx2_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    /* prefix + ": " + old message, truncated to the buffer. */
+    size_t np = strnlen(prefix, sizeof prefix), no = strnlen(old, sizeof old - 1);
+    size_t cap = sizeof err->msg - 1, k = 0;
+    for (size_t i = 0; i < np && k < cap; i++)
+        err->msg[k++] = prefix[i];
+    for (const char *s = ": "; *s && k < cap; s++)
+        err->msg[k++] = *s;
+    for (size_t i = 0; i < no && k < cap; i++)
+        err->msg[k++] = old[i];
+    err->msg[k] = 0;
     return err->code;
 }

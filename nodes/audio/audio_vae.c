@@ -1,0 +1,539 @@
+/* audio_vae.c — audio VAE encoder/decoder over channels-last (time, mel, channel)
+ * activations. Every 2-D conv is causal in time: k−1 zero rows in front, none behind. */
+#include "audio/audio_vae.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loaders/loaders.h"
+#include "object.h"
+
+#define AVAE "audio_vae."
+static const float pixnorm_eps = 1e-6f;
+
+/* ------------------------------------------------------------------ config */
+static json_object *jget(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static int jint(json_object *o, const char *key, int fallback)
+{
+    json_object *v = jget(o, key);
+    return v ? json_object_get_int(v) : fallback;
+}
+
+static double jdouble(json_object *o, const char *key, double fallback)
+{
+    json_object *v = jget(o, key);
+    return v ? json_object_get_double(v) : fallback;
+}
+
+ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *cfg, bool *present,
+                                  ltx2_error *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    *present = false;
+    json_object *root = jget(ltx2_checkpoint_config(ck), "audio_vae");
+    if (!root)
+        return LTX2_OK;
+    *present = true;
+    json_object *params = jget(jget(root, "model"), "params");
+    json_object *dd = jget(params, "ddconfig");
+    if (!dd)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "config.audio_vae.model.params.ddconfig is missing");
+    cfg->ch = jint(dd, "ch", 0);
+    cfg->z_channels = jint(dd, "z_channels", 0);
+    cfg->in_channels = jint(dd, "in_channels", 2);
+    cfg->out_ch = jint(dd, "out_ch", 2);
+    cfg->mel_bins = jint(dd, "mel_bins", 64);
+    cfg->num_res_blocks = jint(dd, "num_res_blocks", 0);
+    json_object *dz = jget(dd, "double_z");
+    cfg->double_z = dz ? json_object_get_boolean(dz) : true;
+    json_object *mult = jget(dd, "ch_mult");
+    if (!mult || !json_object_is_type(mult, json_type_array))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae ddconfig.ch_mult is missing");
+    cfg->n_levels = (int)json_object_array_length(mult);
+    if (cfg->n_levels < 1 || cfg->n_levels > LTX2_AUDIO_MAX_LEVELS)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae ddconfig.ch_mult has %d levels",
+                        cfg->n_levels);
+    for (int i = 0; i < cfg->n_levels; i++)
+        cfg->ch_mult[i] = json_object_get_int(json_object_array_get_idx(mult, (size_t)i));
+    if (cfg->ch <= 0 || cfg->z_channels <= 0 || cfg->num_res_blocks <= 0 || cfg->mel_bins <= 0)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "config.audio_vae ddconfig: ch, z_channels, num_res_blocks and mel_bins must be positive");
+    const char *norm = json_object_get_string(jget(dd, "norm_type"));
+    if (norm && strcmp(norm, "pixel") != 0)
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.audio_vae norm_type '%s' (only 'pixel')", norm);
+    json_object *attn = jget(dd, "attn_resolutions");
+    json_object *midattn = jget(dd, "mid_block_add_attention");
+    if ((attn && json_object_array_length(attn) > 0) || (midattn && json_object_get_boolean(midattn)))
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.audio_vae: attention blocks are not supported");
+    cfg->sample_rate = jint(params, "sampling_rate", 16000);
+    json_object *pre = jget(root, "preprocessing");
+    json_object *stft = jget(pre, "stft"), *mel = jget(pre, "mel");
+    cfg->n_fft = jint(stft, "filter_length", 1024);
+    cfg->hop = jint(stft, "hop_length", 160);
+    cfg->win = jint(stft, "win_length", cfg->n_fft);
+    cfg->n_mels = jint(mel, "n_mel_channels", cfg->mel_bins);
+    cfg->fmin = jdouble(mel, "mel_fmin", 0.0);
+    cfg->fmax = jdouble(mel, "mel_fmax", cfg->sample_rate / 2.0);
+    cfg->latent_freq = cfg->mel_bins >> (cfg->n_levels - 1);
+    if (cfg->latent_freq < 1)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae: mel_bins too small for the levels");
+    return LTX2_OK;
+}
+
+/* ------------------------------------------------------------------ loading */
+static ltx2_status conv2d_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix,
+                               int64_t cout, int64_t cin, int k, ltx2_error *err)
+{
+    return vconv_load(c, ck, prefix, cout, cin, 0, k, k, err);
+}
+
+static ltx2_status resblock_load(audio_resblock *b, const ltx2_checkpoint *ck, const char *prefix,
+                                 int64_t cin, int64_t cout, ltx2_error *err)
+{
+    char name[256];
+    ltx2_status s;
+    snprintf(name, sizeof name, "%sconv1.conv.", prefix);
+    if ((s = conv2d_load(&b->conv1, ck, name, cout, cin, 3, err)) != LTX2_OK)
+        return s;
+    snprintf(name, sizeof name, "%sconv2.conv.", prefix);
+    if ((s = conv2d_load(&b->conv2, ck, name, cout, cout, 3, err)) != LTX2_OK)
+        return s;
+    b->has_nin = cin != cout;
+    if (b->has_nin) {
+        snprintf(name, sizeof name, "%snin_shortcut.conv.", prefix);
+        if ((s = conv2d_load(&b->nin, ck, name, cout, cin, 1, err)) != LTX2_OK)
+            return s;
+    }
+    return LTX2_OK;
+}
+
+static void resblock_free(audio_resblock *b)
+{
+    vconv_free(&b->conv1);
+    vconv_free(&b->conv2);
+    vconv_free(&b->nin);
+}
+
+static void coder_free(audio_coder *c)
+{
+    vconv_free(&c->conv_in);
+    vconv_free(&c->conv_out);
+    resblock_free(&c->mid1);
+    resblock_free(&c->mid2);
+    for (int i = 0; i < LTX2_AUDIO_MAX_LEVELS; i++) {
+        for (int j = 0; j < c->levels[i].n_blocks; j++)
+            resblock_free(&c->levels[i].blocks[j]);
+        free(c->levels[i].blocks);
+        vconv_free(&c->levels[i].resample);
+    }
+}
+
+void audio_vae_free(void *p)
+{
+    audio_vae *v = p;
+    if (!v)
+        return;
+    coder_free(&v->enc);
+    coder_free(&v->dec);
+    free(v->mean);
+    free(v->std);
+    ltx2_checkpoint_release(v->ckpt);
+    free(v);
+}
+
+static ltx2_status mid_load(audio_coder *c, const ltx2_checkpoint *ck, const char *root, int64_t w,
+                            ltx2_error *err)
+{
+    char name[256];
+    ltx2_status s;
+    snprintf(name, sizeof name, "%smid.block_1.", root);
+    if ((s = resblock_load(&c->mid1, ck, name, w, w, err)) != LTX2_OK)
+        return s;
+    snprintf(name, sizeof name, "%smid.block_2.", root);
+    return resblock_load(&c->mid2, ck, name, w, w, err);
+}
+
+static ltx2_status decoder_load(audio_coder *c, const audio_vae_config *cfg,
+                                const ltx2_checkpoint *ck, ltx2_error *err)
+{
+    const char *root = AVAE "decoder.";
+    char name[256];
+    ltx2_status s;
+    int64_t block_in = (int64_t)cfg->ch * cfg->ch_mult[cfg->n_levels - 1];
+    snprintf(name, sizeof name, "%sconv_in.conv.", root);
+    if ((s = conv2d_load(&c->conv_in, ck, name, block_in, cfg->z_channels, 3, err)) != LTX2_OK)
+        return s;
+    if ((s = mid_load(c, ck, root, block_in, err)) != LTX2_OK)
+        return s;
+    for (int i = cfg->n_levels - 1; i >= 0; i--) {
+        audio_level *lv = &c->levels[i];
+        int64_t block_out = (int64_t)cfg->ch * cfg->ch_mult[i];
+        lv->blocks = calloc((size_t)cfg->num_res_blocks + 1, sizeof *lv->blocks);
+        if (!lv->blocks)
+            return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+        for (int j = 0; j <= cfg->num_res_blocks; j++) {
+            snprintf(name, sizeof name, "%sup.%d.block.%d.", root, i, j);
+            lv->n_blocks = j + 1;
+            if ((s = resblock_load(&lv->blocks[j], ck, name, block_in, block_out, err)) != LTX2_OK)
+                return s;
+            block_in = block_out;
+        }
+        if (i != 0) {
+            snprintf(name, sizeof name, "%sup.%d.upsample.conv.conv.", root, i);
+            if ((s = conv2d_load(&lv->resample, ck, name, block_in, block_in, 3, err)) != LTX2_OK)
+                return s;
+            lv->has_resample = true;
+        }
+    }
+    snprintf(name, sizeof name, "%sconv_out.conv.", root);
+    return conv2d_load(&c->conv_out, ck, name, cfg->out_ch, block_in, 3, err);
+}
+
+static ltx2_status encoder_load(audio_coder *c, const audio_vae_config *cfg,
+                                const ltx2_checkpoint *ck, ltx2_error *err)
+{
+    const char *root = AVAE "encoder.";
+    char name[256];
+    ltx2_status s;
+    int64_t block_in = cfg->ch;
+    snprintf(name, sizeof name, "%sconv_in.conv.", root);
+    if ((s = conv2d_load(&c->conv_in, ck, name, block_in, cfg->in_channels, 3, err)) != LTX2_OK)
+        return s;
+    for (int i = 0; i < cfg->n_levels; i++) {
+        audio_level *lv = &c->levels[i];
+        int64_t block_out = (int64_t)cfg->ch * cfg->ch_mult[i];
+        lv->blocks = calloc((size_t)cfg->num_res_blocks, sizeof *lv->blocks);
+        if (!lv->blocks)
+            return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+        for (int j = 0; j < cfg->num_res_blocks; j++) {
+            snprintf(name, sizeof name, "%sdown.%d.block.%d.", root, i, j);
+            lv->n_blocks = j + 1;
+            if ((s = resblock_load(&lv->blocks[j], ck, name, block_in, block_out, err)) != LTX2_OK)
+                return s;
+            block_in = block_out;
+        }
+        if (i != cfg->n_levels - 1) {
+            snprintf(name, sizeof name, "%sdown.%d.downsample.conv.", root, i);
+            if ((s = conv2d_load(&lv->resample, ck, name, block_in, block_in, 3, err)) != LTX2_OK)
+                return s;
+            lv->has_resample = true;
+        }
+    }
+    if ((s = mid_load(c, ck, root, block_in, err)) != LTX2_OK)
+        return s;
+    snprintf(name, sizeof name, "%sconv_out.conv.", root);
+    int64_t zc = (int64_t)cfg->z_channels * (cfg->double_z ? 2 : 1);
+    return conv2d_load(&c->conv_out, ck, name, zc, block_in, 3, err);
+}
+
+static bool has_prefix(const ltx2_checkpoint *ck, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i < ltx2_checkpoint_count(ck); i++)
+        if (strncmp(ltx2_checkpoint_at(ck, i)->name, prefix, n) == 0)
+            return true;
+    return false;
+}
+
+ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_error *err)
+{
+    *out = NULL;
+    audio_vae_config cfg;
+    bool present;
+    ltx2_status s = audio_vae_config_read(ck, &cfg, &present, err);
+    if (s != LTX2_OK)
+        return ltx2_err_prefix(err, "audio VAE");
+    bool has_dec = has_prefix(ck, AVAE "decoder."), has_enc = has_prefix(ck, AVAE "encoder.");
+    if (!present) {
+        if (has_dec || has_enc)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                            "audio VAE weights (audio_vae.*) present but config.audio_vae is missing");
+        return LTX2_OK;
+    }
+    if (!has_dec && !has_enc)
+        return LTX2_OK; /* a config section alone (e.g. a transformer-only file) */
+    audio_vae *v = calloc(1, sizeof *v);
+    if (!v)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    v->cfg = cfg;
+    int64_t nstat = (int64_t)cfg.z_channels * cfg.latent_freq;
+    if ((s = ltx2_ckpt_vec(ck, AVAE "per_channel_statistics.mean-of-means", nstat, &v->mean, err)) ||
+        (s = ltx2_ckpt_vec(ck, AVAE "per_channel_statistics.std-of-means", nstat, &v->std, err)))
+        goto fail;
+    if (has_dec) {
+        v->dec.present = true;
+        if ((s = decoder_load(&v->dec, &cfg, ck, err)) != LTX2_OK)
+            goto fail;
+    }
+    if (has_enc) {
+        v->enc.present = true;
+        if ((s = encoder_load(&v->enc, &cfg, ck, err)) != LTX2_OK)
+            goto fail;
+    }
+    ltx2_checkpoint_retain(ck);
+    v->ckpt = ck;
+    ltx2_object *o = ltx2_object_new("AUDIO_VAE");
+    if (!o || ltx2_object_set_payload(o, LTX2_AUDIO_VAE_PAYLOAD, v, audio_vae_free) != LTX2_OK) {
+        ltx2_object_release(o);
+        s = ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+        goto fail;
+    }
+    ltx2_object_set_int(o, "sample_rate", cfg.sample_rate);
+    ltx2_object_set_int(o, "z_channels", cfg.z_channels);
+    ltx2_object_set_int(o, "latent_freq", cfg.latent_freq);
+    *out = o;
+    return LTX2_OK;
+fail:
+    audio_vae_free(v);
+    return s;
+}
+
+/* ------------------------------------------------------------------ forward */
+/* A feature map [t][f][c] (channels-last over time × mel). */
+typedef struct fmap {
+    float *d;
+    int64_t t, f, c;
+} fmap;
+
+static void fmap_free(fmap *m)
+{
+    free(m->d);
+    m->d = NULL;
+}
+
+static bool fmap_alloc(fmap *m, int64_t t, int64_t f, int64_t c)
+{
+    m->t = t;
+    m->f = f;
+    m->c = c;
+    m->d = malloc((size_t)(t * f * c) * sizeof(float) + 64);
+    return m->d != NULL;
+}
+
+/* Causal 2-D conv, stride 1, output same size. */
+static void causal_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
+{
+    int k = c->kh;
+    kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = k,
+                .kw = c->kw, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = 1,
+                .ph0 = k - 1, .ph1 = 0, .pw0 = (c->kw - 1) / 2, .pw1 = (c->kw - 1) / 2,
+                .tpad = KPAD_ZEROS, .hpad = KPAD_ZEROS, .wpad = KPAD_ZEROS,
+                .x = x->d, .weights = c->w, .bias = c->bias, .y = y->d};
+    k_conv(ctx, &kc);
+}
+
+/* y = conv(silu(pixnorm(x))), allocating y. */
+static bool norm_act_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
+{
+    int64_t n = x->t * x->f;
+    float *h = malloc((size_t)(n * x->c) * sizeof(float) + 64);
+    if (!h || !fmap_alloc(y, x->t, x->f, c->cout)) {
+        free(h);
+        return false;
+    }
+    k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, h);
+    k_silu(ctx, h, h, n * x->c);
+    fmap hx = {h, x->t, x->f, x->c};
+    causal_conv(ctx, c, &hx, y);
+    free(h);
+    return true;
+}
+
+/* Replaces *x by resblock(*x). */
+static bool resblock_run(const kctx *ctx, const audio_resblock *b, fmap *x)
+{
+    fmap h1 = {0}, h2 = {0}, skip = {0};
+    if (!norm_act_conv(ctx, &b->conv1, x, &h1))
+        return false;
+    bool ok = norm_act_conv(ctx, &b->conv2, &h1, &h2);
+    fmap_free(&h1);
+    if (!ok)
+        return false;
+    if (b->has_nin) {
+        if (!fmap_alloc(&skip, x->t, x->f, b->nin.cout)) {
+            fmap_free(&h2);
+            return false;
+        }
+        causal_conv(ctx, &b->nin, x, &skip);
+        k_add(ctx, skip.d, h2.d, h2.d, h2.t * h2.f * h2.c);
+        fmap_free(&skip);
+    } else {
+        k_add(ctx, x->d, h2.d, h2.d, h2.t * h2.f * h2.c);
+    }
+    fmap_free(x);
+    *x = h2;
+    return true;
+}
+
+/* Nearest ×2 on time and mel, causal conv, then the first time row dropped. */
+static bool upsample_run(const kctx *ctx, const vconv *c, fmap *x)
+{
+    fmap up = {0}, y = {0};
+    if (!fmap_alloc(&up, 2 * x->t, 2 * x->f, x->c))
+        return false;
+    k_upsample_nearest3d(ctx, 1, x->t, x->f, x->c, 1, 2, 2, x->d, up.d);
+    if (!fmap_alloc(&y, up.t, up.f, c->cout)) {
+        fmap_free(&up);
+        return false;
+    }
+    causal_conv(ctx, c, &up, &y);
+    fmap_free(&up);
+    int64_t row = y.f * y.c;
+    memmove(y.d, y.d + row, (size_t)((y.t - 1) * row) * sizeof(float));
+    y.t -= 1;
+    fmap_free(x);
+    *x = y;
+    return true;
+}
+
+/* Zero pad 2 rows in front (time) and 1 column behind (mel), 3×3 conv of stride 2. */
+static bool downsample_run(const kctx *ctx, const vconv *c, fmap *x)
+{
+    int64_t to = k_conv_out_len(x->t, 3, 2, 1, 2, 0), fo = k_conv_out_len(x->f, 3, 2, 1, 0, 1);
+    fmap y = {0};
+    if (!fmap_alloc(&y, to, fo, c->cout))
+        return false;
+    kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = 3,
+                .kw = 3, .st = 1, .sh = 2, .sw = 2, .dt = 1, .dh = 1, .dw = 1, .ph0 = 2, .ph1 = 0,
+                .pw0 = 0, .pw1 = 1, .x = x->d, .weights = c->w, .bias = c->bias, .y = y.d};
+    k_conv(ctx, &kc);
+    fmap_free(x);
+    *x = y;
+    return true;
+}
+
+/* Replaces *x by conv(x) (same size). */
+static bool conv_run(const kctx *ctx, const vconv *c, fmap *x)
+{
+    fmap y = {0};
+    if (!fmap_alloc(&y, x->t, x->f, c->cout))
+        return false;
+    causal_conv(ctx, c, x, &y);
+    fmap_free(x);
+    *x = y;
+    return true;
+}
+
+int64_t audio_vae_mel_frames(const audio_vae *v, int64_t t_latent)
+{
+    int64_t t = t_latent;
+    for (int i = 1; i < v->cfg.n_levels; i++)
+        t = 2 * t - 1;
+    return t < 1 ? 1 : t;
+}
+
+int64_t audio_vae_latent_frames(const audio_vae *v, int64_t t_mel)
+{
+    int64_t t = t_mel;
+    for (int i = 1; i < v->cfg.n_levels; i++)
+        t = k_conv_out_len(t, 3, 2, 1, 2, 0);
+    return t;
+}
+
+ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent,
+                             const float *latent, float *mel, ltx2_error *err)
+{
+    const audio_vae_config *cfg = &v->cfg;
+    const audio_coder *c = &v->dec;
+    if (!c->present)
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "this audio VAE has no decoder weights");
+    int64_t zc = cfg->z_channels, F = cfg->latent_freq;
+    fmap x = {0};
+    if (!fmap_alloc(&x, t_latent, F, zc))
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    /* Un-normalize (statistic index c*F + f) while going channels-last. */
+    for (int64_t ci = 0; ci < zc; ci++)
+        for (int64_t t = 0; t < t_latent; t++)
+            for (int64_t f = 0; f < F; f++) {
+                int64_t s = ci * F + f;
+                x.d[(t * F + f) * zc + ci] = latent[(ci * t_latent + t) * F + f] * v->std[s] + v->mean[s];
+            }
+    bool ok = conv_run(ctx, &c->conv_in, &x) && resblock_run(ctx, &c->mid1, &x) &&
+              resblock_run(ctx, &c->mid2, &x);
+    for (int i = cfg->n_levels - 1; ok && i >= 0; i--) {
+        const audio_level *lv = &c->levels[i];
+        for (int j = 0; ok && j < lv->n_blocks; j++)
+            ok = resblock_run(ctx, &lv->blocks[j], &x);
+        if (ok && lv->has_resample)
+            ok = upsample_run(ctx, &lv->resample, &x);
+    }
+    if (ok) {
+        int64_t n = x.t * x.f;
+        k_pixelnorm(ctx, n, x.c, x.d, pixnorm_eps, x.d);
+        k_silu(ctx, x.d, x.d, n * x.c);
+        ok = conv_run(ctx, &c->conv_out, &x);
+    }
+    if (!ok) {
+        fmap_free(&x);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory in the audio VAE decoder");
+    }
+    /* Crop / zero-pad to (out_ch, T_mel, mel_bins), back to channel-major. */
+    int64_t T = audio_vae_mel_frames(v, t_latent), M = cfg->mel_bins;
+    for (int64_t ci = 0; ci < cfg->out_ch; ci++)
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t m = 0; m < M; m++)
+                mel[(ci * T + t) * M + m] =
+                    (t < x.t && m < x.f) ? x.d[(t * x.f + m) * x.c + ci] : 0.0f;
+    fmap_free(&x);
+    return LTX2_OK;
+}
+
+ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel,
+                             float *latent, ltx2_error *err)
+{
+    const audio_vae_config *cfg = &v->cfg;
+    const audio_coder *c = &v->enc;
+    if (!c->present)
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "this audio VAE has no encoder weights");
+    int64_t M = cfg->mel_bins, C = cfg->in_channels;
+    fmap x = {0};
+    if (!fmap_alloc(&x, t_mel, M, C))
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    for (int64_t ci = 0; ci < C; ci++)
+        for (int64_t t = 0; t < t_mel; t++)
+            for (int64_t m = 0; m < M; m++)
+                x.d[(t * M + m) * C + ci] = mel[(ci * t_mel + t) * M + m];
+    bool ok = conv_run(ctx, &c->conv_in, &x);
+    for (int i = 0; ok && i < cfg->n_levels; i++) {
+        const audio_level *lv = &c->levels[i];
+        for (int j = 0; ok && j < lv->n_blocks; j++)
+            ok = resblock_run(ctx, &lv->blocks[j], &x);
+        if (ok && lv->has_resample)
+            ok = downsample_run(ctx, &lv->resample, &x);
+    }
+    ok = ok && resblock_run(ctx, &c->mid1, &x) && resblock_run(ctx, &c->mid2, &x);
+    if (ok) {
+        int64_t n = x.t * x.f;
+        k_pixelnorm(ctx, n, x.c, x.d, pixnorm_eps, x.d);
+        k_silu(ctx, x.d, x.d, n * x.c);
+        ok = conv_run(ctx, &c->conv_out, &x);
+    }
+    if (!ok) {
+        fmap_free(&x);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory in the audio VAE encoder");
+    }
+    /* Keep the means (first z channels) and normalize with index c*F + f. */
+    int64_t zc = cfg->z_channels, F = x.f;
+    if (F != cfg->latent_freq || x.t != audio_vae_latent_frames(v, t_mel)) {
+        fmap_free(&x);
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "mel input has %lld bins, the audio VAE expects %d",
+                        (long long)M, cfg->mel_bins);
+    }
+    for (int64_t ci = 0; ci < zc; ci++)
+        for (int64_t t = 0; t < x.t; t++)
+            for (int64_t f = 0; f < F; f++) {
+                int64_t s = ci * F + f;
+                latent[(ci * x.t + t) * F + f] = (x.d[(t * F + f) * x.c + ci] - v->mean[s]) / v->std[s];
+            }
+    fmap_free(&x);
+    return LTX2_OK;
+}

@@ -1,0 +1,69 @@
+/* audio_vae.h — the LTX-2 audio VAE (log-mel ↔ latent) and its configuration, read
+ * from the checkpoint's `config["audio_vae"]`. Activations are channels-last over
+ * (time, mel): [T][F][C]. Spec: vae-audio-upsampler-formats.md §2. */
+#ifndef LTX2_AUDIO_VAE_H
+#define LTX2_AUDIO_VAE_H
+#include <stdbool.h>
+#include "error.h"
+#include "kernels.h"
+#include "store/store.h"
+#include "video_vae/vae_ops.h"
+
+#define LTX2_AUDIO_VAE_PAYLOAD "ltx2.audio_vae"
+#define LTX2_AUDIO_MAX_LEVELS 8
+
+typedef struct audio_vae_config {
+    int ch, z_channels, in_channels, out_ch, mel_bins, num_res_blocks;
+    int n_levels, ch_mult[LTX2_AUDIO_MAX_LEVELS];
+    bool double_z;
+    int sample_rate;               /* of the mel front end (16000) */
+    int n_fft, hop, win;           /* STFT */
+    int n_mels;
+    double fmin, fmax;
+    int latent_freq;               /* mel_bins >> (n_levels - 1) */
+} audio_vae_config;
+
+/* ResnetBlock: pixnorm → SiLU → conv1 → pixnorm → SiLU → conv2, plus skip (1×1 when
+ * the width changes). */
+typedef struct audio_resblock {
+    vconv conv1, conv2, nin;
+    bool has_nin;
+} audio_resblock;
+
+typedef struct audio_level {
+    audio_resblock *blocks;
+    int n_blocks;
+    vconv resample; /* upsample (decoder) or downsample (encoder) conv */
+    bool has_resample;
+} audio_level;
+
+typedef struct audio_coder {
+    bool present;
+    vconv conv_in, conv_out;
+    audio_resblock mid1, mid2;
+    audio_level levels[LTX2_AUDIO_MAX_LEVELS];
+} audio_coder;
+
+typedef struct audio_vae {
+    audio_vae_config cfg;
+    audio_coder enc, dec;
+    float *mean, *std; /* per-channel statistics [z_channels * latent_freq] */
+    ltx2_checkpoint *ckpt;
+} audio_vae;
+
+/* Reads config["audio_vae"]; LTX2_OK with *present = false when there is none. */
+ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *cfg, bool *present,
+                                  ltx2_error *err);
+void audio_vae_free(void *vae);
+
+/* Normalized latent [T][z*F'] (time-major, feature c*F'+f) → log-mel [T_mel][mel][out_ch]
+ * with T_mel = audio_vae_mel_frames(T). mel_out must hold that many values. */
+int64_t audio_vae_mel_frames(const audio_vae *v, int64_t t_latent);
+ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent,
+                             const float *latent_ncf, float *mel_ncf, ltx2_error *err);
+/* Log-mel (B=1, C, T, mel) → normalized latent (1, z, T', F'); T' = audio_vae_latent_frames. */
+int64_t audio_vae_latent_frames(const audio_vae *v, int64_t t_mel);
+ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
+                             const float *mel_ncf, float *latent_ncf, ltx2_error *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* mel.h — the audio VAE's front end: stereo waveform → natural-log magnitude mel
+ * spectrogram (torchaudio MelSpectrogram settings of the reference: periodic Hann,
+ * centred frames with reflect padding, power 1, Slaney mel scale and norm). */
+#ifndef LTX2_MEL_H
+#define LTX2_MEL_H
+#include <stdint.h>
+#include "error.h"
+#include "kernels.h"
+
+typedef struct mel_config {
+    int sample_rate, n_fft, win, hop, n_mels;
+    double fmin, fmax;
+} mel_config;
+
+/* Frames produced for n samples: n / hop + 1. */
+int64_t mel_frames(const mel_config *cfg, int64_t n_samples);
+/* wave [channels][n] at cfg->sample_rate → mel [channels][frames][n_mels]. */
+ltx2_status mel_compute(const mel_config *cfg, const kctx *ctx, int channels, int64_t n,
+                        const float *wave, float *mel, ltx2_error *err);
+/* Band-limited resampling with a Hann-windowed sinc (6 zero crossings, roll-off
+ * 0.99: the parameters of torchaudio's default, not bit-identical to it) of wave [channels][n] from rate `from` to `to`; *out is
+ * malloc'd [channels][*n_out]. */
+ltx2_status mel_resample(int channels, int64_t n, const float *wave, int from, int to, float **out,
+                         int64_t *n_out, ltx2_error *err);
+
+#endif

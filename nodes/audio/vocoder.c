@@ -1,0 +1,278 @@
+/* vocoder.c — conv_pre, then per stage LeakyReLU(0.1) → transposed conv → mean of
+ * the multi-receptive-field ResBlocks, then LeakyReLU(0.01) → conv_post → tanh.
+ * Activations are channels-last [time][channel]. */
+#include "audio/vocoder.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loaders/loaders.h"
+#include "object.h"
+
+static json_object *jget(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* Reads an int array of at most max entries; returns its length or -1. */
+static int jints(json_object *o, const char *key, int *dst, int max)
+{
+    json_object *a = jget(o, key);
+    if (!a || !json_object_is_type(a, json_type_array))
+        return -1;
+    int n = (int)json_object_array_length(a);
+    if (n > max)
+        return -1;
+    for (int i = 0; i < n; i++)
+        dst[i] = json_object_get_int(json_object_array_get_idx(a, (size_t)i));
+    return n;
+}
+
+static ltx2_status conv1d_load(voc_conv1d *c, const ltx2_checkpoint *ck, const char *prefix,
+                               int64_t cout, int64_t cin, int k, int dilation, bool transposed,
+                               ltx2_error *err)
+{
+    char name[256];
+    const ltx2_st_tensor *st;
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    int64_t shape[3] = {transposed ? cin : cout, transposed ? cout : cin, k};
+    ltx2_status s = ltx2_ckpt_require(ck, name, 3, shape, &st, err);
+    if (s != LTX2_OK)
+        return s;
+    kmat m = {.dtype = (kdtype)st->dtype, .data = st->data, .rows = shape[0],
+              .cols = shape[1] * k, .ld = shape[1] * k, .scale = 1.0f};
+    kctx pctx = kctx_default(NULL);
+    c->w = transposed ? k_convw_pack_transposed1d(&pctx, &m, cout, k)
+                      : k_convw_pack(&pctx, &m, cin, 1, 1, k);
+    if (!c->w)
+        return ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory packing the weight", name);
+    c->cin = cin;
+    c->cout = cout;
+    c->k = k;
+    c->dilation = dilation;
+    c->pad = dilation * (k - 1) / 2;
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    return ltx2_ckpt_vec(ck, name, cout, &c->bias, err);
+}
+
+static void conv1d_free(voc_conv1d *c)
+{
+    k_convw_free(c->w);
+    free(c->bias);
+    c->w = NULL;
+    c->bias = NULL;
+}
+
+void vocoder_free(void *p)
+{
+    vocoder *v = p;
+    if (!v)
+        return;
+    conv1d_free(&v->conv_pre);
+    conv1d_free(&v->conv_post);
+    for (int i = 0; i < LTX2_VOC_MAX_UPS; i++)
+        conv1d_free(&v->ups[i]);
+    if (v->res)
+        for (int i = 0; i < v->n_ups * v->n_kernels; i++)
+            for (int j = 0; j < v->res[i].n; j++) {
+                conv1d_free(&v->res[i].c1[j]);
+                conv1d_free(&v->res[i].c2[j]);
+            }
+    free(v->res);
+    ltx2_checkpoint_release(v->ckpt);
+    free(v);
+}
+
+static ltx2_status vocoder_build(vocoder *v, const ltx2_checkpoint *ck, json_object *cfg,
+                                 ltx2_error *err)
+{
+    int dil[LTX2_VOC_MAX_KERNELS][LTX2_VOC_MAX_DIL], n_dil[LTX2_VOC_MAX_KERNELS];
+    int kernels[LTX2_VOC_MAX_KERNELS];
+    v->n_ups = jints(cfg, "upsample_rates", v->up_rates, LTX2_VOC_MAX_UPS);
+    int nk_up = jints(cfg, "upsample_kernel_sizes", v->up_kernels, LTX2_VOC_MAX_UPS);
+    v->n_kernels = jints(cfg, "resblock_kernel_sizes", kernels, LTX2_VOC_MAX_KERNELS);
+    json_object *dl = jget(cfg, "resblock_dilation_sizes");
+    json_object *ic = jget(cfg, "upsample_initial_channel");
+    if (v->n_ups < 1 || nk_up != v->n_ups || v->n_kernels < 1 || !dl || !ic ||
+        (int)json_object_array_length(dl) != v->n_kernels)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "config.vocoder: upsample_rates / upsample_kernel_sizes / resblock_kernel_sizes / "
+                        "resblock_dilation_sizes / upsample_initial_channel missing or inconsistent");
+    for (int j = 0; j < v->n_kernels; j++) {
+        json_object *d = json_object_array_get_idx(dl, (size_t)j);
+        n_dil[j] = (int)json_object_array_length(d);
+        if (n_dil[j] < 1 || n_dil[j] > LTX2_VOC_MAX_DIL)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.vocoder.resblock_dilation_sizes[%d]", j);
+        for (int i = 0; i < n_dil[j]; i++)
+            dil[j][i] = json_object_get_int(json_object_array_get_idx(d, (size_t)i));
+    }
+    const char *rb = json_object_get_string(jget(cfg, "resblock"));
+    if (rb && strcmp(rb, "1") != 0)
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.vocoder.resblock '%s' (only '1')", rb);
+    json_object *stereo = jget(cfg, "stereo");
+    v->stereo = stereo ? json_object_get_boolean(stereo) : true;
+    json_object *sr = jget(cfg, "output_sample_rate");
+    v->sample_rate = sr ? json_object_get_int(sr) : 24000;
+    v->initial_channels = json_object_get_int(ic);
+    v->out_channels = v->stereo ? 2 : 1;
+    const ltx2_st_tensor *pre = ltx2_checkpoint_find(ck, "vocoder.conv_pre.weight");
+    if (!pre || pre->ndim != 3)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "vocoder.conv_pre.weight: missing or not 3-D");
+    int64_t cin = pre->shape[1];
+    v->mel_bins = (int)(cin / v->out_channels);
+    ltx2_status s = conv1d_load(&v->conv_pre, ck, "vocoder.conv_pre", v->initial_channels, cin,
+                                (int)pre->shape[2], 1, false, err);
+    if (s != LTX2_OK)
+        return s;
+    v->res = calloc((size_t)(v->n_ups * v->n_kernels), sizeof *v->res);
+    if (!v->res)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    int64_t ch = v->initial_channels;
+    char name[128];
+    for (int i = 0; i < v->n_ups; i++) {
+        int64_t co = ch / 2;
+        snprintf(name, sizeof name, "vocoder.ups.%d", i);
+        if ((s = conv1d_load(&v->ups[i], ck, name, co, ch, v->up_kernels[i], 1, true, err)))
+            return s;
+        v->ups[i].pad = (v->up_kernels[i] - v->up_rates[i]) / 2;
+        for (int j = 0; j < v->n_kernels; j++) {
+            voc_resblock *r = &v->res[i * v->n_kernels + j];
+            r->n = n_dil[j];
+            for (int p = 0; p < r->n; p++) {
+                snprintf(name, sizeof name, "vocoder.resblocks.%d.convs1.%d", i * v->n_kernels + j, p);
+                if ((s = conv1d_load(&r->c1[p], ck, name, co, co, kernels[j], dil[j][p], false, err)))
+                    return s;
+                snprintf(name, sizeof name, "vocoder.resblocks.%d.convs2.%d", i * v->n_kernels + j, p);
+                if ((s = conv1d_load(&r->c2[p], ck, name, co, co, kernels[j], 1, false, err)))
+                    return s;
+            }
+        }
+        ch = co;
+    }
+    const ltx2_st_tensor *post = ltx2_checkpoint_find(ck, "vocoder.conv_post.weight");
+    if (!post || post->ndim != 3)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "vocoder.conv_post.weight: missing or not 3-D");
+    return conv1d_load(&v->conv_post, ck, "vocoder.conv_post", v->out_channels, ch,
+                       (int)post->shape[2], 1, false, err);
+}
+
+ltx2_status ltx2_load_vocoder(ltx2_checkpoint *ck, ltx2_object **out, ltx2_error *err)
+{
+    *out = NULL;
+    json_object *cfg = jget(ltx2_checkpoint_config(ck), "vocoder");
+    bool has_keys = ltx2_checkpoint_find(ck, "vocoder.conv_pre.weight") != NULL;
+    if (!cfg) {
+        if (has_keys)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "vocoder weights present but config.vocoder is missing");
+        return LTX2_OK;
+    }
+    if (!has_keys)
+        return LTX2_OK;
+    vocoder *v = calloc(1, sizeof *v);
+    if (!v)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    ltx2_status s = vocoder_build(v, ck, cfg, err);
+    if (s != LTX2_OK) {
+        vocoder_free(v);
+        return s;
+    }
+    ltx2_checkpoint_retain(ck);
+    v->ckpt = ck;
+    ltx2_object *o = ltx2_object_new("VOCODER");
+    if (!o || ltx2_object_set_payload(o, LTX2_VOCODER_PAYLOAD, v, vocoder_free) != LTX2_OK) {
+        ltx2_object_release(o);
+        vocoder_free(v);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    }
+    ltx2_object_set_int(o, "sample_rate", v->sample_rate);
+    *out = o;
+    return LTX2_OK;
+}
+
+int64_t vocoder_samples(const vocoder *v, int64_t t)
+{
+    for (int i = 0; i < v->n_ups; i++)
+        t = (t - 1) * v->up_rates[i] - 2 * v->ups[i].pad + v->up_kernels[i];
+    return t;
+}
+
+/* y [len][cout] = conv1d(x [len][cin]) with "same" zero padding. */
+static void conv1d(const kctx *ctx, const voc_conv1d *c, int64_t len, const float *x, float *y)
+{
+    kconv k = {.t = 1, .h = 1, .w = len, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = 1,
+               .kw = c->k, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = c->dilation,
+               .pw0 = c->pad, .pw1 = c->pad, .x = x, .weights = c->w, .bias = c->bias, .y = y};
+    k_conv(ctx, &k);
+}
+
+ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
+                        float *wave, ltx2_error *err)
+{
+    int64_t M = v->mel_bins, C = v->out_channels * M, len = t;
+    /* The largest activation over all stages bounds every buffer. */
+    int64_t cap = t * (C > v->initial_channels ? C : v->initial_channels);
+    int64_t li = t;
+    for (int i = 0; i < v->n_ups; i++) {
+        li = (li - 1) * v->up_rates[i] - 2 * v->ups[i].pad + v->up_kernels[i];
+        if (li * v->ups[i].cout > cap)
+            cap = li * v->ups[i].cout;
+    }
+    size_t bytes = (size_t)cap * sizeof(float) + 64;
+    float *x = malloc(bytes), *y = malloc(bytes), *acc = malloc(bytes), *h = malloc(bytes),
+          *h2 = malloc(bytes);
+    ltx2_status st = LTX2_OK;
+    if (!x || !y || !acc || !h || !h2) {
+        st = ltx2_err(err, LTX2_ERR_OOM, "out of memory in the vocoder");
+        goto done;
+    }
+    /* (stereo, t, mel) → [t][s*M + m] */
+    for (int64_t s = 0; s < v->out_channels; s++)
+        for (int64_t i = 0; i < t; i++)
+            for (int64_t m = 0; m < M; m++)
+                y[i * C + s * M + m] = mel[(s * t + i) * M + m];
+    conv1d(ctx, &v->conv_pre, len, y, x);
+    int64_t ch = v->initial_channels;
+    for (int i = 0; i < v->n_ups; i++) {
+        k_leaky_relu(ctx, x, x, len * ch, 0.1f);
+        const voc_conv1d *u = &v->ups[i];
+        int64_t lo = (len - 1) * v->up_rates[i] - 2 * u->pad + u->k;
+        kconvt1d kt = {.len = len, .cin = ch, .cout = u->cout, .k = u->k, .stride = v->up_rates[i],
+                       .pad = u->pad, .dilation = 1, .output_padding = 0, .x = x,
+                       .weights = u->w, .bias = u->bias, .y = y};
+        k_conv_transpose1d(ctx, &kt);
+        len = lo;
+        ch = u->cout;
+        int64_t n = len * ch;
+        memset(acc, 0, (size_t)n * sizeof(float));
+        for (int j = 0; j < v->n_kernels; j++) {
+            const voc_resblock *r = &v->res[i * v->n_kernels + j];
+            memcpy(x, y, (size_t)n * sizeof(float));
+            for (int p = 0; p < r->n; p++) {
+                k_leaky_relu(ctx, x, h, n, 0.1f);
+                conv1d(ctx, &r->c1[p], len, h, h2);
+                k_leaky_relu(ctx, h2, h2, n, 0.1f);
+                conv1d(ctx, &r->c2[p], len, h2, h);
+                k_add(ctx, x, h, x, n);
+            }
+            k_add(ctx, acc, x, acc, n);
+        }
+        k_scale(ctx, acc, 1.0f / (float)v->n_kernels, x, n);
+    }
+    k_leaky_relu(ctx, x, x, len * ch, 0.01f);
+    conv1d(ctx, &v->conv_post, len, x, y);
+    k_tanh(ctx, y, y, len * v->out_channels);
+    for (int64_t s = 0; s < v->out_channels; s++)
+        for (int64_t i = 0; i < len; i++)
+            wave[s * len + i] = y[i * v->out_channels + s];
+done:
+    free(x);
+    free(y);
+    free(acc);
+    free(h);
+    free(h2);
+    return st;
+}

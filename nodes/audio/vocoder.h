@@ -1,0 +1,43 @@
+/* vocoder.h — the LTX-2 vocoder (HiFi-GAN V1 style): stereo log-mel → waveform.
+ * Config from `config["vocoder"]`. Spec: vae-audio-upsampler-formats.md §3. */
+#ifndef LTX2_VOCODER_H
+#define LTX2_VOCODER_H
+#include <stdbool.h>
+#include "error.h"
+#include "kernels.h"
+#include "store/store.h"
+
+#define LTX2_VOCODER_PAYLOAD "ltx2.vocoder"
+#define LTX2_VOC_MAX_UPS 8
+#define LTX2_VOC_MAX_KERNELS 4
+#define LTX2_VOC_MAX_DIL 4
+
+typedef struct voc_conv1d {
+    kconvw *w;
+    float *bias;
+    int64_t cin, cout;
+    int k, dilation, pad;
+} voc_conv1d;
+
+typedef struct voc_resblock {
+    voc_conv1d c1[LTX2_VOC_MAX_DIL], c2[LTX2_VOC_MAX_DIL];
+    int n;
+} voc_resblock;
+
+typedef struct vocoder {
+    int n_ups, n_kernels, initial_channels, out_channels, sample_rate, mel_bins;
+    int up_rates[LTX2_VOC_MAX_UPS], up_kernels[LTX2_VOC_MAX_UPS];
+    bool stereo;
+    voc_conv1d conv_pre, conv_post, ups[LTX2_VOC_MAX_UPS];
+    voc_resblock *res; /* [n_ups * n_kernels] */
+    ltx2_checkpoint *ckpt;
+} vocoder;
+
+void vocoder_free(void *v);
+/* Samples produced for t mel frames. */
+int64_t vocoder_samples(const vocoder *v, int64_t t);
+/* mel (channels=2, t, mel_bins) → wave (out_channels, vocoder_samples(t)). */
+ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
+                        float *wave, ltx2_error *err);
+
+#endif
