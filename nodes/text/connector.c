@@ -1,0 +1,165 @@
+/* connector.c — LTX-2 embeddings connector (1-D transformer over the text tokens). */
+#include "text/connector.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void block_free(ltx2_connector_block *b)
+{
+    free(b->bq), free(b->bk), free(b->bv), free(b->bo), free(b->b_ff_in), free(b->b_ff_out);
+    free(b->q_norm), free(b->k_norm);
+}
+
+void ltx2_connector_free(ltx2_connector *c)
+{
+    if (c->blocks)
+        for (int64_t i = 0; i < c->geom.n_layers; ++i) block_free(&c->blocks[i]);
+    free(c->blocks);
+    free(c->registers);
+    memset(c, 0, sizeof *c);
+}
+
+static ltx2_status load_block(const ltx2_checkpoint *ck, const char *p, int64_t i, int64_t D, int64_t F,
+                              ltx2_connector_block *b, ltx2_error *err)
+{
+    char n[300];
+#define MAT(f, key, r, cc) \
+    (snprintf(n, sizeof n, "%stransformer_1d_blocks.%lld.%s", p, (long long)i, key), ltx2_ckpt_mat(ck, n, r, cc, &b->f, err))
+#define VEC(f, key, len) \
+    (snprintf(n, sizeof n, "%stransformer_1d_blocks.%lld.%s", p, (long long)i, key), ltx2_ckpt_vec(ck, n, len, &b->f, err))
+    ltx2_status st;
+    if ((st = MAT(q, "attn1.to_q.weight", D, D)) || (st = MAT(k, "attn1.to_k.weight", D, D)) ||
+        (st = MAT(v, "attn1.to_v.weight", D, D)) || (st = MAT(o, "attn1.to_out.0.weight", D, D)) ||
+        (st = MAT(ff_in, "ff.net.0.proj.weight", F, D)) || (st = MAT(ff_out, "ff.net.2.weight", D, F)) ||
+        (st = VEC(bq, "attn1.to_q.bias", D)) || (st = VEC(bk, "attn1.to_k.bias", D)) ||
+        (st = VEC(bv, "attn1.to_v.bias", D)) || (st = VEC(bo, "attn1.to_out.0.bias", D)) ||
+        (st = VEC(b_ff_in, "ff.net.0.proj.bias", F)) || (st = VEC(b_ff_out, "ff.net.2.bias", D)) ||
+        (st = VEC(q_norm, "attn1.q_norm.weight", D)) || (st = VEC(k_norm, "attn1.k_norm.weight", D)))
+        return st;
+#undef MAT
+#undef VEC
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_connector_load(const ltx2_checkpoint *ck, const char *p, const ltx2_connector_geom *geom,
+                                ltx2_connector *c, ltx2_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->geom = *geom;
+    ltx2_connector_geom *g = &c->geom;
+    const ltx2_st_tensor *reg = ltx2_checkpoint_findf(ck, "%slearnable_registers", p);
+    if (!reg) return LTX2_OK; /* absent */
+    if (reg->ndim != 2) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%slearnable_registers: expected 2-D", p);
+    c->dim = reg->shape[1];
+    if (!g->n_registers) g->n_registers = reg->shape[0];
+    if (!g->n_layers)
+        while (ltx2_checkpoint_findf(ck, "%stransformer_1d_blocks.%lld.attn1.to_q.weight", p, (long long)g->n_layers))
+            ++g->n_layers;
+    if (!g->head_dim) g->head_dim = g->n_heads ? c->dim / g->n_heads : 128;
+    if (!g->n_heads) g->n_heads = g->head_dim ? c->dim / g->head_dim : 0;
+    if (g->n_layers < 1 || g->n_heads < 1 || g->n_heads * g->head_dim != c->dim || g->head_dim % 2)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: %lld layers, %lld heads x %lld for width %lld do not fit", p,
+                        (long long)g->n_layers, (long long)g->n_heads, (long long)g->head_dim, (long long)c->dim);
+    if (!(g->theta > 0) || !(g->max_pos > 0))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: RoPE theta and max_pos must be > 0", p);
+    const ltx2_st_tensor *ff = ltx2_checkpoint_findf(ck, "%stransformer_1d_blocks.0.ff.net.0.proj.weight", p);
+    if (!ff || ff->ndim != 2)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%stransformer_1d_blocks.0.ff.net.0.proj.weight: missing", p);
+    c->ff_dim = ff->shape[0];
+
+    ltx2_status st;
+    char n[300];
+    snprintf(n, sizeof n, "%slearnable_registers", p);
+    if ((st = ltx2_ckpt_f32(ck, n, g->n_registers * c->dim, &c->registers, err))) goto fail;
+    c->blocks = calloc((size_t)g->n_layers, sizeof *c->blocks);
+    if (!c->blocks) {
+        st = ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory", p);
+        goto fail;
+    }
+    for (int64_t i = 0; i < g->n_layers; ++i)
+        if ((st = load_block(ck, p, i, c->dim, c->ff_dim, &c->blocks[i], err))) goto fail;
+    return LTX2_OK;
+fail:
+    ltx2_connector_free(c);
+    return st;
+}
+
+/* cos/sin [seq][dim/2] for 1-D positions 0..seq-1 (LTX-2 rope: freq grid from π/2 to
+ * θ·π/2, angle freq·(2·pos/max_pos − 1), identity slots first when the grid is short). */
+static void rope_table(const ltx2_connector_geom *g, int64_t dim, int64_t seq, float *cs, float *sn)
+{
+    const int64_t half = dim / 2, F = dim / 2; /* one axis: dim // (2·1) frequencies */
+    const int64_t pad = half - F;
+    for (int64_t t = 0; t < seq; ++t) {
+        float u = (float)t / (float)g->max_pos;
+        float w = u * 2.0f - 1.0f;
+        for (int64_t s = 0; s < pad; ++s) cs[t * half + s] = 1.0f, sn[t * half + s] = 0.0f;
+        for (int64_t k = 0; k < F; ++k) {
+            float freq;
+            if (g->f64_grid) {
+                double x = F > 1 ? (k == F - 1 ? 1.0 : (double)k * (1.0 / (double)(F - 1))) : 0.0;
+                freq = (float)(pow(g->theta, x) * M_PI / 2.0);
+            } else {
+                float step = F > 1 ? 1.0f / (float)(F - 1) : 0.0f;
+                float x = k < F / 2 ? (float)k * step : 1.0f - step * (float)(F - 1 - k);
+                freq = powf((float)g->theta, x) * (float)(M_PI / 2.0);
+            }
+            float a = freq * w;
+            cs[t * half + pad + k] = (float)cos((double)a);
+            sn[t * half + pad + k] = (float)sin((double)a);
+        }
+    }
+}
+
+ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, const float *x, int64_t n_valid,
+                                   int64_t seq, float *out, ltx2_error *err)
+{
+    const ltx2_connector_geom *g = &c->geom;
+    const int64_t D = c->dim, F = c->ff_dim, R = g->n_registers, hd = g->head_dim;
+    if (seq < 1 || seq % R)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "max_length %lld must be a multiple of the connector's %lld registers",
+                        (long long)seq, (long long)R);
+    if (n_valid < 0 || n_valid > seq) return ltx2_err(err, LTX2_ERR_INTERNAL, "connector: %lld valid tokens", (long long)n_valid);
+
+    /* Valid tokens first, then registers tiled by row index. */
+    memcpy(out, x, (size_t)(n_valid * D) * sizeof(float));
+    for (int64_t r = n_valid; r < seq; ++r) memcpy(out + r * D, c->registers + (r % R) * D, (size_t)D * sizeof(float));
+
+    float *a = malloc((size_t)(seq * D) * 4), *q = malloc((size_t)(seq * D) * 4), *k = malloc((size_t)(seq * D) * 4);
+    float *v = malloc((size_t)(seq * D) * 4), *att = malloc((size_t)(seq * D) * 4), *ff = malloc((size_t)(seq * F) * 4);
+    float *cs = malloc((size_t)(seq * D / 2) * 4), *sn = malloc((size_t)(seq * D / 2) * 4);
+    ltx2_status st = LTX2_OK;
+    if (!a || !q || !k || !v || !att || !ff || !cs || !sn) {
+        st = ltx2_err(err, LTX2_ERR_OOM, "connector: out of memory for %lld tokens", (long long)seq);
+        goto done;
+    }
+    rope_table(g, D, seq, cs, sn);
+    const krope_layout lay = g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT;
+    for (int64_t i = 0; i < g->n_layers; ++i) {
+        const ltx2_connector_block *b = &c->blocks[i];
+        k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D);
+        k_linear(ctx, seq, a, D, &b->q, NULL, b->bq, q, D, 0);
+        k_linear(ctx, seq, a, D, &b->k, NULL, b->bk, k, D, 0);
+        k_linear(ctx, seq, a, D, &b->v, NULL, b->bv, v, D, 0);
+        k_rmsnorm(ctx, seq, D, q, D, b->q_norm, 0.0f, 1e-6f, q, D);
+        k_rmsnorm(ctx, seq, D, k, D, b->k_norm, 0.0f, 1e-6f, k, D);
+        k_rope(ctx, lay, seq, D, hd, q, D, cs, sn, D / 2);
+        k_rope(ctx, lay, seq, D, hd, k, D, cs, sn, D / 2);
+        kattn at = {.nq = seq, .nkv = seq, .n_heads = (int)g->n_heads, .n_kv_heads = (int)g->n_heads,
+                    .head_dim = (int)hd, .q = q, .ldq = D, .k = k, .ldk = D, .v = v, .ldv = D, .out = att, .ldo = D,
+                    .scale = (float)(1.0 / sqrt((double)hd))};
+        k_attention(ctx, &at);
+        k_linear(ctx, seq, att, D, &b->o, NULL, b->bo, out, D, 1);
+
+        k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D);
+        k_linear(ctx, seq, a, D, &b->ff_in, NULL, b->b_ff_in, ff, F, 0);
+        k_gelu_tanh(ctx, ff, ff, seq * F);
+        k_linear(ctx, seq, ff, F, &b->ff_out, NULL, b->b_ff_out, out, D, 1);
+    }
+    k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D);
+done:
+    free(a), free(q), free(k), free(v), free(att), free(ff), free(cs), free(sn);
+    return st;
+}

@@ -1,0 +1,63 @@
+/* gemma3.h — the Gemma 3 text model as the LTX-2 text encoder uses it: token ids →
+ * all hidden states (embeddings, each layer's output, the final norm of the last).
+ * Weights stay mapped in their stored dtype (kmat); dims come from the config. */
+#ifndef LTX2_TEXT_GEMMA3_H
+#define LTX2_TEXT_GEMMA3_H
+#include <stdint.h>
+#include "error.h"
+#include "kernels.h"
+#include "store/store.h"
+
+struct json_object;
+
+typedef struct ltx2_gemma3_config {
+    int64_t vocab, hidden, intermediate, n_layers, n_heads, n_kv_heads, head_dim;
+    double rms_eps;
+    double query_pre_attn_scalar; /* attention scale = this^-0.5 */
+    int64_t sliding_window;
+    int64_t sliding_pattern; /* without layer_types: layer i is global iff (i+1) % pattern == 0 */
+    double theta_global, factor_global; /* linear RoPE scaling: inv_freq / factor */
+    double theta_local, factor_local;
+    uint8_t *sliding; /* [n_layers]: 1 = sliding-window layer (malloc'd) */
+} ltx2_gemma3_config;
+
+/* Fills cfg from a Hugging Face Gemma 3 config (a text config, or a multimodal one
+ * with "text_config"; transformers 4 `rope_theta`/`rope_scaling` or 5
+ * `rope_parameters` forms). json may be NULL: then every field keeps the Gemma 3 12B
+ * value and the dims are taken from the weights by ltx2_gemma3_load. */
+ltx2_status ltx2_gemma3_config_parse(struct json_object *json, ltx2_gemma3_config *cfg,
+                                     ltx2_error *err);
+void ltx2_gemma3_config_free(ltx2_gemma3_config *cfg);
+
+typedef struct ltx2_gemma3_layer {
+    kmat q, k, v, o, gate, up, down;
+    float *ln_in, *ln_post_attn, *ln_pre_ff, *ln_post_ff, *q_norm, *k_norm;
+} ltx2_gemma3_layer;
+
+typedef struct ltx2_gemma3 {
+    ltx2_gemma3_config cfg;
+    ltx2_checkpoint *ckpt; /* retained: the kmats point into its mapping */
+    kmat embed;            /* [vocab][hidden] */
+    float *final_norm;
+    ltx2_gemma3_layer *layers;
+} ltx2_gemma3;
+
+/* Builds the model over a checkpoint holding `<prefix>embed_tokens.weight` etc. for one
+ * of the prefixes "language_model.model.", "model.language_model.", "model.", "".
+ * Takes ownership of *cfg (cleared). */
+ltx2_status ltx2_gemma3_load(ltx2_checkpoint *ckpt, ltx2_gemma3_config *cfg, ltx2_gemma3 **out,
+                             ltx2_error *err);
+void ltx2_gemma3_free(ltx2_gemma3 *m); /* NULL-safe */
+
+/* Called after each layer (and once before the first with done = 0); a nonzero
+ * status (LTX2_CANCELLED) stops the forward and is returned. */
+typedef ltx2_status (*ltx2_layer_progress)(void *user, int64_t done, int64_t total);
+
+/* Runs the n tokens ids[0..n) at positions 0..n-1 with causal attention.
+ * hidden: [n_layers + 1][n][hidden] f32: [0] = scaled embeddings, [i] = output of
+ * layer i-1, [n_layers] = final norm of the last layer's output. */
+ltx2_status ltx2_gemma3_forward(const kctx *ctx, const ltx2_gemma3 *m, const int32_t *ids,
+                                int64_t n, float *hidden, ltx2_layer_progress progress,
+                                void *user, ltx2_error *err);
+
+#endif
