@@ -158,10 +158,13 @@ static const ltx2_node_type vocoder_type = LTX2_NODE_TYPE(
     vo_outputs, vo_execute);
 
 /* ---------------------------------------------------------------- LTX2AudioVAEEncode */
-enum { AE_VAE, AE_AUDIO, AE_PRECISION };
+enum { AE_VAE, AE_AUDIO, AE_WAVEFORM, AE_PRECISION };
 static const ltx2_port ae_inputs[] = {
     LTX2_PORT("audio_vae", "AUDIO_VAE", 0, "audio VAE with encoder weights"),
-    LTX2_PORT("audio", "AUDIO", 0, "waveform (1, C, N) + sample_rate; resampled when needed, mono duplicated"),
+    LTX2_PORT("audio", "AUDIO", LTX2_PORT_OPTIONAL,
+              "waveform (1, C, N) + sample_rate; resampled when needed, mono duplicated"),
+    LTX2_PORT("waveform", "TENSOR", LTX2_PORT_OPTIONAL | LTX2_PORT_ADVANCED,
+              "or a bare waveform tensor (1, C, N) at the audio VAE's own sample rate"),
     LTX2_PORT_PRECISION,
 };
 static const ltx2_port ae_outputs[] = {
@@ -174,16 +177,24 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
 {
     const ltx2_node_type *type = ((ltx2_node *)instance)->type;
     ltx2_object *vo = NULL, *audio = NULL;
+    ltx2_tensor *wt = NULL;
     ltx2_status st = ltx2_in_object(ctx, type, in, AE_VAE, "AUDIO_VAE", &vo);
-    if (st != LTX2_OK || (st = ltx2_in_object(ctx, type, in, AE_AUDIO, "AUDIO", &audio)) != LTX2_OK)
+    if (st != LTX2_OK || (st = ltx2_in_object(ctx, type, in, AE_AUDIO, "AUDIO", &audio)) != LTX2_OK ||
+        (st = ltx2_in_tensor(ctx, type, in, AE_WAVEFORM, &wt)) != LTX2_OK)
         return st;
     const audio_vae *v = ltx2_object_payload(vo, LTX2_AUDIO_VAE_PAYLOAD);
     if (!v || !v->enc.present)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio_vae", "no audio VAE encoder in this handle");
-    ltx2_tensor *wt = ltx2_object_tensor(audio, "waveform");
-    int64_t sr = ltx2_object_int(audio, "sample_rate", 0);
+    const char *wname = audio ? "audio" : "waveform";
+    int64_t sr = v->cfg.sample_rate;
+    if (audio) {
+        wt = ltx2_object_tensor(audio, "waveform");
+        sr = ltx2_object_int(audio, "sample_rate", 0);
+    } else if (!wt) {
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio", "connect an AUDIO here or a tensor to 'waveform'");
+    }
     if (!wt || wt->ndim != 3 || wt->shape[0] != 1 || wt->shape[1] < 1 || wt->shape[1] > 2 || sr <= 0)
-        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio",
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, wname,
                          "expected a waveform (1, 1|2, N) and a positive sample_rate");
     int C = v->cfg.in_channels;
     int64_t n = wt->shape[2];
@@ -201,7 +212,7 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     const float *wave = stereo;
     if (sr != v->cfg.sample_rate) {
         if ((st = mel_resample(C, n, stereo, (int)sr, v->cfg.sample_rate, &res, &n, &err)) != LTX2_OK) {
-            st = ltx2_fail_err(ctx, "audio", &err);
+            st = ltx2_fail_err(ctx, wname, &err);
             goto done;
         }
         wave = res;
@@ -221,7 +232,7 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         (st = ltx2_progress(ctx, 1, 2, "audio_encode")) != LTX2_OK ||
         (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), &err)) != LTX2_OK) {
         if (st != LTX2_CANCELLED)
-            st = ltx2_fail_err(ctx, "audio", &err);
+            st = ltx2_fail_err(ctx, wname, &err);
         goto done;
     }
     out[0] = ltx2_value_tensor(lat);
