@@ -1,0 +1,249 @@
+/* vae_decode_node.c — LTX2VAEDecode and LTX2VAEDecodeTiled: normalized latent → frames. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampler/rng.h"
+#include "video_vae/vae_node_util.h"
+#include "video_vae/vae_tiling.h"
+
+enum {
+    IN_VAE, IN_SAMPLES, IN_LATENT, IN_SEED, IN_TIMESTEP, IN_NOISE_SCALE, IN_NOISE, IN_TIMESTEP_T,
+    IN_PRECISION,
+    /* tiled only */
+    IN_TILE, IN_TILE_OV, IN_TTILE, IN_TTILE_OV, IN_TILE_NOISE, IN_TILE_NOISE_PREFIX
+};
+
+#define COMMON_INPUTS \
+    LTX2_PORT("vae", "VAE", 0, "video VAE (from LTX2CheckpointLoader)"), \
+    LTX2_PORT("samples", "LATENT", LTX2_PORT_OPTIONAL, "normalized video latent (entry \"samples\")"), \
+    LTX2_PORT("latent", "TENSOR", LTX2_PORT_OPTIONAL, "the latent as a tensor [1, C, F, H, W] instead of a LATENT"), \
+    LTX2_PORT_INT("seed", 0, 0, INT64_MAX, 1, LTX2_PORT_SEED, "seed of the decode noise (timestep-conditioned VAEs only)"), \
+    LTX2_PORT_FLOAT("decode_timestep", 0.05, 0.0, 1.0, 0.001, LTX2_PORT_ADVANCED, "decoder timestep (timestep-conditioned VAEs only)"), \
+    LTX2_PORT_FLOAT("decode_noise_scale", 0.025, 0.0, 1.0, 0.001, LTX2_PORT_ADVANCED, "noise mixed into the latent before decoding (timestep-conditioned VAEs only)"), \
+    LTX2_PORT("noise", "TENSOR", LTX2_PORT_OPTIONAL, "decode noise [1, C, F, H, W] replacing the seeded draw"), \
+    LTX2_PORT("timestep", "TENSOR", LTX2_PORT_OPTIONAL, "decode timestep as a 1-element tensor (overrides decode_timestep)"), \
+    LTX2_PORT_PRECISION
+
+static const ltx2_port dec_inputs[] = {COMMON_INPUTS};
+static const ltx2_port tiled_inputs[] = {
+    COMMON_INPUTS,
+    LTX2_PORT_INT("tile_size", 512, 0, 1 << 20, 32, 0, "spatial tile in pixels (multiple of 32; 0 = no spatial tiling)"),
+    LTX2_PORT_INT("tile_overlap", 64, 0, 1 << 20, 32, 0, "spatial overlap in pixels (multiple of 32, < tile_size)"),
+    LTX2_PORT_INT("temporal_tile_size", 64, 0, 1 << 20, 8, 0, "temporal tile in frames (multiple of 8; 0 = no temporal tiling)"),
+    LTX2_PORT_INT("temporal_overlap", 24, 0, 1 << 20, 8, 0, "temporal overlap in frames (multiple of 8, < temporal_tile_size)"),
+    LTX2_PORT("tile_noise", "TENSORS", LTX2_PORT_OPTIONAL, "per-tile decode noise replacing the seeded draws: entries <tile_noise_prefix>NN, tiles in processing order"),
+    LTX2_PORT_STRING("tile_noise_prefix", "noise.", LTX2_PORT_ADVANCED, "entry name prefix in tile_noise"),
+};
+static const ltx2_port dec_outputs[] = {
+    LTX2_PORT("IMAGE", "IMAGE", 0, "frames [F, H, W, 3] in [0, 1]"),
+    LTX2_PORT("video", "TENSOR", 0, "raw decoder output [1, 3, F, H, W] (about [-1, 1], not clamped)"),
+};
+
+/* IMAGE [F,H,W,c] in [0,1] and the raw NCFHW tensor from channels-last pixels. */
+static ltx2_status emit(ltx2_exec_ctx *ctx, const float *px, int64_t F, int64_t H, int64_t W,
+                        int64_t c, ltx2_value *outputs)
+{
+    ltx2_tensor *img = ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){F, H, W, c});
+    ltx2_tensor *raw = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, c, F, H, W});
+    if (!img || !raw) {
+        ltx2_tensor_release(img);
+        ltx2_tensor_release(raw);
+        return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the frames");
+    }
+    int64_t n = F * H * W;
+    float *a = ltx2_tensor_f32(img);
+    for (int64_t i = 0; i < n * c; i++) {
+        float v = (px[i] + 1.0f) * 0.5f;
+        a[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    }
+    vae_from_cl(c, n, px, ltx2_tensor_f32(raw));
+    outputs[0] = ltx2_value_tensor(img);
+    outputs[1] = ltx2_value_tensor(raw);
+    return LTX2_OK;
+}
+
+typedef struct dec_args {
+    const ltx2_video_vae *v;
+    ltx2_tensor *lat;
+    int64_t f, h, w;
+    float timestep, noise_scale;
+    uint64_t seed;
+    kctx k;
+} dec_args;
+
+static ltx2_status common_args(void *inst, ltx2_exec_ctx *ctx, const ltx2_node_type *type,
+                               const ltx2_value *in, dec_args *a)
+{
+    memset(a, 0, sizeof *a);
+    ltx2_status s = vae_in_vae(ctx, type, in, IN_VAE, &a->v);
+    if (s != LTX2_OK) return s;
+    if (!a->v->has_dec) return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "vae", "this VAE has no decoder weights (vae.decoder.*)");
+    if ((s = vae_in_latent(ctx, type, in, IN_SAMPLES, IN_LATENT, a->v->latent_ch, &a->lat)) != LTX2_OK) return s;
+    a->f = a->lat->shape[2];
+    a->h = a->lat->shape[3];
+    a->w = a->lat->shape[4];
+    a->timestep = (float)vae_in_float_or(in, IN_TIMESTEP, 0.05);
+    a->noise_scale = (float)vae_in_float_or(in, IN_NOISE_SCALE, 0.025);
+    a->seed = (uint64_t)vae_in_int_or(in, IN_SEED, 0);
+    a->k = ltx2_node_kctx(inst, ltx2_in_fast(in, IN_PRECISION));
+    ltx2_tensor *ts = NULL;
+    if ((s = ltx2_in_tensor(ctx, type, in, IN_TIMESTEP_T, &ts)) != LTX2_OK) goto fail;
+    if (ts) {
+        ltx2_tensor *t32 = ltx2_tensor_numel(ts) == 1 ? ltx2_tensor_to_f32(ts) : NULL;
+        if (!t32) {
+            s = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "timestep", "expected a 1-element float tensor");
+            goto fail;
+        }
+        a->timestep = ltx2_tensor_f32(t32)[0];
+        ltx2_tensor_release(t32);
+    }
+    return LTX2_OK;
+fail:
+    ltx2_tensor_release(a->lat);
+    a->lat = NULL;
+    return s;
+}
+
+static ltx2_status exec_decode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
+{
+    const ltx2_node_type *type = &ltx2_node_vae_decode;
+    dec_args a;
+    ltx2_status s = common_args(inst, ctx, type, in, &a);
+    if (s != LTX2_OK) return s;
+    const ltx2_video_vae *v = a.v;
+    int64_t C = v->latent_ch, n = C * a.f * a.h * a.w, F, H, W;
+    ltx2_vae_pixel_size(v, a.f, a.h, a.w, &F, &H, &W);
+    ltx2_tensor *nz = NULL, *nz32 = NULL;
+    float *drawn = NULL, *px = NULL;
+    const float *noise = NULL;
+    if ((s = ltx2_in_tensor(ctx, type, in, IN_NOISE, &nz)) != LTX2_OK) goto out;
+    if (v->ts_cond) {
+        if (nz) {
+            char b1[96];
+            if (!ltx2_tensor_same_shape(nz, a.lat)) {
+                s = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "noise", "shape %s differs from the latent's",
+                              ltx2_tensor_str(nz, b1, sizeof b1));
+                goto out;
+            }
+            if (!(nz32 = ltx2_tensor_as_f32(nz))) { s = ltx2_fail(ctx, LTX2_ERR_OOM, "noise", "out of memory"); goto out; }
+            noise = ltx2_tensor_cf32(nz32);
+        } else {
+            if (!(drawn = malloc((size_t)n * sizeof *drawn))) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory"); goto out; }
+            ltx2_rng_normal(a.seed, LTX2_RNG_STREAM_VAE_DECODE, 0, n, drawn);
+            noise = drawn;
+        }
+    }
+    if ((s = ltx2_progress(ctx, 0, 1, "decode")) != LTX2_OK) goto out;
+    if (!(px = malloc((size_t)(F * H * W * v->in_ch) * sizeof *px))) {
+        s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for %lldx%lldx%lld frames", (long long)F, (long long)H, (long long)W);
+        goto out;
+    }
+    vae_dec_opts o = {.timestep = a.timestep, .noise_scale = a.noise_scale, .noise = noise};
+    ltx2_error err = {0};
+    if ((s = ltx2_vae_decode(&a.k, v, ltx2_tensor_cf32(a.lat), a.f, a.h, a.w, &o, px, &err)) != LTX2_OK) {
+        s = ltx2_fail_err(ctx, in[IN_SAMPLES].kind != LTX2_V_NONE ? "samples" : "latent", &err);
+        goto out;
+    }
+    if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out;
+    s = emit(ctx, px, F, H, W, v->in_ch, out);
+out:
+    free(px);
+    free(drawn);
+    ltx2_tensor_release(nz32);
+    ltx2_tensor_release(a.lat);
+    return s;
+}
+
+/* ---------------------------------------------------------------- tiled */
+typedef struct tile_ud {
+    ltx2_exec_ctx *ctx;
+    const ltx2_object *tile_noise;
+    const char *prefix;
+    uint64_t seed, drawn; /* normals drawn so far from the seeded stream */
+} tile_ud;
+
+static ltx2_status tile_noise(void *ud_, int tile, const int64_t shape[4], float *out, int *used,
+                              ltx2_error *err)
+{
+    tile_ud *ud = ud_;
+    int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
+    *used = 1;
+    if (!ud->tile_noise) {
+        ltx2_rng_normal(ud->seed, LTX2_RNG_STREAM_VAE_DECODE, ud->drawn, n, out);
+        ud->drawn += (uint64_t)n;
+        return LTX2_OK;
+    }
+    char key[256];
+    snprintf(key, sizeof key, "%s%02d", ud->prefix, tile);
+    ltx2_tensor *t = ltx2_object_tensor(ud->tile_noise, key);
+    if (!t) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "tile_noise has no entry \"%s\" for tile %d", key, tile);
+    if (t->ndim != 5 || t->shape[0] != 1 || t->shape[1] != shape[0] || t->shape[2] != shape[1] ||
+        t->shape[3] != shape[2] || t->shape[4] != shape[3])
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "tile_noise entry \"%s\" is not [1, %lld, %lld, %lld, %lld]", key,
+                        (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3]);
+    ltx2_tensor *f = ltx2_tensor_to_f32(t);
+    if (!f) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    memcpy(out, ltx2_tensor_cf32(f), (size_t)n * sizeof *out);
+    ltx2_tensor_release(f);
+    return LTX2_OK;
+}
+
+static ltx2_status tile_tick(void *ud_, int done, int total)
+{
+    tile_ud *ud = ud_;
+    return ltx2_progress(ud->ctx, done, total, "decode tiles");
+}
+
+static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
+{
+    const ltx2_node_type *type = &ltx2_node_vae_decode_tiled;
+    dec_args a;
+    ltx2_status s = common_args(inst, ctx, type, in, &a);
+    if (s != LTX2_OK) return s;
+    const ltx2_video_vae *v = a.v;
+    vae_tiling cfg = {vae_in_int_or(in, IN_TILE, 512), vae_in_int_or(in, IN_TILE_OV, 64),
+                      vae_in_int_or(in, IN_TTILE, 64), vae_in_int_or(in, IN_TTILE_OV, 24)};
+    ltx2_object *tn = NULL;
+    float *px = NULL;
+    ltx2_error err = {0};
+    int64_t F, H, W;
+    ltx2_vae_pixel_size(v, a.f, a.h, a.w, &F, &H, &W);
+    if (in[IN_NOISE].kind != LTX2_V_NONE) {
+        s = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "noise", "the tiled decode draws noise per tile: use tile_noise");
+        goto out;
+    }
+    if ((s = ltx2_in_object(ctx, type, in, IN_TILE_NOISE, "TENSORS", &tn)) != LTX2_OK) goto out;
+    if (!(px = malloc((size_t)(F * H * W * v->in_ch) * sizeof *px))) {
+        s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the frames");
+        goto out;
+    }
+    tile_ud ud = {.ctx = ctx, .tile_noise = tn, .seed = a.seed,
+                  .prefix = in[IN_TILE_NOISE_PREFIX].kind == LTX2_V_NONE ? "noise." : ltx2_in_string(in, IN_TILE_NOISE_PREFIX)};
+    vae_tile_hooks hooks = {.ud = &ud, .noise = tile_noise, .tick = tile_tick};
+    s = ltx2_vae_decode_tiled(&a.k, v, ltx2_tensor_cf32(a.lat), a.f, a.h, a.w, &cfg, a.timestep,
+                              a.noise_scale, &hooks, px, &err);
+    if (s == LTX2_CANCELLED) goto out;
+    if (s != LTX2_OK) {
+        const char *who = strstr(err.msg, "tile_noise") ? "tile_noise"
+                        : strstr(err.msg, "temporal tile") ? "temporal_tile_size"
+                        : strstr(err.msg, "spatial tile") ? "tile_size" : "samples";
+        s = ltx2_fail_err(ctx, who, &err);
+        goto out;
+    }
+    s = emit(ctx, px, F, H, W, v->in_ch, out);
+out:
+    free(px);
+    ltx2_tensor_release(a.lat);
+    return s;
+}
+
+const ltx2_node_type ltx2_node_vae_decode = LTX2_NODE_TYPE(
+    "LTX2VAEDecode", "LTX-2 VAE Decode", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    "Decodes a normalized video latent into frames (un-normalization, and the decode timestep and noise mix when the VAE is timestep-conditioned).",
+    dec_inputs, dec_outputs, exec_decode);
+
+const ltx2_node_type ltx2_node_vae_decode_tiled = LTX2_NODE_TYPE(
+    "LTX2VAEDecodeTiled", "LTX-2 VAE Decode (Tiled)", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    "Decodes a normalized video latent tile by tile (the reference's tile layout and blending); memory is bounded by the tile size.",
+    tiled_inputs, dec_outputs, exec_tiled);

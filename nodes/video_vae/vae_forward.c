@@ -1,0 +1,193 @@
+/* vae_forward.c — whole-latent decode and whole-video encode. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "video_vae/vae_blocks.h"
+
+void ltx2_vae_pixel_size(const ltx2_video_vae *v, int64_t f, int64_t h, int64_t w, int64_t *F,
+                         int64_t *H, int64_t *W)
+{
+    int64_t ft = 1, fs = v->patch;
+    for (int i = 0; i < v->dec.n_blocks; i++)
+        if (v->dec.blocks[i].kind == VB_UP) {
+            ft *= v->dec.blocks[i].st;
+            fs *= v->dec.blocks[i].sh;
+        }
+    /* each ×2 in time drops its first frame: f → ft·(f−1)+1 */
+    *F = ft * (f - 1) + 1;
+    *H = h * fs;
+    *W = w * fs;
+}
+
+ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const float *latent,
+                            int64_t f, int64_t h, int64_t w, const vae_dec_opts *opts, float *y,
+                            ltx2_error *err)
+{
+    if (!v->has_dec) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "this VAE has no decoder weights (vae.decoder.*)");
+    if (f < 1 || h < 1 || w < 1) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "empty latent");
+    if (v->dec_spad == KPAD_REFLECT && (h < 2 || w < 2))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "latent height and width must be at least 2 for reflect padding (got %lldx%lld)", (long long)h, (long long)w);
+    int64_t C = v->latent_ch, n = f * h * w;
+    vtpad tpad = v->causal_dec ? VT_CAUSAL : VT_SYMM;
+    kpad spad = v->dec_spad;
+    float *x = malloc((size_t)(n * C) * sizeof *x);
+    float *temb = NULL, *cur = NULL;
+    ltx2_status s = LTX2_OK;
+    if (!x) return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the latent");
+    /* noise mix (timestep conditioning only), then un-normalize, into channels-last */
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t i = 0; i < n; i++) {
+            float z = latent[c * n + i];
+            if (v->ts_cond && opts && opts->noise)
+                z = opts->noise[c * n + i] * opts->noise_scale + (1.0f - opts->noise_scale) * z;
+            x[i * C + c] = z * v->std[c] + v->mean[c];
+        }
+    float ts = v->ts_cond ? (opts ? opts->timestep : 0.05f) * v->ts_mult : 0.0f;
+
+    int64_t c = v->dec.conv_in.cout;
+    cur = malloc((size_t)(n * c) * sizeof *cur);
+    if (!cur) { s = LTX2_ERR_OOM; goto out; }
+    vconv_run(ctx, &v->dec.conv_in, f, h, w, x, cur, tpad, spad);
+    free(x);
+    x = NULL;
+    for (int i = 0; i < v->dec.n_blocks; i++) {
+        const vblock *b = &v->dec.blocks[i];
+        if (b->kind == VB_RES) {
+            if (b->has_te) {
+                temb = malloc((size_t)(4 * c) * sizeof *temb);
+                if (!temb || vtembed_run(ctx, &b->te, ts, temb) != LTX2_OK) { s = LTX2_ERR_OOM; goto out; }
+            }
+            s = vblock_res(ctx, b, f, h, w, cur, tpad, spad, temb);
+            free(temb);
+            temb = NULL;
+        } else {
+            float *nx = NULL;
+            int64_t nf;
+            s = vblock_up(ctx, b, f, h, w, cur, tpad, spad, &nx, &nf);
+            if (s == LTX2_OK) {
+                free(cur);
+                cur = nx;
+                f = nf;
+                h *= b->sh;
+                w *= b->sw;
+                c = b->cout;
+            }
+        }
+        if (s != LTX2_OK) goto out;
+    }
+    n = f * h * w;
+    k_pixelnorm(ctx, n, c, cur, 1e-8f, cur);
+    if (v->ts_cond) {
+        float *e = malloc((size_t)(2 * c) * sizeof *e);
+        if (!e || vtembed_run(ctx, &v->last_te, ts, e) != LTX2_OK) { free(e); s = LTX2_ERR_OOM; goto out; }
+        for (int64_t i = 0; i < 2 * c; i++) e[i] += v->last_sst[i]; /* rows: shift, scale */
+        k_modulate(ctx, n, c, cur, e + c, e, cur);
+        free(e);
+    }
+    k_silu(ctx, cur, cur, n * c);
+    int64_t co = v->dec.conv_out.cout;
+    x = malloc((size_t)(n * co) * sizeof *x);
+    if (!x) { s = LTX2_ERR_OOM; goto out; }
+    vconv_run(ctx, &v->dec.conv_out, f, h, w, cur, x, tpad, spad);
+    vae_unpatchify(f, h, w, v->in_ch, v->patch, x, y);
+out:
+    free(x);
+    free(cur);
+    free(temb);
+    if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while decoding");
+    if (s != LTX2_OK) return ltx2_err(err, s, "decode failed");
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_vae_latent_size(const ltx2_video_vae *v, int64_t F, int64_t H, int64_t W,
+                                 int64_t *f, int64_t *h, int64_t *w, ltx2_error *err)
+{
+    int64_t ft = 1, fs = v->patch;
+    for (int i = 0; i < v->enc.n_blocks; i++)
+        if (v->enc.blocks[i].kind == VB_DOWN) {
+            ft *= v->enc.blocks[i].st;
+            fs *= v->enc.blocks[i].sh;
+        }
+    if (F < 1 || H % fs || W % fs || H < fs || W < fs)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "video of %lldx%lld: height and width must be positive multiples of %lld",
+                        (long long)H, (long long)W, (long long)fs);
+    *f = (F - 1) / ft + 1; /* frames beyond 1 + ft·k are dropped, as the reference does */
+    *h = H / fs;
+    *w = W / fs;
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_vae_encode(const kctx *ctx, const ltx2_video_vae *v, const float *video,
+                            int64_t F, int64_t H, int64_t W, float *latent, int64_t *fo,
+                            int64_t *ho, int64_t *wo, ltx2_error *err)
+{
+    if (!v->has_enc) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "this VAE has no encoder weights (vae.encoder.*)");
+    int64_t lf, lh, lw;
+    ltx2_status s = ltx2_vae_latent_size(v, F, H, W, &lf, &lh, &lw, err);
+    if (s != LTX2_OK) return s;
+    int p = v->patch;
+    int64_t cin = v->in_ch, Fk = F, plane = H * W;
+    {   /* keep 1 + 8k frames (the time factor of the encoder) */
+        int64_t tf = 1;
+        for (int i = 0; i < v->enc.n_blocks; i++)
+            if (v->enc.blocks[i].kind == VB_DOWN) tf *= v->enc.blocks[i].st;
+        Fk = F - (F - 1) % tf;
+    }
+    int64_t f = Fk, h = H / p, w = W / p, n = f * h * w;
+    vtpad tpad = VT_CAUSAL;
+    kpad spad = v->enc_spad;
+    float *cl = malloc((size_t)(Fk * plane * cin) * sizeof *cl);
+    float *x = malloc((size_t)(n * cin * p * p) * sizeof *x);
+    float *cur = NULL;
+    if (!cl || !x) { s = LTX2_ERR_OOM; goto out; }
+    for (int64_t c = 0; c < cin; c++) /* NCFHW → channels-last, cropped frames */
+        for (int64_t i = 0; i < Fk * plane; i++) cl[i * cin + c] = video[c * F * plane + i];
+    vae_patchify(f, h, w, cin, p, cl, x);
+    free(cl);
+    cl = NULL;
+    int64_t c = v->enc.conv_in.cout;
+    cur = malloc((size_t)(n * c) * sizeof *cur);
+    if (!cur) { s = LTX2_ERR_OOM; goto out; }
+    vconv_run(ctx, &v->enc.conv_in, f, h, w, x, cur, tpad, spad);
+    free(x);
+    x = NULL;
+    for (int i = 0; i < v->enc.n_blocks; i++) {
+        const vblock *b = &v->enc.blocks[i];
+        if (b->kind == VB_RES) {
+            s = vblock_res(ctx, b, f, h, w, cur, tpad, spad, NULL);
+        } else {
+            float *nx = NULL;
+            int64_t nf;
+            s = vblock_down(ctx, b, f, h, w, cur, tpad, spad, &nx, &nf);
+            if (s == LTX2_OK) {
+                free(cur);
+                cur = nx;
+                f = nf;
+                h /= b->sh;
+                w /= b->sw;
+                c = b->cout;
+            }
+        }
+        if (s != LTX2_OK) goto out;
+    }
+    n = f * h * w;
+    k_pixelnorm(ctx, n, c, cur, 1e-8f, cur);
+    k_silu(ctx, cur, cur, n * c);
+    int64_t co = v->enc.conv_out.cout, C = v->latent_ch;
+    x = malloc((size_t)(n * co) * sizeof *x);
+    if (!x) { s = LTX2_ERR_OOM; goto out; }
+    vconv_run(ctx, &v->enc.conv_out, f, h, w, cur, x, tpad, spad);
+    /* means = the first C channels, normalized, to NCFHW */
+    for (int64_t ch = 0; ch < C; ch++)
+        for (int64_t i = 0; i < n; i++) latent[ch * n + i] = (x[i * co + ch] - v->mean[ch]) / v->std[ch];
+    *fo = f;
+    *ho = h;
+    *wo = w;
+out:
+    free(cl);
+    free(x);
+    free(cur);
+    if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while encoding");
+    if (s != LTX2_OK) return ltx2_err(err, s, "encode failed (video of %lld frames, %lldx%lld)", (long long)F, (long long)H, (long long)W);
+    return LTX2_OK;
+}

@@ -1,0 +1,165 @@
+/* vae_ops.c — conv layers, patchify and the timestep embedder (see vae_ops.h). */
+#include "video_vae/vae_ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ltx2_status vconv_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix, int64_t cout,
+                       int64_t cin, int kt, int kh, int kw, ltx2_error *err)
+{
+    memset(c, 0, sizeof *c);
+    char name[512];
+    snprintf(name, sizeof name, "%sweight", prefix);
+    const ltx2_st_tensor *st = NULL;
+    ltx2_status s;
+    if (kt > 0)
+        s = ltx2_ckpt_require(ck, name, 5, (const int64_t[]){cout, cin, kt, kh, kw}, &st, err);
+    else
+        s = ltx2_ckpt_require(ck, name, 4, (const int64_t[]){cout, cin, kh, kw}, &st, err);
+    if (s != LTX2_OK) return s;
+    if (kt <= 0) kt = 1;
+    c->cin = cin;
+    c->cout = cout;
+    c->kt = kt;
+    c->kh = kh;
+    c->kw = kw;
+    kmat m = {.dtype = (kdtype)st->dtype, .data = st->data, .rows = cout,
+              .cols = cin * kt * kh * kw, .ld = cin * kt * kh * kw, .scale = 1.0f};
+    /* Packed once with the exact context: bf16 weights stay bf16 either way. */
+    kctx pctx = kctx_default(NULL);
+    c->w = k_convw_pack(&pctx, &m, cin, kt, kh, kw);
+    if (!c->w) return ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory packing the weight", name);
+    snprintf(name, sizeof name, "%sbias", prefix);
+    s = ltx2_ckpt_vec(ck, name, cout, &c->bias, err);
+    if (s != LTX2_OK) {
+        k_convw_free(c->w);
+        c->w = NULL;
+    }
+    return s;
+}
+
+void vconv_free(vconv *c)
+{
+    if (!c) return;
+    k_convw_free(c->w);
+    free(c->bias);
+    c->w = NULL;
+    c->bias = NULL;
+}
+
+void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
+               float *y, vtpad tpad, kpad spad)
+{
+    kconv k = {.t = t, .h = h, .w = w, .cin = c->cin, .cout = c->cout, .kt = c->kt, .kh = c->kh,
+               .kw = c->kw, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = 1,
+               .ph0 = c->kh / 2, .ph1 = c->kh / 2, .pw0 = c->kw / 2, .pw1 = c->kw / 2,
+               .hpad = spad, .wpad = spad, .x = x, .weights = c->w, .bias = c->bias, .y = y};
+    int p = c->kt - 1;
+    if (c->kt > 1) {
+        switch (tpad) {
+        case VT_CAUSAL: k.pt0 = p; k.pt1 = 0; k.tpad = KPAD_REPLICATE; break;
+        case VT_SYMM: k.pt0 = p / 2; k.pt1 = p - p / 2; k.tpad = KPAD_REPLICATE; break;
+        default: k.pt0 = p / 2; k.pt1 = p - p / 2; k.tpad = KPAD_ZEROS; break;
+        }
+    }
+    k_conv(ctx, &k);
+}
+
+int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name)
+{
+    const ltx2_st_tensor *st = ltx2_checkpoint_find(ck, name);
+    return (st && st->ndim >= 1) ? st->shape[0] : -1;
+}
+
+void vae_unpatchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
+{
+    int64_t cp = c * p * p, W = w * p;
+    for (int64_t f = 0; f < t; f++)
+        for (int64_t i = 0; i < h; i++)
+            for (int64_t j = 0; j < w; j++) {
+                const float *src = x + ((f * h + i) * w + j) * cp;
+                for (int q = 0; q < p; q++)     /* row offset */
+                    for (int r = 0; r < p; r++) { /* column offset */
+                        float *dst = y + ((f * h * p + i * p + q) * W + j * p + r) * c;
+                        for (int64_t ch = 0; ch < c; ch++) dst[ch] = src[ch * p * p + p * r + q];
+                    }
+            }
+}
+
+void vae_patchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
+{
+    /* h, w are the patched sizes; x is [t][h*p][w*p][c]. */
+    int64_t cp = c * p * p, W = w * p;
+    for (int64_t f = 0; f < t; f++)
+        for (int64_t i = 0; i < h; i++)
+            for (int64_t j = 0; j < w; j++) {
+                float *dst = y + ((f * h + i) * w + j) * cp;
+                for (int q = 0; q < p; q++)
+                    for (int r = 0; r < p; r++) {
+                        const float *src = x + ((f * h * p + i * p + q) * W + j * p + r) * c;
+                        for (int64_t ch = 0; ch < c; ch++) dst[ch * p * p + p * r + q] = src[ch];
+                    }
+            }
+}
+
+ltx2_status vtembed_load(vtembed *e, const ltx2_checkpoint *ck, const char *prefix, int64_t dim,
+                         ltx2_error *err)
+{
+    memset(e, 0, sizeof *e);
+    char name[512];
+    ltx2_status s;
+    e->dim = dim;
+    snprintf(name, sizeof name, "%slinear_1.weight", prefix);
+    if ((s = ltx2_ckpt_mat(ck, name, dim, 256, &e->l1, err)) != LTX2_OK) return s;
+    snprintf(name, sizeof name, "%slinear_1.bias", prefix);
+    if ((s = ltx2_ckpt_vec(ck, name, dim, &e->b1, err)) != LTX2_OK) return s;
+    snprintf(name, sizeof name, "%slinear_2.weight", prefix);
+    if ((s = ltx2_ckpt_mat(ck, name, dim, dim, &e->l2, err)) != LTX2_OK) return s;
+    snprintf(name, sizeof name, "%slinear_2.bias", prefix);
+    return ltx2_ckpt_vec(ck, name, dim, &e->b2, err);
+}
+
+void vtembed_free(vtembed *e)
+{
+    if (!e) return;
+    free(e->b1);
+    free(e->b2);
+    e->b1 = e->b2 = NULL;
+}
+
+ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out)
+{
+    float sinus[256];
+    /* float32 arithmetic as the reference's get_timestep_embedding (flip: cos first). */
+    const float lmp = (float)log(10000.0);
+    for (int i = 0; i < 128; i++) {
+        float ex = -lmp * (float)i;
+        ex = ex / 128.0f;
+        float arg = t * expf(ex);
+        sinus[i] = cosf(arg);
+        sinus[128 + i] = sinf(arg);
+    }
+    float *hid = malloc((size_t)e->dim * sizeof *hid);
+    if (!hid) return LTX2_ERR_OOM;
+    kctx ex = *ctx;
+    ex.prec = KP_EXACT; /* a handful of numbers: keep them exact */
+    k_linear(&ex, 1, sinus, 256, &e->l1, NULL, e->b1, hid, e->dim, 0);
+    k_silu(&ex, hid, hid, e->dim);
+    k_linear(&ex, 1, hid, e->dim, &e->l2, NULL, e->b2, out, e->dim, 0);
+    free(hid);
+    return LTX2_OK;
+}
+
+void vae_to_cl(int64_t c, int64_t n, const float *ncf, float *cl)
+{
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t i = 0; i < n; i++) cl[i * c + ch] = ncf[ch * n + i];
+}
+
+void vae_from_cl(int64_t c, int64_t n, const float *cl, float *ncf)
+{
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t i = 0; i < n; i++) ncf[ch * n + i] = cl[i * c + ch];
+}

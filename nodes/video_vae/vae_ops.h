@@ -1,0 +1,62 @@
+/* vae_ops.h — building blocks shared by the video VAE and the latent upscalers:
+ * 3-D convolutions over channels-last activations with weights packed once at load,
+ * the VAE patchify order, and the sinusoidal timestep embedder. */
+#ifndef LTX2_VAE_OPS_H
+#define LTX2_VAE_OPS_H
+#include <stdint.h>
+#include "error.h"
+#include "kernels.h"
+#include "store/store.h"
+
+/* A convolution layer: packed weight (stored dtype) + f32 bias. */
+typedef struct vconv {
+    kconvw *w;
+    float *bias; /* [cout] */
+    int64_t cin, cout;
+    int kt, kh, kw;
+} vconv;
+
+/* How the time axis is padded around a k=3 kernel. */
+typedef enum vtpad {
+    VT_CAUSAL = 0, /* two copies of the first frame in front (encoder) */
+    VT_SYMM = 1,   /* one copy of the first frame in front, one of the last behind */
+    VT_ZEROS = 2   /* one zero frame on each side (upscaler) */
+} vtpad;
+
+/* Loads `<prefix>weight` [cout][cin][kt][kh][kw] (kt = 0: a 4-D 2-D conv weight) and
+ * `<prefix>bias` [cout]; every failure names the key. */
+ltx2_status vconv_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix, int64_t cout,
+                       int64_t cin, int kt, int kh, int kw, ltx2_error *err);
+void vconv_free(vconv *c);
+
+/* Same-size conv of x [t][h][w][cin] into y [t][h][w][cout]; padding 1 on h, w
+ * (mode spad) and the given time padding (ignored when kt == 1). */
+void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
+               float *y, vtpad tpad, kpad spad);
+
+/* Output rows of a weight by its first dim, read off the checkpoint (for widths). */
+int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name);
+
+/* VAE unpatchify: x [t][h][w][c*p*p] → y [t][h*p][w*p][c]; patched channel
+ * c*p*p + p*col + row (column offset is the slower index). patchify is the inverse. */
+void vae_unpatchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y);
+void vae_patchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y);
+
+/* Timestep embedder (PixArt style): sinusoid 256 (cos first) → linear_1 → SiLU →
+ * linear_2, keys `<prefix>linear_1.{weight,bias}` and `linear_2`. */
+typedef struct vtembed {
+    kmat l1, l2;
+    float *b1, *b2;
+    int64_t dim;
+} vtembed;
+ltx2_status vtembed_load(vtembed *e, const ltx2_checkpoint *ck, const char *prefix, int64_t dim,
+                         ltx2_error *err);
+void vtembed_free(vtembed *e);
+/* out [dim]; returns LTX2_ERR_OOM on allocation failure. */
+ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out);
+
+/* Channels-last [n][c] ↔ NCFHW [c][n] for a batch of 1. */
+void vae_to_cl(int64_t c, int64_t n, const float *ncf, float *cl);
+void vae_from_cl(int64_t c, int64_t n, const float *cl, float *ncf);
+
+#endif
