@@ -165,6 +165,11 @@ typedef struct ltx2_dit_perturb {
     ltx2_dit_blocks skip_v2a;        /* SKIP_V2A_CROSS_ATTN */
 } ltx2_dit_perturb;
 bool ltx2_dit_blocks_has(const ltx2_dit_blocks *b, int block);
+/* Parses a block list: "" = none, "all" = every block, else integers separated by
+ * commas/spaces; a negative index counts from the end (-1 = last block). idx (cap
+ * entries, caller storage) receives the indices; errors name the bad entry. */
+ltx2_status ltx2_dit_blocks_parse(const char *s, int num_layers, int *idx, int cap, ltx2_dit_blocks *out,
+                                  ltx2_error *err);
 
 /* Optional observers. tick is called before each block (return nonzero to cancel:
  * the forward then returns LTX2_CANCELLED). dump receives named intermediates
