@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# host-sim end-to-end tests: run_tests.sh CASE HOST_SIM CHECK_EVENTS GRAPHS_DIR FIXTURES_DIR
+# Each case runs real graphs in a fresh temporary folder and checks the files
+# they write, the exit status, stderr and the --events stream.
+set -u
+case_name=$1 hostsim=$2 check_events=$3 graphs=$4 fixtures=${5:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+fail=0
+die() { echo "FAIL: $*"; fail=1; }
+expect_file() { # expect_file PATH CONTENT
+    if [ ! -f "$1" ]; then die "$1 was not written"; return; fi
+    local got; got=$(cat "$1")
+    [ "$got" = "$2" ] || die "$1 holds '$got', expected '$2'"
+}
+ms() { date +%s%3N; }
+
+case $case_name in
+text_graph)
+    # values drawn at run time so the files can only match if they went through
+    n=$((RANDOM * 7 - 50000)); msg="hello-$RANDOM"; f="$RANDOM.25"
+    "$hostsim" run "$graphs/text.json" --var OUT="$work" --var MSG="$msg" --var N="$n" --var SECS=0.05 \
+        --var B=true --var F="$f" > stdout.txt 2> stderr.txt
+    rc=$?
+    [ $rc = 0 ] || die "exit status $rc"; cat stderr.txt
+    [ -s stderr.txt ] && die "stderr not empty on success"
+    expect_file msg.txt "msg=$msg"
+    expect_file n.txt "$n"
+    expect_file b.txt "true"
+    awk -v a="$(cat f.txt 2>/dev/null)" -v b="$f" 'BEGIN { exit !(a + 0 == b + 0) }' || die "f.txt is not $f"
+    grep -Eq '^node 4 \(LTX2Delay\): [0-9.]+ s$' stdout.txt || die "no per-node wall time on stdout"
+    grep -Eq '^total: [0-9.]+ s, peak RSS [0-9.]+ MiB$' stdout.txt || die "no total / peak RSS line"
+    ls "$work"/*.XXXXXX "$work"/*.txt.* 2>/dev/null && die "temporary files left behind"
+    ;;
+envelope)
+    "$hostsim" run "$graphs/envelope.json" --var OUT="$work" --events ev.ndjson --quiet || die "exit status $?"
+    expect_file env.txt "7"   # 7.9 on an INT port truncates as ComfyUI's int()
+    grep -q '"prompt_id":"envelope-test-1"' ev.ndjson || die "prompt_id of the envelope not in the events"
+    "$check_events" ev.ndjson success > /dev/null || die "events stream invalid"
+    ;;
+order)
+    "$hostsim" run "$graphs/order.json" --var OUT="$work" --events ev.ndjson --quiet 2> stderr.txt
+    rc=$?
+    [ $rc = 0 ] || die "exit status $rc"
+    grep -q "^warning: node 2 (PrimitiveInt): input 'bogus' is not an input of PrimitiveInt; ignored$" stderr.txt ||
+        die "no warning for the unknown input"
+    order=$("$check_events" ev.ndjson success) || die "events stream invalid"
+    # node 3 is no ancestor of an output: it must not run; 9 before 10 (numeric order)
+    [ "$order" = "2 9 10" ] || die "execution order '$order', expected '2 9 10'"
+    expect_file nine.txt 5; expect_file ten.txt 5
+    ;;
+events)
+    "$hostsim" run "$graphs/text.json" --var OUT="$work" --var MSG=m --var N=1 --var SECS=0.3 --var B=0 \
+        --var F=1 --events ev.ndjson --quiet || die "exit status $?"
+    order=$("$check_events" ev.ndjson success --progress 4) || die "events stream invalid"
+    [ "$order" = "1 2 3 4 5 6 7 8 9" ] || die "executed order '$order'"
+    # a failing run ends with execution_error naming the node and the input
+    "$hostsim" run "$graphs/text.json" --var OUT="$work/missing-dir" --var MSG=m --var N=1 --var SECS=0 \
+        --var B=0 --var F=1 --events err.ndjson --quiet 2> /dev/null
+    [ $? = 1 ] || die "failing run: wrong exit status"
+    "$check_events" err.ndjson error --node 2 > /dev/null || die "error events stream invalid"
+    tail -n 1 err.ndjson | grep -q '"input":"path"' || die "execution_error does not name the input"
+    # a validation failure is an execution_error too
+    "$hostsim" run "$graphs/text.json" --var OUT="$work" --var MSG=m --var N=x --var SECS=0 --var B=0 \
+        --var F=1 --events val.ndjson --quiet 2> /dev/null
+    grep -q '"exception_type":"invalid_input_type"' val.ndjson || die "validation error not in the events"
+    ;;
+io_graph)
+    list=$("$hostsim" list) || die "host-sim list failed"
+    if ! grep -q '^LoadTensors ' <<< "$list" || ! grep -q '^SaveTensors ' <<< "$list"; then
+        echo "LoadTensors/SaveTensors not in the plugin yet"; exit 77
+    fi
+    src=$(ls -S "$fixtures"/*.safetensors 2>/dev/null | tail -n 1)
+    [ -n "$src" ] || { echo "no fixtures in $fixtures"; exit 77; }
+    "$hostsim" run "$graphs/io.json" --var SRC="$src" --var OUT="$work" --var COPY=copy --var NAME=orig --quiet ||
+        die "first run failed"
+    [ -s copy.safetensors ] || die "copy.safetensors not written"
+    "$hostsim" run "$graphs/io.json" --var SRC="$work/copy.safetensors" --var OUT="$work" --var COPY=copy2 \
+        --var NAME=again --quiet || die "second run failed"
+    [ -s orig.txt ] && cmp -s orig.txt again.txt || die "re-loaded copy differs from $src (orig.txt vs again.txt)"
+    ;;
+cancel)
+    "$hostsim" run "$graphs/cancel.json" --var OUT="$work" --var SECS=10 --events ev.ndjson > stdout.txt 2> stderr.txt &
+    pid=$!
+    sleep 1
+    t0=$(ms)
+    kill -INT $pid
+    wait $pid
+    rc=$?
+    t1=$(ms)
+    echo "stopped $((t1 - t0)) ms after SIGINT, exit status $rc"
+    [ $rc = 130 ] || die "exit status $rc, expected 130"
+    [ $((t1 - t0)) -lt 1000 ] || die "took $((t1 - t0)) ms to stop"
+    [ -e never.txt ] && die "output file written despite the cancel"
+    ls "$work" | grep -q '^never\.txt\.' && die "temporary output file left behind"
+    grep -q '^cancelled: interrupted at node 2 (LTX2Delay)$' stderr.txt || die "no cancel message on stderr"
+    "$check_events" ev.ndjson interrupted --node 2 --progress 2 > /dev/null || die "events stream invalid"
+    ;;
+*)
+    echo "unknown case $case_name"; exit 2 ;;
+esac
+[ -f stderr.txt ] && { echo "--- stderr:"; cat stderr.txt; }
+exit $fail
