@@ -37,16 +37,19 @@ typedef struct att_args {
 static inline void qk_8x32(const float *const kr[ATT_MR], const float *qt, int d, float *st)
 {
     __m512 c[ATT_MR][2];
+    _Pragma("GCC unroll 8")
     for (int r = 0; r < ATT_MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
     for (int p = 0; p < d; p++) {
         __m512 b0 = _mm512_load_ps(qt + (int64_t)p * ATT_BQ);
         __m512 b1 = _mm512_load_ps(qt + (int64_t)p * ATT_BQ + 16);
+        _Pragma("GCC unroll 8")
         for (int r = 0; r < ATT_MR; r++) {
             __m512 av = _mm512_set1_ps(kr[r][p]);
             c[r][0] = _mm512_fmadd_ps(av, b0, c[r][0]);
             c[r][1] = _mm512_fmadd_ps(av, b1, c[r][1]);
         }
     }
+    _Pragma("GCC unroll 8")
     for (int r = 0; r < ATT_MR; r++) {
         _mm512_store_ps(st + r * ATT_BQ, c[r][0]);
         _mm512_store_ps(st + r * ATT_BQ + 16, c[r][1]);
@@ -58,6 +61,7 @@ static inline void pv_8x32(const float *pt, const float *v, int64_t ldv, int nk,
                            int64_t ldo, const float *alpha, __mmask16 m0, __mmask16 m1)
 {
     __m512 c[ATT_MR][2];
+    _Pragma("GCC unroll 8")
     for (int r = 0; r < ATT_MR; r++) {
         __m512 al = _mm512_set1_ps(alpha[r]);
         c[r][0] = _mm512_mul_ps(al, _mm512_load_ps(o + r * ldo));
@@ -67,12 +71,14 @@ static inline void pv_8x32(const float *pt, const float *v, int64_t ldv, int nk,
         __m512 b0 = _mm512_maskz_loadu_ps(m0, v + j * ldv);
         __m512 b1 = _mm512_maskz_loadu_ps(m1, v + j * ldv + 16);
         const float *pj = pt + j * ATT_BQ;
+        _Pragma("GCC unroll 8")
         for (int r = 0; r < ATT_MR; r++) {
             __m512 av = _mm512_set1_ps(pj[r]);
             c[r][0] = _mm512_fmadd_ps(av, b0, c[r][0]);
             c[r][1] = _mm512_fmadd_ps(av, b1, c[r][1]);
         }
     }
+    _Pragma("GCC unroll 8")
     for (int r = 0; r < ATT_MR; r++) {
         _mm512_store_ps(o + r * ldo, c[r][0]);
         _mm512_store_ps(o + r * ldo + 16, c[r][1]);
@@ -166,6 +172,7 @@ static void att_tile(const kattn *a, att_ws *w, int64_t ldo, int h, int64_t i0)
         (void)off;
         for (int jr = 0; jr < nk; jr += ATT_MR) {
             const float *kr[ATT_MR];
+            _Pragma("GCC unroll 8")
             for (int r = 0; r < ATT_MR; r++)
                 kr[r] = jr + r < nk ? a->k + (j0 + jr + r) * a->ldk + (int64_t)kvh * d : w->zero;
             for (int hq = 0; hq < nqh; hq++)

@@ -10,6 +10,7 @@ void k_conv_tile_avx512(const float *const *rows, const int *tap, int n_taps,
     __m512 c[KCONV_MR][2];
     __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
     __m512 b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
+    _Pragma("GCC unroll 8")
     for (int r = 0; r < KCONV_MR; r++) {
         c[r][0] = b0;
         c[r][1] = b1;
