@@ -1,0 +1,226 @@
+/* latent.c — LATENT shape checks, (un)patchify and the sampler's token sequences. */
+#include "sampler/latent.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transformer/transformer.h"
+
+static ltx2_status want_f32(const ltx2_tensor *t, const char *key, int ndim, ltx2_error *err)
+{
+    char buf[96];
+    if (t->ndim != ndim || t->shape[0] != 1)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "LATENT entry %s is %s, expected %d dims with batch 1",
+                        key, ltx2_tensor_str(t, buf, sizeof buf), ndim);
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_latent_dims_of(const ltx2_object *lat, ltx2_latent_dims *d, ltx2_error *err)
+{
+    memset(d, 0, sizeof *d);
+    if (!lat || !ltx2_object_is(lat, "LATENT"))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "not a LATENT");
+    const ltx2_tensor *v = ltx2_object_tensor(lat, LTX2_LAT_VIDEO);
+    if (!v)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "LATENT has no video `samples`");
+    ltx2_status s = want_f32(v, LTX2_LAT_VIDEO, 5, err);
+    if (s)
+        return s;
+    d->c = v->shape[1], d->f = v->shape[2], d->h = v->shape[3], d->w = v->shape[4];
+    d->fps = ltx2_object_float(lat, LTX2_LAT_FPS, 0.0);
+    if (!(d->fps > 0.0) || !isfinite(d->fps))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "LATENT frame_rate must be > 0 (got %g)", d->fps);
+    const int64_t nv = d->f * d->h * d->w;
+    const ltx2_tensor *a = ltx2_object_tensor(lat, LTX2_LAT_AUDIO);
+    if (a) {
+        if ((s = want_f32(a, LTX2_LAT_AUDIO, 4, err)))
+            return s;
+        d->ca = a->shape[1], d->t = a->shape[2], d->m = a->shape[3];
+    }
+    const ltx2_tensor *vm = ltx2_object_tensor(lat, LTX2_LAT_VIDEO_MASK);
+    if (vm && ltx2_tensor_numel(vm) != nv)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "video_denoise_mask has %lld values for %lld tokens",
+                        (long long)ltx2_tensor_numel(vm), (long long)nv);
+    const ltx2_tensor *am = ltx2_object_tensor(lat, LTX2_LAT_AUDIO_MASK);
+    if (am && ltx2_tensor_numel(am) != d->t)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "audio_denoise_mask has %lld values for %lld tokens",
+                        (long long)ltx2_tensor_numel(am), (long long)d->t);
+    const ltx2_tensor *ct = ltx2_object_tensor(lat, LTX2_LAT_COND_TOKENS);
+    if (ct) {
+        const ltx2_tensor *cm = ltx2_object_tensor(lat, LTX2_LAT_COND_MASK);
+        const ltx2_tensor *cp = ltx2_object_tensor(lat, LTX2_LAT_COND_POS);
+        if (ct->ndim != 3 || ct->shape[2] != d->c)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "video_cond_tokens must be [1, n, %lld]",
+                            (long long)d->c);
+        d->n_cond = ct->shape[1];
+        if (!cm || ltx2_tensor_numel(cm) != d->n_cond)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "video_cond_mask missing or not [1, %lld, 1]",
+                            (long long)d->n_cond);
+        if (!cp || ltx2_tensor_numel(cp) != 6 * d->n_cond)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                            "video_cond_positions missing or not [1, 3, %lld, 2]", (long long)d->n_cond);
+    }
+    return LTX2_OK;
+}
+
+void ltx2_patchify_video(const float *src, int64_t c, int64_t n, float *dst)
+{
+    for (int64_t ci = 0; ci < c; ci++)
+        for (int64_t i = 0; i < n; i++)
+            dst[i * c + ci] = src[ci * n + i];
+}
+
+void ltx2_unpatchify_video(const float *src, int64_t c, int64_t n, float *dst)
+{
+    for (int64_t ci = 0; ci < c; ci++)
+        for (int64_t i = 0; i < n; i++)
+            dst[ci * n + i] = src[i * c + ci];
+}
+
+void ltx2_patchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst)
+{
+    for (int64_t ci = 0; ci < c; ci++)
+        for (int64_t ti = 0; ti < t; ti++)
+            memcpy(dst + ti * c * m + ci * m, src + (ci * t + ti) * m, (size_t)m * sizeof(float));
+}
+
+void ltx2_unpatchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst)
+{
+    for (int64_t ci = 0; ci < c; ci++)
+        for (int64_t ti = 0; ti < t; ti++)
+            memcpy(dst + (ci * t + ti) * m, src + ti * c * m + ci * m, (size_t)m * sizeof(float));
+}
+
+int64_t ltx2_audio_latent_frames(int64_t frames, double fps)
+{
+    /* Python's round(): nearest, ties to even (rint in the default rounding mode). */
+    return (int64_t)nearbyint((double)frames / fps * 25.0);
+}
+
+ltx2_tensor *ltx2_latent_copy(const ltx2_object *lat, const char *key)
+{
+    const ltx2_tensor *t = ltx2_object_tensor(lat, key);
+    return t ? ltx2_tensor_to_f32(t) : NULL;
+}
+
+/* Copies the F32 values of entry key (numel n) into dst, or fills with `fill`. */
+static ltx2_status entry_values(const ltx2_object *lat, const char *key, int64_t n, float fill,
+                                float *dst, ltx2_error *err)
+{
+    const ltx2_tensor *t = ltx2_object_tensor(lat, key);
+    if (!t) {
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = fill;
+        return LTX2_OK;
+    }
+    ltx2_tensor *f = ltx2_tensor_to_f32(t);
+    if (!f)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying %s", key);
+    memcpy(dst, ltx2_tensor_cf32(f), (size_t)n * sizeof(float));
+    ltx2_tensor_release(f);
+    return LTX2_OK;
+}
+
+static ltx2_status seq_alloc(ltx2_seq *s, int64_t n, int64_t ch, int axes, ltx2_error *err)
+{
+    s->n = n, s->ch = ch, s->axes = axes;
+    size_t nn = (size_t)(n > 0 ? n : 1);
+    s->x = malloc(nn * (size_t)ch * sizeof(float));
+    s->clean = malloc(nn * (size_t)ch * sizeof(float));
+    s->mask = malloc(nn * sizeof(float));
+    s->pos = malloc(nn * 2 * (size_t)axes * sizeof(float));
+    if (!s->x || !s->clean || !s->mask || !s->pos) {
+        ltx2_seq_free(s);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for %lld tokens", (long long)n);
+    }
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_seq_video(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
+{
+    memset(s, 0, sizeof *s);
+    ltx2_latent_dims d;
+    ltx2_status st = ltx2_latent_dims_of(lat, &d, err);
+    if (st)
+        return st;
+    const int64_t ng = d.f * d.h * d.w, n = ng + d.n_cond;
+    if ((st = seq_alloc(s, n, d.c, 3, err)))
+        return st;
+    s->n_gen = ng;
+    ltx2_tensor *v = ltx2_latent_copy(lat, LTX2_LAT_VIDEO);
+    if (!v) {
+        ltx2_seq_free(s);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying samples");
+    }
+    ltx2_patchify_video(ltx2_tensor_cf32(v), d.c, ng, s->x);
+    ltx2_tensor_release(v);
+    float *gpos = malloc((size_t)(ng > 0 ? ng : 1) * 6 * sizeof(float));
+    if (!gpos) {
+        ltx2_seq_free(s);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for positions");
+    }
+    ltx2_dit_video_positions(d.f, d.h, d.w, d.fps, true, gpos);
+    for (int a = 0; a < 3; a++)
+        memcpy(s->pos + (size_t)a * n * 2, gpos + (size_t)a * ng * 2, (size_t)ng * 2 * sizeof(float));
+    free(gpos);
+    st = entry_values(lat, LTX2_LAT_VIDEO_MASK, ng, 1.0f, s->mask, err);
+    if (!st && d.n_cond) {
+        st = entry_values(lat, LTX2_LAT_COND_TOKENS, d.n_cond * d.c, 0.0f, s->x + ng * d.c, err);
+        if (!st)
+            st = entry_values(lat, LTX2_LAT_COND_MASK, d.n_cond, 1.0f, s->mask + ng, err);
+        float *cpos = st ? NULL : malloc((size_t)d.n_cond * 6 * sizeof(float));
+        if (!st && !cpos)
+            st = ltx2_err(err, LTX2_ERR_OOM, "out of memory for positions");
+        if (!st)
+            st = entry_values(lat, LTX2_LAT_COND_POS, d.n_cond * 6, 0.0f, cpos, err);
+        if (!st)
+            for (int a = 0; a < 3; a++)
+                memcpy(s->pos + (size_t)a * n * 2 + ng * 2, cpos + (size_t)a * d.n_cond * 2,
+                       (size_t)d.n_cond * 2 * sizeof(float));
+        free(cpos);
+    }
+    if (st) {
+        ltx2_seq_free(s);
+        return st;
+    }
+    memcpy(s->clean, s->x, (size_t)n * d.c * sizeof(float));
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_seq_audio(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
+{
+    memset(s, 0, sizeof *s);
+    ltx2_latent_dims d;
+    ltx2_status st = ltx2_latent_dims_of(lat, &d, err);
+    if (st)
+        return st;
+    if (!d.t)
+        return LTX2_OK;
+    if ((st = seq_alloc(s, d.t, d.ca * d.m, 1, err)))
+        return st;
+    s->n_gen = d.t;
+    ltx2_tensor *a = ltx2_latent_copy(lat, LTX2_LAT_AUDIO);
+    if (!a) {
+        ltx2_seq_free(s);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying audio_samples");
+    }
+    ltx2_patchify_audio(ltx2_tensor_cf32(a), d.ca, d.t, d.m, s->x);
+    ltx2_tensor_release(a);
+    memcpy(s->clean, s->x, (size_t)(d.t * s->ch) * sizeof(float));
+    ltx2_dit_audio_positions(d.t, s->pos);
+    if ((st = entry_values(lat, LTX2_LAT_AUDIO_MASK, d.t, 1.0f, s->mask, err))) {
+        ltx2_seq_free(s);
+        return st;
+    }
+    return LTX2_OK;
+}
+
+void ltx2_seq_free(ltx2_seq *s)
+{
+    free(s->x);
+    free(s->clean);
+    free(s->mask);
+    free(s->pos);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,80 @@
+/* latent.h — the LATENT object of the LTX-2 nodes (see docs/SAMPLER.md) and the token
+ * sequence the sampler builds from it.
+ *
+ * LATENT entries (all F32, batch 1):
+ *   samples              [1, C, F, H, W]  video latent (normalized space)
+ *   audio_samples        [1, Ca, T, M]    audio latent (optional)
+ *   frame_rate           FLOAT            frames per second of the video
+ *   video_denoise_mask   [1, F*H*W, 1]    per generated token, 1 = generate, 0 = keep
+ *                                         (optional: all 1)
+ *   audio_denoise_mask   [1, T, 1]        same for audio tokens (optional: all 1)
+ *   video_cond_tokens    [1, Tc, C]       conditioning tokens appended after the
+ *   video_cond_mask      [1, Tc, 1]       generated ones (keyframes, reference video),
+ *   video_cond_positions [1, 3, Tc, 2]    with their denoise mask and positions
+ *                                         (t seconds, y px, x px) x [start, end)
+ * The samples tensor already holds any latent-index (image) conditioning: the
+ * conditioned tokens are the clean values the sampler keeps with weight 1 - mask. */
+#ifndef LTX2_SAMPLER_LATENT_H
+#define LTX2_SAMPLER_LATENT_H
+#include <stdint.h>
+#include "error.h"
+#include "object.h"
+#include "tensor.h"
+
+#define LTX2_LAT_VIDEO "samples"
+#define LTX2_LAT_AUDIO "audio_samples"
+#define LTX2_LAT_FPS "frame_rate"
+#define LTX2_LAT_VIDEO_MASK "video_denoise_mask"
+#define LTX2_LAT_AUDIO_MASK "audio_denoise_mask"
+#define LTX2_LAT_COND_TOKENS "video_cond_tokens"
+#define LTX2_LAT_COND_MASK "video_cond_mask"
+#define LTX2_LAT_COND_POS "video_cond_positions"
+
+/* Latent compression of the video VAE (pixel frames per latent frame, pixels per
+ * latent cell) and the audio latent rate: the reference's fixed geometry. */
+#define LTX2_VAE_SCALE_T 8
+#define LTX2_VAE_SCALE_S 32
+#define LTX2_AUDIO_LATENT_MEL 16
+
+/* The shape of a LATENT's video and audio parts (0 where absent). */
+typedef struct ltx2_latent_dims {
+    int64_t c, f, h, w;   /* video */
+    int64_t ca, t, m;     /* audio */
+    int64_t n_cond;       /* appended conditioning tokens */
+    double fps;
+} ltx2_latent_dims;
+
+/* Checks every entry's shape against the others; err names the entry. */
+ltx2_status ltx2_latent_dims_of(const ltx2_object *lat, ltx2_latent_dims *d, ltx2_error *err);
+
+/* Patchify: video [C][N] (N = F*H*W) -> tokens [N][C]; audio [C][T][M] -> [T][C*M]. */
+void ltx2_patchify_video(const float *src, int64_t c, int64_t n, float *dst);
+void ltx2_unpatchify_video(const float *src, int64_t c, int64_t n, float *dst);
+void ltx2_patchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst);
+void ltx2_unpatchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst);
+
+/* Audio latent frames for a clip: round(frames / fps * 25), half to even. */
+int64_t ltx2_audio_latent_frames(int64_t frames, double fps);
+
+/* A contiguous F32 copy of the tensor entry `key` (NULL when absent or on OOM). */
+ltx2_tensor *ltx2_latent_copy(const ltx2_object *lat, const char *key);
+
+/* One modality's token sequence as the sampler iterates it. */
+typedef struct ltx2_seq {
+    int64_t n;     /* all tokens (generated + appended) */
+    int64_t n_gen; /* generated tokens (the latent grid) */
+    int64_t ch;    /* channels per token */
+    int axes;      /* position axes: 3 video, 1 audio */
+    float *x;      /* [n][ch] current latent */
+    float *clean;  /* [n][ch] clean latent (conditioning values) */
+    float *mask;   /* [n] denoise mask */
+    float *pos;    /* [axes][n][2] */
+} ltx2_seq;
+
+/* Builds the video / audio sequence of a LATENT (the audio one is empty, n = 0,
+ * when the latent has no audio). x = clean = the latent values. */
+ltx2_status ltx2_seq_video(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
+ltx2_status ltx2_seq_audio(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
+void ltx2_seq_free(ltx2_seq *s);
+
+#endif
