@@ -1,0 +1,305 @@
+/* upscaler_model.c — LatentUpsampler: load from the bare config + keys, and forward on
+ * channels-last activations. Convs pad with zeros on every axis; GroupNorm eps 1e-5. */
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "upscaler/upscaler_model.h"
+
+#define GN_EPS 1e-5f
+
+static json_object *jget(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return (o && json_object_object_get_ex(o, key, &v)) ? v : NULL;
+}
+
+static ltx2_status load_res(ures *r, const ltx2_checkpoint *ck, const char *pre, int64_t c,
+                            ltx2_error *err)
+{
+    char n[256];
+    ltx2_status s;
+    snprintf(n, sizeof n, "%sconv1.", pre);
+    if ((s = vconv_load(&r->conv1, ck, n, c, c, 3, 3, 3, err)) != LTX2_OK) return s;
+    snprintf(n, sizeof n, "%sconv2.", pre);
+    if ((s = vconv_load(&r->conv2, ck, n, c, c, 3, 3, 3, err)) != LTX2_OK) return s;
+    snprintf(n, sizeof n, "%snorm1.weight", pre);
+    if ((s = ltx2_ckpt_vec(ck, n, c, &r->n1w, err)) != LTX2_OK) return s;
+    snprintf(n, sizeof n, "%snorm1.bias", pre);
+    if ((s = ltx2_ckpt_vec(ck, n, c, &r->n1b, err)) != LTX2_OK) return s;
+    snprintf(n, sizeof n, "%snorm2.weight", pre);
+    if ((s = ltx2_ckpt_vec(ck, n, c, &r->n2w, err)) != LTX2_OK) return s;
+    snprintf(n, sizeof n, "%snorm2.bias", pre);
+    return ltx2_ckpt_vec(ck, n, c, &r->n2b, err);
+}
+
+static void free_res(ures *r, int n)
+{
+    for (int i = 0; r && i < n; i++) {
+        vconv_free(&r[i].conv1);
+        vconv_free(&r[i].conv2);
+        free(r[i].n1w);
+        free(r[i].n1b);
+        free(r[i].n2w);
+        free(r[i].n2b);
+    }
+    free(r);
+}
+
+void ltx2_upscaler_free(ltx2_upscaler *u)
+{
+    if (!u) return;
+    vconv_free(&u->initial_conv);
+    vconv_free(&u->up);
+    vconv_free(&u->final_conv);
+    free(u->in_w);
+    free(u->in_b);
+    free_res(u->res, u->n_blocks);
+    free_res(u->post, u->n_blocks);
+    free(u->mean);
+    free(u->std);
+    ltx2_checkpoint_release(u->ckpt);
+    free(u);
+}
+
+/* spatial_scale → num/den as the reference's rational resampler */
+static int scale_ratio(double s, int *num, int *den)
+{
+    static const struct { double s; int n, d; } t[] = {{0.75, 3, 4}, {1.5, 3, 2}, {2.0, 2, 1}, {4.0, 4, 1}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (fabs(s - t[i].s) < 1e-6) {
+            *num = t[i].n;
+            *den = t[i].d;
+            return 1;
+        }
+    return 0;
+}
+
+static ltx2_status load_upsampler(ltx2_upscaler *u, const ltx2_checkpoint *ck, bool rational,
+                                  ltx2_error *err)
+{
+    int64_t m = u->mid;
+    if (u->temporal) return vconv_load(&u->up, ck, "upsampler.0.", 2 * m, m, 3, 3, 3, err);
+    /* spatial: "upsampler.0.*" (plain ×2) or "upsampler.conv.*" + blur (rational); for
+     * scale 2 the two spell the same computation, so either key set is accepted. */
+    int64_t co = (int64_t)u->num * u->num * m;
+    const char *first = rational ? "upsampler.conv." : "upsampler.0.";
+    const char *second = rational ? "upsampler.0." : "upsampler.conv.";
+    const char *pre = first;
+    if (!ltx2_checkpoint_find(ck, rational ? "upsampler.conv.weight" : "upsampler.0.weight") &&
+        u->num == 2 && u->den == 1 &&
+        ltx2_checkpoint_find(ck, rational ? "upsampler.0.weight" : "upsampler.conv.weight"))
+        pre = second;
+    ltx2_status s = vconv_load(&u->up, ck, pre, co, m, 0, 3, 3, err);
+    if (s != LTX2_OK || u->den == 1) return s;
+    float *k = NULL;
+    const ltx2_st_tensor *st;
+    if ((s = ltx2_ckpt_require(ck, "upsampler.blur_down.kernel", 4, (const int64_t[]){1, 1, 5, 5}, &st, err)) != LTX2_OK)
+        return s;
+    if ((s = ltx2_ckpt_f32(ck, "upsampler.blur_down.kernel", 25, &k, err)) != LTX2_OK) return s;
+    memcpy(u->blur, k, sizeof u->blur);
+    free(k);
+    return LTX2_OK;
+}
+
+ltx2_status ltx2_upscaler_build(ltx2_checkpoint *ck, ltx2_upscaler **out, ltx2_error *err)
+{
+    *out = NULL;
+    json_object *cfg = ltx2_checkpoint_config(ck);
+    bool keys = ltx2_checkpoint_find(ck, "initial_conv.weight") != NULL;
+    json_object *cls = jget(cfg, "_class_name");
+    if (!keys && !(cls && !strcmp(json_object_get_string(cls), "LatentUpsampler"))) return LTX2_OK;
+    if (!cfg || !json_object_is_type(cfg, json_type_object))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config: missing (an upsampler file carries its config dict in the metadata)");
+    json_object *v;
+    if (!(v = jget(cfg, "dims")) || json_object_get_int(v) != 3)
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config dims: only 3 is supported");
+    ltx2_upscaler *u = calloc(1, sizeof *u);
+    if (!u) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    ltx2_checkpoint_retain(ck);
+    u->ckpt = ck;
+    u->in_ch = (v = jget(cfg, "in_channels")) ? json_object_get_int64(v) : 128;
+    u->mid = (v = jget(cfg, "mid_channels")) ? json_object_get_int64(v) : 512;
+    u->n_blocks = (v = jget(cfg, "num_blocks_per_stage")) ? json_object_get_int(v) : 4;
+    u->spatial = (v = jget(cfg, "spatial_upsample")) ? json_object_get_boolean(v) : true;
+    u->temporal = (v = jget(cfg, "temporal_upsample")) ? json_object_get_boolean(v) : false;
+    bool rational = (v = jget(cfg, "rational_resampler")) ? json_object_get_boolean(v) : false;
+    double scale = (v = jget(cfg, "spatial_scale")) ? json_object_get_double(v) : 2.0;
+    u->groups = 32;
+    u->num = 2;
+    u->den = 1;
+    ltx2_status s = LTX2_OK;
+    char pre[128];
+    if (u->in_ch <= 0 || u->mid <= 0 || u->n_blocks < 0 || u->mid % u->groups)
+        s = ltx2_err(err, LTX2_ERR_BAD_INPUT, "config: in_channels %lld / mid_channels %lld (a multiple of %d) / num_blocks_per_stage %d invalid",
+                     (long long)u->in_ch, (long long)u->mid, u->groups, u->n_blocks);
+    else if (u->spatial == u->temporal)
+        s = ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config: exactly one of spatial_upsample and temporal_upsample must be true");
+    else if (u->spatial && rational && !scale_ratio(scale, &u->num, &u->den))
+        s = ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config spatial_scale: %g is not supported", scale);
+    else if (u->spatial && !rational && fabs(scale - 2.0) > 1e-6)
+        s = ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config spatial_scale: %g needs rational_resampler", scale);
+    if (s == LTX2_OK) s = vconv_load(&u->initial_conv, ck, "initial_conv.", u->mid, u->in_ch, 3, 3, 3, err);
+    if (s == LTX2_OK) s = ltx2_ckpt_vec(ck, "initial_norm.weight", u->mid, &u->in_w, err);
+    if (s == LTX2_OK) s = ltx2_ckpt_vec(ck, "initial_norm.bias", u->mid, &u->in_b, err);
+    if (s == LTX2_OK) {
+        u->res = calloc((size_t)u->n_blocks + 1, sizeof *u->res);
+        u->post = calloc((size_t)u->n_blocks + 1, sizeof *u->post);
+        if (!u->res || !u->post) s = ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    }
+    for (int i = 0; s == LTX2_OK && i < u->n_blocks; i++) {
+        snprintf(pre, sizeof pre, "res_blocks.%d.", i);
+        s = load_res(&u->res[i], ck, pre, u->mid, err);
+        snprintf(pre, sizeof pre, "post_upsample_res_blocks.%d.", i);
+        if (s == LTX2_OK) s = load_res(&u->post[i], ck, pre, u->mid, err);
+    }
+    if (s == LTX2_OK) s = load_upsampler(u, ck, rational, err);
+    if (s == LTX2_OK) s = vconv_load(&u->final_conv, ck, "final_conv.", u->in_ch, u->mid, 3, 3, 3, err);
+    /* optional bundled statistics (the pipeline takes them from the video VAE) */
+    if (s == LTX2_OK && ltx2_checkpoint_find(ck, "vae.per_channel_statistics.mean-of-means")) {
+        s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.mean-of-means", u->in_ch, &u->mean, err);
+        if (s == LTX2_OK) s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.std-of-means", u->in_ch, &u->std, err);
+    }
+    if (s != LTX2_OK) {
+        ltx2_upscaler_free(u);
+        return s;
+    }
+    *out = u;
+    return LTX2_OK;
+}
+
+void ltx2_upscaler_out_size(const ltx2_upscaler *u, int64_t f, int64_t h, int64_t w, int64_t *fo,
+                            int64_t *ho, int64_t *wo)
+{
+    *fo = f;
+    *ho = h;
+    *wo = w;
+    if (u->temporal) {
+        *fo = 2 * f - 1;
+        return;
+    }
+    *ho = h * u->num;
+    *wo = w * u->num;
+    if (u->den > 1) { /* 5×5 blur, stride den, zero padding 2 */
+        *ho = (*ho - 1) / u->den + 1;
+        *wo = (*wo - 1) / u->den + 1;
+    }
+}
+
+/* x = silu(GN(x)) */
+static void gn_silu(const kctx *ctx, const ltx2_upscaler *u, int64_t n, const float *g,
+                    const float *b, float *x)
+{
+    k_groupnorm(ctx, n, u->mid, u->groups, x, g, b, GN_EPS, x);
+    k_silu(ctx, x, x, n * u->mid);
+}
+
+static ltx2_status res_stack(const kctx *ctx, const ltx2_upscaler *u, const ures *r, int64_t f,
+                             int64_t h, int64_t w, float *x)
+{
+    int64_t n = f * h * w, c = u->mid;
+    float *a = malloc((size_t)(n * c) * sizeof *a), *b = malloc((size_t)(n * c) * sizeof *b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return LTX2_ERR_OOM;
+    }
+    for (int i = 0; i < u->n_blocks; i++) {
+        vconv_run(ctx, &r[i].conv1, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS);
+        gn_silu(ctx, u, n, r[i].n1w, r[i].n1b, a);
+        vconv_run(ctx, &r[i].conv2, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS);
+        k_groupnorm(ctx, n, c, u->groups, b, r[i].n2w, r[i].n2b, GN_EPS, b);
+        k_add(ctx, x, b, x, n * c); /* activation after the residual add */
+        k_silu(ctx, x, x, n * c);
+    }
+    free(a);
+    free(b);
+    return LTX2_OK;
+}
+
+static void blur_down(const ltx2_upscaler *u, int64_t f, int64_t h, int64_t w, const float *x,
+                      int64_t ho, int64_t wo, float *y)
+{
+    int64_t c = u->mid;
+    for (int64_t t = 0; t < f; t++)
+        for (int64_t i = 0; i < ho; i++)
+            for (int64_t j = 0; j < wo; j++) {
+                float *o = y + ((t * ho + i) * wo + j) * c;
+                for (int64_t ch = 0; ch < c; ch++) o[ch] = 0.0f;
+                for (int di = 0; di < 5; di++) {
+                    int64_t si = i * u->den + di - 2;
+                    if (si < 0 || si >= h) continue;
+                    for (int dj = 0; dj < 5; dj++) {
+                        int64_t sj = j * u->den + dj - 2;
+                        if (sj < 0 || sj >= w) continue;
+                        float k = u->blur[di * 5 + dj];
+                        const float *s = x + ((t * h + si) * w + sj) * c;
+                        for (int64_t ch = 0; ch < c; ch++) o[ch] += k * s[ch];
+                    }
+                }
+            }
+}
+
+ltx2_status ltx2_upscaler_run(const kctx *ctx, const ltx2_upscaler *u, const float *mean,
+                              const float *std, const float *latent, int64_t f, int64_t h,
+                              int64_t w, float *y, ltx2_error *err)
+{
+    int64_t C = u->in_ch, m = u->mid, n = f * h * w, fo, ho, wo;
+    ltx2_upscaler_out_size(u, f, h, w, &fo, &ho, &wo);
+    float *x = malloc((size_t)(n * C) * sizeof *x), *a = NULL, *b = NULL, *o = NULL;
+    ltx2_status s = LTX2_ERR_OOM;
+    if (!x || !(a = malloc((size_t)(n * m) * sizeof *a))) goto out;
+    for (int64_t c = 0; c < C; c++) /* un-normalize into channels-last */
+        for (int64_t i = 0; i < n; i++) x[i * C + c] = latent[c * n + i] * std[c] + mean[c];
+    vconv_run(ctx, &u->initial_conv, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS);
+    gn_silu(ctx, u, n, u->in_w, u->in_b, a);
+    if (res_stack(ctx, u, u->res, f, h, w, a) != LTX2_OK) goto out;
+
+    int64_t f2 = f, h2 = h, w2 = w;
+    if (u->temporal) {
+        if (!(b = malloc((size_t)(n * 2 * m) * sizeof *b))) goto out;
+        vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS);
+        free(a);
+        if (!(a = malloc((size_t)(2 * n * m) * sizeof *a))) goto out;
+        k_depth_to_space3d(ctx, f, h, w, m, 2, 1, 1, b, a);
+        memmove(a, a + h * w * m, (size_t)((2 * f - 1) * h * w * m) * sizeof *a); /* drop frame 0 */
+        f2 = 2 * f - 1;
+    } else {
+        int64_t r = u->num, hs = h * r, ws = w * r;
+        if (!(b = malloc((size_t)(n * r * r * m) * sizeof *b))) goto out;
+        vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS); /* kt = 1: per frame */
+        free(a);
+        if (!(a = malloc((size_t)(f * hs * ws * m) * sizeof *a))) goto out;
+        k_depth_to_space3d(ctx, f, h, w, m, 1, (int)r, (int)r, b, a);
+        h2 = hs;
+        w2 = ws;
+        if (u->den > 1) {
+            free(b);
+            if (!(b = malloc((size_t)(f * ho * wo * m) * sizeof *b))) goto out;
+            blur_down(u, f, hs, ws, a, ho, wo, b);
+            float *t = a;
+            a = b;
+            b = t;
+            h2 = ho;
+            w2 = wo;
+        }
+    }
+    free(b);
+    b = NULL;
+    if (res_stack(ctx, u, u->post, f2, h2, w2, a) != LTX2_OK) goto out;
+    int64_t n2 = f2 * h2 * w2;
+    if (!(o = malloc((size_t)(n2 * C) * sizeof *o))) goto out;
+    vconv_run(ctx, &u->final_conv, f2, h2, w2, a, o, VT_ZEROS, KPAD_ZEROS);
+    for (int64_t c = 0; c < C; c++) /* re-normalize back to NCFHW */
+        for (int64_t i = 0; i < n2; i++) y[c * n2 + i] = (o[i * C + c] - mean[c]) / std[c];
+    s = LTX2_OK;
+out:
+    free(x);
+    free(a);
+    free(b);
+    free(o);
+    if (s != LTX2_OK) return ltx2_err(err, s, "out of memory while upscaling");
+    return LTX2_OK;
+}
