@@ -31,6 +31,8 @@ typedef struct att_args {
     const kattn *a;
     int64_t qblocks, ldo, per_thread;
     float *scratch;
+    int kvh, group;       /* current KV head and the query heads sharing it */
+    float *kh, *vh;       /* its keys/values packed contiguously: streamed, not strided */
 } att_args;
 
 /* st[r][0..31] = Σ_p kr[r][p] · qt[p][0..31] for 8 key rows. */
@@ -141,10 +143,11 @@ static void softmax_block(const kattn *a, att_ws *w, int64_t i0, int nqv, int64_
     }
 }
 
-static void att_tile(const kattn *a, att_ws *w, int64_t ldo, int h, int64_t i0)
+/* kh, vh: this head's keys and values packed contiguously ([nkv][d]). */
+static void att_tile(const kattn *a, att_ws *w, int64_t ldo, int h, int64_t i0, const float *kh,
+                     const float *vh)
 {
     const int d = a->head_dim;
-    const int kvh = h / (a->n_heads / a->n_kv_heads);
     const int nqb = (int)(a->nq - i0 < ATT_BQ ? a->nq - i0 : ATT_BQ);
     const int nqv = (nqb + 15) / 16;    /* query vectors in use */
     const int nqh = (nqb + 31) / 32;    /* 32-query halves in use */
@@ -174,16 +177,16 @@ static void att_tile(const kattn *a, att_ws *w, int64_t ldo, int h, int64_t i0)
             const float *kr[ATT_MR];
             _Pragma("GCC unroll 8")
             for (int r = 0; r < ATT_MR; r++)
-                kr[r] = jr + r < nk ? a->k + (j0 + jr + r) * a->ldk + (int64_t)kvh * d : w->zero;
+                kr[r] = jr + r < nk ? kh + (j0 + jr + r) * d : w->zero;
             for (int hq = 0; hq < nqh; hq++)
                 qk_8x32(kr, w->qt + hq * 32, d, w->st + jr * ATT_BQ + hq * 32);
         }
         softmax_block(a, w, i0, nqv, j0, nk, need_mask);
-        const float *v = a->v + j0 * a->ldv + (int64_t)kvh * d;
+        const float *v = vh + j0 * d;
         for (int c0 = 0; c0 < d; c0 += 32) {
             __mmask16 m0 = tail_mask(d - c0), m1 = tail_mask(d - c0 - 16);
             for (int ir = 0; ir < nqr; ir += ATT_MR)
-                pv_8x32(w->st + ir, v + c0, a->ldv, nk, w->o + ir * ldo + c0, ldo, w->alpha + ir,
+                pv_8x32(w->st + ir, v + c0, d, nk, w->o + ir * ldo + c0, ldo, w->alpha + ir,
                         m0, m1);
         }
     }
@@ -209,7 +212,20 @@ static void att_task(void *arg, int64_t begin, int64_t end, int tid)
     w.alpha = w.l + ATT_BQ;
     w.zero = w.alpha + ATT_BQ;
     for (int64_t t = begin; t < end; t++)
-        att_tile(g->a, &w, g->ldo, (int)(t / g->qblocks), (t % g->qblocks) * ATT_BQ);
+        att_tile(g->a, &w, g->ldo, g->kvh * g->group + (int)(t / g->qblocks),
+                 (t % g->qblocks) * ATT_BQ, g->kh, g->vh);
+}
+
+static void pack_kv_task(void *arg, int64_t begin, int64_t end, int tid)
+{
+    (void)tid;
+    const att_args *g = arg;
+    const kattn *a = g->a;
+    const int d = a->head_dim;
+    for (int64_t j = begin; j < end; j++) {
+        memcpy(g->kh + j * d, a->k + j * a->ldk + (int64_t)g->kvh * d, sizeof(float) * (size_t)d);
+        memcpy(g->vh + j * d, a->v + j * a->ldv + (int64_t)g->kvh * d, sizeof(float) * (size_t)d);
+    }
 }
 
 int k_attention_avx512(const kctx *ctx, const kattn *a)
@@ -229,7 +245,19 @@ int k_attention_avx512(const kctx *ctx, const kattn *a)
     if (!g.scratch) return 0;
     for (int t = 0; t < threads; t++)
         memset(g.scratch + t * g.per_thread + g.per_thread - dz, 0, sizeof(float) * (size_t)dz);
-    kpool_for(ctx->pool, g.qblocks * a->n_heads, 1, att_task, &g);
+    g.group = a->n_heads / a->n_kv_heads;
+    g.kh = malloc(sizeof(float) * (size_t)(2 * a->nkv * d + 1));
+    if (!g.kh) {
+        free(g.scratch);
+        return 0;
+    }
+    g.vh = g.kh + a->nkv * d;
+    /* one KV head at a time: pack it, then every query tile of its query heads */
+    for (g.kvh = 0; g.kvh < a->n_kv_heads; g.kvh++) {
+        kpool_for(ctx->pool, a->nkv, 256, pack_kv_task, &g);
+        kpool_for(ctx->pool, g.qblocks * g.group, 1, att_task, &g);
+    }
+    free(g.kh);
     free(g.scratch);
     return 1;
 }
