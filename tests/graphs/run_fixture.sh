@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One fixture-graph test: run GRAPH in host-sim with the fixture's graph_vars, then
+# compare what it saved to ${OUT}/out.safetensors against the fixture's out.* tensors.
+# usage: run_fixture.sh HOST_SIM LTX2_FIXTURE GRAPH IO.safetensors TOLFILE FIXTURES_DIR OUT_DIR exact|fast
+set -u
+if [ $# -ne 8 ]; then
+  echo "usage: $0 HOST_SIM LTX2_FIXTURE GRAPH IO TOLFILE FIXTURES_DIR OUT_DIR exact|fast" >&2
+  exit 2
+fi
+host_sim=$1 tool=$2 graph=$3 io=$4 tol=$5 fixtures=$6 out=$7 precision=$8
+
+# A fresh output folder for every run: stale results must never pass.
+rm -rf -- "$out" && mkdir -p -- "$out" || exit 1
+
+"$tool" vars "$io" > "$out/vars.txt" || exit 1
+vars=()
+while IFS= read -r line || [ -n "$line" ]; do
+  [ -z "$line" ] && continue
+  vars+=(--var "${line#--var }")   # values keep their spaces exactly
+done < "$out/vars.txt"
+
+echo "+ host-sim run $graph (PRECISION=$precision, ${#vars[@]} graph var args)"
+"$host_sim" run "$graph" --var "FIXTURES=$fixtures" --var "OUT=$out" --var "PRECISION=$precision" \
+  "${vars[@]}" || { echo "host-sim failed" >&2; exit 1; }
+
+if [ ! -f "$out/out.safetensors" ]; then
+  echo "the graph did not write \${OUT}/out.safetensors" >&2
+  exit 1
+fi
+fast=()
+[ "$precision" = fast ] && fast=(--fast)
+"$tool" compare "$io" "$out/out.safetensors" "$tol" "${fast[@]}"
