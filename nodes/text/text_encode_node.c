@@ -1,6 +1,6 @@
 /* text_encode_node.c — LTX2TextEncode: prompt (+ optional negative prompt) →
  * CONDITIONING (video_context, audio_context, mask), plus the positive prompt's
- * tokens and, on request, its hidden states and features for parity checks. */
+ * tokens and, on request, a TENSORS object of its intermediates for parity checks. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +10,7 @@
 #include "text/text_nodes.h"
 
 enum { IN_ENCODER, IN_PROMPT, IN_NEGATIVE, IN_MAX_LENGTH, IN_PRECISION, IN_UNLOAD, IN_INTERMEDIATES };
-enum { OUT_POSITIVE, OUT_NEGATIVE, OUT_TOKEN_IDS, OUT_TOKEN_MASK, OUT_HIDDEN, OUT_FEATURES };
+enum { OUT_POSITIVE, OUT_NEGATIVE, OUT_TOKEN_IDS, OUT_TOKEN_MASK, OUT_INTERMEDIATES };
 
 static const ltx2_port encode_in[] = {
     LTX2_PORT("text_encoder", "TEXT_ENCODER", 0, "Gemma 3 + LTX-2 projection and connectors (LTX2TextEncoderLoader)."),
@@ -24,16 +24,17 @@ static const ltx2_port encode_in[] = {
     LTX2_PORT_BOOL("unload_after", 0, LTX2_PORT_ADVANCED,
                    "Release the Gemma weights after encoding (re-mapped on the next encode)."),
     LTX2_PORT_BOOL("intermediates", 0, LTX2_PORT_ADVANCED,
-                   "Also output the positive prompt's hidden states and features (large for the 12B model)."),
+                   "Also output the positive prompt's intermediates (hidden states are large for the 12B model)."),
 };
 static const ltx2_port encode_out[] = {
     LTX2_PORT("positive", "CONDITIONING", 0, "video_context, audio_context and mask of the prompt."),
     LTX2_PORT("negative", "CONDITIONING", 0, "The same for negative_prompt (empty when unconnected)."),
     LTX2_PORT("token_ids", "TENSOR", 0, "[1, max_length] token ids of the prompt (F32, left padded)."),
     LTX2_PORT("token_mask", "TENSOR", 0, "[1, max_length] 1 = token, 0 = padding."),
-    LTX2_PORT("hidden_states", "TENSOR", 0,
-              "[layers+1, max_length, hidden] Gemma hidden states, padding zeroed (with intermediates)."),
-    LTX2_PORT("features", "TENSOR", 0, "[1, max_length, D] feature-extractor output (with intermediates)."),
+    LTX2_PORT("intermediates", "TENSORS", 0,
+              "With intermediates: the positive prompt's token_ids, token_mask, hidden_states "
+              "[layers+1, max_length, hidden] (padding zeroed), features [1, max_length, D], video_context, "
+              "audio_context, context_mask (the fixture names)."),
 };
 
 typedef struct progress_state {
@@ -46,6 +47,26 @@ static ltx2_status on_layer(void *user, int64_t done, int64_t per_prompt)
     progress_state *p = user;
     (void)per_prompt;
     return ltx2_progress(p->ctx, (double)(p->offset + done), (double)p->total, "Gemma layers");
+}
+
+/* The TENSORS object of the parity intermediates (tensors retained). NULL on OOM. */
+static ltx2_object *make_intermediates(const ltx2_text_encoding *e)
+{
+    ltx2_object *o = ltx2_object_new("TENSORS");
+    if (!o) return NULL;
+    const struct {
+        const char *key;
+        ltx2_tensor *t;
+    } items[] = {{"token_ids", e->token_ids},         {"token_mask", e->token_mask},
+                 {"hidden_states", e->hidden_states}, {"features", e->features},
+                 {"video_context", e->video_context}, {"audio_context", e->audio_context},
+                 {"context_mask", e->context_mask}};
+    for (size_t i = 0; i < sizeof items / sizeof *items; ++i)
+        if (items[i].t && ltx2_object_set_tensor(o, items[i].key, items[i].t)) {
+            ltx2_object_release(o);
+            return NULL;
+        }
+    return o;
 }
 
 /* A CONDITIONING object over one encoding (tensors retained). NULL on OOM. */
@@ -102,18 +123,19 @@ static ltx2_status encode_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_val
     }
 
     ltx2_object *cp = make_conditioning(&pos), *cn = have_neg ? make_conditioning(&neg) : NULL;
-    if (!cp || (have_neg && !cn)) {
-        ltx2_object_release(cp), ltx2_object_release(cn);
+    ltx2_object *ci = pos.hidden_states ? make_intermediates(&pos) : NULL;
+    if (!cp || (have_neg && !cn) || (pos.hidden_states && !ci)) {
+        ltx2_object_release(cp), ltx2_object_release(cn), ltx2_object_release(ci);
         ltx2_text_encoding_release(&pos), ltx2_text_encoding_release(&neg);
         return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory building the conditioning");
     }
     out[OUT_POSITIVE] = ltx2_value_object(cp);
     if (cn) out[OUT_NEGATIVE] = ltx2_value_object(cn);
-    /* Move the positive prompt's tensors out (their references go to the host). */
-    out[OUT_TOKEN_IDS] = ltx2_value_tensor(pos.token_ids), pos.token_ids = NULL;
-    out[OUT_TOKEN_MASK] = ltx2_value_tensor(pos.token_mask), pos.token_mask = NULL;
-    if (pos.hidden_states) out[OUT_HIDDEN] = ltx2_value_tensor(pos.hidden_states), pos.hidden_states = NULL;
-    if (pos.features) out[OUT_FEATURES] = ltx2_value_tensor(pos.features), pos.features = NULL;
+    /* The token tensors go out with one reference each (the objects hold their own). */
+    ltx2_tensor_retain(pos.token_ids), ltx2_tensor_retain(pos.token_mask);
+    out[OUT_TOKEN_IDS] = ltx2_value_tensor(pos.token_ids);
+    out[OUT_TOKEN_MASK] = ltx2_value_tensor(pos.token_mask);
+    if (ci) out[OUT_INTERMEDIATES] = ltx2_value_object(ci);
     ltx2_text_encoding_release(&pos);
     ltx2_text_encoding_release(&neg);
     return LTX2_OK;

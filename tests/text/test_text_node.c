@@ -107,13 +107,12 @@ int main(int argc, char **argv)
     if (lout[0].kind == LTX2_V_OBJECT) {
         float *ref = NULL;
         CHECK(ltx2_ckpt_f32(io, "out.p0_video_context", L * 64, &ref, &err) == LTX2_OK, "%s", err.msg);
-        ltx2_value out[6];
+        ltx2_value out[5];
         /* 1: positive only, no intermediates. */
         ctx_init(&c, "LTX2TextEncode");
         ltx2_value in[7] = {lout[0], vstr(p0), {.kind = LTX2_V_NONE}, vint(L), vstr("exact"), vbool(0), vbool(0)};
         CHECK(run(p, enc, &c, in, out) == LTX2_OK, "encode: error on %s", c.err_input);
-        CHECK(out[1].kind == LTX2_V_NONE && out[4].kind == LTX2_V_NONE && out[5].kind == LTX2_V_NONE,
-              "negative / intermediates absent");
+        CHECK(out[1].kind == LTX2_V_NONE && out[4].kind == LTX2_V_NONE, "negative / intermediates absent");
         CHECK(out[2].kind == LTX2_V_TENSOR && out[3].kind == LTX2_V_TENSOR, "token tensors");
         CHECK(c.progress_calls >= 2, "progress per layer (%d calls)", c.progress_calls);
         int64_t n = 0;
@@ -128,22 +127,38 @@ int main(int argc, char **argv)
         CHECK(m1 && nm == L && m1[0] == 1.0f && m1[L - 1] == 1.0f, "mask all ones");
         ltx2_value a = out[0].kind == LTX2_V_OBJECT ? p->object_get(out[0].u.o, "audio_context") : (ltx2_value){0};
         CHECK(a.kind == LTX2_V_TENSOR, "audio_context present");
-        for (int i = 0; i < 6; ++i) p->value_release(&out[i]);
+        for (int i = 0; i < 5; ++i) p->value_release(&out[i]);
 
         /* 2: with a negative prompt, releasing Gemma afterwards; then again (re-opened). */
         for (int round = 0; round < 2; ++round) {
             ctx_init(&c, "LTX2TextEncode");
             ltx2_value in2[7] = {lout[0], vstr(p0), vstr(p1), vint(L), vstr("exact"), vbool(1), vbool(1)};
             CHECK(run(p, enc, &c, in2, out) == LTX2_OK, "encode round %d: error on %s", round, c.err_input);
-            CHECK(out[1].kind == LTX2_V_OBJECT && out[4].kind == LTX2_V_TENSOR && out[5].kind == LTX2_V_TENSOR,
-                  "negative and intermediates present (round %d)", round);
+            CHECK(out[1].kind == LTX2_V_OBJECT && out[4].kind == LTX2_V_OBJECT, "negative and intermediates present (round %d)",
+                  round);
+            if (out[4].kind == LTX2_V_OBJECT) {
+                CHECK(!strcmp(p->object_type(out[4].u.o), "TENSORS") && p->object_count(out[4].u.o) == 7,
+                      "intermediates: TENSORS with 7 entries");
+                CHECK(p->object_get(out[4].u.o, "hidden_states").kind == LTX2_V_TENSOR, "hidden_states entry");
+            }
+            float *ref1 = NULL;
+            int64_t nn = 0;
+            float *vn = context_copy(p, &out[1], "video_context", &nn);
+            CHECK(ltx2_ckpt_f32(io, "out.p1_video_context", L * 64, &ref1, &err) == LTX2_OK, "%s", err.msg);
+            if (vn && ref1 && nn == L * 64) {
+                double mx, rel = rel_l2(vn, ref1, nn, &mx);
+                CHECK(rel <= 5e-5 && mx <= 5e-5, "negative (p1) video context rel %.3g max %.3g", rel, mx);
+            } else {
+                CHECK(0, "negative video_context missing or misshapen");
+            }
+            free(vn), free(ref1);
             float *v2 = context_copy(p, &out[0], "video_context", &n);
             if (v1 && v2) {
                 double mx, rel = rel_l2(v2, v1, n, &mx);
                 CHECK(rel <= 1e-6, "round %d: same positive context after unload (rel %.3g)", round, rel);
             }
             free(v2);
-            for (int i = 0; i < 6; ++i) p->value_release(&out[i]);
+            for (int i = 0; i < 5; ++i) p->value_release(&out[i]);
         }
 
         /* 3: cancelled from progress: CANCELLED, no outputs. */
@@ -156,7 +171,7 @@ int main(int argc, char **argv)
         in[3] = vint(L - 1);
         CHECK(run(p, enc, &c, in, out) == LTX2_ERR_BAD_INPUT && !strcmp(c.err_input, "max_length"),
               "bad max_length reported on '%s'", c.err_input);
-        for (int i = 0; i < 6; ++i) p->value_release(&out[i]);
+        for (int i = 0; i < 5; ++i) p->value_release(&out[i]);
         free(v1), free(m1), free(ref);
         p->value_release(&lout[0]);
     }
