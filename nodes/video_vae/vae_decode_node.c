@@ -18,9 +18,9 @@ enum {
     LTX2_PORT("vae", "VAE", 0, "video VAE (from LTX2CheckpointLoader)"), \
     LTX2_PORT("samples", "LATENT", LTX2_PORT_OPTIONAL, "normalized video latent (entry \"samples\")"), \
     LTX2_PORT("latent", "TENSOR", LTX2_PORT_OPTIONAL, "the latent as a tensor [1, C, F, H, W] instead of a LATENT"), \
-    LTX2_PORT_INT("seed", 0, 0, INT64_MAX, 1, LTX2_PORT_SEED, "seed of the decode noise (timestep-conditioned VAEs only)"), \
-    LTX2_PORT_FLOAT("decode_timestep", 0.05, 0.0, 1.0, 0.001, LTX2_PORT_ADVANCED, "decoder timestep (timestep-conditioned VAEs only)"), \
-    LTX2_PORT_FLOAT("decode_noise_scale", 0.025, 0.0, 1.0, 0.001, LTX2_PORT_ADVANCED, "noise mixed into the latent before decoding (timestep-conditioned VAEs only)"), \
+    LTX2_PORT_INT("seed", 0, 0, INT64_MAX, 1, LTX2_PORT_SEED | LTX2_PORT_OPTIONAL, "seed of the decode noise (timestep-conditioned VAEs only)"), \
+    LTX2_PORT_FLOAT("decode_timestep", 0.05, 0.0, 1.0, 0.001, LTX2_PORT_ADVANCED | LTX2_PORT_OPTIONAL, "decoder timestep (timestep-conditioned VAEs only)"), \
+    LTX2_PORT_FLOAT("decode_noise_scale", 0.025, 0.0, 1.0, 0.001, LTX2_PORT_ADVANCED | LTX2_PORT_OPTIONAL, "noise mixed into the latent before decoding (timestep-conditioned VAEs only)"), \
     LTX2_PORT("noise", "TENSOR", LTX2_PORT_OPTIONAL, "decode noise [1, C, F, H, W] replacing the seeded draw"), \
     LTX2_PORT("timestep", "TENSOR", LTX2_PORT_OPTIONAL, "decode timestep as a 1-element tensor (overrides decode_timestep)"), \
     LTX2_PORT_PRECISION
@@ -28,12 +28,12 @@ enum {
 static const ltx2_port dec_inputs[] = {COMMON_INPUTS};
 static const ltx2_port tiled_inputs[] = {
     COMMON_INPUTS,
-    LTX2_PORT_INT("tile_size", 512, 0, 1 << 20, 32, 0, "spatial tile in pixels (multiple of 32; 0 = no spatial tiling)"),
-    LTX2_PORT_INT("tile_overlap", 64, 0, 1 << 20, 32, 0, "spatial overlap in pixels (multiple of 32, < tile_size)"),
-    LTX2_PORT_INT("temporal_tile_size", 64, 0, 1 << 20, 8, 0, "temporal tile in frames (multiple of 8; 0 = no temporal tiling)"),
-    LTX2_PORT_INT("temporal_overlap", 24, 0, 1 << 20, 8, 0, "temporal overlap in frames (multiple of 8, < temporal_tile_size)"),
+    LTX2_PORT_INT("tile_size", 512, 0, 1 << 20, 32, LTX2_PORT_OPTIONAL, "spatial tile in pixels (multiple of 32; 0 = no spatial tiling)"),
+    LTX2_PORT_INT("tile_overlap", 64, 0, 1 << 20, 32, LTX2_PORT_OPTIONAL, "spatial overlap in pixels (multiple of 32, < tile_size)"),
+    LTX2_PORT_INT("temporal_tile_size", 64, 0, 1 << 20, 8, LTX2_PORT_OPTIONAL, "temporal tile in frames (multiple of 8; 0 = no temporal tiling)"),
+    LTX2_PORT_INT("temporal_overlap", 24, 0, 1 << 20, 8, LTX2_PORT_OPTIONAL, "temporal overlap in frames (multiple of 8, < temporal_tile_size)"),
     LTX2_PORT("tile_noise", "TENSORS", LTX2_PORT_OPTIONAL, "per-tile decode noise replacing the seeded draws: entries <tile_noise_prefix>NN, tiles in processing order"),
-    LTX2_PORT_STRING("tile_noise_prefix", "noise.", LTX2_PORT_ADVANCED, "entry name prefix in tile_noise"),
+    LTX2_PORT_STRING("tile_noise_prefix", "noise.", LTX2_PORT_ADVANCED | LTX2_PORT_OPTIONAL, "entry name prefix in tile_noise"),
 };
 static const ltx2_port dec_outputs[] = {
     LTX2_PORT("IMAGE", "IMAGE", 0, "frames [F, H, W, 3] in [0, 1]"),

@@ -272,13 +272,40 @@ void ltx2_video_vae_free(ltx2_video_vae *v)
     free(v);
 }
 
+/* A file with only the latent statistics (an upsampler file bundling them): a VAE that
+ * can frame latents (upscaler) but neither decode nor encode. */
+static ltx2_status build_stats_only(ltx2_checkpoint *ck, const ltx2_st_tensor *stats,
+                                    ltx2_video_vae **out, ltx2_error *err)
+{
+    if (stats->ndim != 1 || stats->shape[0] <= 0)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "vae.per_channel_statistics.mean-of-means: expected a vector");
+    ltx2_video_vae *v = calloc(1, sizeof *v);
+    if (!v) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    ltx2_checkpoint_retain(ck);
+    v->ckpt = ck;
+    v->latent_ch = stats->shape[0];
+    v->patch = 1;
+    v->in_ch = 3;
+    ltx2_status s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.mean-of-means", v->latent_ch, &v->mean, err);
+    if (s == LTX2_OK)
+        s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.std-of-means", v->latent_ch, &v->std, err);
+    if (s != LTX2_OK) {
+        ltx2_video_vae_free(v);
+        return s;
+    }
+    *out = v;
+    return LTX2_OK;
+}
+
 ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2_error *err)
 {
     *out = NULL;
     json_object *root = ltx2_checkpoint_config(ck);
     json_object *cfg = jget(root, "vae");
     bool dec = has_prefix(ck, "vae.decoder."), enc = has_prefix(ck, "vae.encoder.");
-    if (!dec && !enc) return LTX2_OK; /* no video VAE in this file */
+    const ltx2_st_tensor *stats = ltx2_checkpoint_find(ck, "vae.per_channel_statistics.mean-of-means");
+    if (!dec && !enc && !stats) return LTX2_OK; /* no video VAE in this file */
+    if (!dec && !enc) return build_stats_only(ck, stats, out, err);
     if (!cfg || !json_object_is_type(cfg, json_type_object))
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae: missing (the file has vae.* weights but no \"vae\" section in its config metadata)");
     if (jint(cfg, "dims", 3) != 3)

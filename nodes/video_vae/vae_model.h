@@ -61,7 +61,8 @@ typedef struct ltx2_video_vae {
 } ltx2_video_vae;
 
 /* Builds the model from `config["vae"]` and the `vae.*` keys. *out = NULL when the
- * checkpoint has no video VAE at all. */
+ * checkpoint has no video VAE at all; a file with only `vae.per_channel_statistics.*`
+ * (an upsampler file bundling them) gives a statistics-only VAE (no decoder/encoder). */
 ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2_error *err);
 void ltx2_video_vae_free(ltx2_video_vae *v);
 
