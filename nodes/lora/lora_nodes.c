@@ -1,8 +1,107 @@
-/* The node types of nodes/lora, in the order the manifest lists them. */
+/* The node types of nodes/lora, in the order the manifest lists them:
+ * LTX2LoraApply (MODEL + LoRA file + strength -> MODEL, chainable) and
+ * LTX2ModelWeight (one effective weight matrix of a MODEL, for checks). */
+#include <stdio.h>
+#include <string.h>
+
+#include "lora.h"
+#include "node.h"
 #include "stages.h"
+#include "store/store.h"
+
+static const char *const fuse_options[] = {"checkpoint", "float32", NULL};
+
+enum { LA_MODEL, LA_PATH, LA_STRENGTH, LA_FUSE };
+static const ltx2_port la_inputs[] = {
+    LTX2_PORT("model", "MODEL", 0, "the transformer (possibly with LoRAs already applied)"),
+    LTX2_PORT_STRING("lora_path", "", LTX2_PORT_FILE, "LoRA .safetensors (diffusion_model.<module>.lora_A/B.weight)"),
+    LTX2_PORT_FLOAT("strength", 1.0, -10.0, 10.0, 0.01, 0, "LoRA strength (no alpha/rank factor, as the reference)"),
+    LTX2_PORT_COMBO("fused_precision", fuse_options, "checkpoint", LTX2_PORT_ADVANCED,
+                    "checkpoint: fused weights rounded to bf16 like the reference's bf16 build; "
+                    "float32: kept in float32 (the reference's float32 build)"),
+};
+static const ltx2_port la_outputs[] = {
+    LTX2_PORT("MODEL", "MODEL", 0, "the transformer with the LoRA fused into the touched weights"),
+};
+static const ltx2_node_type lora_apply;
+
+static ltx2_status la_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
+{
+    ltx2_object *mo = NULL;
+    ltx2_status st = ltx2_in_object(ctx, &lora_apply, in, LA_MODEL, "MODEL", &mo);
+    if (st != LTX2_OK)
+        return st;
+    ltx2_dit *m = ltx2_dit_of(mo);
+    if (!m)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "model", "not an LTX-2 transformer");
+    const char *path = ltx2_in_string(in, LA_PATH);
+    const double strength = ltx2_in_float(in, LA_STRENGTH);
+    if (!path[0])
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "lora_path", "empty path");
+    ltx2_error err = {0};
+    ltx2_checkpoint *l = NULL;
+    if (ltx2_checkpoint_open(ltx2_node_runtime(instance)->store, path, &l, &err) != LTX2_OK)
+        return ltx2_fail_err(ctx, "lora_path", &err);
+    kctx kc = ltx2_node_kctx(instance, 0);
+    ltx2_dit *n = NULL;
+    st = ltx2_lora_apply(m, l, (float)strength, !strcmp(ltx2_in_string(in, LA_FUSE), "float32"), &kc, &n, &err);
+    ltx2_checkpoint_release(l);
+    if (st != LTX2_OK)
+        return ltx2_fail_err(ctx, "lora_path", &err);
+    ltx2_object *o = NULL;
+    st = ltx2_dit_wrap(n, &o, &err);
+    ltx2_dit_release(n);
+    if (st != LTX2_OK)
+        return ltx2_fail_err(ctx, NULL, &err);
+    out[0] = ltx2_value_object(o);
+    return LTX2_OK;
+}
+
+static const ltx2_node_type lora_apply = LTX2_NODE_TYPE(
+    "LTX2LoraApply", "LTX-2 Apply LoRA", "ltx2/loaders", 0,
+    "Fuses a LoRA into the transformer with the reference's semantics (delta = strength * B @ A, "
+    "no alpha; several LoRAs summed before the add; bf16 rounding as the reference). Only the "
+    "touched weights are copied; the rest stays shared with the input model. Chainable.",
+    la_inputs, la_outputs, la_execute);
+
+enum { MW_MODEL, MW_KEY };
+static const ltx2_port mw_inputs[] = {
+    LTX2_PORT("model", "MODEL", 0, "the transformer"),
+    LTX2_PORT_STRING("key", "", 0,
+                     "weight key, e.g. transformer_blocks.0.attn1.to_q.weight (model.diffusion_model. optional)"),
+};
+static const ltx2_port mw_outputs[] = {
+    LTX2_PORT("weight", "TENSOR", 0, "the effective (LoRA-fused, dequantised) matrix as F32 [out, in]"),
+};
+static const ltx2_node_type model_weight;
+
+static ltx2_status mw_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
+{
+    (void)instance;
+    ltx2_object *mo = NULL;
+    ltx2_status st = ltx2_in_object(ctx, &model_weight, in, MW_MODEL, "MODEL", &mo);
+    if (st != LTX2_OK)
+        return st;
+    ltx2_dit *m = ltx2_dit_of(mo);
+    if (!m)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "model", "not an LTX-2 transformer");
+    ltx2_error err = {0};
+    ltx2_tensor *t = NULL;
+    if (ltx2_dit_weight_f32(m, ltx2_in_string(in, MW_KEY), &t, &err) != LTX2_OK)
+        return ltx2_fail_err(ctx, "key", &err);
+    out[0] = ltx2_value_tensor(t);
+    return LTX2_OK;
+}
+
+static const ltx2_node_type model_weight = LTX2_NODE_TYPE(
+    "LTX2ModelWeight", "LTX-2 Model Weight (debug)", "ltx2/advanced", 0,
+    "Outputs one weight matrix of the transformer as it is used (after LoRA fusion, FP8 "
+    "dequantised) as an F32 tensor, for checks against reference weights.",
+    mw_inputs, mw_outputs, mw_execute);
 
 const ltx2_node_type *const *ltx2_nodes_lora(size_t *count)
 {
-    *count = 0;
-    return NULL;
+    static const ltx2_node_type *const list[] = {&lora_apply, &model_weight};
+    *count = LTX2_COUNT(list);
+    return list;
 }
