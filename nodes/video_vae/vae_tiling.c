@@ -62,6 +62,15 @@ ltx2_status vae_tile_plan_make(const ltx2_video_vae *v, int64_t f, int64_t h, in
     memset(p, 0, sizeof *p);
     int64_t ft, fs, len[3] = {f, h, w};
     model_factors(v, &ft, &fs);
+    /* the reference TilingConfig's rules, in this model's units (32 px, 8 frames) */
+    if (cfg->tile_px > 0 && (cfg->tile_px < 2 * fs || cfg->tile_px % fs || cfg->overlap_px < 0 ||
+                             cfg->overlap_px % fs || cfg->overlap_px >= cfg->tile_px))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "spatial tile %lld / overlap %lld pixels: need a tile >= %lld, both multiples of %lld, overlap < tile",
+                        (long long)cfg->tile_px, (long long)cfg->overlap_px, (long long)(2 * fs), (long long)fs);
+    if (cfg->tile_frames > 0 && (cfg->tile_frames < 2 * ft || cfg->tile_frames % ft || cfg->overlap_frames < 0 ||
+                                 cfg->overlap_frames % ft || cfg->overlap_frames >= cfg->tile_frames))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "temporal tile %lld / overlap %lld frames: need a tile >= %lld, both multiples of %lld, overlap < tile",
+                        (long long)cfg->tile_frames, (long long)cfg->overlap_frames, (long long)(2 * ft), (long long)ft);
     for (int a = 0; a < 3; a++) {
         p->iv[a] = calloc(VAE_MAX_TILES_PER_AXIS, sizeof *p->iv[a]);
         if (!p->iv[a]) goto oom;
