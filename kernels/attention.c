@@ -88,7 +88,9 @@ static void att_task(void *arg, int64_t begin, int64_t end, int tid)
 
 void k_attention(const kctx *ctx, const kattn *a)
 {
-    if (a->nq <= 0 || a->n_heads <= 0 || a->head_dim <= 0 || a->n_kv_heads <= 0) return;
+    if (a->nq <= 0 || a->n_heads <= 0 || a->head_dim <= 0 || a->n_kv_heads <= 0 ||
+        a->n_heads % a->n_kv_heads)
+        return;
 #if defined(LTX2_X86)
     if (ctx->isa >= KISA_AVX512 && k_attention_avx512(ctx, a)) return;
 #endif

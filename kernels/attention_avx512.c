@@ -99,7 +99,6 @@ static inline __mmask16 tail_mask(int64_t n) /* lanes [0, n) for n in any range 
 static void softmax_block(const kattn *a, att_ws *w, int64_t i0, int nqv, int64_t j0, int nk,
                           int need_mask)
 {
-    const __m512 scale = _mm512_set1_ps(a->scale);
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
     int64_t off = a->nkv - a->nq;
     __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
@@ -109,7 +108,7 @@ static void softmax_block(const kattn *a, att_ws *w, int64_t i0, int nqv, int64_
         __m512i qi = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(i0 + v * 16 + off)));
         for (int j = 0; j < nk; j++) {
             float *s = w->st + j * ATT_BQ + v * 16;
-            __m512 x = _mm512_mul_ps(_mm512_load_ps(s), scale);
+            __m512 x = _mm512_load_ps(s); /* already scaled (Q was) */
             if (a->key_bias) x = _mm512_add_ps(x, _mm512_set1_ps(a->key_bias[j0 + j]));
             if (need_mask) {
                 __m512i jj = _mm512_set1_epi32((int)(j0 + j));
@@ -154,10 +153,18 @@ static void att_tile(const kattn *a, att_ws *w, int64_t ldo, int h, int64_t i0, 
     const int nqr = (nqb + ATT_MR - 1) / ATT_MR * ATT_MR;
     const int64_t off = a->nkv - a->nq;
 
-    /* Qᵀ, zero-padded past the last query */
-    for (int i = 0; i < ATT_BQ; i++) {
-        const float *q = a->q + (i0 + i) * a->ldq + (int64_t)h * d;
-        for (int p = 0; p < d; p++) w->qt[(int64_t)p * ATT_BQ + i] = i < nqb ? q[p] : 0.0f;
+    /* scale·Qᵀ, zero-padded past the last query: one gather per 16 queries and dim */
+    const __m512i rowoff = _mm512_mullo_epi32(
+        _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+        _mm512_set1_epi32((int)a->ldq));
+    const __m512 qscale = _mm512_set1_ps(a->scale);
+    for (int v = 0; v < ATT_BQ / 16; v++) {
+        __mmask16 mv = tail_mask(nqb - v * 16);
+        const float *q0 = mv ? a->q + (i0 + v * 16) * a->ldq + (int64_t)h * d : a->q;
+        for (int p = 0; p < d; p++) {
+            __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mv, rowoff, q0 + p, 4);
+            _mm512_store_ps(w->qt + (int64_t)p * ATT_BQ + v * 16, _mm512_mul_ps(g, qscale));
+        }
     }
     for (int i = 0; i < ATT_BQ; i++) {
         w->m[i] = -INFINITY;
@@ -191,10 +198,11 @@ static void att_tile(const kattn *a, att_ws *w, int64_t ldo, int h, int64_t i0, 
         }
     }
     for (int i = 0; i < nqb; i++) {
-        float inv = w->l[i] > 0 ? 1.0f / w->l[i] : 0.0f;
+        __m512 inv = _mm512_set1_ps(w->l[i] > 0 ? 1.0f / w->l[i] : 0.0f);
         float *out = a->out + (i0 + i) * a->ldo + (int64_t)h * d;
         const float *o = w->o + i * ldo;
-        for (int c = 0; c < d; c++) out[c] = o[c] * inv;
+        for (int c = 0; c < d; c += 16)
+            _mm512_mask_storeu_ps(out + c, tail_mask(d - c), _mm512_mul_ps(_mm512_load_ps(o + c), inv));
     }
 }
 
