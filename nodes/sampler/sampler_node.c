@@ -119,7 +119,8 @@ static ltx2_status put(ltx2_object *o, const char *key, const float *data, int n
     return st;
 }
 
-static ltx2_status build_outputs(const sm_run *r, const ltx2_latent_dims *d, bool audio, ltx2_value *out)
+static ltx2_status build_outputs(const sm_run *r, const ltx2_object *in_lat, const ltx2_latent_dims *d, bool audio,
+                                 ltx2_value *out)
 {
     ltx2_object *lat = ltx2_object_new("LATENT"), *tr = ltx2_object_new("TENSORS");
     ltx2_tensor *vt = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, d->c, d->f, d->h, d->w});
@@ -133,6 +134,8 @@ static ltx2_status build_outputs(const sm_run *r, const ltx2_latent_dims *d, boo
         ltx2_unpatchify_audio(r->a.x, d->ca, d->t, d->m, ltx2_tensor_f32(at));
         st = ltx2_object_set_tensor(lat, LTX2_LAT_AUDIO, at);
     }
+    if (!st && !audio && ltx2_object_tensor(in_lat, LTX2_LAT_AUDIO)) /* video-only model: audio passes through */
+        st = ltx2_object_set_tensor(lat, LTX2_LAT_AUDIO, ltx2_object_tensor(in_lat, LTX2_LAT_AUDIO));
     if (!st)
         st = ltx2_object_set_float(lat, LTX2_LAT_FPS, d->fps);
     const int64_t nv = r->v.n, cv = r->v.ch;
@@ -294,7 +297,7 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         st = ltx2_fail_err(ctx, strstr(err.msg, "negative") ? "negative" : "model", &err);
         goto done;
     }
-    if ((st = build_outputs(&r, &d, audio, out)))
+    if ((st = build_outputs(&r, lat, &d, audio, out)))
         st = ltx2_fail(ctx, st, NULL, "out of memory");
 done:
     sm_free(&r);
