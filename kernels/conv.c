@@ -215,6 +215,7 @@ static kconv_tile_fn pick_tile(const kctx *ctx)
 {
 #if defined(LTX2_X86)
     if (ctx->isa >= KISA_AVX512) return k_conv_tile_avx512;
+    if (ctx->isa >= KISA_AVX2) return k_conv_tile_avx2;
 #endif
     (void)ctx;
     return conv_tile_scalar;

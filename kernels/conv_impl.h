@@ -32,4 +32,7 @@ void k_conv_tile_avx512(const float *const *rows, const int *tap, int n_taps,
                         const float *panel, int64_t cin, const float *bias, float *const *y,
                         int n_rows, int n_cols);
 
+void k_conv_tile_avx2(const float *const *rows, const int *tap, int n_taps, const float *panel,
+                      int64_t cin, const float *bias, float *const *y, int n_rows, int n_cols);
+
 #endif
