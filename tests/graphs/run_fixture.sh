@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One fixture-graph test: run GRAPH in host-sim with the fixture's graph_vars, then
-# compare what it saved to ${OUT}/out.safetensors against the fixture's out.* tensors.
+# compare what it saved to ${OUT}/<case>.out.safetensors against the fixture's out.* tensors.
 # usage: run_fixture.sh HOST_SIM LTX2_FIXTURE GRAPH IO.safetensors TOLFILE FIXTURES_DIR OUT_DIR exact|fast
 set -u
 if [ $# -ne 8 ]; then
@@ -23,10 +23,12 @@ echo "+ host-sim run $graph (PRECISION=$precision, ${#vars[@]} graph var args)"
 "$host_sim" run "$graph" --var "FIXTURES=$fixtures" --var "OUT=$out" --var "PRECISION=$precision" \
   "${vars[@]}" || { echo "host-sim failed" >&2; exit 1; }
 
-if [ ! -f "$out/out.safetensors" ]; then
-  echo "the graph did not write \${OUT}/out.safetensors" >&2
+case_name=$(basename "$graph" .json)
+result="$out/$case_name.out.safetensors"
+if [ ! -f "$result" ]; then
+  echo "the graph did not write \${OUT}/$case_name.out.safetensors" >&2
   exit 1
 fi
 fast=()
 [ "$precision" = fast ] && fast=(--fast)
-"$tool" compare "$io" "$out/out.safetensors" "$tol" "${fast[@]}"
+"$tool" compare "$io" "$result" "$tol" "${fast[@]}"
