@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef GEMM_MC_TARGET
 #define GEMM_MC_TARGET 168 /* rows of A per packed block (A block ~ 170 KB in L2) */
+#endif
 #define GEMM_NC_PACKED 2048 /* columns per B block when B is packed per call */
 
 typedef struct gemm_call {

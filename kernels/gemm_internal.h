@@ -15,7 +15,9 @@
 #include "kernels.h"
 
 #define GEMM_NR 32
+#ifndef GEMM_KC
 #define GEMM_KC 256 /* even: KF_DP pairs never straddle a block */
+#endif
 
 typedef enum kfmt { KF_F32 = 0, KF_BF16W = 1, KF_DP = 2 } kfmt;
 
@@ -32,6 +34,9 @@ const gemm_arch *gemm_arch_scalar(void);
 const gemm_arch *gemm_arch_avx2(void);
 const gemm_arch *gemm_arch_avx512(void);
 const gemm_arch *gemm_arch_avx512bf16(void);
+/* the AVX-512 f32 / bf16-weight kernels, shared by the AVX-512 BF16 arch */
+void gemm_ukr_avx512_f32(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
+void gemm_ukr_avx512_bf16w(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
 #endif
 
 /* bytes per element of a panel format */

@@ -1,0 +1,9 @@
+/* bench_list.h — the row groups of ltx2-bench, in run order (later groups may compare
+ * against rates recorded by earlier ones). Add a group: write bench/bench_<x>.c with
+ * `void bench_<x>(bench *b)` and add one BENCH(<x>) line here. */
+BENCH(gemm)
+BENCH(attention)
+BENCH(conv3d)
+BENCH(text)
+BENCH(vae)
+BENCH(transformer)
