@@ -98,6 +98,14 @@ int main(void)
         CHECK(strstr(meta, "\"note\":\"hi\"") != NULL, "metadata kept: %s", meta);
         CHECK(ltx2_object_tensor(back, "in.f")->owner == LTX2_OWNER_MAPPED, "loaded tensors are mapped");
         CHECK(same_tensor(picked, f), "name output");
+        for (uint32_t i = 0; i < ltx2_object_count(back); i++) {
+            const char *key;
+            ltx2_value v;
+            ltx2_object_entry(back, i, &key, &v);
+            CHECK(v.kind == LTX2_V_TENSOR &&
+                      (uintptr_t)v.u.t->data % ltx2_dtype_size(v.u.t->dtype) == 0,
+                  "tensor %s is not aligned to its dtype in the file", key);
+        }
         ltx2_tensor_release(picked);
         ltx2_object_release(back);
     }
