@@ -93,6 +93,7 @@ void k_attention(const kctx *ctx, const kattn *a)
         return;
 #if defined(LTX2_X86)
     if (ctx->isa >= KISA_AVX512 && k_attention_avx512(ctx, a)) return;
+    if (ctx->isa >= KISA_AVX2 && k_attention_avx2(ctx, a)) return;
 #endif
     int threads = kpool_threads(ctx->pool);
     att_args g = {a, (a->nq + ATT_QROWS - 1) / ATT_QROWS, NULL, ATT_BK + a->head_dim + 16};

@@ -17,5 +17,6 @@ static inline void k_attn_key_range(const kattn *a, int64_t i, int64_t *lo, int6
 
 /* Returns 0 when it could not allocate its scratch (caller falls back). */
 int k_attention_avx512(const kctx *ctx, const kattn *a);
+int k_attention_avx2(const kctx *ctx, const kattn *a);
 
 #endif
