@@ -16,5 +16,6 @@ const ltx2_node_type *const *ltx2_nodes_video_vae(size_t *count);   /* nodes/vid
 const ltx2_node_type *const *ltx2_nodes_audio(size_t *count);       /* nodes/audio */
 const ltx2_node_type *const *ltx2_nodes_upscaler(size_t *count);    /* nodes/upscaler */
 const ltx2_node_type *const *ltx2_nodes_lora(size_t *count);        /* nodes/lora */
+const ltx2_node_type *const *ltx2_nodes_image(size_t *count);       /* nodes/image */
 
 #endif
