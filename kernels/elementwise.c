@@ -41,12 +41,12 @@ static void ew_task(void *arg, int64_t begin, int64_t end, int tid)
     if (b) b += begin;
     y += begin;
 #if defined(LTX2_X86)
-    if (e->isa >= KISA_AVX512 && k_ew_act_avx512(e->op == OP_GELU ? KACT_GELU_TANH
-                                                 : e->op == OP_SILU ? KACT_SILU
-                                                 : e->op == OP_TANH ? KACT_TANH
-                                                                    : -1,
-                                                 a, y, n))
-        return;
+    int act = e->op == OP_GELU ? KACT_GELU_TANH
+            : e->op == OP_SILU ? KACT_SILU
+            : e->op == OP_TANH ? KACT_TANH
+                               : -1;
+    if (e->isa >= KISA_AVX512 && k_ew_act_avx512(act, a, y, n)) return;
+    if (e->isa >= KISA_AVX2 && k_ew_act_avx2(act, a, y, n)) return;
 #endif
     switch (e->op) {
     case OP_GELU: for (int64_t i = 0; i < n; i++) y[i] = gelu_tanh1(a[i]); break;
