@@ -3,13 +3,27 @@
  * entries) to a text file. The write is atomic (temp file + rename), so a failed
  * or cancelled run leaves no partial file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node.h"
 #include "util/util.h"
+
+/* FNV-1a over the bytes of a contiguous tensor: lets tests compare contents
+ * through the text file without dumping the data. */
+static uint64_t content_hash(const ltx2_tensor *t)
+{
+    const unsigned char *b = t->data;
+    size_t n = ltx2_tensor_nbytes(t);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
 
 static void describe(FILE *f, const ltx2_value *v, int depth)
 {
@@ -19,7 +33,11 @@ static void describe(FILE *f, const ltx2_value *v, int depth)
     case LTX2_V_FLOAT: fprintf(f, "%.17g", v->u.f); break;
     case LTX2_V_BOOL: fputs(v->u.b ? "true" : "false", f); break;
     case LTX2_V_STRING: fputs(v->u.s ? v->u.s : "", f); break;
-    case LTX2_V_TENSOR: fprintf(f, "tensor %s", ltx2_tensor_str(v->u.t, buf, sizeof buf)); break;
+    case LTX2_V_TENSOR:
+        fprintf(f, "tensor %s", ltx2_tensor_str(v->u.t, buf, sizeof buf));
+        if (v->u.t->device == LTX2_DEVICE_CPU && ltx2_tensor_is_contiguous(v->u.t))
+            fprintf(f, " fnv1a=%016llx", (unsigned long long)content_hash(v->u.t));
+        break;
     case LTX2_V_OBJECT: {
         uint32_t n = ltx2_object_count(v->u.o);
         fprintf(f, "object %s (%u entries)", ltx2_object_type(v->u.o), n);
@@ -44,13 +62,15 @@ static ltx2_status save_text_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_
     const char *path = ltx2_in_string(in, 1);
     if (!path[0])
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "path", "empty path");
+    /* a temporary name beside the target, created with the usual 0666 & ~umask */
     size_t n = strlen(path);
-    char *tmp = malloc(n + 8);
+    char *tmp = malloc(n + 64);
     if (!tmp)
         return ltx2_fail(ctx, LTX2_ERR_OOM, "path", "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".XXXXXX", 8);
-    int fd = mkstemp(tmp);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(tmp, n + 64, "%s.tmp-%ld-%ld", path, (long)getpid(), (long)ts.tv_nsec);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
         int e = errno;
         free(tmp);
@@ -100,6 +120,7 @@ static ltx2_status save_text_run(void *inst, ltx2_exec_ctx *ctx, const ltx2_valu
 
 const ltx2_node_type ltx2_node_save_text =
     LTX2_NODE_TYPE("LTX2SaveText", "Save Text", "utils", LTX2_NODE_OUTPUT,
-                   "Writes a value as text: numbers and strings verbatim, tensors as dtype and shape, objects "
+                   "Writes a value as text: numbers and strings verbatim, tensors as dtype, shape and an FNV-1a "
+                   "hash of their bytes, objects "
                    "with their entries.",
                    save_text_in, save_text_out, save_text_run);
