@@ -130,8 +130,8 @@ static void draw_bar(runner *r, double v, double max, const char *phase)
     for (int i = 0; i < 20; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;
-    fprintf(stderr, "\r\033[K[%zu/%zu] node %s %s [%s] %g/%g %s", r->step + 1, r->plan->n, n->id, n->class_type,
-            bar, v, max, phase ? phase : "");
+    fprintf(stderr, "\r\033[K[%zu/%zu] node %s %s [%s] %.4g/%.4g %3.0f%% %s", r->step + 1, r->plan->n, n->id,
+            n->class_type, bar, v, max, frac * 100.0, phase ? phase : "");
     fflush(stderr);
     r->bar_shown = 1;
 }
