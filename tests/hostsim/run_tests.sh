@@ -83,7 +83,9 @@ io_graph)
 cancel)
     "$hostsim" run "$graphs/cancel.json" --var OUT="$work" --var SECS=10 --events ev.ndjson > stdout.txt 2> stderr.txt &
     pid=$!
+    # signal once the delay is really running (a loaded machine may start slowly), at least 1 s in
     sleep 1
+    for _ in $(seq 100); do grep -q '"type":"progress"' ev.ndjson 2>/dev/null && break; sleep 0.1; done
     t0=$(ms)
     kill -INT $pid
     wait $pid
