@@ -341,8 +341,9 @@ static void after_cb(uv_work_t *req, int status)
 
 static void start_next(runner *r)
 {
-    if (__atomic_load_n(&r->cancel, __ATOMIC_RELAXED)) {
-        interrupted(r, r->step < r->plan->n ? &r->g->nodes[r->plan->order[r->step]] : NULL);
+    /* a cancel that arrives after the last node finished changes nothing */
+    if (r->step < r->plan->n && __atomic_load_n(&r->cancel, __ATOMIC_RELAXED)) {
+        interrupted(r, &r->g->nodes[r->plan->order[r->step]]);
         return;
     }
     if (r->step == r->plan->n) {
