@@ -96,6 +96,11 @@ static void case_group_pixel(const kctx *c, krng *r, kcheck *k)
         }
         k_groupnorm(c, np, ch, groups, x, ga, be, 1e-6f, y);
         check_close(k, "groupnorm", y, ref, n, 2e-6, 2e-6);
+        float *xi = malloc(sizeof(float) * (size_t)n); /* in place, as the VAE/upscaler call it */
+        for (int64_t i = 0; i < n; i++) xi[i] = x[i];
+        k_groupnorm(c, np, ch, groups, xi, ga, be, 1e-6f, xi);
+        check_close(k, "groupnorm in place", xi, ref, n, 2e-6, 2e-6);
+        free(xi);
         /* pixel norm: per position over the channels */
         for (int64_t p = 0; p < np; p++) {
             double ss = 0;
@@ -120,11 +125,13 @@ static void case_softmax(const kctx *c, krng *r, kcheck *k)
         float *x = rand_buf(r, rows * ld, 8.0f), *xc = malloc(sizeof(float) * (size_t)(rows * n));
         double *ref = dbuf(rows * n);
         if (rows > 2) x[ld + 0] = -INFINITY; /* a masked entry */
+        if (rows > 2) /* a fully masked row must give zeros, not NaN */
+            for (int64_t j = 0; j < n; j++) x[2 * ld + j] = -INFINITY;
         for (int64_t i = 0; i < rows; i++) {
             double m = -INFINITY, sum = 0;
             for (int64_t j = 0; j < n; j++) m = fmax(m, x[i * ld + j]);
-            for (int64_t j = 0; j < n; j++) sum += exp(x[i * ld + j] - m);
-            for (int64_t j = 0; j < n; j++) ref[i * n + j] = exp(x[i * ld + j] - m) / sum;
+            for (int64_t j = 0; j < n && m > -INFINITY; j++) sum += exp(x[i * ld + j] - m);
+            for (int64_t j = 0; j < n; j++) ref[i * n + j] = m == -INFINITY ? 0 : exp(x[i * ld + j] - m) / sum;
         }
         k_softmax(c, rows, n, x, ld);
         for (int64_t i = 0; i < rows; i++)
