@@ -195,24 +195,12 @@ static void linear_core(const kctx *ctx, int64_t m, const float *x, int64_t ldx,
     g.ldc = ldy;
     g.beta = accumulate ? 1.0f : 0.0f;
     g.bias = bias;
-    g.round_out = fast;
+    g.round_out = 0; /* fast keeps f32 outputs: see KP_FAST in kernels.h */
     gemm_run(ctx, &g);
 }
 
 void k_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
               const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate) {
-    if (ctx->prec == KP_FAST && accumulate) {
-        /* fast: y += bf16(x·Wᵀ + bias); the rounded product is formed apart first */
-        int64_t n = w->rows;
-        float *tmp = malloc(sizeof(float) * (size_t)(m * n > 0 ? m * n : 1));
-        if (tmp) {
-            linear_core(ctx, m, x, ldx, w, packed, bias, tmp, n, 0);
-            for (int64_t i = 0; i < m; i++)
-                for (int64_t j = 0; j < n; j++) y[i * ldy + j] += tmp[i * n + j];
-            free(tmp);
-            return;
-        }
-    }
     linear_core(ctx, m, x, ldx, w, packed, bias, y, ldy, accumulate);
 }
 

@@ -10,9 +10,11 @@
  *   - Every kernel takes a kctx: the thread pool, the precision, and the forced
  *     instruction set (tests force each dispatch path in turn).
  *   - Precision KP_EXACT: f32 activations and f32 accumulation.
- *     KP_FAST: activations and weights rounded to bf16 (round-to-nearest-even),
- *     products exact in f32, f32 accumulation, GEMM outputs rounded to bf16
- *     — what the official bf16 GPU pipelines compute.
+ *     KP_FAST: GEMM inputs (activations and weights) rounded to bf16
+ *     (round-to-nearest-even), products exact in f32, f32 accumulation and f32
+ *     outputs — the bf16 tensor-core arithmetic of the official GPU pipelines,
+ *     without rounding the results: measured, rounding GEMM outputs too pushed the
+ *     guided (cfg 7) sampler fixture past 1e-2 of the f32 reference.
  */
 #ifndef LTX2_KERNELS_H
 #define LTX2_KERNELS_H

@@ -79,9 +79,8 @@ static int run_case(rng *r, const kctx *ctx, kdtype dt, lcase sz, int use_pack, 
                 mag += fabs(bias[j]);
             }
             double tol = (double)(k + 4) * 1.2e-7 * mag + 1e-30;
-            if (fast) tol += fabs(ref) * (1.0 / 256.0);
-            if (fast && !accumulate)
-                CHECK(round_bf16(got) == got, "fast output not bf16-rounded: %.9g", got);
+            /* fast: the reference above already rounds the inputs to bf16, and the
+             * outputs stay f32, so the bound is the same f32 accumulation bound. */
             if (accumulate) {
                 ref += y0[i * ldy + j];
                 tol += fabs(y0[i * ldy + j]) * 1.2e-7;
