@@ -9,15 +9,18 @@
 
 static void ukr_dp(int64_t kc, const void *av, const void *bv, float *c, int64_t ldc, int add) {
     const uint16_t *a = av, *b = bv;
-#pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) { /* C tile lines, needed after the k loop */
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
-    }
     __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 14
     for (int i = 0; i < MR; i++) acc0[i] = acc1[i] = _mm512_setzero_ps();
     for (int64_t p = 0; p < kc; p += 2) {
+        /* one C tile row every 4 pair steps (see gemm_avx512.c), and A/B ahead */
+        if ((p & 7) == 0 && (p >> 3) < MR) {
+            __builtin_prefetch(c + (p >> 3) * ldc, 1, 3);
+            __builtin_prefetch(c + (p >> 3) * ldc + 16, 1, 3);
+        }
+        _mm_prefetch((const char *)(b + 24 * GEMM_NR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 24 * GEMM_NR + 32), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + 24 * MR), _MM_HINT_T0);
         __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)b);
         __m512bh b1 = (__m512bh)_mm512_loadu_si512((const void *)(b + 32));
 #pragma GCC unroll 14
