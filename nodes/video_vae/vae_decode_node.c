@@ -32,7 +32,7 @@ static const ltx2_port tiled_inputs[] = {
     LTX2_PORT_INT("tile_overlap", 64, 0, 1 << 20, 32, LTX2_PORT_OPTIONAL, "spatial overlap in pixels (multiple of 32, < tile_size)"),
     LTX2_PORT_INT("temporal_tile_size", 64, 0, 1 << 20, 8, LTX2_PORT_OPTIONAL, "temporal tile in frames (multiple of 8; 0 = no temporal tiling)"),
     LTX2_PORT_INT("temporal_overlap", 24, 0, 1 << 20, 8, LTX2_PORT_OPTIONAL, "temporal overlap in frames (multiple of 8, < temporal_tile_size)"),
-    LTX2_PORT("tile_noise", "TENSORS", LTX2_PORT_OPTIONAL, "per-tile decode noise replacing the seeded draws: entries <tile_noise_prefix>NN, tiles in processing order"),
+    LTX2_PORT("tile_noise", "TENSORS", LTX2_PORT_OPTIONAL, "per-tile decode noise replacing the seeded draws: entries <tile_noise_prefix>NN, tiles in processing order (one tile: the prefix alone, trailing '.' dropped, also works)"),
     LTX2_PORT_STRING("tile_noise_prefix", "noise.", LTX2_PORT_ADVANCED | LTX2_PORT_OPTIONAL, "entry name prefix in tile_noise"),
 };
 static const ltx2_port dec_outputs[] = {
@@ -160,8 +160,20 @@ typedef struct tile_ud {
     ltx2_exec_ctx *ctx;
     const ltx2_object *tile_noise;
     const char *prefix;
+    int n_tiles;
     uint64_t seed, drawn; /* normals drawn so far from the seeded stream */
 } tile_ud;
+
+/* A one-tile layout may name its noise without the NN suffix: "<prefix>" with a trailing '.'
+ * dropped (the fixtures' convention: "in.decode_noise" alone, "in.decode_noise.NN" for several). */
+static ltx2_tensor *single_tile_noise(const tile_ud *ud, char *key, size_t cap)
+{
+    size_t n = strlen(ud->prefix);
+    if (ud->n_tiles != 1 || n == 0 || n >= cap) return NULL;
+    memcpy(key, ud->prefix, n + 1);
+    if (key[n - 1] == '.') key[n - 1] = '\0';
+    return ltx2_object_tensor(ud->tile_noise, key);
+}
 
 static ltx2_status tile_noise(void *ud_, int tile, const int64_t shape[4], float *out, int *used,
                               ltx2_error *err)
@@ -177,6 +189,10 @@ static ltx2_status tile_noise(void *ud_, int tile, const int64_t shape[4], float
     char key[256];
     snprintf(key, sizeof key, "%s%02d", ud->prefix, tile);
     ltx2_tensor *t = ltx2_object_tensor(ud->tile_noise, key);
+    if (!t && tile == 0) {
+        char alt[256];
+        if ((t = single_tile_noise(ud, alt, sizeof alt))) memcpy(key, alt, sizeof alt);
+    }
     if (!t) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "tile_noise has no entry \"%s\" for tile %d", key, tile);
     if (t->ndim != 5 || t->shape[0] != 1 || t->shape[1] != shape[0] || t->shape[2] != shape[1] ||
         t->shape[3] != shape[2] || t->shape[4] != shape[3])
@@ -218,7 +234,15 @@ static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the frames");
         goto out;
     }
-    tile_ud ud = {.ctx = ctx, .tile_noise = tn, .seed = a.seed,
+    /* the tile count only enables the one-tile noise name; a bad layout is reported below */
+    vae_tile_plan plan;
+    ltx2_error plan_err = {0};
+    int n_tiles = 0;
+    if (vae_tile_plan_make(v, a.f, a.h, a.w, &cfg, &plan, &plan_err) == LTX2_OK) {
+        n_tiles = plan.n[0] * plan.n[1] * plan.n[2];
+        vae_tile_plan_free(&plan);
+    }
+    tile_ud ud = {.ctx = ctx, .tile_noise = tn, .seed = a.seed, .n_tiles = n_tiles,
                   .prefix = in[IN_TILE_NOISE_PREFIX].kind == LTX2_V_NONE ? "noise." : ltx2_in_string(in, IN_TILE_NOISE_PREFIX)};
     vae_tile_hooks hooks = {.ud = &ud, .noise = tile_noise, .tick = tile_tick};
     s = ltx2_vae_decode_tiled(&a.k, v, ltx2_tensor_cf32(a.lat), a.f, a.h, a.w, &cfg, a.timestep,
