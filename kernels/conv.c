@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define KCONV_GROUP 16                 /* micro-tiles (of KCONV_MR positions) per item */
+#define KCONV_L2_PANEL (384 * 1024)    /* bytes of weight panel kept hot per tap chunk */
+
 /* ---------------------------------------------------------------- packing */
 static kconvw *convw_alloc(int64_t cin, int64_t cout, int taps)
 {
@@ -103,11 +106,12 @@ int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, in
 /* ---------------------------------------------------------------- portable tile */
 static void conv_tile_scalar(const float *const *rows, const int *tap, int n_taps,
                              const float *panel, int64_t cin, const float *bias, float *const *y,
-                             int n_rows, int n_cols)
+                             int n_rows, int n_cols, int accumulate)
 {
     for (int r = 0; r < n_rows; r++) {
         float acc[KCONV_NR];
-        for (int l = 0; l < KCONV_NR; l++) acc[l] = bias ? bias[l] : 0.0f;
+        for (int l = 0; l < KCONV_NR; l++)
+            acc[l] = accumulate ? (l < n_cols ? y[r][l] : 0.0f) : bias ? bias[l] : 0.0f;
         for (int t = 0; t < n_taps; t++) {
             const float *x = rows[(int64_t)t * KCONV_MR + r];
             const float *w = panel + (int64_t)tap[t] * cin * KCONV_NR;
@@ -155,9 +159,14 @@ typedef struct conv_plan {
     const float *bias_pad;     /* [ncb*NR] or NULL */
     const kconvw *wt;
     int64_t ntiles;
+    int tap_chunk;             /* taps per pass over a tile group */
     kconv_tile_fn tile;
 } conv_plan;
 
+/* One item = one weight panel (cb) × a group of KCONV_GROUP tiles. The taps are taken
+ * in chunks whose slice of the panel fits in L2 (tap_chunk), and the chunk loop is
+ * outside the tile loop, so each slice is reused by every tile of the group; chunks
+ * after the first accumulate into y. */
 static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
 {
     (void)tid;
@@ -169,24 +178,31 @@ static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
         free(tap);
         return;
     }
+    int64_t ngroups = (p->ntiles + KCONV_GROUP - 1) / KCONV_GROUP;
     for (int64_t it = begin; it < end; it++) {
-        int64_t cb = it / p->ntiles, tile = it % p->ntiles;
-        int64_t pos0 = tile * KCONV_MR;
-        int nr = (int)(p->npos - pos0 < KCONV_MR ? p->npos - pos0 : KCONV_MR);
-        int64_t ot[KCONV_MR], oh[KCONV_MR], ow[KCONV_MR];
-        float *y[KCONV_MR];
-        for (int r = 0; r < KCONV_MR; r++) {
-            int64_t pos = r < nr ? pos0 + r : pos0;
-            if (p->ord) pos = p->ord[pos];
-            ow[r] = pos % p->wo;
-            oh[r] = (pos / p->wo) % p->ho;
-            ot[r] = pos / (p->wo * p->ho);
-            y[r] = p->y + pos * p->cout + cb * KCONV_NR;
-        }
-        int nt = 0;
-        for (int a = 0; a < p->kt; a++)
-            for (int b = 0; b < p->kh; b++)
-                for (int c = 0; c < p->kw; c++) {
+        int64_t cb = it / ngroups, grp = it % ngroups;
+        int64_t tile1 = (grp + 1) * KCONV_GROUP < p->ntiles ? (grp + 1) * KCONV_GROUP : p->ntiles;
+        int64_t ncols = p->cout - cb * KCONV_NR;
+        const float *panel = p->wt->w + cb * p->taps * p->cin * KCONV_NR;
+        const float *bias = p->bias_pad ? p->bias_pad + cb * KCONV_NR : NULL;
+        for (int t0 = 0; t0 < p->taps; t0 += p->tap_chunk) {
+            int t1 = t0 + p->tap_chunk < p->taps ? t0 + p->tap_chunk : p->taps;
+            for (int64_t tile = grp * KCONV_GROUP; tile < tile1; tile++) {
+                int64_t pos0 = tile * KCONV_MR;
+                int nr = (int)(p->npos - pos0 < KCONV_MR ? p->npos - pos0 : KCONV_MR);
+                int64_t ot[KCONV_MR], oh[KCONV_MR], ow[KCONV_MR];
+                float *y[KCONV_MR];
+                for (int r = 0; r < KCONV_MR; r++) {
+                    int64_t pos = r < nr ? pos0 + r : pos0;
+                    if (p->ord) pos = p->ord[pos];
+                    ow[r] = pos % p->wo;
+                    oh[r] = (pos / p->wo) % p->ho;
+                    ot[r] = pos / (p->wo * p->ho);
+                    y[r] = p->y + pos * p->cout + cb * KCONV_NR;
+                }
+                int nt = 0;
+                for (int t = t0; t < t1; t++) {
+                    int a = t / (p->kh * p->kw), b = (t / p->kw) % p->kh, c = t % p->kw;
                     int any = 0;
                     const float **rr = rows + (int64_t)nt * KCONV_MR;
                     for (int r = 0; r < KCONV_MR; r++) {
@@ -200,12 +216,13 @@ static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
                             rr[r] = p->zero;
                         }
                     }
-                    if (any) tap[nt++] = (a * p->kh + b) * p->kw + c;
+                    if (any) tap[nt++] = t;
                 }
-        int64_t ncols = p->cout - cb * KCONV_NR;
-        p->tile(rows, tap, nt, p->wt->w + cb * p->taps * p->cin * KCONV_NR, p->cin,
-                p->bias_pad ? p->bias_pad + cb * KCONV_NR : NULL, y, nr,
-                (int)(ncols < KCONV_NR ? ncols : KCONV_NR));
+                if (nt == 0 && t0 > 0) continue; /* nothing to add */
+                p->tile(rows, tap, nt, panel, p->cin, bias, y, nr,
+                        (int)(ncols < KCONV_NR ? ncols : KCONV_NR), t0 > 0);
+            }
+        }
     }
     free(rows);
     free(tap);
@@ -233,8 +250,12 @@ static void conv_run(const kctx *ctx, conv_plan *p, const float *bias)
     p->bias_pad = bias_pad;
     p->ntiles = (p->npos + KCONV_MR - 1) / KCONV_MR;
     p->tile = pick_tile(ctx);
-    /* panel-major order: consecutive items share one weight panel (stays in L2) */
-    kpool_for(ctx->pool, wt->ncb * p->ntiles, 4, conv_task, p);
+    int64_t per_tap = p->cin * KCONV_NR * (int64_t)sizeof(float);
+    int64_t chunk = KCONV_L2_PANEL / (per_tap > 0 ? per_tap : 1);
+    p->tap_chunk = (int)(chunk < 1 ? 1 : chunk > p->taps ? p->taps : chunk);
+    /* panel-major order: consecutive items share one weight panel */
+    int64_t ngroups = (p->ntiles + KCONV_GROUP - 1) / KCONV_GROUP;
+    kpool_for(ctx->pool, wt->ncb * ngroups, 1, conv_task, p);
 done:
     free(zero);
     free(bias_pad);

@@ -6,15 +6,22 @@
 
 static void sub_tile(const float *const *rows, const int *tap, int n_taps, const float *panel,
                      int64_t cin, const float *bias, float *const *y, int r0, int n_rows,
-                     int c0, int n_cols)
+                     int c0, int n_cols, int accumulate)
 {
     __m256 c[4][2];
     __m256 b0 = bias ? _mm256_loadu_ps(bias + c0) : _mm256_setzero_ps();
     __m256 b1 = bias ? _mm256_loadu_ps(bias + c0 + 8) : _mm256_setzero_ps();
+    int nc = n_cols - c0 < 16 ? n_cols - c0 : 16;
     _Pragma("GCC unroll 4")
     for (int r = 0; r < 4; r++) {
         c[r][0] = b0;
         c[r][1] = b1;
+        if (accumulate && r0 + r < n_rows) {
+            float tmp[16] = {0};
+            for (int l = 0; l < nc; l++) tmp[l] = y[r0 + r][c0 + l];
+            c[r][0] = _mm256_loadu_ps(tmp);
+            c[r][1] = _mm256_loadu_ps(tmp + 8);
+        }
     }
     for (int t = 0; t < n_taps; t++) {
         const float *const *x = rows + (int64_t)t * KCONV_MR + r0;
@@ -43,7 +50,6 @@ static void sub_tile(const float *const *rows, const int *tap, int n_taps, const
         _mm256_storeu_ps(tmp, c[r][0]);
         _mm256_storeu_ps(tmp + 8, c[r][1]);
         float *dst = y[r0 + r] + c0;
-        int nc = n_cols - c0 < 16 ? n_cols - c0 : 16;
         if (nc == 16) {
             _mm256_storeu_ps(dst, c[r][0]);
             _mm256_storeu_ps(dst + 8, c[r][1]);
@@ -54,9 +60,10 @@ static void sub_tile(const float *const *rows, const int *tap, int n_taps, const
 }
 
 void k_conv_tile_avx2(const float *const *rows, const int *tap, int n_taps, const float *panel,
-                      int64_t cin, const float *bias, float *const *y, int n_rows, int n_cols)
+                      int64_t cin, const float *bias, float *const *y, int n_rows, int n_cols,
+                      int accumulate)
 {
     for (int r0 = 0; r0 < n_rows; r0 += 4)
         for (int c0 = 0; c0 < n_cols; c0 += 16)
-            sub_tile(rows, tap, n_taps, panel, cin, bias, y, r0, n_rows, c0, n_cols);
+            sub_tile(rows, tap, n_taps, panel, cin, bias, y, r0, n_rows, c0, n_cols, accumulate);
 }

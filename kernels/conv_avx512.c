@@ -5,15 +5,18 @@
 
 void k_conv_tile_avx512(const float *const *rows, const int *tap, int n_taps,
                         const float *panel, int64_t cin, const float *bias, float *const *y,
-                        int n_rows, int n_cols)
+                        int n_rows, int n_cols, int accumulate)
 {
     __m512 c[KCONV_MR][2];
+    __mmask16 m0 = n_cols >= 16 ? 0xffff : (__mmask16)((1u << n_cols) - 1u);
+    __mmask16 m1 = n_cols >= 32 ? 0xffff : n_cols <= 16 ? 0 : (__mmask16)((1u << (n_cols - 16)) - 1u);
     __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
     __m512 b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
     _Pragma("GCC unroll 8")
     for (int r = 0; r < KCONV_MR; r++) {
-        c[r][0] = b0;
-        c[r][1] = b1;
+        int load = accumulate && r < n_rows;
+        c[r][0] = load ? _mm512_maskz_loadu_ps(m0, y[r]) : b0;
+        c[r][1] = load ? _mm512_maskz_loadu_ps(m1, y[r] + 16) : b1;
     }
     for (int t = 0; t < n_taps; t++) {
         const float *const *x = rows + (int64_t)t * KCONV_MR;
@@ -40,8 +43,6 @@ void k_conv_tile_avx512(const float *const *rows, const int *tap, int n_taps,
 #undef KCONV_ROW
         }
     }
-    __mmask16 m0 = n_cols >= 16 ? 0xffff : (__mmask16)((1u << n_cols) - 1u);
-    __mmask16 m1 = n_cols >= 32 ? 0xffff : n_cols <= 16 ? 0 : (__mmask16)((1u << (n_cols - 16)) - 1u);
     for (int r = 0; r < n_rows; r++) {
         _mm512_mask_storeu_ps(y[r], m0, c[r][0]);
         _mm512_mask_storeu_ps(y[r] + 16, m1, c[r][1]);

@@ -21,18 +21,18 @@ struct kconvw {
 };
 
 /* One micro-tile: y rows (n_rows <= KCONV_MR valid, n_cols <= KCONV_NR valid)
- *   = bias + Σ_{t < n_taps} Σ_ci rows[t][r][ci] · panel[tap[t]][ci][:].
+ *   = (accumulate ? y : bias) + Σ_{t < n_taps} Σ_ci rows[t][r][ci] · panel[tap[t]][ci][:].
  * rows holds n_taps × KCONV_MR pointers to cin floats each (padding rows point at
  * zeros). bias: KCONV_NR floats (zero-padded) or NULL. */
 typedef void (*kconv_tile_fn)(const float *const *rows, const int *tap, int n_taps,
                               const float *panel, int64_t cin, const float *bias,
-                              float *const *y, int n_rows, int n_cols);
+                              float *const *y, int n_rows, int n_cols, int accumulate);
 
 void k_conv_tile_avx512(const float *const *rows, const int *tap, int n_taps,
                         const float *panel, int64_t cin, const float *bias, float *const *y,
-                        int n_rows, int n_cols);
+                        int n_rows, int n_cols, int accumulate);
 
 void k_conv_tile_avx2(const float *const *rows, const int *tap, int n_taps, const float *panel,
-                      int64_t cin, const float *bias, float *const *y, int n_rows, int n_cols);
+                      int64_t cin, const float *bias, float *const *y, int n_rows, int n_cols, int accumulate);
 
 #endif

@@ -32,6 +32,9 @@ static const ccase CASES[] = {
     /* 3D with strides and temporal dilation; enough positions for every thread */
     {7, 12, 10, 16, 40, 3, 3, 3, 2, 1, 2, 2, 1, 1, 4, 0, 1, 1, 1, 1, KPAD_REPLICATE, KPAD_ZEROS, KPAD_ZEROS, 1, 0},
     {3, 16, 16, 32, 64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0, 1, 1, 1, 1, KPAD_REPLICATE, KPAD_ZEROS, KPAD_ZEROS, 1, 0},
+    /* wide inputs: the taps are split into chunks that accumulate into y */
+    {3, 5, 6, 128, 40, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0, 1, 1, 1, 1, KPAD_REPLICATE, KPAD_ZEROS, KPAD_ZEROS, 1, 0},
+    {1, 1, 20, 1024, 7, 1, 1, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 3, 3, KPAD_ZEROS, KPAD_ZEROS, KPAD_ZEROS, 1, 1},
 };
 #define NCASES (int)(sizeof CASES / sizeof CASES[0])
 
