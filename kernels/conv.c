@@ -104,23 +104,37 @@ int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, in
 }
 
 /* ---------------------------------------------------------------- portable tile */
+/* Rows in pairs so each weight vector is loaded once per two positions; the 32-lane
+ * inner loops are plain C the compiler can vectorise on any target. */
 static void conv_tile_scalar(const float *const *rows, const int *tap, int n_taps,
                              const float *panel, int64_t cin, const float *bias, float *const *y,
                              int n_rows, int n_cols, int accumulate)
 {
-    for (int r = 0; r < n_rows; r++) {
-        float acc[KCONV_NR];
-        for (int l = 0; l < KCONV_NR; l++)
-            acc[l] = accumulate ? (l < n_cols ? y[r][l] : 0.0f) : bias ? bias[l] : 0.0f;
+    for (int r = 0; r < n_rows; r += 2) {
+        int two = r + 1 < n_rows;
+        float acc0[KCONV_NR], acc1[KCONV_NR];
+        for (int l = 0; l < KCONV_NR; l++) {
+            float b = bias ? bias[l] : 0.0f;
+            acc0[l] = accumulate ? (l < n_cols ? y[r][l] : 0.0f) : b;
+            acc1[l] = accumulate ? (two && l < n_cols ? y[r + 1][l] : 0.0f) : b;
+        }
         for (int t = 0; t < n_taps; t++) {
-            const float *x = rows[(int64_t)t * KCONV_MR + r];
+            /* row r+1 of a tile always has a pointer (the zero row past the end) */
+            const float *x0 = rows[(int64_t)t * KCONV_MR + r];
+            const float *x1 = rows[(int64_t)t * KCONV_MR + r + 1];
             const float *w = panel + (int64_t)tap[t] * cin * KCONV_NR;
             for (int64_t ci = 0; ci < cin; ci++) {
-                float xv = x[ci];
-                for (int l = 0; l < KCONV_NR; l++) acc[l] += xv * w[ci * KCONV_NR + l];
+                float a0 = x0[ci], a1 = x1[ci];
+                const float *wc = w + ci * KCONV_NR;
+                for (int l = 0; l < KCONV_NR; l++) {
+                    acc0[l] += a0 * wc[l];
+                    acc1[l] += a1 * wc[l];
+                }
             }
         }
-        for (int l = 0; l < n_cols; l++) y[r][l] = acc[l];
+        for (int l = 0; l < n_cols; l++) y[r][l] = acc0[l];
+        if (two)
+            for (int l = 0; l < n_cols; l++) y[r + 1][l] = acc1[l];
     }
 }
 
