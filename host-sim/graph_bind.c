@@ -498,8 +498,23 @@ static int bind_node(hs_graph *g, hs_node *n, const hs_vars *vars, hs_warn_fn wa
                 v = n->raw[r].val;
         hs_bound *b = &n->ports[i];
         if (!v || json_object_is_type(v, json_type_null)) {
-            if (port->flags & LTX2_PORT_OPTIONAL)
+            if (port->flags & LTX2_PORT_OPTIONAL) {
+                /* An optional scalar the graph leaves out takes the port's default,
+                 * as a Python default argument would in ComfyUI. */
+                if (port->def.kind == LTX2_V_STRING) {
+                    b->str = strdup(port->def.u.s ? port->def.u.s : "");
+                    if (!b->str)
+                        return hs_diag_set(d, NODE_ARGS(n), port->name, "exception_during_validation",
+                                           "out of memory");
+                    b->kind = HS_IN_LITERAL;
+                    b->value = port->def;
+                    b->value.u.s = b->str;
+                } else if (port->def.kind != LTX2_V_NONE) {
+                    b->kind = HS_IN_LITERAL;
+                    b->value = port->def;
+                }
                 continue;
+            }
             return hs_diag_set(d, NODE_ARGS(n), port->name, "required_input_missing",
                                "required input is missing (type %s)", port->type);
         }

@@ -15,8 +15,10 @@ enum { OUT_POSITIVE, OUT_NEGATIVE, OUT_TOKEN_IDS, OUT_TOKEN_MASK, OUT_INTERMEDIA
 static const ltx2_port encode_in[] = {
     LTX2_PORT("text_encoder", "TEXT_ENCODER", 0, "Gemma 3 + LTX-2 projection and connectors (LTX2TextEncoderLoader)."),
     LTX2_PORT_STRING("prompt", "", LTX2_PORT_MULTILINE, "The text to encode."),
-    LTX2_PORT_STRING("negative_prompt", "", LTX2_PORT_MULTILINE | LTX2_PORT_OPTIONAL,
-                     "Optional second prompt for CFG; the negative output stays empty when unconnected."),
+    /* No default on purpose: left out, it arrives as NONE and no negative is encoded;
+     * an explicit "" encodes the empty prompt. */
+    LTX2_PORT("negative_prompt", "STRING", LTX2_PORT_MULTILINE | LTX2_PORT_OPTIONAL,
+              "Optional second prompt for CFG; the negative output stays empty when left out."),
     LTX2_PORT_INT("max_length", 1024, 1, 131072, 1, LTX2_PORT_ADVANCED,
                   "Tokens per prompt (left padded, truncated); a multiple of the connector's registers. "
                   "1024 for LTX-2."),

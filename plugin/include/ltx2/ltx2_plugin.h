@@ -143,7 +143,7 @@ typedef struct ltx2_value {
 
 /* ---------------------------------------------------------------- node descriptors */
 enum ltx2_port_flags {
-    LTX2_PORT_OPTIONAL = 1u << 0,  /* may be left unconnected (value kind NONE) */
+    LTX2_PORT_OPTIONAL = 1u << 0,  /* may be left out: the host passes the default, or NONE without one */
     LTX2_PORT_MULTILINE = 1u << 1, /* STRING shown as a text box */
     LTX2_PORT_SEED = 1u << 2,      /* INT used as a random seed */
     LTX2_PORT_ADVANCED = 1u << 3,  /* hidden by default in an editor */
