@@ -9,7 +9,7 @@
 #ifndef GEMM_MC_TARGET
 #define GEMM_MC_TARGET 168 /* rows of A per packed block (A block ~ 170 KB in L2) */
 #endif
-#define GEMM_NC_PACKED 2048 /* columns per B block when B is packed per call */
+#define GEMM_NC_PACKED 8192 /* columns per B block when B is packed per call */
 
 typedef struct gemm_call {
     const gemm_arch *arch;
@@ -33,7 +33,7 @@ typedef struct gemm_call {
     int failed; /* a scratch allocation failed (written only as 1) */
 } gemm_call;
 
-static const gemm_arch *arch_for(kisa isa) {
+const gemm_arch *gemm_arch_for(kisa isa) {
 #if defined(LTX2_X86)
     switch (isa) {
     case KISA_AVX512BF16: return gemm_arch_avx512bf16();
@@ -107,8 +107,8 @@ static void gemm_task(void *arg, int64_t t0, int64_t t1, int tid) {
                 } else {
                     bstride = kcp * GEMM_NR * es;
                     for (int64_t jp = 0; jp < np; jp++)
-                        gemm_pack_b_panel(&g->bsrc, g->n, g->k, jc + jp * GEMM_NR, pc, kc, g->fmt, g->b_scale,
-                                          g->b_round, (char *)bbuf + jp * bstride);
+                        gemm_pack_b_any(g->arch, &g->bsrc, g->n, g->k, jc + jp * GEMM_NR, pc, kc, g->fmt,
+                                        g->b_scale, g->b_round, (char *)bbuf + jp * bstride);
                     bbase = bbuf;
                 }
                 for (int64_t ic = r0; ic < r1; ic += mc_max) {
@@ -154,9 +154,18 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     int threads = kpool_threads(ctx->pool);
     int mr = g->arch->mr;
     int64_t mp = (g->m + mr - 1) / mr, np = (g->n + GEMM_NR - 1) / GEMM_NR;
-    int64_t tm = mp < threads ? mp : threads;
-    int64_t tn = (threads + tm - 1) / tm;
-    if (tn > np) tn = np;
+    int64_t tm, tn;
+    if (g->direct) {
+        /* B is read in place: split rows, every thread streams the same shared panels */
+        tm = mp < threads ? mp : threads;
+        tn = (threads + tm - 1) / tm;
+        if (tn > np) tn = np;
+    } else {
+        /* B is packed per call: split columns so no panel is packed twice */
+        tn = np < threads ? np : threads;
+        tm = (threads + tn - 1) / tn;
+        if (tm > mp) tm = mp;
+    }
     g->rows_per = ((mp + tm - 1) / tm) * mr;
     g->cols_per = ((np + tn - 1) / tn) * GEMM_NR;
     tm = (g->m + g->rows_per - 1) / g->rows_per;
@@ -174,7 +183,7 @@ static void linear_core(const kctx *ctx, int64_t m, const float *x, int64_t ldx,
     int fast = ctx->prec == KP_FAST;
     gemm_call g;
     memset(&g, 0, sizeof g);
-    g.arch = arch_for(usable_isa(ctx));
+    g.arch = gemm_arch_for(usable_isa(ctx));
     int usable = packed && packed->data && packed->fast == fast && packed->n == w->rows && packed->k == w->cols;
     if (fast && g.arch->ukr[KF_DP]) g.fmt = KF_DP;
     else if (usable && g.arch->ukr[packed->fmt]) g.fmt = packed->fmt;
@@ -209,7 +218,7 @@ void k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, in
              float *c, int64_t ldc) {
     gemm_call g;
     memset(&g, 0, sizeof g);
-    g.arch = arch_for(usable_isa(ctx));
+    g.arch = gemm_arch_for(usable_isa(ctx));
     g.fmt = KF_F32;
     g.m = m;
     g.n = n;

@@ -80,7 +80,103 @@ void gemm_ukr_avx512_bf16w(int64_t kc, const void *av, const void *bv, float *c,
     store_acc(acc0, acc1, c, ldc, add);
 }
 
+/* ------------------------------------------------------------------ B packing */
+/* In-place transpose of a 16 × 16 block of 32-bit words (r[i] = row i). */
+static inline void transpose16(__m512i r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        __m512 a = _mm512_castsi512_ps(r[2 * i]), b = _mm512_castsi512_ps(r[2 * i + 1]);
+        t[2 * i] = _mm512_unpacklo_ps(a, b);
+        t[2 * i + 1] = _mm512_unpackhi_ps(a, b);
+    }
+    for (int q = 0; q < 4; q++) { /* rows 4q..4q+3 → u[4q + j] holds column 4L + j */
+        __m512d t0 = _mm512_castps_pd(t[4 * q]), t1 = _mm512_castps_pd(t[4 * q + 1]);
+        __m512d t2 = _mm512_castps_pd(t[4 * q + 2]), t3 = _mm512_castps_pd(t[4 * q + 3]);
+        u[4 * q + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+    }
+    for (int j = 0; j < 4; j++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);
+        __m512 w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);
+        r[j] = _mm512_castps_si512(_mm512_shuffle_f32x4(v0, w0, 0x88));
+        r[j + 8] = _mm512_castps_si512(_mm512_shuffle_f32x4(v0, w0, 0xdd));
+        r[j + 4] = _mm512_castps_si512(_mm512_shuffle_f32x4(v1, w1, 0x88));
+        r[j + 12] = _mm512_castps_si512(_mm512_shuffle_f32x4(v1, w1, 0xdd));
+    }
+}
+
+/* Linear weights W[n][k] (rows = output columns of B) transposed 16 k at a time:
+ * f32 → KF_F32, bf16 → KF_BF16W (rows c and c+16 share a word), bf16 → KF_DP (a k pair
+ * of one row is one word, so pairs transpose as words). */
+int gemm_packb_avx512(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc, kfmt fmt,
+                      float scale, int round_bf16, void *dst) {
+    if (!src->trans || scale != 1.0f) return 0;
+    int f32 = src->dtype == KD_F32 && fmt == KF_F32 && !round_bf16;
+    int bf16 = src->dtype == KD_BF16 && (fmt == KF_BF16W || fmt == KF_DP);
+    if (!f32 && !bf16) return 0;
+    int64_t kv = k - k0 < kc ? k - k0 : kc;
+    if (kv < 0) kv = 0;
+    int64_t kc_pad = fmt == KF_DP ? (kc + 1) & ~(int64_t)1 : kc;
+    int cols = n - j0 < GEMM_NR ? (int)(n - j0) : GEMM_NR;
+    int64_t ld = src->ld;
+    __m512i r[16], h[16];
+    if (f32) {
+        float *d = dst;
+        const float *w = (const float *)src->data + j0 * ld + k0;
+        for (int64_t t0 = 0; t0 < kc; t0 += 16) {
+            int64_t nt = kv - t0 < 16 ? kv - t0 : 16, ns = kc - t0 < 16 ? kc - t0 : 16;
+            __mmask16 m = nt <= 0 ? 0 : (__mmask16)((1u << nt) - 1u);
+            for (int half = 0; half < 2; half++) {
+                for (int i = 0; i < 16; i++) {
+                    int c = 16 * half + i;
+                    r[i] = c < cols ? _mm512_castps_si512(_mm512_maskz_loadu_ps(m, w + c * ld + t0)) : _mm512_setzero_si512();
+                }
+                transpose16(r);
+                for (int64_t t = 0; t < ns; t++) _mm512_storeu_si512((void *)(d + (t0 + t) * GEMM_NR + 16 * half), r[t]);
+            }
+        }
+        return 1;
+    }
+    const uint16_t *w = (const uint16_t *)src->data + j0 * ld + k0;
+    uint16_t *d = dst;
+    if (fmt == KF_BF16W) {
+        for (int64_t t0 = 0; t0 < kc; t0 += 16) {
+            int64_t nt = kv - t0 < 16 ? kv - t0 : 16, ns = kc - t0 < 16 ? kc - t0 : 16;
+            __mmask16 m = nt <= 0 ? 0 : (__mmask16)((1u << nt) - 1u);
+            for (int i = 0; i < 16; i++) {
+                r[i] = i < cols ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + i * ld + t0)) : _mm512_setzero_si512();
+                h[i] = i + 16 < cols ? _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + (i + 16) * ld + t0))
+                                     : _mm512_setzero_si512();
+            }
+            transpose16(r);
+            transpose16(h);
+            for (int64_t t = 0; t < ns; t++)
+                _mm512_storeu_si512((void *)(d + (t0 + t) * GEMM_NR), _mm512_or_si512(r[t], _mm512_slli_epi32(h[t], 16)));
+        }
+        return 1;
+    }
+    /* KF_DP: 16 pairs (32 bf16) of each row per step */
+    int64_t np = kc_pad / 2;
+    for (int64_t p0 = 0; p0 < np; p0 += 16) {
+        int64_t ne = kv - 2 * p0; /* bf16 elements of this step that exist */
+        ne = ne < 0 ? 0 : (ne > 32 ? 32 : ne);
+        int64_t ns = np - p0 < 16 ? np - p0 : 16;
+        __mmask32 m = ne == 32 ? 0xffffffffu : (__mmask32)((1u << ne) - 1u);
+        for (int half = 0; half < 2; half++) {
+            for (int i = 0; i < 16; i++) {
+                int c = 16 * half + i;
+                r[i] = c < cols ? _mm512_maskz_loadu_epi16(m, w + c * ld + 2 * p0) : _mm512_setzero_si512();
+            }
+            transpose16(r);
+            for (int64_t p = 0; p < ns; p++) _mm512_storeu_si512((void *)(d + ((p0 + p) * GEMM_NR + 16 * half) * 2), r[p]);
+        }
+    }
+    return 1;
+}
+
 const gemm_arch *gemm_arch_avx512(void) {
-    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, NULL}};
+    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, NULL}, gemm_packb_avx512};
     return &arch;
 }

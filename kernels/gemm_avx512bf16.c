@@ -47,6 +47,6 @@ static void ukr_dp(int64_t kc, const void *av, const void *bv, float *c, int64_t
 }
 
 const gemm_arch *gemm_arch_avx512bf16(void) {
-    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, ukr_dp}};
+    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, ukr_dp}, gemm_packb_avx512};
     return &arch;
 }

@@ -24,10 +24,20 @@ typedef enum kfmt { KF_F32 = 0, KF_BF16W = 1, KF_DP = 2 } kfmt;
 /* c (ldc) = [add ? c : 0] + A·B over an MR × 32 tile; kc is even for KF_DP. */
 typedef void (*gemm_ukr)(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
 
+typedef struct gemm_bsrc gemm_bsrc;
+/* Optional SIMD packer for raw (unpacked) B: same contract as gemm_pack_b_panel;
+ * returns 0 when it does not handle the case (the portable packer then does). */
+typedef int (*gemm_packb)(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc,
+                          kfmt fmt, float scale, int round_bf16, void *dst);
+
 typedef struct gemm_arch {
     int mr;
-    gemm_ukr ukr[3]; /* per kfmt; NULL: format not supported on this ISA */
+    gemm_ukr ukr[3];   /* per kfmt; NULL: format not supported on this ISA */
+    gemm_packb pack_b; /* may be NULL */
 } gemm_arch;
+
+/* the micro-kernel set of an instruction set (clamped to what exists in this build) */
+const gemm_arch *gemm_arch_for(kisa isa);
 
 const gemm_arch *gemm_arch_scalar(void);
 #if defined(LTX2_X86)
@@ -37,6 +47,8 @@ const gemm_arch *gemm_arch_avx512bf16(void);
 /* the AVX-512 f32 / bf16-weight kernels, shared by the AVX-512 BF16 arch */
 void gemm_ukr_avx512_f32(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
 void gemm_ukr_avx512_bf16w(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
+int gemm_packb_avx512(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc, kfmt fmt,
+                      float scale, int round_bf16, void *dst);
 #endif
 
 /* bytes per element of a panel format */
@@ -53,14 +65,17 @@ struct kpacked {
 
 /* Where B comes from: a pre-packed matrix, or raw memory read through an element getter
  * (k_linear weights W[n][k] in any dtype, or k_sgemm's f32 B with optional transpose). */
-typedef struct gemm_bsrc {
+struct gemm_bsrc {
     const kpacked *packed; /* used when non-NULL */
     kdtype dtype;
     const void *data;
     int64_t ld;
     int trans; /* 1: B(k, j) = data[j*ld + k] (Linear weights); 0: data[k*ld + j] */
-} gemm_bsrc;
+};
 
+/* Packs one panel with the arch's SIMD packer when it has one, else portably. */
+void gemm_pack_b_any(const gemm_arch *arch, const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0,
+                     int64_t kc, kfmt fmt, float scale, int round_bf16, void *dst);
 /* Writes columns [j0, j0+32) × rows [k0, k0+kc) of B into dst in format fmt (kc even
  * or the tail of k; missing rows/columns are zero). scale multiplies each value and
  * round_bf16 rounds it (fast precision) before it is stored. */

@@ -59,8 +59,61 @@ static void store(kfmt f, void *dst, int64_t o, float v) {
     else ((uint16_t *)dst)[o] = k_f32_to_bf16(v);
 }
 
+/* Direct copies for the common sources (no per-element dtype switch): f32 or bf16
+ * weights, unscaled. Returns 0 when the generic path must handle the case. */
+static int pack_b_direct(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc,
+                         kfmt fmt, float scale, int round_bf16, void *dst) {
+    if (src->packed || scale != 1.0f) return 0;
+    int64_t kv = k - k0 < kc ? k - k0 : kc; /* rows of k that exist */
+    if (kv < 0) kv = 0;
+    int64_t kc_pad = fmt == KF_DP ? (kc + 1) & ~(int64_t)1 : kc;
+    int cols = n - j0 < GEMM_NR ? (int)(n - j0) : GEMM_NR;
+    if (src->dtype == KD_BF16 && src->trans && fmt != KF_F32) {
+        const uint16_t *w = (const uint16_t *)src->data + j0 * src->ld + k0;
+        uint16_t *d = dst;
+        if (kc_pad != kv || cols < GEMM_NR) memset(d, 0, sizeof(uint16_t) * (size_t)(kc_pad * GEMM_NR));
+        if (fmt == KF_BF16W) {
+            for (int c = 0; c < cols; c++) {
+                const uint16_t *row = w + c * src->ld;
+                int lane = c < 16 ? 2 * c : 2 * (c - 16) + 1;
+                for (int64_t t = 0; t < kv; t++) d[t * GEMM_NR + lane] = row[t];
+            }
+        } else { /* KF_DP: a k pair of one row is one 32-bit word */
+            for (int c = 0; c < cols; c++) {
+                const uint16_t *row = w + c * src->ld;
+                for (int64_t t = 0; t < kv; t++) d[((t >> 1) * GEMM_NR + c) * 2 + (t & 1)] = row[t];
+            }
+        }
+        return 1;
+    }
+    if (fmt != KF_F32) return 0;
+    float *d = dst;
+    if (kc != kv || cols < GEMM_NR) memset(d, 0, sizeof(float) * (size_t)(kc * GEMM_NR));
+    if (src->dtype == KD_F32 && !src->trans) {
+        const float *b = (const float *)src->data + k0 * src->ld + j0;
+        for (int64_t t = 0; t < kv; t++) memcpy(d + t * GEMM_NR, b + t * src->ld, sizeof(float) * (size_t)cols);
+    } else if (src->dtype == KD_F32) {
+        for (int c = 0; c < cols; c++) {
+            const float *row = (const float *)src->data + (j0 + c) * src->ld + k0;
+            for (int64_t t = 0; t < kv; t++) d[t * GEMM_NR + c] = row[t];
+        }
+    } else if (src->dtype == KD_BF16 && src->trans) {
+        for (int c = 0; c < cols; c++) {
+            const uint16_t *row = (const uint16_t *)src->data + (j0 + c) * src->ld + k0;
+            for (int64_t t = 0; t < kv; t++) d[t * GEMM_NR + c] = k_bf16_to_f32(row[t]);
+        }
+        return 1; /* bf16 values need no rounding */
+    } else {
+        return 0;
+    }
+    if (round_bf16)
+        for (int64_t i = 0; i < kc * GEMM_NR; i++) d[i] = rb16(d[i]);
+    return 1;
+}
+
 void gemm_pack_b_panel(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc,
                        kfmt fmt, float scale, int round_bf16, void *dst) {
+    if (pack_b_direct(src, n, k, j0, k0, kc, fmt, scale, round_bf16, dst)) return;
     int64_t kc_pad = fmt == KF_DP ? (kc + 1) & ~(int64_t)1 : kc;
     size_t es = k_dtype_size(src->dtype);
     for (int c = 0; c < GEMM_NR; c++) {
@@ -78,6 +131,12 @@ void gemm_pack_b_panel(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, i
             store(fmt, dst, fmt_offset(fmt, t, c), v);
         }
     }
+}
+
+void gemm_pack_b_any(const gemm_arch *arch, const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0,
+                     int64_t kc, kfmt fmt, float scale, int round_bf16, void *dst) {
+    if (arch->pack_b && !src->packed && arch->pack_b(src, n, k, j0, k0, kc, fmt, scale, round_bf16, dst)) return;
+    gemm_pack_b_panel(src, n, k, j0, k0, kc, fmt, scale, round_bf16, dst);
 }
 
 void gemm_pack_a(const float *a, int64_t lda, int trans, int64_t m, int64_t k, int64_t i0, int64_t k0,
@@ -142,8 +201,9 @@ kpacked *k_pack(const kctx *ctx, const kmat *w) {
     }
     gemm_bsrc src = {NULL, w->dtype, w->data, w->ld, 1};
     float scale = fast ? w->scale : 1.0f;
+    const gemm_arch *arch = gemm_arch_for(ctx->isa > k_isa_best() ? k_isa_best() : ctx->isa);
     for (int64_t jp = 0; jp < panels; jp++)
-        gemm_pack_b_panel(&src, p->n, p->k, jp * GEMM_NR, 0, p->kp, p->fmt, scale, fast,
+        gemm_pack_b_any(arch, &src, p->n, p->k, jp * GEMM_NR, 0, p->kp, p->fmt, scale, fast,
                           (char *)p->data + panel_bytes * (size_t)jp);
     return p;
 }
