@@ -1,0 +1,262 @@
+/* ltx2-make-tiny OUTDIR [--seed N] [--corpus FILE] [--spm-train PATH]
+ *
+ * Writes a complete tiny LTX-2 model set in the release layout, deterministically
+ * from the seed:
+ *   OUTDIR/ltx-2-tiny-distilled.safetensors         combined checkpoint + `config`
+ *   OUTDIR/ltx-2-tiny-spatial-upscaler-x2.safetensors
+ *   OUTDIR/ltx-2-tiny-temporal-upscaler-x2.safetensors
+ *   OUTDIR/ltx-2-tiny-lora.safetensors               a transformer LoRA
+ *   OUTDIR/gemma/{config.json, model-0000N-of-00002.safetensors,
+ *                 model.safetensors.index.json, tokenizer.model}
+ * The tokenizer is trained with SentencePiece's spm_train on the corpus. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tiny.h"
+#include "tiny_config.h"
+#include "tiny_dims.h"
+
+#ifndef LTX2_TINY_CORPUS
+#define LTX2_TINY_CORPUS "corpus.txt"
+#endif
+
+typedef struct {
+    const char *out, *corpus, *spm_train;
+    uint64_t seed;
+} options;
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static int make_dir(const char *p)
+{
+    if (mkdir(p, 0777) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "ltx2-make-tiny: cannot create %s: %s\n", p, strerror(errno));
+    return -1;
+}
+
+/* Writes one set to OUTDIR/name with the given metadata. */
+static int write_set(tiny_set *s, const char *dir, const char *name, const char *const *meta)
+{
+    char msg[512];
+    if (s->failed) {
+        fprintf(stderr, "ltx2-make-tiny: out of memory building %s\n", name);
+        return -1;
+    }
+    char *path = join(dir, name);
+    int rc = path ? tiny_write(s, 0, s->n, path, meta, NULL, msg, sizeof msg) : -1;
+    if (rc)
+        fprintf(stderr, "ltx2-make-tiny: %s\n", path ? msg : "out of memory");
+    else
+        printf("wrote %s (%zu tensors)\n", path, s->n);
+    free(path);
+    return rc;
+}
+
+static int write_checkpoint(const options *o, const tiny_dims *d)
+{
+    tiny_set s;
+    tiny_set_init(&s, o->seed);
+    tiny_build_transformer(&s, d);
+    tiny_build_text_parts(&s, d);
+    tiny_build_video_vae(&s, d);
+    tiny_build_audio_vae(&s, d);
+    tiny_build_vocoder(&s, d);
+    char *cfg = tiny_checkpoint_config(d);
+    const char *meta[] = {"config", cfg, NULL};
+    int rc = cfg ? write_set(&s, o->out, "ltx-2-tiny-distilled.safetensors", meta) : -1;
+    free(cfg);
+    tiny_set_free(&s);
+    return rc;
+}
+
+static int write_upscaler(const options *o, const tiny_dims *d, int temporal)
+{
+    tiny_set s;
+    tiny_set_init(&s, o->seed + (temporal ? 2 : 1));
+    tiny_build_upscaler(&s, d, temporal);
+    char *cfg = tiny_upscaler_config(d, temporal);
+    const char *meta[] = {"config", cfg, NULL};
+    int rc = cfg ? write_set(&s, o->out,
+                             temporal ? "ltx-2-tiny-temporal-upscaler-x2.safetensors"
+                                      : "ltx-2-tiny-spatial-upscaler-x2.safetensors",
+                             meta)
+                 : -1;
+    free(cfg);
+    tiny_set_free(&s);
+    return rc;
+}
+
+static int write_lora(const options *o, const tiny_dims *d)
+{
+    tiny_set s;
+    tiny_set_init(&s, o->seed + 3);
+    tiny_build_lora(&s, d);
+    int rc = write_set(&s, o->out, "ltx-2-tiny-lora.safetensors", NULL);
+    tiny_set_free(&s);
+    return rc;
+}
+
+static int write_text_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(text, f) >= 0;
+    if (f)
+        ok = (fclose(f) == 0) && ok;
+    if (!ok)
+        fprintf(stderr, "ltx2-make-tiny: cannot write %s: %s\n", path, strerror(errno));
+    return ok ? 0 : -1;
+}
+
+/* Two shards (as Hugging Face writes them) and model.safetensors.index.json. */
+static int write_gemma(const options *o, const tiny_dims *d, const char *gdir)
+{
+    tiny_set s;
+    tiny_set_init(&s, o->seed + 4);
+    tiny_build_gemma(&s, d);
+    int rc = s.failed ? -1 : 0;
+    static const char *const shard[2] = {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"};
+    size_t split = s.n / 2, range[3] = {0, split, s.n};
+    uint64_t total = 0;
+    char msg[512];
+    const char *meta[] = {"format", "pt", NULL};
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        char *p = join(gdir, shard[i]);
+        uint64_t b = 0;
+        rc = p ? tiny_write(&s, range[i], range[i + 1], p, meta, &b, msg, sizeof msg) : -1;
+        if (rc)
+            fprintf(stderr, "ltx2-make-tiny: %s\n", p ? msg : "out of memory");
+        total += b;
+        free(p);
+    }
+    if (rc == 0) {
+        struct json_object *idx = json_object_new_object(), *m = json_object_new_object(),
+                           *wm = json_object_new_object();
+        json_object_object_add(m, "total_size", json_object_new_int64((int64_t)total));
+        json_object_object_add(idx, "metadata", m);
+        for (size_t i = 0; i < s.n; i++)
+            json_object_object_add(wm, s.t[i].name, json_object_new_string(shard[i < split ? 0 : 1]));
+        json_object_object_add(idx, "weight_map", wm);
+        char *p = join(gdir, "model.safetensors.index.json");
+        rc = p ? write_text_file(p, json_object_to_json_string_ext(idx, JSON_C_TO_STRING_PRETTY |
+                                                                         JSON_C_TO_STRING_NOSLASHESCAPE))
+               : -1;
+        free(p);
+        json_object_put(idx);
+    }
+    if (rc == 0) {
+        char *cfg = tiny_gemma_config(d), *p = join(gdir, "config.json");
+        rc = cfg && p ? write_text_file(p, cfg) : -1;
+        free(cfg);
+        free(p);
+    }
+    if (rc == 0)
+        printf("wrote %s/ (%zu tensors in 2 shards)\n", gdir, s.n);
+    tiny_set_free(&s);
+    return rc;
+}
+
+/* spm_train with Gemma's conventions (BPE, byte fallback, split digits, no dummy
+ * prefix, pad 0 / eos 1 / bos 2 / unk 3), single-threaded so the model is
+ * reproducible. */
+static int train_tokenizer(const options *o, const tiny_dims *d, const char *gdir)
+{
+    char *prefix = join(gdir, "tokenizer"), input[1024], mp[1024], vs[64];
+    if (!prefix)
+        return -1;
+    snprintf(input, sizeof input, "--input=%s", o->corpus);
+    snprintf(mp, sizeof mp, "--model_prefix=%s", prefix);
+    snprintf(vs, sizeof vs, "--vocab_size=%lld", (long long)(d->vocab - 24));
+    char *argv[] = {(char *)o->spm_train, input, mp, vs, "--model_type=bpe", "--byte_fallback=true",
+                    "--split_digits=true", "--add_dummy_prefix=false", "--remove_extra_whitespaces=false",
+                    "--normalization_rule_name=identity", "--character_coverage=1.0", "--hard_vocab_limit=false",
+                    "--pad_id=0", "--eos_id=1", "--bos_id=2", "--unk_id=3", "--pad_piece=<pad>",
+                    "--eos_piece=<eos>", "--bos_piece=<bos>", "--unk_piece=<unk>", "--num_threads=1",
+                    "--shuffle_input_sentence=false", "--input_sentence_size=0", "--minloglevel=2", NULL};
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* spm_train is chatty on stderr even at minloglevel 2 */
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0, rc = -1;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        rc = 0;
+    if (rc)
+        fprintf(stderr, "ltx2-make-tiny: %s failed on %s (exit %d); is the Debian package sentencepiece installed?\n",
+                o->spm_train, o->corpus, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    char *model = join(gdir, "tokenizer.model"), *vocab = join(gdir, "tokenizer.vocab");
+    if (vocab)
+        unlink(vocab); /* a by-product; the release folder has no .vocab */
+    if (rc == 0)
+        printf("wrote %s (SentencePiece BPE)\n", model ? model : "tokenizer.model");
+    free(model);
+    free(vocab);
+    free(prefix);
+    return rc;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: ltx2-make-tiny OUTDIR [--seed N] [--corpus FILE] [--spm-train PATH]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {NULL, LTX2_TINY_CORPUS, "spm_train", 42};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            char *end;
+            o.seed = strtoull(argv[++i], &end, 10);
+            if (*end)
+                return usage();
+        } else if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc) {
+            o.corpus = argv[++i];
+        } else if (strcmp(argv[i], "--spm-train") == 0 && i + 1 < argc) {
+            o.spm_train = argv[++i];
+        } else if (argv[i][0] == '-' || o.out) {
+            return usage();
+        } else {
+            o.out = argv[i];
+        }
+    }
+    if (!o.out)
+        return usage();
+    const tiny_dims d = tiny_default_dims();
+    char *gdir = join(o.out, "gemma");
+    int rc = gdir ? 0 : -1;
+    if (rc == 0)
+        rc = make_dir(o.out);
+    if (rc == 0)
+        rc = make_dir(gdir);
+    if (rc == 0)
+        rc = write_checkpoint(&o, &d);
+    if (rc == 0)
+        rc = write_upscaler(&o, &d, 0);
+    if (rc == 0)
+        rc = write_upscaler(&o, &d, 1);
+    if (rc == 0)
+        rc = write_lora(&o, &d);
+    if (rc == 0)
+        rc = write_gemma(&o, &d, gdir);
+    if (rc == 0)
+        rc = train_tokenizer(&o, &d, gdir);
+    free(gdir);
+    return rc ? 1 : 0;
+}
