@@ -116,8 +116,11 @@ static void gemm_task(void *arg, int64_t t0, int64_t t1, int tid) {
                     int64_t a_panel = kcp * mr; /* elements of f32 (or bf16 pairs × 2) */
                     size_t a_bytes = (size_t)a_panel * (g->fmt == KF_DP ? 2 : 4);
                     for (int64_t ir = 0; ir < mc; ir += mr)
-                        gemm_pack_a(g->a, g->lda, g->ta, r1, g->k, ic + ir, pc, kc, mr, g->fmt, g->a_mult, g->a_round,
-                                    (char *)abuf + (size_t)(ir / mr) * a_bytes);
+                        if (!g->arch->pack_a ||
+                            !g->arch->pack_a(g->a, g->lda, g->ta, r1, ic + ir, pc, kc, g->fmt, g->a_mult, g->a_round,
+                                             (char *)abuf + (size_t)(ir / mr) * a_bytes))
+                            gemm_pack_a(g->a, g->lda, g->ta, r1, g->k, ic + ir, pc, kc, mr, g->fmt, g->a_mult,
+                                        g->a_round, (char *)abuf + (size_t)(ir / mr) * a_bytes);
                     for (int64_t jp = 0; jp < np; jp++) {
                         int64_t j = jc + jp * GEMM_NR;
                         int64_t cols = c1 - j < GEMM_NR ? c1 - j : GEMM_NR;

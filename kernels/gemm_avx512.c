@@ -176,7 +176,31 @@ int gemm_packb_avx512(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, in
     return 1;
 }
 
+/* ------------------------------------------------------------------ A packing */
+/* 14 rows × 16 k of row-major f32 A per step: transposed as 16 × 16 (2 zero rows) and
+ * stored 14 wide ([k][14]). f32 formats only, no bf16 rounding. */
+int gemm_packa_avx512(const float *a, int64_t lda, int trans, int64_t m, int64_t i0, int64_t k0, int64_t kc,
+                      kfmt fmt, float mult, int round_bf16, void *dst) {
+    if (trans || round_bf16 || fmt == KF_DP) return 0;
+    float *d = dst;
+    int rows = m - i0 < MR ? (int)(m - i0) : MR;
+    if (rows < 0) rows = 0;
+    const __m512 vm = _mm512_set1_ps(mult);
+    __m512i r[16];
+    for (int64_t t0 = 0; t0 < kc; t0 += 16) {
+        int64_t nt = kc - t0 < 16 ? kc - t0 : 16;
+        __mmask16 mk = (__mmask16)((1u << nt) - 1u);
+        for (int i = 0; i < 16; i++)
+            r[i] = i < rows ? _mm512_castps_si512(_mm512_mul_ps(vm, _mm512_maskz_loadu_ps(mk, a + (i0 + i) * lda + k0 + t0)))
+                            : _mm512_setzero_si512();
+        transpose16(r);
+        for (int64_t t = 0; t < nt; t++)
+            _mm512_mask_storeu_ps(d + (t0 + t) * MR, (__mmask16)0x3fff, _mm512_castsi512_ps(r[t]));
+    }
+    return 1;
+}
+
 const gemm_arch *gemm_arch_avx512(void) {
-    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, NULL}, gemm_packb_avx512};
+    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, NULL}, gemm_packb_avx512, gemm_packa_avx512};
     return &arch;
 }

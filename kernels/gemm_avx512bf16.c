@@ -46,7 +46,66 @@ static void ukr_dp(int64_t kc, const void *av, const void *bv, float *c, int64_t
     }
 }
 
+/* A for vdpbf16ps: 14 rows × 32 k per step, rounded to bf16 pairs (vcvtne2ps2bf16, round
+ * to nearest even), then the 14 × 16 pair words transposed so each k pair holds the 14
+ * rows side by side ([k/2][14][2]). */
+static void transpose16_words(__m512i r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        __m512 a = _mm512_castsi512_ps(r[2 * i]), b = _mm512_castsi512_ps(r[2 * i + 1]);
+        t[2 * i] = _mm512_unpacklo_ps(a, b);
+        t[2 * i + 1] = _mm512_unpackhi_ps(a, b);
+    }
+    for (int q = 0; q < 4; q++) {
+        __m512d t0 = _mm512_castps_pd(t[4 * q]), t1 = _mm512_castps_pd(t[4 * q + 1]);
+        __m512d t2 = _mm512_castps_pd(t[4 * q + 2]), t3 = _mm512_castps_pd(t[4 * q + 3]);
+        u[4 * q + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+    }
+    for (int j = 0; j < 4; j++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);
+        __m512 w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);
+        r[j] = _mm512_castps_si512(_mm512_shuffle_f32x4(v0, w0, 0x88));
+        r[j + 8] = _mm512_castps_si512(_mm512_shuffle_f32x4(v0, w0, 0xdd));
+        r[j + 4] = _mm512_castps_si512(_mm512_shuffle_f32x4(v1, w1, 0x88));
+        r[j + 12] = _mm512_castps_si512(_mm512_shuffle_f32x4(v1, w1, 0xdd));
+    }
+}
+
+static int packa_dp(const float *a, int64_t lda, int trans, int64_t m, int64_t i0, int64_t k0, int64_t kc, kfmt fmt,
+                    float mult, int round_bf16, void *dst) {
+    if (fmt != KF_DP) return gemm_packa_avx512(a, lda, trans, m, i0, k0, kc, fmt, mult, round_bf16, dst);
+    if (trans) return 0;
+    uint16_t *d = dst;
+    int rows = m - i0 < MR ? (int)(m - i0) : MR;
+    if (rows < 0) rows = 0;
+    int64_t np = (kc + 1) / 2;
+    const __m512 vm = _mm512_set1_ps(mult);
+    __m512i r[16];
+    for (int64_t p0 = 0; p0 < np; p0 += 16) {
+        int64_t ne = kc - 2 * p0 < 32 ? kc - 2 * p0 : 32; /* floats of this step */
+        __mmask16 mlo = ne >= 16 ? 0xffff : (__mmask16)((1u << ne) - 1u);
+        __mmask16 mhi = ne >= 32 ? 0xffff : (ne <= 16 ? 0 : (__mmask16)((1u << (ne - 16)) - 1u));
+        for (int i = 0; i < 16; i++) {
+            if (i < rows) {
+                const float *src = a + (i0 + i) * lda + k0 + 2 * p0;
+                __m512 lo = _mm512_mul_ps(vm, _mm512_maskz_loadu_ps(mlo, src));
+                __m512 hi = _mm512_mul_ps(vm, _mm512_maskz_loadu_ps(mhi, src + 16));
+                r[i] = (__m512i)_mm512_cvtne2ps_pbh(hi, lo); /* element e = float e of [lo, hi] */
+            } else {
+                r[i] = _mm512_setzero_si512();
+            }
+        }
+        transpose16_words(r);
+        int64_t ns = np - p0 < 16 ? np - p0 : 16;
+        for (int64_t p = 0; p < ns; p++) _mm512_mask_storeu_epi32(d + (p0 + p) * MR * 2, (__mmask16)0x3fff, r[p]);
+    }
+    return 1;
+}
+
 const gemm_arch *gemm_arch_avx512bf16(void) {
-    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, ukr_dp}, gemm_packb_avx512};
+    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, ukr_dp}, gemm_packb_avx512, packa_dp};
     return &arch;
 }

@@ -30,10 +30,16 @@ typedef struct gemm_bsrc gemm_bsrc;
 typedef int (*gemm_packb)(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc,
                           kfmt fmt, float scale, int round_bf16, void *dst);
 
+/* Optional SIMD packer for A: same contract as gemm_pack_a; returns 0 when it does not
+ * handle the case. */
+typedef int (*gemm_packa)(const float *a, int64_t lda, int trans, int64_t m, int64_t i0, int64_t k0, int64_t kc,
+                          kfmt fmt, float mult, int round_bf16, void *dst);
+
 typedef struct gemm_arch {
     int mr;
     gemm_ukr ukr[3];   /* per kfmt; NULL: format not supported on this ISA */
     gemm_packb pack_b; /* may be NULL */
+    gemm_packa pack_a; /* may be NULL */
 } gemm_arch;
 
 /* the micro-kernel set of an instruction set (clamped to what exists in this build) */
@@ -47,6 +53,8 @@ const gemm_arch *gemm_arch_avx512bf16(void);
 /* the AVX-512 f32 / bf16-weight kernels, shared by the AVX-512 BF16 arch */
 void gemm_ukr_avx512_f32(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
 void gemm_ukr_avx512_bf16w(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
+int gemm_packa_avx512(const float *a, int64_t lda, int trans, int64_t m, int64_t i0, int64_t k0, int64_t kc,
+                      kfmt fmt, float mult, int round_bf16, void *dst);
 int gemm_packb_avx512(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc, kfmt fmt,
                       float scale, int round_bf16, void *dst);
 #endif
