@@ -81,8 +81,11 @@ static void gemm_task(void *arg, int64_t t0, int64_t t1, int tid) {
         }
         int64_t nc_max = g->direct ? c1 - c0 : GEMM_NC_PACKED;
         int64_t np_max = (nc_max + GEMM_NR - 1) / GEMM_NR;
-        void *abuf = malloc((size_t)(mc_max * (GEMM_KC + 2)) * sizeof(float));
-        void *bbuf = g->direct ? NULL : malloc((size_t)(np_max * (GEMM_KC + 2) * GEMM_NR) * (size_t)es);
+        /* bf16 pair panels are half the bytes per k: a twice longer k block keeps the
+         * same cache footprint and halves the C tile updates */
+        const int64_t kc_max = g->fmt == KF_DP ? 2 * GEMM_KC : GEMM_KC;
+        void *abuf = malloc((size_t)(mc_max * (kc_max + 2)) * sizeof(float));
+        void *bbuf = g->direct ? NULL : malloc((size_t)(np_max * (kc_max + 2) * GEMM_NR) * (size_t)es);
         if (!abuf || (!g->direct && !bbuf)) {
             free(abuf);
             free(bbuf);
@@ -93,8 +96,8 @@ static void gemm_task(void *arg, int64_t t0, int64_t t1, int tid) {
         for (int64_t jc = c0; jc < c1; jc += nc_max) {
             int64_t nc = c1 - jc < nc_max ? c1 - jc : nc_max;
             int64_t np = (nc + GEMM_NR - 1) / GEMM_NR;
-            for (int64_t pc = 0; pc < g->k; pc += GEMM_KC) {
-                int64_t kc = g->k - pc < GEMM_KC ? g->k - pc : GEMM_KC;
+            for (int64_t pc = 0; pc < g->k; pc += kc_max) {
+                int64_t kc = g->k - pc < kc_max ? g->k - pc : kc_max;
                 int64_t kcp = g->fmt == KF_DP ? (kc + 1) & ~(int64_t)1 : kc;
                 int first = pc == 0, last = pc + kc >= g->k;
                 int add = !first || g->beta != 0.0f;
