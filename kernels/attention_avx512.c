@@ -102,6 +102,9 @@ static void softmax_block(const kattn *a, att_ws *w, int64_t i0, int nqv, int64_
     const __m512 ninf = _mm512_set1_ps(-INFINITY);
     int64_t off = a->nkv - a->nq;
     __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    /* a window longer than both sequences masks nothing; clamp it into int32 range */
+    int64_t wclamp = a->window < a->nq + a->nkv ? a->window : a->nq + a->nkv;
+    __m512i win = _mm512_set1_epi32((int)wclamp);
     for (int v = 0; v < nqv; v++) {
         __m512 mx = ninf;
         /* query index + off per lane (fits int32 for any realistic length) */
@@ -115,8 +118,7 @@ static void softmax_block(const kattn *a, att_ws *w, int64_t i0, int nqv, int64_
                 __mmask16 vis = 0xffff;
                 if (a->causal) vis &= _mm512_cmpge_epi32_mask(qi, jj);
                 if (a->window > 0)
-                    vis &= _mm512_cmplt_epi32_mask(
-                        _mm512_sub_epi32(qi, _mm512_set1_epi32((int)a->window)), jj);
+                    vis &= _mm512_cmplt_epi32_mask(_mm512_sub_epi32(qi, win), jj);
                 x = _mm512_mask_blend_ps(vis, ninf, x);
             }
             _mm512_store_ps(s, x);
