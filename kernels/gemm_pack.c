@@ -59,6 +59,23 @@ static void store(kfmt f, void *dst, int64_t o, float v) {
     else ((uint16_t *)dst)[o] = k_f32_to_bf16(v);
 }
 
+/* e4m3 → f32 bit pattern with integer operations only (the per-call packer of FP8
+ * weights runs this for every weight, so no ldexpf). */
+static inline float e4m3_fast(uint8_t v) {
+    uint32_t sign = (uint32_t)(v & 0x80) << 24, e = (v >> 3) & 0xf, m = v & 7, bits;
+    if (e == 0xf && m == 7) bits = 0x7fc00000u;
+    else if (e) bits = ((e + 120) << 23) | (m << 20);
+    else if (m == 0) bits = 0;
+    else {
+        uint32_t b = m >= 4 ? 2 : (m >= 2 ? 1 : 0); /* leading bit of the subnormal */
+        bits = ((b + 118) << 23) | ((m - (1u << b)) << (23 - b));
+    }
+    bits |= sign;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
 /* Direct copies for the common sources (no per-element dtype switch): f32 or bf16
  * weights, unscaled. Returns 0 when the generic path must handle the case. */
 static int pack_b_direct(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc,
@@ -103,6 +120,12 @@ static int pack_b_direct(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0,
             for (int64_t t = 0; t < kv; t++) d[t * GEMM_NR + c] = k_bf16_to_f32(row[t]);
         }
         return 1; /* bf16 values need no rounding */
+    } else if (src->dtype == KD_F8_E4M3 && src->trans) {
+        for (int c = 0; c < cols; c++) {
+            const uint8_t *row = (const uint8_t *)src->data + (j0 + c) * src->ld + k0;
+            for (int64_t t = 0; t < kv; t++) d[t * GEMM_NR + c] = e4m3_fast(row[t]);
+        }
+        return 1; /* e4m3 values are exact in bf16 */
     } else {
         return 0;
     }

@@ -104,7 +104,30 @@ static int run_case(rng *r, const kctx *ctx, kdtype dt, lcase sz, int use_pack, 
     return 0;
 }
 
+/* Every FP8 code through k_linear (x = 1, k = 1, no scale) must decode exactly as
+ * k_e4m3_to_f32 / k_e5m2_to_f32: the packers have their own fast decoders. */
+static void fp8_codes_through_linear(void) {
+    for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++)
+        for (int dt = KD_F8_E4M3; dt <= KD_F8_E5M2; dt++)
+            for (int pack = 0; pack < 2; pack++) {
+                kctx ctx = {NULL, KP_EXACT, (kisa)isa};
+                uint8_t w[256];
+                for (int v = 0; v < 256; v++) w[v] = (uint8_t)v;
+                kmat W = {(kdtype)dt, w, 256, 1, 1, 1.0f};
+                kpacked *pk = pack ? k_pack(&ctx, &W) : NULL;
+                float x = 1.0f, y[256];
+                k_linear(&ctx, 1, &x, 1, &W, pk, NULL, y, 256, 0);
+                for (int v = 0; v < 256; v++) {
+                    float want = dt == KD_F8_E4M3 ? k_e4m3_to_f32((uint8_t)v) : k_e5m2_to_f32((uint8_t)v);
+                    if (isnan(want) || isinf(want)) continue;
+                    CHECK(y[v] == want, "isa %d dtype %d pack %d code %02x: %g vs %g", isa, dt, pack, v, y[v], want);
+                }
+                k_packed_free(pk);
+            }
+}
+
 int main(void) {
+    fp8_codes_through_linear();
     rng r = {0x9e3779b97f4a7c15ull};
     kpool *pool = kpool_create(3);
     CHECK(pool != NULL, "pool");
