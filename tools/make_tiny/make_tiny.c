@@ -8,6 +8,7 @@
  *   OUTDIR/ltx-2-tiny-lora.safetensors               a transformer LoRA
  *   OUTDIR/gemma/{config.json, model-0000N-of-00002.safetensors,
  *                 model.safetensors.index.json, tokenizer.model}
+ *   OUTDIR/images/{start,end}.png                    inputs of the image examples
  * The tokenizer is trained with SentencePiece's spm_train on the corpus. */
 #include <errno.h>
 #include <json-c/json.h>
@@ -20,6 +21,7 @@
 #include "tiny.h"
 #include "tiny_config.h"
 #include "tiny_dims.h"
+#include "tiny_images.h"
 
 #ifndef LTX2_TINY_CORPUS
 #define LTX2_TINY_CORPUS "corpus.txt"
@@ -257,6 +259,12 @@ int main(int argc, char **argv)
         rc = write_gemma(&o, &d, gdir);
     if (rc == 0)
         rc = train_tokenizer(&o, &d, gdir);
+    char *idir = join(o.out, "images");
+    if (rc == 0)
+        rc = idir ? make_dir(idir) : -1;
+    if (rc == 0)
+        rc = tiny_write_images(idir);
+    free(idir);
     free(gdir);
     return rc ? 1 : 0;
 }
