@@ -1,48 +1,63 @@
 /* bench_gemm.c — k_linear at LTX-2 transformer shapes (M=1024 tokens, K=4096, N=4096 and
  * 16384) with F32 / BF16 / FP8 weights (exact) and fast precision, against OpenBLAS
- * cblas_sgemm on the same F32 weights, same thread count, same run. Weights are
- * pre-packed with k_pack (done once at load in the engine; not timed). */
+ * cblas_sgemm on the same F32 weights, same thread count, same run. The variants of a
+ * shape run interleaved (one timed call each per round, best of the rounds), so a
+ * change of machine load hits all of them alike. Weights are pre-packed with k_pack
+ * (once at load in the engine; not timed) except in the "no k_pack" rows. */
 #include "bench.h"
 
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-typedef struct lin_arg {
+#define ROUNDS 5
+#define MAX_VARIANTS 8
+
+typedef struct variant {
+    char key[64], label[96];
+    const char *note;
     const kctx *ctx;
-    int64_t m;
-    const float *x;
     const kmat *w;
-    const kpacked *p;
-    float *y;
-} lin_arg;
+    kpacked *packed;
+    int openblas;
+    double best;
+} variant;
 
-static void run_linear(void *v) {
-    lin_arg *a = v;
-    k_linear(a->ctx, a->m, a->x, a->w->cols, a->w, a->p, NULL, a->y, a->w->rows, 0);
-}
-
-typedef struct blas_arg {
+typedef struct shape {
     int64_t m, n, k;
-    const float *x, *w;
+    const float *x;
     float *y;
-} blas_arg;
+} shape;
 
-static void run_openblas(void *v) {
-    blas_arg *a = v;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)a->m, (int)a->n, (int)a->k, 1.0f, a->x, (int)a->k,
-                a->w, (int)a->k, 0.0f, a->y, (int)a->n);
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double time_linear(bench *b, const char *key, const char *label, const kctx *ctx, int64_t m, const float *x,
-                          const kmat *w, int pack, float *y, double flop) {
-    if (!bench_selected(b, key)) return 0;
-    kpacked *p = pack ? k_pack(ctx, w) : NULL;
-    lin_arg a = {ctx, m, x, w, p, y};
-    double s = bench_time(run_linear, &a, 4, 3.0);
-    bench_row(b, key, label, flop, s, pack ? "pre-packed (k_pack)" : "packed per call");
-    k_packed_free(p);
-    return s;
+static void run_variant(const shape *s, const variant *v) {
+    if (v->openblas)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->m, (int)s->n, (int)s->k, 1.0f, s->x, (int)s->k,
+                    (const float *)v->w->data, (int)s->k, 0.0f, s->y, (int)s->n);
+    else
+        k_linear(v->ctx, s->m, s->x, s->k, v->w, v->packed, NULL, s->y, s->n, 0);
+}
+
+static void add(bench *b, variant *vs, int *nv, const char *tag, const char *what, const shape *s, const kctx *ctx,
+                const kmat *w, int pack, int openblas) {
+    variant *v = &vs[*nv];
+    snprintf(v->key, sizeof v->key, "gemm_%s_n%lld", tag, (long long)s->n);
+    if (!bench_selected(b, v->key)) return;
+    snprintf(v->label, sizeof v->label, "%s %lldx%lldx%lld", what, (long long)s->m, (long long)s->k, (long long)s->n);
+    v->note = openblas ? "cblas_sgemm(NoTrans, Trans)" : (pack ? "pre-packed (k_pack)" : "packed per call");
+    v->ctx = ctx;
+    v->w = w;
+    v->packed = pack ? k_pack(ctx, w) : NULL;
+    v->openblas = openblas;
+    v->best = 1e30;
+    (*nv)++;
 }
 
 void bench_gemm(bench *b) {
@@ -67,8 +82,9 @@ void bench_gemm(bench *b) {
     fast.prec = KP_FAST;
     double r_f32 = 0, r_bf16 = 0, r_fast = 0;
     int shapes = 0;
-    for (int s = 0; s < 2; s++) {
-        int64_t N = Ns[s];
+    for (int si = 0; si < 2; si++) {
+        int64_t N = Ns[si];
+        shape s = {M, N, K, x, y};
         double flop = 2.0 * (double)M * (double)N * (double)K;
         float *wf = malloc(sizeof(float) * (size_t)(N * K));
         uint16_t *wb = malloc(sizeof(uint16_t) * (size_t)(N * K));
@@ -80,7 +96,7 @@ void bench_gemm(bench *b) {
             bench_row(b, "gemm", "GEMM", 0, 0, "out of memory");
             continue;
         }
-        bench_fill(wf, N * K, 2 + (uint64_t)s);
+        bench_fill(wf, N * K, 2 + (uint64_t)si);
         for (int64_t i = 0; i < N * K; i++) {
             wb[i] = k_f32_to_bf16(wf[i]);
             w8[i] = k_f32_to_e4m3(wf[i] * 400.0f);
@@ -88,28 +104,38 @@ void bench_gemm(bench *b) {
         kmat Wf = {KD_F32, wf, N, K, K, 1.0f};
         kmat Wb = {KD_BF16, wb, N, K, K, 1.0f};
         kmat W8 = {KD_F8_E4M3, w8, N, K, K, 1.0f / 400.0f};
-        char key[64], label[96];
-        snprintf(key, sizeof key, "gemm_openblas_n%lld", (long long)N);
-        snprintf(label, sizeof label, "OpenBLAS sgemm f32 %lldx%lldx%lld", (long long)M, (long long)K, (long long)N);
-        blas_arg ba = {M, N, K, x, wf, y};
-        double t_ob = 0;
-        if (bench_selected(b, key)) {
-            t_ob = bench_time(run_openblas, &ba, 4, 3.0);
-            bench_row(b, key, label, flop, t_ob, "cblas_sgemm(NoTrans, Trans)");
+        variant vs[MAX_VARIANTS];
+        int nv = 0;
+        add(b, vs, &nv, "openblas", "OpenBLAS sgemm f32", &s, &exact, &Wf, 0, 1);
+        add(b, vs, &nv, "f32", "ours exact f32 weights", &s, &exact, &Wf, 1, 0);
+        add(b, vs, &nv, "bf16w", "ours exact bf16 weights", &s, &exact, &Wb, 1, 0);
+        add(b, vs, &nv, "fp8w", "ours exact fp8 e4m3 weights", &s, &exact, &W8, 1, 0);
+        add(b, vs, &nv, "fast", "ours fast (bf16 weights)", &s, &fast, &Wb, 1, 0);
+        if (si == 0) {
+            add(b, vs, &nv, "f32_onfly", "ours exact f32, no k_pack", &s, &exact, &Wf, 0, 0);
+            add(b, vs, &nv, "bf16w_onfly", "ours exact bf16, no k_pack", &s, &exact, &Wb, 0, 0);
+            add(b, vs, &nv, "fast_onfly", "ours fast bf16, no k_pack", &s, &fast, &Wb, 0, 0);
         }
-#define ROW(tag, what, ctx, W, pack)                                                                   \
-    (snprintf(key, sizeof key, "gemm_%s_n%lld", tag, (long long)N),                                     \
-     snprintf(label, sizeof label, "ours %s %lldx%lldx%lld", what, (long long)M, (long long)K, (long long)N), \
-     time_linear(b, key, label, ctx, M, x, W, pack, y, flop))
-        double t_f32 = ROW("f32", "exact f32 weights", &exact, &Wf, 1);
-        double t_bf16 = ROW("bf16w", "exact bf16 weights", &exact, &Wb, 1);
-        ROW("fp8w", "exact fp8 e4m3 weights (scale)", &exact, &W8, 1);
-        double t_fast = ROW("fast", "fast bf16 (bf16 weights)", &fast, &Wb, 1);
-        if (s == 0) {
-            ROW("f32_onfly", "exact f32 weights, no k_pack", &exact, &Wf, 0);
-            ROW("bf16w_onfly", "exact bf16 weights, no k_pack", &exact, &Wb, 0);
+        for (int v = 0; v < nv; v++) run_variant(&s, &vs[v]); /* warm-up */
+        double spent = 0;
+        for (int r = 0; r < ROUNDS && spent < 12.0; r++)
+            for (int v = 0; v < nv; v++) {
+                double t0 = now_s();
+                run_variant(&s, &vs[v]);
+                double d = now_s() - t0;
+                spent += d;
+                if (d < vs[v].best) vs[v].best = d;
+            }
+        double t_ob = 0, t_f32 = 0, t_bf16 = 0, t_fast = 0;
+        for (int v = 0; v < nv; v++) {
+            bench_row(b, vs[v].key, vs[v].label, flop, vs[v].best, vs[v].note);
+            const char *tag = vs[v].key + 5;
+            if (vs[v].openblas) t_ob = vs[v].best;
+            else if (strncmp(tag, "f32_n", 5) == 0) t_f32 = vs[v].best;
+            else if (strncmp(tag, "bf16w_n", 7) == 0) t_bf16 = vs[v].best;
+            else if (strncmp(tag, "fast_n", 6) == 0) t_fast = vs[v].best;
+            k_packed_free(vs[v].packed);
         }
-#undef ROW
         if (t_ob > 0 && t_f32 > 0 && t_bf16 > 0 && t_fast > 0) {
             r_f32 += t_ob / t_f32;
             r_bf16 += t_ob / t_bf16;

@@ -1,6 +1,7 @@
-/* gemm.c — the blocked GEMM driver behind k_linear and k_sgemm (BLIS loop order:
- * columns block → k block (B panels packed or read in place) → row block (A packed) →
- * 32-column panel → MR-row micro-tile), threads over a grid of row × column ranges. */
+/* gemm.c — the blocked GEMM driver behind k_linear and k_sgemm, BLIS loop order:
+ * column block → k block: B panels read in place (k_pack) or packed by all threads
+ * together → tasks of (row block, column range): A block packed per task → 32-column
+ * panel → MR-row micro-tile. Two pool calls per k block; tasks are dealt dynamically. */
 #include "gemm_internal.h"
 
 #include <stdlib.h>
@@ -29,8 +30,16 @@ typedef struct gemm_call {
     float beta; /* 0: C is overwritten; 1: added to; else scaled first */
     const float *bias;
     int round_out;
-    int64_t rows_per, cols_per, tn;
-    int failed; /* a scratch allocation failed (written only as 1) */
+    /* blocking and scratch of this call */
+    int64_t mc, kc_max, nc;
+    int64_t m_tasks, n_tasks, cols_per_task;
+    void **abuf; /* one packed A block per thread */
+    void *bbuf;  /* the shared packed B block (B not pre-packed) */
+    /* the block the current phase works on */
+    int64_t jc, ncur, pc, kc, kcp;
+    int first, last;
+    const char *bbase;
+    int64_t bstride; /* bytes between consecutive 32-column panels of the block */
 } gemm_call;
 
 const gemm_arch *gemm_arch_for(kisa isa) {
@@ -58,125 +67,149 @@ static void epilogue(const gemm_call *g, float *c, int64_t rows, int64_t j0, int
     }
 }
 
-static void gemm_task(void *arg, int64_t t0, int64_t t1, int tid) {
+/* phase 1: the threads pack the panels of the current B block together */
+static void pack_b_task(void *arg, int64_t p0, int64_t p1, int tid) {
     (void)tid;
     gemm_call *g = arg;
+    for (int64_t jp = p0; jp < p1; jp++)
+        gemm_pack_b_any(g->arch, &g->bsrc, g->n, g->k, g->jc + jp * GEMM_NR, g->pc, g->kc, g->fmt, g->b_scale,
+                        g->b_round, (char *)g->bbuf + jp * g->bstride);
+}
+
+/* phase 2: each task packs one block of A rows and multiplies it with a range of the
+ * block's panels */
+static void compute_task(void *arg, int64_t t0, int64_t t1, int tid) {
+    gemm_call *g = arg;
     const int mr = g->arch->mr;
-    const int es = kfmt_size(g->fmt);
     const gemm_ukr ukr = g->arch->ukr[g->fmt];
-    const int64_t mc_max = (int64_t)mr * ((GEMM_MC_TARGET + mr - 1) / mr);
+    const int add = !g->first || g->beta != 0.0f;
+    const size_t a_bytes = (size_t)(g->kcp * mr) * (g->fmt == KF_DP ? 2 : 4); /* one MR-row panel */
+    char *abuf = g->abuf[tid];
+    float tile[32 * GEMM_NR];
     for (int64_t t = t0; t < t1; t++) {
-        int64_t r0 = (t / g->tn) * g->rows_per, c0 = (t % g->tn) * g->cols_per;
-        int64_t r1 = r0 + g->rows_per < g->m ? r0 + g->rows_per : g->m;
-        int64_t c1 = c0 + g->cols_per < g->n ? c0 + g->cols_per : g->n;
-        if (r0 >= r1 || c0 >= c1) continue;
-        if (g->beta != 0.0f && g->beta != 1.0f)
-            for (int64_t i = r0; i < r1; i++)
-                for (int64_t j = c0; j < c1; j++) g->c[i * g->ldc + j] *= g->beta;
-        if (g->k == 0) { /* nothing to multiply: C = beta*C + bias */
-            for (int64_t i = r0; i < r1; i++)
-                if (g->beta == 0.0f) memset(g->c + i * g->ldc + c0, 0, sizeof(float) * (size_t)(c1 - c0));
-            epilogue(g, g->c + r0 * g->ldc + c0, r1 - r0, c0, c1 - c0);
-            continue;
-        }
-        int64_t nc_max = g->direct ? c1 - c0 : GEMM_NC_PACKED;
-        int64_t np_max = (nc_max + GEMM_NR - 1) / GEMM_NR;
-        /* bf16 pair panels are half the bytes per k: a twice longer k block keeps the
-         * same cache footprint and halves the C tile updates */
-        const int64_t kc_max = g->fmt == KF_DP ? 2 * GEMM_KC : GEMM_KC;
-        void *abuf = malloc((size_t)(mc_max * (kc_max + 2)) * sizeof(float));
-        void *bbuf = g->direct ? NULL : malloc((size_t)(np_max * (kc_max + 2) * GEMM_NR) * (size_t)es);
-        if (!abuf || (!g->direct && !bbuf)) {
-            free(abuf);
-            free(bbuf);
-            g->failed = 1;
-            return;
-        }
-        float tile[32 * GEMM_NR];
-        for (int64_t jc = c0; jc < c1; jc += nc_max) {
-            int64_t nc = c1 - jc < nc_max ? c1 - jc : nc_max;
-            int64_t np = (nc + GEMM_NR - 1) / GEMM_NR;
-            for (int64_t pc = 0; pc < g->k; pc += kc_max) {
-                int64_t kc = g->k - pc < kc_max ? g->k - pc : kc_max;
-                int64_t kcp = g->fmt == KF_DP ? (kc + 1) & ~(int64_t)1 : kc;
-                int first = pc == 0, last = pc + kc >= g->k;
-                int add = !first || g->beta != 0.0f;
-                const char *bbase;
-                int64_t bstride; /* bytes between consecutive 32-column panels */
-                if (g->direct) {
-                    const kpacked *p = g->bsrc.packed;
-                    bstride = p->kp * GEMM_NR * es;
-                    bbase = (const char *)p->data + (jc / GEMM_NR) * bstride + pc * GEMM_NR * es;
+        int64_t ic = (t / g->n_tasks) * g->mc, cj = (t % g->n_tasks) * g->cols_per_task;
+        int64_t r1 = ic + g->mc < g->m ? ic + g->mc : g->m;
+        int64_t c0 = g->jc + cj, c1 = c0 + g->cols_per_task;
+        if (c1 > g->jc + g->ncur) c1 = g->jc + g->ncur;
+        if (ic >= r1 || c0 >= c1) continue;
+        for (int64_t i = ic; i < r1; i += mr)
+            if (!g->arch->pack_a || !g->arch->pack_a(g->a, g->lda, g->ta, r1, i, g->pc, g->kc, g->fmt, g->a_mult,
+                                                     g->a_round, abuf + (size_t)((i - ic) / mr) * a_bytes))
+                gemm_pack_a(g->a, g->lda, g->ta, r1, g->k, i, g->pc, g->kc, mr, g->fmt, g->a_mult, g->a_round,
+                            abuf + (size_t)((i - ic) / mr) * a_bytes);
+        for (int64_t j = c0; j < c1; j += GEMM_NR) {
+            int64_t cols = c1 - j < GEMM_NR ? c1 - j : GEMM_NR;
+            const char *bp = g->bbase + ((j - g->jc) / GEMM_NR) * g->bstride;
+            for (int64_t i = ic; i < r1; i += mr) {
+                int64_t rows = r1 - i < mr ? r1 - i : mr;
+                const char *ap = abuf + (size_t)((i - ic) / mr) * a_bytes;
+                float *cp = g->c + i * g->ldc + j;
+                if (rows == mr && cols == GEMM_NR) {
+                    ukr(g->kcp, ap, bp, cp, g->ldc, add);
                 } else {
-                    bstride = kcp * GEMM_NR * es;
-                    for (int64_t jp = 0; jp < np; jp++)
-                        gemm_pack_b_any(g->arch, &g->bsrc, g->n, g->k, jc + jp * GEMM_NR, pc, kc, g->fmt,
-                                        g->b_scale, g->b_round, (char *)bbuf + jp * bstride);
-                    bbase = bbuf;
+                    memset(tile, 0, sizeof(float) * (size_t)(mr * GEMM_NR));
+                    if (add)
+                        for (int64_t r = 0; r < rows; r++)
+                            memcpy(tile + r * GEMM_NR, cp + r * g->ldc, sizeof(float) * (size_t)cols);
+                    ukr(g->kcp, ap, bp, tile, GEMM_NR, add);
+                    for (int64_t r = 0; r < rows; r++)
+                        memcpy(cp + r * g->ldc, tile + r * GEMM_NR, sizeof(float) * (size_t)cols);
                 }
-                for (int64_t ic = r0; ic < r1; ic += mc_max) {
-                    int64_t mc = r1 - ic < mc_max ? r1 - ic : mc_max;
-                    int64_t a_panel = kcp * mr; /* elements of f32 (or bf16 pairs × 2) */
-                    size_t a_bytes = (size_t)a_panel * (g->fmt == KF_DP ? 2 : 4);
-                    for (int64_t ir = 0; ir < mc; ir += mr)
-                        if (!g->arch->pack_a ||
-                            !g->arch->pack_a(g->a, g->lda, g->ta, r1, ic + ir, pc, kc, g->fmt, g->a_mult, g->a_round,
-                                             (char *)abuf + (size_t)(ir / mr) * a_bytes))
-                            gemm_pack_a(g->a, g->lda, g->ta, r1, g->k, ic + ir, pc, kc, mr, g->fmt, g->a_mult,
-                                        g->a_round, (char *)abuf + (size_t)(ir / mr) * a_bytes);
-                    for (int64_t jp = 0; jp < np; jp++) {
-                        int64_t j = jc + jp * GEMM_NR;
-                        int64_t cols = c1 - j < GEMM_NR ? c1 - j : GEMM_NR;
-                        const char *bp = bbase + jp * bstride;
-                        for (int64_t ir = 0; ir < mc; ir += mr) {
-                            int64_t i = ic + ir;
-                            int64_t rows = r1 - i < mr ? r1 - i : mr;
-                            const char *ap = (const char *)abuf + (size_t)(ir / mr) * a_bytes;
-                            float *cp = g->c + i * g->ldc + j;
-                            if (rows == mr && cols == GEMM_NR) {
-                                ukr(kcp, ap, bp, cp, g->ldc, add);
-                            } else {
-                                memset(tile, 0, sizeof(float) * (size_t)(mr * GEMM_NR));
-                                if (add)
-                                    for (int64_t r = 0; r < rows; r++)
-                                        memcpy(tile + r * GEMM_NR, cp + r * g->ldc, sizeof(float) * (size_t)cols);
-                                ukr(kcp, ap, bp, tile, GEMM_NR, add);
-                                for (int64_t r = 0; r < rows; r++)
-                                    memcpy(cp + r * g->ldc, tile + r * GEMM_NR, sizeof(float) * (size_t)cols);
-                            }
-                            if (last) epilogue(g, cp, rows, j, cols);
-                        }
-                    }
-                }
+                if (g->last) epilogue(g, cp, rows, j, cols);
             }
         }
-        free(abuf);
-        free(bbuf);
     }
+}
+
+/* rows of C scaled by beta (beta not 0 or 1), or set to beta*C + bias when k == 0 */
+static void prologue_task(void *arg, int64_t i0, int64_t i1, int tid) {
+    (void)tid;
+    gemm_call *g = arg;
+    for (int64_t i = i0; i < i1; i++) {
+        float *ci = g->c + i * g->ldc;
+        for (int64_t j = 0; j < g->n; j++) ci[j] = g->beta == 0.0f ? 0.0f : ci[j] * g->beta;
+        if (g->k == 0) epilogue(g, ci, 1, 0, g->n);
+    }
+}
+
+/* Without scratch memory: one element at a time (correct, slow; only when malloc fails). */
+static void gemm_naive(gemm_call *g) {
+    float one[2];
+    for (int64_t i = 0; i < g->m; i++)
+        for (int64_t j = 0; j < g->n; j++) {
+            float acc = 0.0f;
+            for (int64_t t = 0; t < g->k; t++) {
+                float av = g->ta ? g->a[t * g->lda + i] : g->a[i * g->lda + t];
+                av *= g->a_mult;
+                if (g->a_round) av = k_bf16_to_f32(k_f32_to_bf16(av));
+                gemm_pack_b_panel(&g->bsrc, g->n, g->k, j, t, 1, KF_F32, g->b_scale, g->b_round, one);
+                acc += av * one[0];
+            }
+            float *cp = g->c + i * g->ldc + j;
+            *cp = acc + (g->beta == 0.0f ? 0.0f : g->beta * *cp);
+            epilogue(g, cp, 1, j, 1);
+        }
 }
 
 static void gemm_run(const kctx *ctx, gemm_call *g) {
     if (g->m <= 0 || g->n <= 0) return;
     int threads = kpool_threads(ctx->pool);
-    int mr = g->arch->mr;
-    int64_t mp = (g->m + mr - 1) / mr, np = (g->n + GEMM_NR - 1) / GEMM_NR;
-    int64_t tm, tn;
-    if (g->direct) {
-        /* B is read in place: split rows, every thread streams the same shared panels */
-        tm = mp < threads ? mp : threads;
-        tn = (threads + tm - 1) / tm;
-        if (tn > np) tn = np;
-    } else {
-        /* B is packed per call: split columns so no panel is packed twice */
-        tn = np < threads ? np : threads;
-        tm = (threads + tn - 1) / tn;
-        if (tm > mp) tm = mp;
+    const int mr = g->arch->mr;
+    const int es = kfmt_size(g->fmt);
+    if (g->k == 0 || (g->beta != 0.0f && g->beta != 1.0f)) {
+        kpool_for(ctx->pool, g->m, 16, prologue_task, g);
+        if (g->k == 0) return;
+        g->beta = 1.0f;
     }
-    g->rows_per = ((mp + tm - 1) / tm) * mr;
-    g->cols_per = ((np + tn - 1) / tn) * GEMM_NR;
-    tm = (g->m + g->rows_per - 1) / g->rows_per;
-    g->tn = (g->n + g->cols_per - 1) / g->cols_per;
-    kpool_for(ctx->pool, tm * g->tn, 1, gemm_task, g);
+    /* bf16 pair panels are half the bytes per k: a twice longer k block keeps the same
+     * cache footprint and halves the C tile updates */
+    g->kc_max = g->fmt == KF_DP ? 2 * GEMM_KC : GEMM_KC;
+    /* row blocks near GEMM_MC_TARGET, their count a multiple of the thread count */
+    int64_t m_blocks = (g->m + GEMM_MC_TARGET / 2) / GEMM_MC_TARGET;
+    if (m_blocks < 1) m_blocks = 1;
+    m_blocks = (m_blocks + threads - 1) / threads * threads;
+    int64_t rows = (g->m + m_blocks - 1) / m_blocks;
+    g->mc = (rows + mr - 1) / mr * mr;
+    g->m_tasks = (g->m + g->mc - 1) / g->mc;
+    g->nc = g->direct ? g->n : GEMM_NC_PACKED;
+    int64_t np_block = ((g->nc < g->n ? g->nc : g->n) + GEMM_NR - 1) / GEMM_NR;
+    /* too few row blocks for the threads: split the columns of a block too */
+    g->n_tasks = g->m_tasks >= 2 * threads ? 1 : (2 * threads + g->m_tasks - 1) / g->m_tasks;
+    if (g->n_tasks > np_block) g->n_tasks = np_block;
+    g->cols_per_task = (np_block + g->n_tasks - 1) / g->n_tasks * GEMM_NR;
+    g->n_tasks = (np_block * GEMM_NR + g->cols_per_task - 1) / g->cols_per_task;
+    g->abuf = calloc((size_t)threads, sizeof *g->abuf);
+    int ok = g->abuf != NULL;
+    for (int t = 0; ok && t < threads; t++) ok = (g->abuf[t] = malloc((size_t)(g->mc * (g->kc_max + 2)) * 4)) != NULL;
+    if (ok && !g->direct)
+        ok = (g->bbuf = malloc((size_t)(np_block * (g->kc_max + 2) * GEMM_NR) * (size_t)es)) != NULL;
+    if (ok) {
+        for (g->jc = 0; g->jc < g->n; g->jc += g->nc) {
+            g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
+            int64_t np = (g->ncur + GEMM_NR - 1) / GEMM_NR;
+            for (g->pc = 0; g->pc < g->k; g->pc += g->kc_max) {
+                g->kc = g->k - g->pc < g->kc_max ? g->k - g->pc : g->kc_max;
+                g->kcp = g->fmt == KF_DP ? (g->kc + 1) & ~(int64_t)1 : g->kc;
+                g->first = g->pc == 0;
+                g->last = g->pc + g->kc >= g->k;
+                if (g->direct) {
+                    const kpacked *p = g->bsrc.packed;
+                    g->bstride = p->kp * GEMM_NR * es;
+                    g->bbase = (const char *)p->data + (g->jc / GEMM_NR) * g->bstride + g->pc * GEMM_NR * es;
+                } else {
+                    g->bstride = g->kcp * GEMM_NR * es;
+                    g->bbase = g->bbuf;
+                    kpool_for(ctx->pool, np, 4, pack_b_task, g);
+                }
+                kpool_for(ctx->pool, g->m_tasks * g->n_tasks, 1, compute_task, g);
+            }
+        }
+    } else {
+        gemm_naive(g);
+    }
+    for (int t = 0; g->abuf && t < threads; t++) free(g->abuf[t]);
+    free(g->abuf);
+    free(g->bbuf);
 }
 
 static kisa usable_isa(const kctx *ctx) {
@@ -193,6 +226,7 @@ static void linear_core(const kctx *ctx, int64_t m, const float *x, int64_t ldx,
     int usable = packed && packed->data && packed->fast == fast && packed->n == w->rows && packed->k == w->cols;
     if (fast && g.arch->ukr[KF_DP]) g.fmt = KF_DP;
     else if (usable && g.arch->ukr[packed->fmt]) g.fmt = packed->fmt;
+    else if (!usable && !fast && w->dtype == KD_BF16 && g.arch->ukr[KF_BF16W]) g.fmt = KF_BF16W; /* half the bytes */
     else g.fmt = KF_F32;
     g.direct = usable && packed->fmt == g.fmt;
     g.m = m;
