@@ -1,4 +1,4 @@
-/* ltx2-make-tiny OUTDIR [--seed N] [--corpus FILE] [--spm-train PATH]
+/* ltx2-make-tiny OUTDIR [--seed N] [--corpus FILE] [--spm-train PATH] [--wide LAYERS]
  *
  * Writes a complete tiny LTX-2 model set in the release layout, deterministically
  * from the seed:
@@ -9,7 +9,11 @@
  *   OUTDIR/gemma/{config.json, model-0000N-of-00002.safetensors,
  *                 model.safetensors.index.json, tokenizer.model}
  *   OUTDIR/images/{start,end}.png                    inputs of the image examples
- * The tokenizer is trained with SentencePiece's spm_train on the corpus. */
+ * The tokenizer is trained with SentencePiece's spm_train on the corpus.
+ *
+ * --wide LAYERS writes only OUTDIR/ltx-2-wide-<LAYERS>layer.safetensors: the same
+ * checkpoint with the transformer at the 19B widths (video 32x128, audio 32x64) and
+ * LAYERS blocks, for timing one denoising step (bench/bench_pipeline.c). */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -30,6 +34,7 @@
 typedef struct {
     const char *out, *corpus, *spm_train;
     uint64_t seed;
+    int wide_layers; /* > 0: only the wide checkpoint */
 } options;
 
 static char *join(const char *a, const char *b)
@@ -41,12 +46,24 @@ static char *join(const char *a, const char *b)
     return p;
 }
 
+/* mkdir -p */
 static int make_dir(const char *p)
 {
-    if (mkdir(p, 0777) == 0 || errno == EEXIST)
-        return 0;
-    fprintf(stderr, "ltx2-make-tiny: cannot create %s: %s\n", p, strerror(errno));
-    return -1;
+    char *q = strdup(p);
+    int rc = q ? 0 : -1;
+    for (char *c = q ? q + 1 : NULL; rc == 0 && c && *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(q, 0777) != 0 && errno != EEXIST)
+                rc = -1;
+            *c = '/';
+        }
+    if (rc == 0 && mkdir(p, 0777) != 0 && errno != EEXIST)
+        rc = -1;
+    if (rc)
+        fprintf(stderr, "ltx2-make-tiny: cannot create %s: %s\n", p, strerror(errno));
+    free(q);
+    return rc;
 }
 
 /* Writes one set to OUTDIR/name with the given metadata. */
@@ -67,7 +84,7 @@ static int write_set(tiny_set *s, const char *dir, const char *name, const char 
     return rc;
 }
 
-static int write_checkpoint(const options *o, const tiny_dims *d)
+static int write_checkpoint(const options *o, const tiny_dims *d, const char *name)
 {
     tiny_set s;
     tiny_set_init(&s, o->seed);
@@ -78,7 +95,7 @@ static int write_checkpoint(const options *o, const tiny_dims *d)
     tiny_build_vocoder(&s, d);
     char *cfg = tiny_checkpoint_config(d);
     const char *meta[] = {"config", cfg, NULL};
-    int rc = cfg ? write_set(&s, o->out, "ltx-2-tiny-distilled.safetensors", meta) : -1;
+    int rc = cfg ? write_set(&s, o->out, name, meta) : -1;
     free(cfg);
     tiny_set_free(&s);
     return rc;
@@ -215,13 +232,13 @@ static int train_tokenizer(const options *o, const tiny_dims *d, const char *gdi
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: ltx2-make-tiny OUTDIR [--seed N] [--corpus FILE] [--spm-train PATH]\n");
+    fprintf(stderr, "usage: ltx2-make-tiny OUTDIR [--seed N] [--corpus FILE] [--spm-train PATH] [--wide LAYERS]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    options o = {NULL, LTX2_TINY_CORPUS, "spm_train", 42};
+    options o = {NULL, LTX2_TINY_CORPUS, "spm_train", 42, 0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             char *end;
@@ -230,6 +247,10 @@ int main(int argc, char **argv)
                 return usage();
         } else if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc) {
             o.corpus = argv[++i];
+        } else if (strcmp(argv[i], "--wide") == 0 && i + 1 < argc) {
+            o.wide_layers = atoi(argv[++i]);
+            if (o.wide_layers < 1 || o.wide_layers > 48)
+                return usage();
         } else if (strcmp(argv[i], "--spm-train") == 0 && i + 1 < argc) {
             o.spm_train = argv[++i];
         } else if (argv[i][0] == '-' || o.out) {
@@ -240,7 +261,13 @@ int main(int argc, char **argv)
     }
     if (!o.out)
         return usage();
-    const tiny_dims d = tiny_default_dims();
+    tiny_dims d = tiny_default_dims();
+    if (o.wide_layers > 0) {
+        d.heads = 32, d.head_dim = 128, d.audio_heads = 32, d.audio_head_dim = 64, d.layers = o.wide_layers;
+        char name[64];
+        snprintf(name, sizeof name, "ltx-2-wide-%dlayer.safetensors", o.wide_layers);
+        return make_dir(o.out) || write_checkpoint(&o, &d, name) ? 1 : 0;
+    }
     char *gdir = join(o.out, "gemma");
     int rc = gdir ? 0 : -1;
     if (rc == 0)
@@ -248,7 +275,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = make_dir(gdir);
     if (rc == 0)
-        rc = write_checkpoint(&o, &d);
+        rc = write_checkpoint(&o, &d, "ltx-2-tiny-distilled.safetensors");
     if (rc == 0)
         rc = write_upscaler(&o, &d, 0);
     if (rc == 0)
