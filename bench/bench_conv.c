@@ -1,6 +1,7 @@
 /* bench_conv.c — k_conv 3D, 128 → 128 channels, 3×3×3 kernel, zero padding 1, on an
  * 8×32×32 channels-last input (a VAE decoder block shape). Ratio against our exact F32
- * GEMM rate, FLOP-counted as 2·positions·cout·cin·27. */
+ * GEMM rate, FLOP-counted as 2·positions·cout·cin·27. The same conv with bf16 weights
+ * (packed as bf16 panels, widened in the micro-kernel) is timed against it. */
 #include "bench.h"
 
 #include <stdio.h>
@@ -26,13 +27,17 @@ void bench_conv3d(bench *b) {
     float *y = malloc(sizeof(float) * (size_t)(T * H * W * C));
     float *w = malloc(sizeof(float) * (size_t)(C * C * ks * ks * ks));
     float *bias = malloc(sizeof(float) * (size_t)C);
-    kconvw *pw = NULL;
-    if (x && y && w && bias) {
+    uint16_t *wb = malloc(sizeof(uint16_t) * (size_t)(C * C * ks * ks * ks));
+    kconvw *pw = NULL, *pwb = NULL;
+    if (x && y && w && bias && wb) {
         bench_fill(x, T * H * W * C, 21);
         bench_fill(w, C * C * ks * ks * ks, 22);
         bench_fill(bias, C, 23);
         kmat wm = {KD_F32, w, C, C * ks * ks * ks, C * ks * ks * ks, 1.0f};
         pw = k_convw_pack(&ctx, &wm, C, ks, ks, ks);
+        for (int64_t i = 0; i < C * C * ks * ks * ks; i++) wb[i] = k_f32_to_bf16(w[i]);
+        kmat wbm = {KD_BF16, wb, C, C * ks * ks * ks, C * ks * ks * ks, 1.0f};
+        pwb = k_convw_pack(&ctx, &wbm, C, ks, ks, ks);
     }
     if (pw) {
         kconv c = {0};
@@ -55,10 +60,19 @@ void bench_conv3d(bench *b) {
         bench_row(b, "conv3d_128_8x32x32", "k_conv 3D 128->128 3x3x3 on 8x32x32", flop, s, "channels-last, zero pad 1");
         double g = bench_rate(b, "gemm_f32_n4096");
         if (g > 0) bench_ratio(b, "conv3d_vs_gemm", flop / s * 1e-9 / g);
+        if (pwb) {
+            c.weights = pwb;
+            double sb = bench_time(run_conv, &a, 4, 4.0);
+            bench_row(b, "conv3d_128_8x32x32_bf16w", "k_conv 3D as above, bf16 weights", flop, sb,
+                      "bf16 panels widened in registers");
+            bench_ratio(b, "conv3d_bf16w_vs_f32w", s / sb);
+        }
     } else {
         bench_row(b, "conv3d_128_8x32x32", "k_conv 3D 128->128 3x3x3 on 8x32x32", flop, 0, "setup failed");
     }
     k_convw_free(pw);
+    k_convw_free(pwb);
+    free(wb);
     free(x);
     free(y);
     free(w);

@@ -12,31 +12,95 @@
 #define KCONV_L2_PANEL (384 * 1024)    /* bytes of weight panel kept hot per tap chunk */
 
 /* ---------------------------------------------------------------- packing */
-static kconvw *convw_alloc(int64_t cin, int64_t cout, int taps)
+/* Row r of w widened to f32 without its scale (the exact stored values). */
+static void widen_row(const kmat *w, int64_t r, float *buf)
+{
+    const char *src = (const char *)w->data + (size_t)(r * w->ld) * k_dtype_size(w->dtype);
+    k_to_f32(w->dtype, src, buf, w->cols);
+}
+
+static uint32_t f32_bits(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+/* 1 when every stored value of w is exactly a bf16, i.e. its f32 widening has a zero
+ * low half: bf16 and fp8 always are, f16 only when the significand fits in bf16's 8
+ * bits (any f16 exponent, subnormals included, is in bf16 range). f32 weights keep
+ * f32 panels. */
+static int bf16_exact(const kmat *w, float *buf)
+{
+    if (w->dtype == KD_F32) return 0;
+    if (w->dtype == KD_BF16) return 1;
+    for (int64_t r = 0; r < w->rows; r++) {
+        widen_row(w, r, buf);
+        for (int64_t i = 0; i < w->cols; i++)
+            if (f32_bits(buf[i]) & 0xffffu) return 0;
+    }
+    return 1;
+}
+
+static kconvw *convw_alloc(int64_t cin, int64_t cout, int taps, int bf16)
 {
     kconvw *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->cin = cin;
     p->cout = cout;
     p->taps = taps;
+    p->scale = 1.0f;
     p->ncb = (cout + KCONV_NR - 1) / KCONV_NR;
     size_t n = (size_t)(p->ncb * taps * cin * KCONV_NR);
-    p->w = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    if (!p->w) {
+    size_t bytes = n * (bf16 ? sizeof(uint16_t) : sizeof(float));
+    void *mem = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!mem) {
         free(p);
         return NULL;
     }
-    memset(p->w, 0, n * sizeof(float));
+    memset(mem, 0, bytes);
+    if (bf16)
+        p->wb = mem;
+    else
+        p->w = mem;
     return p;
 }
 
-/* Widens row r of w (cols elements) into buf, scale applied. */
-static void widen_row(const kmat *w, int64_t r, float *buf)
+/* Packs weight (co, ci, tap) = stored row r, column j, where the row/column split is
+ * the regular [cout][cin·taps] one or the transposed [cin][cout·taps] one. bf16
+ * panels keep the stored values and the scale apart; f32 panels fold the scale in,
+ * as f32 products, the same rounding the bf16 tiles apply in registers. */
+static kconvw *convw_pack(const kmat *w, int64_t cin, int64_t cout, int taps, int transposed)
 {
-    const char *src = (const char *)w->data + (size_t)(r * w->ld) * k_dtype_size(w->dtype);
-    k_to_f32(w->dtype, src, buf, w->cols);
-    if (w->scale != 1.0f)
-        for (int64_t i = 0; i < w->cols; i++) buf[i] *= w->scale;
+    float *row = malloc(sizeof(float) * (size_t)w->cols);
+    if (!row) return NULL;
+    int bf16 = bf16_exact(w, row);
+    kconvw *p = convw_alloc(cin, cout, taps, bf16);
+    if (!p) {
+        free(row);
+        return NULL;
+    }
+    p->transposed = transposed;
+    if (bf16) p->scale = w->scale;
+    int64_t panel = (int64_t)taps * cin * KCONV_NR;
+    for (int64_t r = 0; r < w->rows; r++) {
+        widen_row(w, r, row);
+        if (!bf16 && w->scale != 1.0f)
+            for (int64_t i = 0; i < w->cols; i++) row[i] *= w->scale;
+        for (int64_t j = 0; j < w->cols; j++) {
+            int64_t co = transposed ? j / taps : r;
+            int64_t ci = transposed ? r : j / taps;
+            int t = (int)(j % taps);
+            int l = (int)(co % KCONV_NR);
+            int64_t at = (co / KCONV_NR) * panel + ((int64_t)t * cin + ci) * KCONV_NR;
+            if (bf16)
+                p->wb[at + kconv_bf16_slot(l)] = (uint16_t)(f32_bits(row[j]) >> 16);
+            else
+                p->w[at + l] = row[j];
+        }
+    }
+    free(row);
+    return p;
 }
 
 kconvw *k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw)
@@ -44,23 +108,11 @@ kconvw *k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh
     (void)ctx;
     int taps = kt * kh * kw;
     if (!w || cin <= 0 || taps <= 0 || w->cols != cin * taps || w->rows <= 0) return NULL;
-    kconvw *p = convw_alloc(cin, w->rows, taps);
-    float *row = p ? malloc(sizeof(float) * (size_t)w->cols) : NULL;
-    if (!row) {
-        k_convw_free(p);
-        return NULL;
-    }
+    kconvw *p = convw_pack(w, cin, w->rows, taps, 0);
+    if (!p) return NULL;
     p->kt = kt;
     p->kh = kh;
     p->kw = kw;
-    for (int64_t co = 0; co < w->rows; co++) {
-        widen_row(w, co, row);
-        float *dst = p->w + (co / KCONV_NR) * taps * cin * KCONV_NR + co % KCONV_NR;
-        for (int64_t ci = 0; ci < cin; ci++)
-            for (int t = 0; t < taps; t++)
-                dst[((int64_t)t * cin + ci) * KCONV_NR] = row[ci * taps + t];
-    }
-    free(row);
     return p;
 }
 
@@ -68,24 +120,10 @@ kconvw *k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, 
 {
     (void)ctx;
     if (!w || cout <= 0 || k <= 0 || w->cols != cout * k || w->rows <= 0) return NULL;
-    int64_t cin = w->rows;
-    kconvw *p = convw_alloc(cin, cout, k);
-    float *row = p ? malloc(sizeof(float) * (size_t)w->cols) : NULL;
-    if (!row) {
-        k_convw_free(p);
-        return NULL;
-    }
+    kconvw *p = convw_pack(w, w->rows, cout, k, 1);
+    if (!p) return NULL;
     p->kt = p->kh = 1;
     p->kw = k;
-    p->transposed = 1;
-    for (int64_t ci = 0; ci < cin; ci++) {
-        widen_row(w, ci, row);
-        for (int64_t co = 0; co < cout; co++) {
-            float *dst = p->w + (co / KCONV_NR) * k * cin * KCONV_NR + co % KCONV_NR;
-            for (int t = 0; t < k; t++) dst[((int64_t)t * cin + ci) * KCONV_NR] = row[co * k + t];
-        }
-    }
-    free(row);
     return p;
 }
 
@@ -93,7 +131,15 @@ void k_convw_free(kconvw *w)
 {
     if (!w) return;
     free(w->w);
+    free(w->wb);
     free(w);
+}
+
+size_t k_convw_bytes(const kconvw *w)
+{
+    if (!w) return 0;
+    size_t n = (size_t)(w->ncb * w->taps * w->cin * KCONV_NR);
+    return n * (w->wb ? sizeof(uint16_t) : sizeof(float));
 }
 
 int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, int pad1)
@@ -103,13 +149,35 @@ int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, in
     return span / stride + 1;
 }
 
-/* ---------------------------------------------------------------- portable tile */
+/* ---------------------------------------------------------------- portable tiles */
 /* Rows in pairs so each weight vector is loaded once per two positions; the 32-lane
- * inner loops are plain C the compiler can vectorise on any target. */
-static void conv_tile_scalar(const float *const *rows, const int *tap, int n_taps,
-                             const float *panel, int64_t cin, const float *bias, float *const *y,
-                             int n_rows, int n_cols, int accumulate)
+ * inner loops are plain C the compiler can vectorise on any target. wrow(panel, ci,
+ * scale, buf) gives the 32 f32 weights of input channel ci of the current tap (a
+ * pointer into an f32 panel, or buf widened from a bf16 one). */
+typedef const float *(*row_fn)(const void *panel, int64_t ci, float scale, float *buf);
+
+static const float *row_f32(const void *panel, int64_t ci, float scale, float *buf)
 {
+    (void)scale;
+    (void)buf;
+    return (const float *)panel + ci * KCONV_NR;
+}
+
+static const float *row_bf16(const void *panel, int64_t ci, float scale, float *buf)
+{
+    const uint16_t *src = (const uint16_t *)panel + ci * KCONV_NR;
+    for (int l = 0; l < KCONV_NR; l++) buf[l] = k_bf16_to_f32(src[kconv_bf16_slot(l)]);
+    if (scale != 1.0f)
+        for (int l = 0; l < KCONV_NR; l++) buf[l] *= scale;
+    return buf;
+}
+
+static inline __attribute__((always_inline)) void tile_portable(const float *const *rows, const int *tap, int n_taps,
+                                 const void *panel, size_t esize, row_fn wrow, float scale,
+                                 int64_t cin, const float *bias, float *const *y, int n_rows,
+                                 int n_cols, int accumulate)
+{
+    float wbuf[KCONV_NR];
     for (int r = 0; r < n_rows; r += 2) {
         int two = r + 1 < n_rows;
         float acc0[KCONV_NR], acc1[KCONV_NR];
@@ -122,10 +190,10 @@ static void conv_tile_scalar(const float *const *rows, const int *tap, int n_tap
             /* row r+1 of a tile always has a pointer (the zero row past the end) */
             const float *x0 = rows[(int64_t)t * KCONV_MR + r];
             const float *x1 = rows[(int64_t)t * KCONV_MR + r + 1];
-            const float *w = panel + (int64_t)tap[t] * cin * KCONV_NR;
+            const char *w = (const char *)panel + (size_t)tap[t] * (size_t)cin * KCONV_NR * esize;
             for (int64_t ci = 0; ci < cin; ci++) {
                 float a0 = x0[ci], a1 = x1[ci];
-                const float *wc = w + ci * KCONV_NR;
+                const float *wc = wrow(w, ci, scale, wbuf);
                 for (int l = 0; l < KCONV_NR; l++) {
                     acc0[l] += a0 * wc[l];
                     acc1[l] += a1 * wc[l];
@@ -136,6 +204,23 @@ static void conv_tile_scalar(const float *const *rows, const int *tap, int n_tap
         if (two)
             for (int l = 0; l < n_cols; l++) y[r + 1][l] = acc1[l];
     }
+}
+
+static void conv_tile_scalar(const float *const *rows, const int *tap, int n_taps,
+                             const float *panel, int64_t cin, const float *bias, float *const *y,
+                             int n_rows, int n_cols, int accumulate)
+{
+    tile_portable(rows, tap, n_taps, panel, sizeof(float), row_f32, 1.0f, cin, bias, y, n_rows,
+                  n_cols, accumulate);
+}
+
+static void conv_tile_bf16_scalar(const float *const *rows, const int *tap, int n_taps,
+                                  const uint16_t *panel, float scale, int64_t cin,
+                                  const float *bias, float *const *y, int n_rows, int n_cols,
+                                  int accumulate)
+{
+    tile_portable(rows, tap, n_taps, panel, sizeof(uint16_t), row_bf16, scale, cin, bias, y,
+                  n_rows, n_cols, accumulate);
 }
 
 /* ---------------------------------------------------------------- index maps */
@@ -174,7 +259,8 @@ typedef struct conv_plan {
     const kconvw *wt;
     int64_t ntiles;
     int tap_chunk;             /* taps per pass over a tile group */
-    kconv_tile_fn tile;
+    kconv_tile_fn tile;        /* f32 panels */
+    kconv_tile_bf16_fn tile_bf16; /* bf16 panels */
 } conv_plan;
 
 /* One item = one weight panel (cb) × a group of KCONV_GROUP tiles. The taps are taken
@@ -197,7 +283,7 @@ static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
         int64_t cb = it / ngroups, grp = it % ngroups;
         int64_t tile1 = (grp + 1) * KCONV_GROUP < p->ntiles ? (grp + 1) * KCONV_GROUP : p->ntiles;
         int64_t ncols = p->cout - cb * KCONV_NR;
-        const float *panel = p->wt->w + cb * p->taps * p->cin * KCONV_NR;
+        int64_t panel_at = cb * p->taps * p->cin * KCONV_NR;
         const float *bias = p->bias_pad ? p->bias_pad + cb * KCONV_NR : NULL;
         for (int t0 = 0; t0 < p->taps; t0 += p->tap_chunk) {
             int t1 = t0 + p->tap_chunk < p->taps ? t0 + p->tap_chunk : p->taps;
@@ -233,8 +319,12 @@ static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
                     if (any) tap[nt++] = t;
                 }
                 if (nt == 0 && t0 > 0) continue; /* nothing to add */
-                p->tile(rows, tap, nt, panel, p->cin, bias, y, nr,
-                        (int)(ncols < KCONV_NR ? ncols : KCONV_NR), t0 > 0);
+                int nc = (int)(ncols < KCONV_NR ? ncols : KCONV_NR);
+                if (p->wt->wb)
+                    p->tile_bf16(rows, tap, nt, p->wt->wb + panel_at, p->wt->scale, p->cin, bias,
+                                 y, nr, nc, t0 > 0);
+                else
+                    p->tile(rows, tap, nt, p->wt->w + panel_at, p->cin, bias, y, nr, nc, t0 > 0);
             }
         }
     }
@@ -242,14 +332,20 @@ static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
     free(tap);
 }
 
-static kconv_tile_fn pick_tile(const kctx *ctx)
+static void pick_tiles(const kctx *ctx, conv_plan *p)
 {
+    p->tile = conv_tile_scalar;
+    p->tile_bf16 = conv_tile_bf16_scalar;
 #if defined(LTX2_X86)
-    if (ctx->isa >= KISA_AVX512) return k_conv_tile_avx512;
-    if (ctx->isa >= KISA_AVX2) return k_conv_tile_avx2;
+    if (ctx->isa >= KISA_AVX512) {
+        p->tile = k_conv_tile_avx512;
+        p->tile_bf16 = k_conv_tile_bf16_avx512;
+    } else if (ctx->isa >= KISA_AVX2) {
+        p->tile = k_conv_tile_avx2;
+        p->tile_bf16 = k_conv_tile_bf16_avx2;
+    }
 #endif
     (void)ctx;
-    return conv_tile_scalar;
 }
 
 /* Allocates the zero row and padded bias, runs the tiles over the pool. */
@@ -263,8 +359,8 @@ static void conv_run(const kctx *ctx, conv_plan *p, const float *bias)
     p->zero = zero;
     p->bias_pad = bias_pad;
     p->ntiles = (p->npos + KCONV_MR - 1) / KCONV_MR;
-    p->tile = pick_tile(ctx);
-    int64_t per_tap = p->cin * KCONV_NR * (int64_t)sizeof(float);
+    pick_tiles(ctx, p);
+    int64_t per_tap = p->cin * KCONV_NR * (int64_t)(wt->wb ? sizeof(uint16_t) : sizeof(float));
     int64_t chunk = KCONV_L2_PANEL / (per_tap > 0 ? per_tap : 1);
     p->tap_chunk = (int)(chunk < 1 ? 1 : chunk > p->taps ? p->taps : chunk);
     /* panel-major order: consecutive items share one weight panel */

@@ -118,6 +118,8 @@ kconvw *k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh
 /* Transposed conv weight, PyTorch [cin][cout][k] seen as kmat rows=cin, cols=cout*k. */
 kconvw *k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k);
 void k_convw_free(kconvw *w);
+/* Bytes of packed weight panels held (bf16 panels for bf16/fp8/bf16-exact f16 weights). */
+size_t k_convw_bytes(const kconvw *w);
 
 /* General channels-last convolution over (t, h, w); 2D is t=1,kt=1; 1D is t=h=1.
  * x: [t][h][w][cin], y: [to][ho][wo][cout] with to = (t + pt0 + pt1 - dt*(kt-1) - 1)/st + 1
@@ -200,7 +202,7 @@ void k_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const
  * is ((ci*pt + i)*ph + j)*pw + k  (einops "(c p1 p2 p3)"). */
 void k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
                         int ph, int pw, const float *x, float *y);
-/* Inverse of k_depth_to_space3d. */
+/* Inverse of k_depth_to_space3d (same arguments): x [t*pt][h*ph][w*pw][c] → y [t][h][w][c*pt*ph*pw]. */
 void k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
                         int ph, int pw, const float *x, float *y);
 /* Nearest-neighbour upsampling by integer factors, channels-last. */

@@ -184,6 +184,150 @@ static void case_transpose(const kctx *c, krng *r, kcheck *k)
     }
 }
 
+/* ---------------------------------------------------------------- narrow weights
+ * bf16 / f16 / fp8 weights: packed as bf16 panels (half the bytes of f32 ones) when
+ * every stored value is bf16-exact, else as f32 panels; either way the result must
+ * be bit-identical to packing the f32 values the weights stand for (stored value ×
+ * scale, rounded to f32), on every dispatch path. */
+typedef enum wkind { WK_BF16, WK_BF16_SCALED, WK_F16_EXACT, WK_F16, WK_E4M3, WK_E5M2, WK_COUNT } wkind;
+static const char *const WK_NAME[WK_COUNT] = {"bf16", "bf16*scale", "f16 (bf16-exact)", "f16",
+                                              "e4m3*scale", "e5m2*scale"};
+
+/* a typed kmat and the f32 kmat (scale 1) of the values it stands for */
+typedef struct wpair {
+    kmat typed, f32;
+    void *store;
+    float *fstore;
+} wpair;
+
+static void make_pair(krng *r, int64_t rows, int64_t cols, wkind kind, wpair *p)
+{
+    int64_t ld = cols + 5, n = rows * ld;
+    static const kdtype DT[WK_COUNT] = {KD_BF16, KD_BF16, KD_F16, KD_F16, KD_F8_E4M3, KD_F8_E5M2};
+    static const float SCALE[WK_COUNT] = {1.0f, 0.75f, 1.0f, 1.0f, 0.013f, 3.7e-3f};
+    p->store = malloc(k_dtype_size(DT[kind]) * (size_t)n);
+    p->fstore = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        float v = rng_sym(r, 0.5f);
+        if (kind == WK_BF16 || kind == WK_BF16_SCALED) {
+            ((uint16_t *)p->store)[i] = k_f32_to_bf16(v);
+        } else if (kind == WK_F16_EXACT) {
+            v = k_bf16_to_f32(k_f32_to_bf16(v));
+            if (fabsf(v) < 0x1p-14f) v = 0.0f; /* f16 subnormals would drop bf16 bits */
+            ((uint16_t *)p->store)[i] = k_f32_to_f16(v);
+        } else if (kind == WK_F16) {
+            ((uint16_t *)p->store)[i] = k_f32_to_f16(v);
+        } else {
+            uint8_t b = (uint8_t)(rng_uniform(r) * 256.0);
+            if (kind == WK_E4M3 && (b & 0x7f) == 0x7f) b ^= 1; /* not NaN */
+            if (kind == WK_E5M2 && (b & 0x7c) == 0x7c) b ^= 0x40; /* not inf/NaN */
+            ((uint8_t *)p->store)[i] = b;
+        }
+    }
+    k_to_f32(DT[kind], p->store, p->fstore, n);
+    for (int64_t i = 0; i < n; i++) p->fstore[i] *= SCALE[kind];
+    p->typed = (kmat){DT[kind], p->store, rows, cols, ld, SCALE[kind]};
+    p->f32 = (kmat){KD_F32, p->fstore, rows, cols, ld, 1.0f};
+}
+
+static int narrow_is_bf16(wkind kind) { return kind != WK_F16; }
+
+static void check_pair_packs(kcheck *k, const kconvw *pt, const kconvw *pf, wkind kind,
+                             const char *what)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s %s: packed bytes %s", what, WK_NAME[kind],
+             narrow_is_bf16(kind) ? "half of f32" : "f32 fallback");
+    size_t want = narrow_is_bf16(kind) ? k_convw_bytes(pf) / 2 : k_convw_bytes(pf);
+    check_true(k, pt && pf && k_convw_bytes(pf) > 0 && k_convw_bytes(pt) == want, name);
+}
+
+static void check_identical(kcheck *k, const float *a, const float *b, int64_t n, wkind kind,
+                            const char *what)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s %s: bit-identical to f32 weights", what, WK_NAME[kind]);
+    int nan = 0;
+    for (int64_t i = 0; i < n; i++) nan |= isnan(a[i]);
+    check_true(k, !nan && memcmp(a, b, sizeof(float) * (size_t)n) == 0, name);
+}
+
+static void case_conv_narrow(const kctx *c, krng *r, kcheck *k)
+{
+    static const int PICK[] = {0, 1, 7, 8, 10, 11}; /* odd cout, 2 panels, 1D, chunked taps */
+    for (int pi = 0; pi < (int)(sizeof PICK / sizeof PICK[0]); pi++)
+        for (int kind = 0; kind < WK_COUNT; kind++) {
+            const ccase *t = &CASES[PICK[pi]];
+            int taps = t->kt * t->kh * t->kw;
+            int64_t to = k_conv_out_len(t->t, t->kt, t->st, t->dt, t->pt0, t->pt1);
+            int64_t ho = k_conv_out_len(t->h, t->kh, t->sh, t->dh, t->ph0, t->ph1);
+            int64_t wo = k_conv_out_len(t->w, t->kw, t->sw, t->dw, t->pw0, t->pw1);
+            int64_t nout = to * ho * wo * t->cout;
+            float *x = rand_buf(r, t->t * t->h * t->w * t->cin, 1.0f);
+            float *bias = t->bias ? rand_buf(r, t->cout, 1.0f) : NULL;
+            wpair wp;
+            make_pair(r, t->cout, t->cin * taps, (wkind)kind, &wp);
+            kconvw *pt = k_convw_pack(c, &wp.typed, t->cin, t->kt, t->kh, t->kw);
+            kconvw *pf = k_convw_pack(c, &wp.f32, t->cin, t->kt, t->kh, t->kw);
+            char what[64];
+            snprintf(what, sizeof what, "conv case %d", PICK[pi]);
+            check_pair_packs(k, pt, pf, (wkind)kind, what);
+            float *yt = poisoned(nout), *yf = poisoned(nout);
+            kconv cv = {t->t, t->h, t->w, t->cin, t->cout, t->kt, t->kh, t->kw, t->st, t->sh, t->sw,
+                        t->dt, t->dh, t->dw, t->pt0, t->pt1, t->ph0, t->ph1, t->pw0, t->pw1,
+                        t->tpad, t->hpad, t->wpad, x, pt, bias, yt};
+            if (pt && pf) {
+                k_conv(c, &cv);
+                cv.weights = pf;
+                cv.y = yf;
+                k_conv(c, &cv);
+                check_identical(k, yt, yf, nout, (wkind)kind, what);
+            }
+            k_convw_free(pt);
+            k_convw_free(pf);
+            free(x);
+            free(bias);
+            free(wp.store);
+            free(wp.fstore);
+            free(yt);
+            free(yf);
+        }
+}
+
+static void case_transpose_narrow(const kctx *c, krng *r, kcheck *k)
+{
+    for (int ci = 0; ci < NTCASES; ci++)
+        for (int kind = 0; kind < WK_COUNT; kind++) {
+            const tcase *t = &TCASES[ci];
+            int64_t lout = (t->len - 1) * t->stride - 2 * t->pad + (int64_t)t->dil * (t->k - 1) + t->opad + 1;
+            float *x = rand_buf(r, t->len * t->cin, 1.0f), *bias = rand_buf(r, t->cout, 1.0f);
+            wpair wp;
+            make_pair(r, t->cin, t->cout * t->k, (wkind)kind, &wp);
+            kconvw *pt = k_convw_pack_transposed1d(c, &wp.typed, t->cout, t->k);
+            kconvw *pf = k_convw_pack_transposed1d(c, &wp.f32, t->cout, t->k);
+            char what[64];
+            snprintf(what, sizeof what, "conv_transpose1d case %d", ci);
+            check_pair_packs(k, pt, pf, (wkind)kind, what);
+            float *yt = poisoned(lout * t->cout), *yf = poisoned(lout * t->cout);
+            kconvt1d tc = {t->len, t->cin, t->cout, t->k, t->stride, t->pad, t->dil, t->opad, x, pt, bias, yt};
+            if (pt && pf) {
+                k_conv_transpose1d(c, &tc);
+                tc.weights = pf;
+                tc.y = yf;
+                k_conv_transpose1d(c, &tc);
+                check_identical(k, yt, yf, lout * t->cout, (wkind)kind, what);
+            }
+            k_convw_free(pt);
+            k_convw_free(pf);
+            free(x);
+            free(bias);
+            free(wp.store);
+            free(wp.fstore);
+            free(yt);
+            free(yf);
+        }
+}
+
 static void case_out_len(const kctx *c, krng *r, kcheck *k)
 {
     (void)c;
@@ -200,5 +344,7 @@ int main(void)
     for_each_ctx(case_out_len, &k);
     for_each_ctx(case_conv, &k);
     for_each_ctx(case_transpose, &k);
+    for_each_ctx(case_conv_narrow, &k);
+    for_each_ctx(case_transpose_narrow, &k);
     return check_report(&k, "kernels_ops_conv");
 }
