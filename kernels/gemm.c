@@ -164,8 +164,12 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     /* bf16 pair panels are half the bytes per k: a twice longer k block keeps the same
      * cache footprint and halves the C tile updates */
     g->kc_max = g->fmt == KF_DP ? 2 * GEMM_KC : GEMM_KC;
-    /* row blocks near GEMM_MC_TARGET, their count a multiple of the thread count */
+    /* row blocks near GEMM_MC_TARGET rows, at least 4 per thread (a thread slowed by
+     * another process then holds the others back less at each k block), their count
+     * a multiple of the thread count */
     int64_t m_blocks = (g->m + GEMM_MC_TARGET / 2) / GEMM_MC_TARGET;
+    if (m_blocks < 4 * threads) m_blocks = 4 * threads;
+    if (m_blocks > (g->m + 2 * mr - 1) / (2 * mr)) m_blocks = (g->m + 2 * mr - 1) / (2 * mr); /* >= 2 micro-rows */
     if (m_blocks < 1) m_blocks = 1;
     m_blocks = (m_blocks + threads - 1) / threads * threads;
     int64_t rows = (g->m + m_blocks - 1) / m_blocks;
