@@ -192,11 +192,15 @@ static int write_gemma(const options *o, const tiny_dims *d, const char *gdir)
  * reproducible. */
 static int train_tokenizer(const options *o, const tiny_dims *d, const char *gdir)
 {
-    char *prefix = join(gdir, "tokenizer"), input[1024], mp[1024], vs[64];
-    if (!prefix)
+    /* spm_train records its arguments in the model: run it inside gdir with a relative
+     * prefix so the file does not depend on OUTDIR */
+    char *corpus = realpath(o->corpus, NULL), input[4200], vs[64], mp[] = "--model_prefix=tokenizer";
+    if (!corpus) {
+        fprintf(stderr, "ltx2-make-tiny: corpus %s: %s\n", o->corpus, strerror(errno));
         return -1;
-    snprintf(input, sizeof input, "--input=%s", o->corpus);
-    snprintf(mp, sizeof mp, "--model_prefix=%s", prefix);
+    }
+    snprintf(input, sizeof input, "--input=%s", corpus);
+    free(corpus);
     snprintf(vs, sizeof vs, "--vocab_size=%lld", (long long)(d->vocab - 24));
     char *argv[] = {(char *)o->spm_train, input, mp, vs, "--model_type=bpe", "--byte_fallback=true",
                     "--split_digits=true", "--add_dummy_prefix=false", "--remove_extra_whitespaces=false",
@@ -208,7 +212,7 @@ static int train_tokenizer(const options *o, const tiny_dims *d, const char *gdi
     pid_t pid = fork();
     if (pid == 0) {
         /* spm_train is chatty on stderr even at minloglevel 2 */
-        if (!freopen("/dev/null", "w", stderr))
+        if (!freopen("/dev/null", "w", stderr) || chdir(gdir) != 0)
             _exit(127);
         execvp(argv[0], argv);
         _exit(127);
@@ -226,7 +230,6 @@ static int train_tokenizer(const options *o, const tiny_dims *d, const char *gdi
         printf("wrote %s (SentencePiece BPE)\n", model ? model : "tokenizer.model");
     free(model);
     free(vocab);
-    free(prefix);
     return rc;
 }
 
