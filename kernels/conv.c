@@ -151,33 +151,11 @@ int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, in
 
 /* ---------------------------------------------------------------- portable tiles */
 /* Rows in pairs so each weight vector is loaded once per two positions; the 32-lane
- * inner loops are plain C the compiler can vectorise on any target. wrow(panel, ci,
- * scale, buf) gives the 32 f32 weights of input channel ci of the current tap (a
- * pointer into an f32 panel, or buf widened from a bf16 one). */
-typedef const float *(*row_fn)(const void *panel, int64_t ci, float scale, float *buf);
-
-static const float *row_f32(const void *panel, int64_t ci, float scale, float *buf)
+ * inner loops are plain C the compiler can vectorise on any target. */
+static void conv_tile_scalar(const float *const *rows, const int *tap, int n_taps,
+                             const float *panel, int64_t cin, const float *bias, float *const *y,
+                             int n_rows, int n_cols, int accumulate)
 {
-    (void)scale;
-    (void)buf;
-    return (const float *)panel + ci * KCONV_NR;
-}
-
-static const float *row_bf16(const void *panel, int64_t ci, float scale, float *buf)
-{
-    const uint16_t *src = (const uint16_t *)panel + ci * KCONV_NR;
-    for (int l = 0; l < KCONV_NR; l++) buf[l] = k_bf16_to_f32(src[kconv_bf16_slot(l)]);
-    if (scale != 1.0f)
-        for (int l = 0; l < KCONV_NR; l++) buf[l] *= scale;
-    return buf;
-}
-
-static inline __attribute__((always_inline)) void tile_portable(const float *const *rows, const int *tap, int n_taps,
-                                 const void *panel, size_t esize, row_fn wrow, float scale,
-                                 int64_t cin, const float *bias, float *const *y, int n_rows,
-                                 int n_cols, int accumulate)
-{
-    float wbuf[KCONV_NR];
     for (int r = 0; r < n_rows; r += 2) {
         int two = r + 1 < n_rows;
         float acc0[KCONV_NR], acc1[KCONV_NR];
@@ -190,10 +168,10 @@ static inline __attribute__((always_inline)) void tile_portable(const float *con
             /* row r+1 of a tile always has a pointer (the zero row past the end) */
             const float *x0 = rows[(int64_t)t * KCONV_MR + r];
             const float *x1 = rows[(int64_t)t * KCONV_MR + r + 1];
-            const char *w = (const char *)panel + (size_t)tap[t] * (size_t)cin * KCONV_NR * esize;
+            const float *w = panel + (int64_t)tap[t] * cin * KCONV_NR;
             for (int64_t ci = 0; ci < cin; ci++) {
                 float a0 = x0[ci], a1 = x1[ci];
-                const float *wc = wrow(w, ci, scale, wbuf);
+                const float *wc = w + ci * KCONV_NR;
                 for (int l = 0; l < KCONV_NR; l++) {
                     acc0[l] += a0 * wc[l];
                     acc1[l] += a1 * wc[l];
@@ -206,21 +184,64 @@ static inline __attribute__((always_inline)) void tile_portable(const float *con
     }
 }
 
-static void conv_tile_scalar(const float *const *rows, const int *tap, int n_taps,
-                             const float *panel, int64_t cin, const float *bias, float *const *y,
-                             int n_rows, int n_cols, int accumulate)
+#define KCONV_CI_BLOCK 64 /* input channels widened at a time by the portable bf16 tile */
+
+/* n rows of a bf16 panel → f32 [n][KCONV_NR], scale applied as an f32 product. */
+static void widen_bf16_rows(const uint16_t *src, int n, float scale, float *dst)
 {
-    tile_portable(rows, tap, n_taps, panel, sizeof(float), row_f32, 1.0f, cin, bias, y, n_rows,
-                  n_cols, accumulate);
+    for (int i = 0; i < n; i++, src += KCONV_NR, dst += KCONV_NR) {
+        uint32_t u[KCONV_NR]; /* bf16 bits in the high half = the f32 bits */
+        for (int l = 0; l < KCONV_NR / 2; l++) {
+            u[l] = (uint32_t)src[2 * l] << 16;
+            u[KCONV_NR / 2 + l] = (uint32_t)src[2 * l + 1] << 16;
+        }
+        memcpy(dst, u, sizeof u);
+        if (scale != 1.0f)
+            for (int l = 0; l < KCONV_NR; l++) dst[l] *= scale;
+    }
 }
 
+/* The f32 tile's arithmetic (each output: bias or y, then taps in order, channels in
+ * order) over a bf16 panel: channels are widened KCONV_CI_BLOCK at a time, once for all
+ * rows of the tile, and each row pair carries its sums in acc across blocks. */
 static void conv_tile_bf16_scalar(const float *const *rows, const int *tap, int n_taps,
                                   const uint16_t *panel, float scale, int64_t cin,
                                   const float *bias, float *const *y, int n_rows, int n_cols,
                                   int accumulate)
 {
-    tile_portable(rows, tap, n_taps, panel, sizeof(uint16_t), row_bf16, scale, cin, bias, y,
-                  n_rows, n_cols, accumulate);
+    float acc[KCONV_MR][KCONV_NR];
+    float wbuf[KCONV_CI_BLOCK * KCONV_NR];
+    for (int r = 0; r < KCONV_MR; r++)
+        for (int l = 0; l < KCONV_NR; l++)
+            acc[r][l] = accumulate ? (r < n_rows && l < n_cols ? y[r][l] : 0.0f)
+                                   : (bias ? bias[l] : 0.0f);
+    for (int t = 0; t < n_taps; t++) {
+        const uint16_t *w = panel + (int64_t)tap[t] * cin * KCONV_NR;
+        for (int64_t c0 = 0; c0 < cin; c0 += KCONV_CI_BLOCK) {
+            int nb = (int)(cin - c0 < KCONV_CI_BLOCK ? cin - c0 : KCONV_CI_BLOCK);
+            widen_bf16_rows(w + c0 * KCONV_NR, nb, scale, wbuf);
+            for (int r = 0; r < n_rows; r += 2) {
+                /* row r+1 of a tile always has a pointer (the zero row past the end) */
+                const float *x0 = rows[(int64_t)t * KCONV_MR + r] + c0;
+                const float *x1 = rows[(int64_t)t * KCONV_MR + r + 1] + c0;
+                float acc0[KCONV_NR], acc1[KCONV_NR];
+                memcpy(acc0, acc[r], sizeof acc0);
+                memcpy(acc1, acc[r + 1], sizeof acc1);
+                for (int ci = 0; ci < nb; ci++) {
+                    float a0 = x0[ci], a1 = x1[ci];
+                    const float *wc = wbuf + ci * KCONV_NR;
+                    for (int l = 0; l < KCONV_NR; l++) {
+                        acc0[l] += a0 * wc[l];
+                        acc1[l] += a1 * wc[l];
+                    }
+                }
+                memcpy(acc[r], acc0, sizeof acc0);
+                memcpy(acc[r + 1], acc1, sizeof acc1);
+            }
+        }
+    }
+    for (int r = 0; r < n_rows; r++)
+        for (int l = 0; l < n_cols; l++) y[r][l] = acc[r][l];
 }
 
 /* ---------------------------------------------------------------- index maps */
