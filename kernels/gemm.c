@@ -177,8 +177,8 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     g->m_tasks = (g->m + g->mc - 1) / g->mc;
     g->nc = g->direct ? g->n : GEMM_NC_PACKED;
     int64_t np_block = ((g->nc < g->n ? g->nc : g->n) + GEMM_NR - 1) / GEMM_NR;
-    /* too few row blocks for the threads: split the columns of a block too */
-    g->n_tasks = g->m_tasks >= 2 * threads ? 1 : (2 * threads + g->m_tasks - 1) / g->m_tasks;
+    /* fewer than 4 row blocks per thread (small m): split the columns of a block too */
+    g->n_tasks = (4 * threads + g->m_tasks - 1) / g->m_tasks;
     if (g->n_tasks > np_block) g->n_tasks = np_block;
     g->cols_per_task = (np_block + g->n_tasks - 1) / g->n_tasks * GEMM_NR;
     g->n_tasks = (np_block * GEMM_NR + g->cols_per_task - 1) / g->cols_per_task;
