@@ -103,6 +103,21 @@ static int pack_b_direct(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0,
         }
         return 1;
     }
+    if (src->dtype == KD_F8_E4M3 && src->trans && fmt == KF_BF16W) { /* k_pack of FP8: exact in bf16 */
+        uint16_t *d = dst;
+        if (kc_pad != kv || cols < GEMM_NR) memset(d, 0, sizeof(uint16_t) * (size_t)(kc_pad * GEMM_NR));
+        for (int c = 0; c < cols; c++) {
+            const uint8_t *row = (const uint8_t *)src->data + (j0 + c) * src->ld + k0;
+            int lane = c < 16 ? 2 * c : 2 * (c - 16) + 1;
+            for (int64_t t = 0; t < kv; t++) {
+                float f = e4m3_fast(row[t]);
+                uint32_t u;
+                memcpy(&u, &f, 4);
+                d[t * GEMM_NR + lane] = (uint16_t)(u >> 16);
+            }
+        }
+        return 1;
+    }
     if (fmt != KF_F32) return 0;
     float *d = dst;
     if (kc != kv || cols < GEMM_NR) memset(d, 0, sizeof(float) * (size_t)(kc * GEMM_NR));
