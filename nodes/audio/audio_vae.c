@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_util.h"
 #include "loaders/loaders.h"
 #include "object.h"
 
@@ -15,47 +16,29 @@
 static const float pixnorm_eps = 1e-6f;
 
 /* ------------------------------------------------------------------ config */
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static int jint(json_object *o, const char *key, int fallback)
-{
-    json_object *v = jget(o, key);
-    return v ? json_object_get_int(v) : fallback;
-}
-
-static double jdouble(json_object *o, const char *key, double fallback)
-{
-    json_object *v = jget(o, key);
-    return v ? json_object_get_double(v) : fallback;
-}
-
 ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *cfg, bool *present,
                                   ltx2_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
     *present = false;
-    json_object *root = jget(ltx2_checkpoint_config(ck), "audio_vae");
+    json_object *root = ltx2_json_get(ltx2_checkpoint_config(ck), "audio_vae");
     if (!root)
         return LTX2_OK;
     *present = true;
-    json_object *params = jget(jget(root, "model"), "params");
-    json_object *dd = jget(params, "ddconfig");
+    json_object *params = ltx2_json_get(ltx2_json_get(root, "model"), "params");
+    json_object *dd = ltx2_json_get(params, "ddconfig");
     if (!dd)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT,
                         "config.audio_vae.model.params.ddconfig is missing");
-    cfg->ch = jint(dd, "ch", 0);
-    cfg->z_channels = jint(dd, "z_channels", 0);
-    cfg->in_channels = jint(dd, "in_channels", 2);
-    cfg->out_ch = jint(dd, "out_ch", 2);
-    cfg->mel_bins = jint(dd, "mel_bins", 64);
-    cfg->num_res_blocks = jint(dd, "num_res_blocks", 0);
-    json_object *dz = jget(dd, "double_z");
+    cfg->ch = (int)ltx2_json_int(dd, "ch", 0);
+    cfg->z_channels = (int)ltx2_json_int(dd, "z_channels", 0);
+    cfg->in_channels = (int)ltx2_json_int(dd, "in_channels", 2);
+    cfg->out_ch = (int)ltx2_json_int(dd, "out_ch", 2);
+    cfg->mel_bins = (int)ltx2_json_int(dd, "mel_bins", 64);
+    cfg->num_res_blocks = (int)ltx2_json_int(dd, "num_res_blocks", 0);
+    json_object *dz = ltx2_json_get(dd, "double_z");
     cfg->double_z = dz ? json_object_get_boolean(dz) : true;
-    json_object *mult = jget(dd, "ch_mult");
+    json_object *mult = ltx2_json_get(dd, "ch_mult");
     if (!mult || !json_object_is_type(mult, json_type_array))
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae ddconfig.ch_mult is missing");
     cfg->n_levels = (int)json_object_array_length(mult);
@@ -67,22 +50,22 @@ ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *c
     if (cfg->ch <= 0 || cfg->z_channels <= 0 || cfg->num_res_blocks <= 0 || cfg->mel_bins <= 0)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT,
                         "config.audio_vae ddconfig: ch, z_channels, num_res_blocks and mel_bins must be positive");
-    const char *norm = json_object_get_string(jget(dd, "norm_type"));
+    const char *norm = json_object_get_string(ltx2_json_get(dd, "norm_type"));
     if (norm && strcmp(norm, "pixel") != 0)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.audio_vae norm_type '%s' (only 'pixel')", norm);
-    json_object *attn = jget(dd, "attn_resolutions");
-    json_object *midattn = jget(dd, "mid_block_add_attention");
+    json_object *attn = ltx2_json_get(dd, "attn_resolutions");
+    json_object *midattn = ltx2_json_get(dd, "mid_block_add_attention");
     if ((attn && json_object_array_length(attn) > 0) || (midattn && json_object_get_boolean(midattn)))
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.audio_vae: attention blocks are not supported");
-    cfg->sample_rate = jint(params, "sampling_rate", 16000);
-    json_object *pre = jget(root, "preprocessing");
-    json_object *stft = jget(pre, "stft"), *mel = jget(pre, "mel");
-    cfg->n_fft = jint(stft, "filter_length", 1024);
-    cfg->hop = jint(stft, "hop_length", 160);
-    cfg->win = jint(stft, "win_length", cfg->n_fft);
-    cfg->n_mels = jint(mel, "n_mel_channels", cfg->mel_bins);
-    cfg->fmin = jdouble(mel, "mel_fmin", 0.0);
-    cfg->fmax = jdouble(mel, "mel_fmax", cfg->sample_rate / 2.0);
+    cfg->sample_rate = (int)ltx2_json_int(params, "sampling_rate", 16000);
+    json_object *pre = ltx2_json_get(root, "preprocessing");
+    json_object *stft = ltx2_json_get(pre, "stft"), *mel = ltx2_json_get(pre, "mel");
+    cfg->n_fft = (int)ltx2_json_int(stft, "filter_length", 1024);
+    cfg->hop = (int)ltx2_json_int(stft, "hop_length", 160);
+    cfg->win = (int)ltx2_json_int(stft, "win_length", cfg->n_fft);
+    cfg->n_mels = (int)ltx2_json_int(mel, "n_mel_channels", cfg->mel_bins);
+    cfg->fmin = ltx2_json_double(mel, "mel_fmin", 0.0);
+    cfg->fmax = ltx2_json_double(mel, "mel_fmax", cfg->sample_rate / 2.0);
     cfg->latent_freq = cfg->mel_bins >> (cfg->n_levels - 1);
     if (cfg->latent_freq < 1)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae: mel_bins too small for the levels");
@@ -235,15 +218,6 @@ static ltx2_status encoder_load(audio_coder *c, const audio_vae_config *cfg,
     return conv2d_load(&c->conv_out, ck, name, zc, block_in, 3, err);
 }
 
-static bool has_prefix(const ltx2_checkpoint *ck, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    for (size_t i = 0; i < ltx2_checkpoint_count(ck); i++)
-        if (strncmp(ltx2_checkpoint_at(ck, i)->name, prefix, n) == 0)
-            return true;
-    return false;
-}
-
 ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_error *err)
 {
     *out = NULL;
@@ -252,7 +226,7 @@ ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_err
     ltx2_status s = audio_vae_config_read(ck, &cfg, &present, err);
     if (s != LTX2_OK)
         return ltx2_err_prefix(err, "audio VAE");
-    bool has_dec = has_prefix(ck, AVAE "decoder."), has_enc = has_prefix(ck, AVAE "encoder.");
+    bool has_dec = ltx2_checkpoint_has_prefix(ck, AVAE "decoder."), has_enc = ltx2_checkpoint_has_prefix(ck, AVAE "encoder.");
     if (!present) {
         if (has_dec || has_enc)
             return ltx2_err(err, LTX2_ERR_BAD_INPUT,

@@ -9,28 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_util.h"
 #include "loaders/loaders.h"
 #include "object.h"
-
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* Reads an int array of at most max entries; returns its length or -1. */
-static int jints(json_object *o, const char *key, int *dst, int max)
-{
-    json_object *a = jget(o, key);
-    if (!a || !json_object_is_type(a, json_type_array))
-        return -1;
-    int n = (int)json_object_array_length(a);
-    if (n > max)
-        return -1;
-    for (int i = 0; i < n; i++)
-        dst[i] = json_object_get_int(json_object_array_get_idx(a, (size_t)i));
-    return n;
-}
 
 static ltx2_status conv1d_load(voc_conv1d *c, const ltx2_checkpoint *ck, const char *prefix,
                                int64_t cout, int64_t cin, int k, int dilation, bool transposed,
@@ -92,11 +73,11 @@ static ltx2_status vocoder_build(vocoder *v, const ltx2_checkpoint *ck, json_obj
 {
     int dil[LTX2_VOC_MAX_KERNELS][LTX2_VOC_MAX_DIL], n_dil[LTX2_VOC_MAX_KERNELS];
     int kernels[LTX2_VOC_MAX_KERNELS];
-    v->n_ups = jints(cfg, "upsample_rates", v->up_rates, LTX2_VOC_MAX_UPS);
-    int nk_up = jints(cfg, "upsample_kernel_sizes", v->up_kernels, LTX2_VOC_MAX_UPS);
-    v->n_kernels = jints(cfg, "resblock_kernel_sizes", kernels, LTX2_VOC_MAX_KERNELS);
-    json_object *dl = jget(cfg, "resblock_dilation_sizes");
-    json_object *ic = jget(cfg, "upsample_initial_channel");
+    v->n_ups = ltx2_json_ints(cfg, "upsample_rates", v->up_rates, LTX2_VOC_MAX_UPS);
+    int nk_up = ltx2_json_ints(cfg, "upsample_kernel_sizes", v->up_kernels, LTX2_VOC_MAX_UPS);
+    v->n_kernels = ltx2_json_ints(cfg, "resblock_kernel_sizes", kernels, LTX2_VOC_MAX_KERNELS);
+    json_object *dl = ltx2_json_get(cfg, "resblock_dilation_sizes");
+    json_object *ic = ltx2_json_get(cfg, "upsample_initial_channel");
     if (v->n_ups < 1 || nk_up != v->n_ups || v->n_kernels < 1 || !dl || !ic ||
         (int)json_object_array_length(dl) != v->n_kernels)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT,
@@ -110,12 +91,12 @@ static ltx2_status vocoder_build(vocoder *v, const ltx2_checkpoint *ck, json_obj
         for (int i = 0; i < n_dil[j]; i++)
             dil[j][i] = json_object_get_int(json_object_array_get_idx(d, (size_t)i));
     }
-    const char *rb = json_object_get_string(jget(cfg, "resblock"));
+    const char *rb = json_object_get_string(ltx2_json_get(cfg, "resblock"));
     if (rb && strcmp(rb, "1") != 0)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.vocoder.resblock '%s' (only '1')", rb);
-    json_object *stereo = jget(cfg, "stereo");
+    json_object *stereo = ltx2_json_get(cfg, "stereo");
     v->stereo = stereo ? json_object_get_boolean(stereo) : true;
-    json_object *sr = jget(cfg, "output_sample_rate");
+    json_object *sr = ltx2_json_get(cfg, "output_sample_rate");
     v->sample_rate = sr ? json_object_get_int(sr) : 24000;
     v->initial_channels = json_object_get_int(ic);
     v->out_channels = v->stereo ? 2 : 1;
@@ -163,7 +144,7 @@ static ltx2_status vocoder_build(vocoder *v, const ltx2_checkpoint *ck, json_obj
 ltx2_status ltx2_load_vocoder(ltx2_checkpoint *ck, ltx2_object **out, ltx2_error *err)
 {
     *out = NULL;
-    json_object *cfg = jget(ltx2_checkpoint_config(ck), "vocoder");
+    json_object *cfg = ltx2_json_get(ltx2_checkpoint_config(ck), "vocoder");
     bool has_keys = ltx2_checkpoint_find(ck, "vocoder.conv_pre.weight") != NULL;
     if (!cfg) {
         if (has_keys)

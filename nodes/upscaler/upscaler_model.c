@@ -6,15 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_util.h"
 #include "upscaler/upscaler_model.h"
 
 #define GN_EPS 1e-5f
-
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return (o && json_object_object_get_ex(o, key, &v)) ? v : NULL;
-}
 
 static ltx2_status load_res(ures *r, const ltx2_checkpoint *ck, const char *pre, int64_t c,
                             ltx2_error *err)
@@ -109,24 +104,24 @@ ltx2_status ltx2_upscaler_build(ltx2_checkpoint *ck, ltx2_upscaler **out, ltx2_e
     *out = NULL;
     json_object *cfg = ltx2_checkpoint_config(ck);
     bool keys = ltx2_checkpoint_find(ck, "initial_conv.weight") != NULL;
-    json_object *cls = jget(cfg, "_class_name");
+    json_object *cls = ltx2_json_get(cfg, "_class_name");
     if (!keys && !(cls && !strcmp(json_object_get_string(cls), "LatentUpsampler"))) return LTX2_OK;
     if (!cfg || !json_object_is_type(cfg, json_type_object))
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config: missing (an upsampler file carries its config dict in the metadata)");
     json_object *v;
-    if (!(v = jget(cfg, "dims")) || json_object_get_int(v) != 3)
+    if (!(v = ltx2_json_get(cfg, "dims")) || json_object_get_int(v) != 3)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config dims: only 3 is supported");
     ltx2_upscaler *u = calloc(1, sizeof *u);
     if (!u) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     ltx2_checkpoint_retain(ck);
     u->ckpt = ck;
-    u->in_ch = (v = jget(cfg, "in_channels")) ? json_object_get_int64(v) : 128;
-    u->mid = (v = jget(cfg, "mid_channels")) ? json_object_get_int64(v) : 512;
-    u->n_blocks = (v = jget(cfg, "num_blocks_per_stage")) ? json_object_get_int(v) : 4;
-    u->spatial = (v = jget(cfg, "spatial_upsample")) ? json_object_get_boolean(v) : true;
-    u->temporal = (v = jget(cfg, "temporal_upsample")) ? json_object_get_boolean(v) : false;
-    bool rational = (v = jget(cfg, "rational_resampler")) ? json_object_get_boolean(v) : false;
-    double scale = (v = jget(cfg, "spatial_scale")) ? json_object_get_double(v) : 2.0;
+    u->in_ch = (v = ltx2_json_get(cfg, "in_channels")) ? json_object_get_int64(v) : 128;
+    u->mid = (v = ltx2_json_get(cfg, "mid_channels")) ? json_object_get_int64(v) : 512;
+    u->n_blocks = (v = ltx2_json_get(cfg, "num_blocks_per_stage")) ? json_object_get_int(v) : 4;
+    u->spatial = (v = ltx2_json_get(cfg, "spatial_upsample")) ? json_object_get_boolean(v) : true;
+    u->temporal = (v = ltx2_json_get(cfg, "temporal_upsample")) ? json_object_get_boolean(v) : false;
+    bool rational = (v = ltx2_json_get(cfg, "rational_resampler")) ? json_object_get_boolean(v) : false;
+    double scale = (v = ltx2_json_get(cfg, "spatial_scale")) ? json_object_get_double(v) : 2.0;
     u->groups = 32;
     u->num = 2;
     u->den = 1;

@@ -6,40 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_util.h"
 #include "loaders/loaders.h"
 #include "video_vae/vae_model.h"
-
-static bool has_prefix(const ltx2_checkpoint *ck, const char *prefix)
-{
-    size_t n = ltx2_checkpoint_count(ck), lp = strlen(prefix);
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(ltx2_checkpoint_at(ck, i)->name, prefix, lp) == 0) return true;
-    return false;
-}
-
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return (o && json_object_object_get_ex(o, key, &v)) ? v : NULL;
-}
-
-static int64_t jint(json_object *o, const char *key, int64_t def)
-{
-    json_object *v = jget(o, key);
-    return v ? json_object_get_int64(v) : def;
-}
-
-static bool jbool(json_object *o, const char *key, bool def)
-{
-    json_object *v = jget(o, key);
-    return v ? json_object_get_boolean(v) : def;
-}
-
-static const char *jstr(json_object *o, const char *key, const char *def)
-{
-    json_object *v = jget(o, key);
-    return (v && json_object_is_type(v, json_type_string)) ? json_object_get_string(v) : def;
-}
 
 static ltx2_status pad_mode(const char *s, const char *field, kpad *out, ltx2_error *err)
 {
@@ -61,7 +30,7 @@ static ltx2_status block_entry(json_object *list, size_t i, const char *field, c
     *name = json_object_get_string(json_object_array_get_idx(e, 0));
     json_object *p = json_object_array_get_idx(e, 1);
     *params = json_object_is_type(p, json_type_object) ? p : NULL;
-    *n_layers = *params ? jint(p, "num_layers", 1) : json_object_get_int64(p);
+    *n_layers = *params ? ltx2_json_int(p, "num_layers", 1) : json_object_get_int64(p);
     return LTX2_OK;
 }
 
@@ -136,17 +105,17 @@ static ltx2_status build_decoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
 {
     ltx2_status s;
     char pre[256];
-    json_object *list = jget(cfg, "decoder_blocks");
+    json_object *list = ltx2_json_get(cfg, "decoder_blocks");
     if (!list || !json_object_is_type(list, json_type_array))
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae.decoder_blocks: missing or not a list");
-    if ((s = pad_mode(jstr(cfg, "decoder_spatial_padding_mode", "reflect"),
+    if ((s = pad_mode(ltx2_json_str(cfg, "decoder_spatial_padding_mode", "reflect"),
                       "decoder_spatial_padding_mode", &v->dec_spad, err)) != LTX2_OK)
         return s;
-    v->causal_dec = jbool(cfg, "causal_decoder", false);
+    v->causal_dec = ltx2_json_bool(cfg, "causal_decoder", false);
     /* The reference defaults to conditioning on; without the key in the config, the
      * file decides (the 19B file may carry none of those weights). */
-    v->ts_cond = jget(cfg, "timestep_conditioning")
-                     ? jbool(cfg, "timestep_conditioning", true)
+    v->ts_cond = ltx2_json_get(cfg, "timestep_conditioning")
+                     ? ltx2_json_bool(cfg, "timestep_conditioning", true)
                      : ltx2_checkpoint_find(ck, "vae.decoder.timestep_scale_multiplier") != NULL;
 
     int64_t c = vae_dim0(ck, "vae.decoder.conv_in.conv.weight");
@@ -166,14 +135,14 @@ static ltx2_status build_decoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
         v->dec.n_blocks = (int)k + 1;
         snprintf(pre, sizeof pre, "vae.decoder.up_blocks.%zu.", k);
         if (!strcmp(name, "res_x")) {
-            if (jbool(p, "inject_noise", false))
+            if (ltx2_json_bool(p, "inject_noise", false))
                 return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config vae.decoder_blocks[%zu]: inject_noise is not supported", i);
             if ((s = load_res_x(b, ck, pre, c, (int)nl, v->ts_cond, err)) != LTX2_OK) return s;
         } else if (stride_of(name, false, &b->st, &b->sh, &b->sw) == LTX2_OK) {
             int P = b->st * b->sh * b->sw;
             b->kind = VB_UP;
-            b->mult = (int)jint(p, "multiplier", 1);
-            b->residual = jbool(p, "residual", false);
+            b->mult = (int)ltx2_json_int(p, "multiplier", 1);
+            b->residual = ltx2_json_bool(p, "residual", false);
             if (b->mult <= 0 || (P * c) % b->mult || c % P)
                 return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae.decoder_blocks[%zu]: multiplier %d does not fit width %lld", i, b->mult, (long long)c);
             b->cin = c;
@@ -211,13 +180,13 @@ static ltx2_status build_encoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
 {
     ltx2_status s;
     char pre[256];
-    json_object *list = jget(cfg, "encoder_blocks");
+    json_object *list = ltx2_json_get(cfg, "encoder_blocks");
     if (!list || !json_object_is_type(list, json_type_array))
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae.encoder_blocks: missing or not a list");
-    if ((s = pad_mode(jstr(cfg, "encoder_spatial_padding_mode", "zeros"),
+    if ((s = pad_mode(ltx2_json_str(cfg, "encoder_spatial_padding_mode", "zeros"),
                       "encoder_spatial_padding_mode", &v->enc_spad, err)) != LTX2_OK)
         return s;
-    const char *lv = jstr(cfg, "latent_log_var", "uniform");
+    const char *lv = ltx2_json_str(cfg, "latent_log_var", "uniform");
     if (!strcmp(lv, "uniform") || !strcmp(lv, "constant")) v->enc_out_ch = v->latent_ch + 1;
     else if (!strcmp(lv, "per_channel")) v->enc_out_ch = 2 * v->latent_ch;
     else if (!strcmp(lv, "none")) v->enc_out_ch = v->latent_ch;
@@ -243,7 +212,7 @@ static ltx2_status build_encoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
             if ((s = load_res_x(b, ck, pre, c, (int)nl, false, err)) != LTX2_OK) return s;
         } else if (stride_of(name, true, &b->st, &b->sh, &b->sw) == LTX2_OK) {
             int P = b->st * b->sh * b->sw;
-            int64_t mult = jint(p, "multiplier", 2);
+            int64_t mult = ltx2_json_int(p, "multiplier", 2);
             b->kind = VB_DOWN;
             b->cin = c;
             b->cout = c * mult;
@@ -301,16 +270,16 @@ ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2
 {
     *out = NULL;
     json_object *root = ltx2_checkpoint_config(ck);
-    json_object *cfg = jget(root, "vae");
-    bool dec = has_prefix(ck, "vae.decoder."), enc = has_prefix(ck, "vae.encoder.");
+    json_object *cfg = ltx2_json_get(root, "vae");
+    bool dec = ltx2_checkpoint_has_prefix(ck, "vae.decoder."), enc = ltx2_checkpoint_has_prefix(ck, "vae.encoder.");
     const ltx2_st_tensor *stats = ltx2_checkpoint_find(ck, "vae.per_channel_statistics.mean-of-means");
     if (!dec && !enc && !stats) return LTX2_OK; /* no video VAE in this file */
     if (!dec && !enc) return build_stats_only(ck, stats, out, err);
     if (!cfg || !json_object_is_type(cfg, json_type_object))
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae: missing (the file has vae.* weights but no \"vae\" section in its config metadata)");
-    if (jint(cfg, "dims", 3) != 3)
+    if (ltx2_json_int(cfg, "dims", 3) != 3)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config vae.dims: only 3 is supported");
-    const char *norm = jstr(cfg, "norm_layer", "pixel_norm");
+    const char *norm = ltx2_json_str(cfg, "norm_layer", "pixel_norm");
     if (strcmp(norm, "pixel_norm") != 0)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config vae.norm_layer: \"%s\" is not supported", norm);
 
@@ -318,9 +287,9 @@ ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2
     if (!v) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     ltx2_checkpoint_retain(ck);
     v->ckpt = ck;
-    v->latent_ch = jint(cfg, "latent_channels", 128);
-    v->patch = (int)jint(cfg, "patch_size", 4);
-    v->in_ch = jint(cfg, "out_channels", 3);
+    v->latent_ch = ltx2_json_int(cfg, "latent_channels", 128);
+    v->patch = (int)ltx2_json_int(cfg, "patch_size", 4);
+    v->in_ch = ltx2_json_int(cfg, "out_channels", 3);
     v->has_dec = dec;
     v->has_enc = enc;
     ltx2_status s = LTX2_OK;

@@ -342,6 +342,20 @@ const ltx2_st_tensor *ltx2_checkpoint_find(const ltx2_checkpoint *c, const char 
     return NULL;
 }
 
+bool ltx2_checkpoint_has_prefix(const ltx2_checkpoint *c, const char *prefix)
+{
+    /* Names are sorted: the first name >= prefix starts with it if any does. */
+    size_t lo = 0, hi = c->n, lp = strlen(prefix);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(c->t[mid]->name, prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->n && strncmp(c->t[lo]->name, prefix, lp) == 0;
+}
+
 const ltx2_st_tensor *ltx2_checkpoint_findf(const ltx2_checkpoint *c, const char *fmt, ...)
 {
     char buf[512];

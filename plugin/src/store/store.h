@@ -42,6 +42,8 @@ const char *ltx2_checkpoint_path(const ltx2_checkpoint *c);
 size_t ltx2_checkpoint_count(const ltx2_checkpoint *c);
 const ltx2_st_tensor *ltx2_checkpoint_at(const ltx2_checkpoint *c, size_t i); /* sorted by name */
 const ltx2_st_tensor *ltx2_checkpoint_find(const ltx2_checkpoint *c, const char *name);
+/* True when some tensor name starts with prefix (e.g. "vae.decoder."). */
+bool ltx2_checkpoint_has_prefix(const ltx2_checkpoint *c, const char *prefix);
 /* printf-style name: ltx2_checkpoint_findf(c, "%sblocks.%d.attn1.to_q.weight", prefix, i) */
 const ltx2_st_tensor *ltx2_checkpoint_findf(const ltx2_checkpoint *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
