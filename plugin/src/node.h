@@ -91,7 +91,7 @@ static inline bool ltx2_in_present(const ltx2_value *in, uint32_t idx) { return 
 /* The precision option every model node carries. */
 extern const char *const ltx2_precision_options[]; /* {"exact", "fast", NULL} */
 #define LTX2_PORT_PRECISION \
-    LTX2_PORT_COMBO("precision", ltx2_precision_options, "exact", LTX2_PORT_ADVANCED, \
+    LTX2_PORT_COMBO("precision", ltx2_precision_options, "exact", LTX2_PORT_ADVANCED | LTX2_PORT_OPTIONAL, \
                     "exact: f32 everywhere (parity). fast: bf16 activations with f32 accumulation, as the official GPU pipelines.")
 /* 1 when the COMBO value at idx is "fast". */
 int ltx2_in_fast(const ltx2_value *in, uint32_t idx);
