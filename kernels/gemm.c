@@ -8,7 +8,7 @@
 #include <string.h>
 
 #ifndef GEMM_MC_TARGET
-#define GEMM_MC_TARGET 168 /* rows of A per packed block (A block ~ 170 KB in L2) */
+#define GEMM_MC_TARGET 96 /* rows of A per packed block (A block ~ 200 KB in L2) */
 #endif
 #define GEMM_NC_PACKED 8192 /* columns per B block when B is packed per call */
 

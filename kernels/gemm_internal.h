@@ -16,7 +16,7 @@
 
 #define GEMM_NR 32
 #ifndef GEMM_KC
-#define GEMM_KC 256 /* even: KF_DP pairs never straddle a block */
+#define GEMM_KC 512 /* even: KF_DP pairs never straddle a block (wall-clock tuned: 512 > 256 by ~8%) */
 #endif
 
 typedef enum kfmt { KF_F32 = 0, KF_BF16W = 1, KF_DP = 2 } kfmt;
