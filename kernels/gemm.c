@@ -35,11 +35,9 @@ typedef struct gemm_call {
     int64_t m_tasks, n_tasks, cols_per_task;
     void **abuf; /* one packed A block per thread */
     void *bbuf;  /* the shared packed B block (B not pre-packed) */
-    /* the block the current phase works on */
-    int64_t jc, ncur, pc, kc, kcp;
-    int first, last;
-    const char *bbase;
-    int64_t bstride; /* bytes between consecutive 32-column panels of the block */
+    /* the column block, and the k block being packed (B packed per call) */
+    int64_t jc, ncur, pc, kc;
+    int64_t bstride; /* bytes between consecutive packed 32-column panels */
 } gemm_call;
 
 const gemm_arch *gemm_arch_for(kisa isa) {
@@ -76,14 +74,40 @@ static void pack_b_task(void *arg, int64_t p0, int64_t p1, int tid) {
                         g->b_round, (char *)g->bbuf + jp * g->bstride);
 }
 
-/* phase 2: each task packs one block of A rows and multiplies it with a range of the
- * block's panels */
-static void compute_task(void *arg, int64_t t0, int64_t t1, int tid) {
-    gemm_call *g = arg;
+/* one k block of B (in place or packed) as the micro-kernels see it */
+typedef struct gemm_kblock {
+    int64_t pc, kc, kcp;
+    int first, last;
+    const char *bbase;
+    int64_t bstride; /* bytes between consecutive 32-column panels */
+} gemm_kblock;
+
+static gemm_kblock kblock_at(const gemm_call *g, int64_t pc) {
+    gemm_kblock kb;
+    kb.pc = pc;
+    kb.kc = g->k - pc < g->kc_max ? g->k - pc : g->kc_max;
+    kb.kcp = g->fmt == KF_DP ? (kb.kc + 1) & ~(int64_t)1 : kb.kc;
+    kb.first = pc == 0;
+    kb.last = pc + kb.kc >= g->k;
+    int es = kfmt_size(g->fmt);
+    if (g->direct) {
+        const kpacked *p = g->bsrc.packed;
+        kb.bstride = p->kp * GEMM_NR * es;
+        kb.bbase = (const char *)p->data + (g->jc / GEMM_NR) * kb.bstride + pc * GEMM_NR * es;
+    } else {
+        kb.bstride = kb.kcp * GEMM_NR * es;
+        kb.bbase = g->bbuf;
+    }
+    return kb;
+}
+
+/* Each task packs one block of A rows for a k block and multiplies it with a range of
+ * the block's panels. */
+static void compute_one(const gemm_call *g, const gemm_kblock *kb, int64_t t0, int64_t t1, int tid) {
     const int mr = g->arch->mr;
     const gemm_ukr ukr = g->arch->ukr[g->fmt];
-    const int add = !g->first || g->beta != 0.0f;
-    const size_t a_bytes = (size_t)(g->kcp * mr) * (g->fmt == KF_DP ? 2 : 4); /* one MR-row panel */
+    const int add = !kb->first || g->beta != 0.0f;
+    const size_t a_bytes = (size_t)(kb->kcp * mr) * (g->fmt == KF_DP ? 2 : 4); /* one MR-row panel */
     char *abuf = g->abuf[tid];
     float tile[32 * GEMM_NR];
     for (int64_t t = t0; t < t1; t++) {
@@ -93,32 +117,51 @@ static void compute_task(void *arg, int64_t t0, int64_t t1, int tid) {
         if (c1 > g->jc + g->ncur) c1 = g->jc + g->ncur;
         if (ic >= r1 || c0 >= c1) continue;
         for (int64_t i = ic; i < r1; i += mr)
-            if (!g->arch->pack_a || !g->arch->pack_a(g->a, g->lda, g->ta, r1, i, g->pc, g->kc, g->fmt, g->a_mult,
+            if (!g->arch->pack_a || !g->arch->pack_a(g->a, g->lda, g->ta, r1, i, kb->pc, kb->kc, g->fmt, g->a_mult,
                                                      g->a_round, abuf + (size_t)((i - ic) / mr) * a_bytes))
-                gemm_pack_a(g->a, g->lda, g->ta, r1, g->k, i, g->pc, g->kc, mr, g->fmt, g->a_mult, g->a_round,
+                gemm_pack_a(g->a, g->lda, g->ta, r1, g->k, i, kb->pc, kb->kc, mr, g->fmt, g->a_mult, g->a_round,
                             abuf + (size_t)((i - ic) / mr) * a_bytes);
         for (int64_t j = c0; j < c1; j += GEMM_NR) {
             int64_t cols = c1 - j < GEMM_NR ? c1 - j : GEMM_NR;
-            const char *bp = g->bbase + ((j - g->jc) / GEMM_NR) * g->bstride;
+            const char *bp = kb->bbase + ((j - g->jc) / GEMM_NR) * kb->bstride;
             for (int64_t i = ic; i < r1; i += mr) {
                 int64_t rows = r1 - i < mr ? r1 - i : mr;
                 const char *ap = abuf + (size_t)((i - ic) / mr) * a_bytes;
                 float *cp = g->c + i * g->ldc + j;
                 if (rows == mr && cols == GEMM_NR) {
-                    ukr(g->kcp, ap, bp, cp, g->ldc, add);
+                    ukr(kb->kcp, ap, bp, cp, g->ldc, add);
                 } else {
                     memset(tile, 0, sizeof(float) * (size_t)(mr * GEMM_NR));
                     if (add)
                         for (int64_t r = 0; r < rows; r++)
                             memcpy(tile + r * GEMM_NR, cp + r * g->ldc, sizeof(float) * (size_t)cols);
-                    ukr(g->kcp, ap, bp, tile, GEMM_NR, add);
+                    ukr(kb->kcp, ap, bp, tile, GEMM_NR, add);
                     for (int64_t r = 0; r < rows; r++)
                         memcpy(cp + r * g->ldc, tile + r * GEMM_NR, sizeof(float) * (size_t)cols);
                 }
-                if (g->last) epilogue(g, cp, rows, j, cols);
+                if (kb->last) epilogue(g, cp, rows, j, cols);
             }
         }
     }
+}
+
+
+/* phase 2 when B was packed per call: the current k block of g */
+static void compute_task(void *arg, int64_t t0, int64_t t1, int tid) {
+    const gemm_call *g = arg;
+    gemm_kblock kb = kblock_at(g, g->pc);
+    compute_one(g, &kb, t0, t1, tid);
+}
+
+/* B read in place: a task runs all k blocks itself, so one pool call covers the whole
+ * product and threads never wait for each other between k blocks */
+static void direct_task(void *arg, int64_t t0, int64_t t1, int tid) {
+    const gemm_call *g = arg;
+    for (int64_t t = t0; t < t1; t++)
+        for (int64_t pc = 0; pc < g->k; pc += g->kc_max) {
+            gemm_kblock kb = kblock_at(g, pc);
+            compute_one(g, &kb, t, t + 1, tid);
+        }
 }
 
 /* rows of C scaled by beta (beta not 0 or 1), or set to beta*C + bias when k == 0 */
@@ -191,20 +234,15 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
         for (g->jc = 0; g->jc < g->n; g->jc += g->nc) {
             g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
             int64_t np = (g->ncur + GEMM_NR - 1) / GEMM_NR;
+            if (g->direct) {
+                kpool_for(ctx->pool, g->m_tasks * g->n_tasks, 1, direct_task, g);
+                continue;
+            }
             for (g->pc = 0; g->pc < g->k; g->pc += g->kc_max) {
-                g->kc = g->k - g->pc < g->kc_max ? g->k - g->pc : g->kc_max;
-                g->kcp = g->fmt == KF_DP ? (g->kc + 1) & ~(int64_t)1 : g->kc;
-                g->first = g->pc == 0;
-                g->last = g->pc + g->kc >= g->k;
-                if (g->direct) {
-                    const kpacked *p = g->bsrc.packed;
-                    g->bstride = p->kp * GEMM_NR * es;
-                    g->bbase = (const char *)p->data + (g->jc / GEMM_NR) * g->bstride + g->pc * GEMM_NR * es;
-                } else {
-                    g->bstride = g->kcp * GEMM_NR * es;
-                    g->bbase = g->bbuf;
-                    kpool_for(ctx->pool, np, 4, pack_b_task, g);
-                }
+                gemm_kblock kb = kblock_at(g, g->pc);
+                g->kc = kb.kc;
+                g->bstride = kb.bstride;
+                kpool_for(ctx->pool, np, 4, pack_b_task, g);
                 kpool_for(ctx->pool, g->m_tasks * g->n_tasks, 1, compute_task, g);
             }
         }
