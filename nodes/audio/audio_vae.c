@@ -397,6 +397,15 @@ static bool conv_run(const kctx *ctx, const vconv *c, fmap *x)
     return true;
 }
 
+/* Replaces *x by conv_out(silu(pixnorm(x))), the last layer of both coders. */
+static bool out_head(const kctx *ctx, const vconv *conv_out, fmap *x)
+{
+    int64_t n = x->t * x->f;
+    k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, x->d);
+    k_silu(ctx, x->d, x->d, n * x->c);
+    return conv_run(ctx, conv_out, x);
+}
+
 int64_t audio_vae_mel_frames(const audio_vae *v, int64_t t_latent)
 {
     int64_t t = t_latent;
@@ -440,12 +449,7 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
         if (ok && lv->has_resample)
             ok = upsample_run(ctx, &lv->resample, &x);
     }
-    if (ok) {
-        int64_t n = x.t * x.f;
-        k_pixelnorm(ctx, n, x.c, x.d, pixnorm_eps, x.d);
-        k_silu(ctx, x.d, x.d, n * x.c);
-        ok = conv_run(ctx, &c->conv_out, &x);
-    }
+    ok = ok && out_head(ctx, &c->conv_out, &x);
     if (!ok) {
         fmap_free(&x);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory in the audio VAE decoder");
@@ -485,12 +489,7 @@ ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
             ok = downsample_run(ctx, &lv->resample, &x);
     }
     ok = ok && resblock_run(ctx, &c->mid1, &x) && resblock_run(ctx, &c->mid2, &x);
-    if (ok) {
-        int64_t n = x.t * x.f;
-        k_pixelnorm(ctx, n, x.c, x.d, pixnorm_eps, x.d);
-        k_silu(ctx, x.d, x.d, n * x.c);
-        ok = conv_run(ctx, &c->conv_out, &x);
-    }
+    ok = ok && out_head(ctx, &c->conv_out, &x);
     if (!ok) {
         fmap_free(&x);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory in the audio VAE encoder");

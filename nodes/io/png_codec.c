@@ -44,6 +44,10 @@ ltx2_status io_png_write(FILE *f, const uint8_t *rgb, int w, int h, const char *
         return ltx2_err(err, LTX2_ERR_IO, "PNG encoding failed: %s", ectx.msg);
     }
     png_init_io(png, f);
+    /* zlib level 1 instead of the default 6: measured on 41 frames of 512x320 (tiny
+     * model, noisy content) SaveVideoFrames went from 1.1-1.2 s to 0.73-0.75 s with
+     * the same total size; smoother real frames compress somewhat less. */
+    png_set_compression_level(png, 1);
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_text text;
