@@ -74,6 +74,9 @@ static ltx2_status ck_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         }
         out[i] = ltx2_value_object(obj);
         found += obj != NULL;
+        if (!obj)
+            ltx2_logf(ctx, LTX2_LOG_INFO, "%s has no %s: output %s stays unconnected", path,
+                      parts[i].what, ck_outputs[i].name);
     }
     if (!found) {
         st = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "ckpt_path",

@@ -88,7 +88,7 @@ ltx2_status ltx2_in_object(ltx2_exec_ctx *ctx, const ltx2_node_type *type, const
         if (port_optional(type, idx))
             return LTX2_OK;
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port_name(type, idx),
-                         "no value (expected %s); is the producing component present?",
+                         "no value (expected %s): the node feeding it produced none (a checkpoint without that component?)",
                          object_type ? object_type : "an object");
     }
     if (v->kind != LTX2_V_OBJECT)
