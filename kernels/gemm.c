@@ -10,6 +10,15 @@
 #ifndef GEMM_MC_TARGET
 #define GEMM_MC_TARGET 96 /* rows of A per packed block (A block ~ 200 KB in L2) */
 #endif
+#ifndef GEMM_DIRECT_FULLK
+#define GEMM_DIRECT_FULLK 1
+#endif
+#ifndef GEMM_DIRECT_FULLK_DP
+#define GEMM_DIRECT_FULLK_DP 1
+#endif
+#ifndef GEMM_DIRECT_COLS
+#define GEMM_DIRECT_COLS 0
+#endif
 #define GEMM_NC_PACKED 8192 /* columns per B block when B is packed per call */
 
 typedef struct gemm_call {
@@ -31,8 +40,11 @@ typedef struct gemm_call {
     const float *bias;
     int round_out;
     /* blocking and scratch of this call */
-    int64_t mc, kc_max, nc;
+    int64_t mc, kc_max, nc;     /* mc: rows of the largest row block */
+    int64_t micro_rows;         /* MR-row micro-panels of A (the last may be partial) */
     int64_t m_tasks, n_tasks, cols_per_task;
+    int cols_outer;             /* task index runs over row blocks first (tasks that run
+                                 * at the same time share B columns) */
     void **abuf; /* one packed A block per thread */
     void *bbuf;  /* the shared packed B block (B not pre-packed) */
     /* the column block, and the k block being packed (B packed per call) */
@@ -111,8 +123,11 @@ static void compute_one(const gemm_call *g, const gemm_kblock *kb, int64_t t0, i
     char *abuf = g->abuf[tid];
     float tile[32 * GEMM_NR];
     for (int64_t t = t0; t < t1; t++) {
-        int64_t ic = (t / g->n_tasks) * g->mc, cj = (t % g->n_tasks) * g->cols_per_task;
-        int64_t r1 = ic + g->mc < g->m ? ic + g->mc : g->m;
+        int64_t rb = g->cols_outer ? t % g->m_tasks : t / g->n_tasks;
+        int64_t cj = (g->cols_outer ? t / g->m_tasks : t % g->n_tasks) * g->cols_per_task;
+        /* row blocks share the micro-panels evenly (differ by at most one) */
+        int64_t ic = (rb * g->micro_rows / g->m_tasks) * mr, r1 = ((rb + 1) * g->micro_rows / g->m_tasks) * mr;
+        if (r1 > g->m) r1 = g->m;
         int64_t c0 = g->jc + cj, c1 = c0 + g->cols_per_task;
         if (c1 > g->jc + g->ncur) c1 = g->jc + g->ncur;
         if (ic >= r1 || c0 >= c1) continue;
@@ -207,21 +222,34 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     /* bf16 pair panels are half the bytes per k: a twice longer k block keeps the same
      * cache footprint and halves the C tile updates */
     g->kc_max = g->fmt == KF_DP ? 2 * GEMM_KC : GEMM_KC;
+#if GEMM_DIRECT_FULLK
+    /* pre-packed B: no k blocking, each C tile is summed over the whole K in registers
+     * and written once (no read when beta is 0); the B panel (32 x K) stays in L2 while
+     * the micro-panels of a row block pass under it */
+    if (g->direct && (GEMM_DIRECT_FULLK_DP || g->fmt != KF_DP)) g->kc_max = g->k;
+#endif
     /* row blocks near GEMM_MC_TARGET rows, at least 4 per thread (a thread slowed by
      * another process then holds the others back less at each k block), their count
      * a multiple of the thread count */
+    g->micro_rows = (g->m + mr - 1) / mr;
     int64_t m_blocks = (g->m + GEMM_MC_TARGET / 2) / GEMM_MC_TARGET;
     if (m_blocks < 4 * threads) m_blocks = 4 * threads;
-    if (m_blocks > (g->m + 2 * mr - 1) / (2 * mr)) m_blocks = (g->m + 2 * mr - 1) / (2 * mr); /* >= 2 micro-rows */
+    if (m_blocks > (g->micro_rows + 1) / 2) m_blocks = (g->micro_rows + 1) / 2; /* >= 2 micro-rows */
     if (m_blocks < 1) m_blocks = 1;
     m_blocks = (m_blocks + threads - 1) / threads * threads;
-    int64_t rows = (g->m + m_blocks - 1) / m_blocks;
-    g->mc = (rows + mr - 1) / mr * mr;
-    g->m_tasks = (g->m + g->mc - 1) / g->mc;
+    if (m_blocks > g->micro_rows) m_blocks = g->micro_rows;
+    g->m_tasks = m_blocks;
+    g->mc = (g->micro_rows + m_blocks - 1) / m_blocks * mr;
     g->nc = g->direct ? g->n : GEMM_NC_PACKED;
     int64_t np_block = ((g->nc < g->n ? g->nc : g->n) + GEMM_NR - 1) / GEMM_NR;
     /* fewer than 4 row blocks per thread (small m): split the columns of a block too */
     g->n_tasks = (4 * threads + g->m_tasks - 1) / g->m_tasks;
+#if GEMM_DIRECT_COLS > 0
+    if (g->direct && g->n_tasks < np_block * GEMM_NR / GEMM_DIRECT_COLS) {
+        g->n_tasks = np_block * GEMM_NR / GEMM_DIRECT_COLS;
+        g->cols_outer = 1;
+    }
+#endif
     if (g->n_tasks > np_block) g->n_tasks = np_block;
     g->cols_per_task = (np_block + g->n_tasks - 1) / g->n_tasks * GEMM_NR;
     g->n_tasks = (np_block * GEMM_NR + g->cols_per_task - 1) / g->cols_per_task;
