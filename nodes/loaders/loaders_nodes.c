@@ -6,15 +6,6 @@
 #include "node.h"
 #include "stages.h"
 
-/* Builders of stages that are not compiled in resolve to NULL, and the loader then
- * reports that component as unavailable instead of failing to link. */
-#pragma weak ltx2_load_transformer
-#pragma weak ltx2_load_video_vae
-#pragma weak ltx2_load_audio_vae
-#pragma weak ltx2_load_vocoder
-#pragma weak ltx2_load_upscaler
-#pragma weak ltx2_load_text_encoder
-
 typedef ltx2_status (*builder_fn)(ltx2_checkpoint *, ltx2_object **, ltx2_error *);
 
 static ltx2_status open_ckpt(void *instance, ltx2_exec_ctx *ctx, const char *input,
@@ -63,8 +54,6 @@ static ltx2_status ck_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     for (int i = 0; i < 4; i++) {
         if ((st = ltx2_progress(ctx, i, 4, "load")) != LTX2_OK)
             goto fail;
-        if (!parts[i].fn)
-            continue;
         ltx2_object *obj = NULL;
         ltx2_error err = {0};
         if (parts[i].fn(ck, &obj, &err) != LTX2_OK) {
@@ -113,8 +102,6 @@ static ltx2_status up_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                               ltx2_value *out)
 {
     const char *path = ltx2_in_string(in, 0);
-    if (!ltx2_load_upscaler)
-        return ltx2_fail(ctx, LTX2_ERR_UNSUPPORTED, NULL, "latent upscalers are not built into this plugin");
     ltx2_checkpoint *ck = NULL;
     ltx2_status st = open_ckpt(instance, ctx, "path", path, &ck);
     if (st != LTX2_OK)
@@ -153,8 +140,6 @@ static const ltx2_port te_outputs[] = {
 static ltx2_status te_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_value *in,
                               ltx2_value *out)
 {
-    if (!ltx2_load_text_encoder)
-        return ltx2_fail(ctx, LTX2_ERR_UNSUPPORTED, NULL, "the text encoder is not built into this plugin");
     const char *gpath = ltx2_in_string(in, TE_IN_GEMMA);
     const char *cpath = ltx2_in_string(in, TE_IN_CKPT);
     const char *tpath = ltx2_in_string(in, TE_IN_TOKENIZER);
