@@ -1,7 +1,8 @@
 /* gemm.c — the blocked GEMM driver behind k_linear and k_sgemm, BLIS loop order:
- * column block → k block: B panels read in place (k_pack) or packed by all threads
- * together → tasks of (row block, column range): A block packed per task → 32-column
- * panel → MR-row micro-tile. Two pool calls per k block; tasks are dealt dynamically. */
+ * column block → k block: B panels packed by all threads together → tasks of (row
+ * block, column range): A block packed per task → 32-column panel → MR-row micro-tile.
+ * Two pool calls per k block; tasks are dealt dynamically. With B pre-packed (k_pack)
+ * there is one k block (the whole K) and one pool call per product. */
 #include "gemm_internal.h"
 
 #include <stdlib.h>
@@ -11,13 +12,7 @@
 #define GEMM_MC_TARGET 96 /* rows of A per packed block (A block ~ 200 KB in L2) */
 #endif
 #ifndef GEMM_DIRECT_FULLK
-#define GEMM_DIRECT_FULLK 1
-#endif
-#ifndef GEMM_DIRECT_FULLK_DP
-#define GEMM_DIRECT_FULLK_DP 1
-#endif
-#ifndef GEMM_DIRECT_COLS
-#define GEMM_DIRECT_COLS 0
+#define GEMM_DIRECT_FULLK 1 /* 0: pre-packed B in k blocks too (for A/B measurements) */
 #endif
 #define GEMM_NC_PACKED 8192 /* columns per B block when B is packed per call */
 
@@ -43,8 +38,6 @@ typedef struct gemm_call {
     int64_t mc, kc_max, nc;     /* mc: rows of the largest row block */
     int64_t micro_rows;         /* MR-row micro-panels of A (the last may be partial) */
     int64_t m_tasks, n_tasks, cols_per_task;
-    int cols_outer;             /* task index runs over row blocks first (tasks that run
-                                 * at the same time share B columns) */
     void **abuf; /* one packed A block per thread */
     void *bbuf;  /* the shared packed B block (B not pre-packed) */
     /* the column block, and the k block being packed (B packed per call) */
@@ -123,8 +116,7 @@ static void compute_one(const gemm_call *g, const gemm_kblock *kb, int64_t t0, i
     char *abuf = g->abuf[tid];
     float tile[32 * GEMM_NR];
     for (int64_t t = t0; t < t1; t++) {
-        int64_t rb = g->cols_outer ? t % g->m_tasks : t / g->n_tasks;
-        int64_t cj = (g->cols_outer ? t / g->m_tasks : t % g->n_tasks) * g->cols_per_task;
+        int64_t rb = t / g->n_tasks, cj = (t % g->n_tasks) * g->cols_per_task;
         /* row blocks share the micro-panels evenly (differ by at most one) */
         int64_t ic = (rb * g->micro_rows / g->m_tasks) * mr, r1 = ((rb + 1) * g->micro_rows / g->m_tasks) * mr;
         if (r1 > g->m) r1 = g->m;
@@ -226,7 +218,7 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     /* pre-packed B: no k blocking, each C tile is summed over the whole K in registers
      * and written once (no read when beta is 0); the B panel (32 x K) stays in L2 while
      * the micro-panels of a row block pass under it */
-    if (g->direct && (GEMM_DIRECT_FULLK_DP || g->fmt != KF_DP)) g->kc_max = g->k;
+    if (g->direct) g->kc_max = g->k;
 #endif
     /* row blocks near GEMM_MC_TARGET rows, at least 4 per thread (a thread slowed by
      * another process then holds the others back less at each k block), their count
@@ -244,12 +236,6 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     int64_t np_block = ((g->nc < g->n ? g->nc : g->n) + GEMM_NR - 1) / GEMM_NR;
     /* fewer than 4 row blocks per thread (small m): split the columns of a block too */
     g->n_tasks = (4 * threads + g->m_tasks - 1) / g->m_tasks;
-#if GEMM_DIRECT_COLS > 0
-    if (g->direct && g->n_tasks < np_block * GEMM_NR / GEMM_DIRECT_COLS) {
-        g->n_tasks = np_block * GEMM_NR / GEMM_DIRECT_COLS;
-        g->cols_outer = 1;
-    }
-#endif
     if (g->n_tasks > np_block) g->n_tasks = np_block;
     g->cols_per_task = (np_block + g->n_tasks - 1) / g->n_tasks * GEMM_NR;
     g->n_tasks = (np_block * GEMM_NR + g->cols_per_task - 1) / g->cols_per_task;

@@ -152,6 +152,17 @@ int main(void) {
         kctx ctx = {pool, KP_EXACT, (kisa)isa};
         for (int rep = 0; rep < 3; rep++) run_case(&r, &ctx, KD_BF16, (lcase){rng_int(&r, 1, 64), 33, 129}, 1, 1, 0);
     }
+    /* pre-packed weights with a K above one cache block: the packed path sums each tile
+     * over the whole K in registers, with and without accumulating into y */
+    for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++)
+        for (int prec = 0; prec < 2; prec++)
+            for (int di = 0; di < 2; di++)
+                for (int acc = 0; acc < 2; acc++) {
+                    kctx ctx = {pool, (kprec)prec, (kisa)isa};
+                    lcase sz = {rng_int(&r, 150, 230), rng_int(&r, 40, 70) | 1, rng_int(&r, 1030, 1300) | 1};
+                    run_case(&r, &ctx, dts[di], sz, 1, acc, acc);
+                    cases++;
+                }
     kpool_destroy(pool);
     fprintf(stderr, "%d k_linear cases passed\n", cases);
     return 0;
