@@ -11,6 +11,15 @@
 #ifndef GEMM_MC_TARGET
 #define GEMM_MC_TARGET 96 /* rows of A per packed block (A block ~ 200 KB in L2) */
 #endif
+#ifndef GEMM_PERCALL_FULLK
+#define GEMM_PERCALL_FULLK 1 /* 0: B packed per call in k blocks (for A/B measurements) */
+#endif
+#ifndef GEMM_A_BUDGET
+#define GEMM_A_BUDGET ((size_t)24 << 20) /* most bytes of A packed over the whole K (B packed per call) */
+#endif
+#ifndef GEMM_B_BUDGET
+#define GEMM_B_BUDGET ((size_t)8 << 20) /* bytes of B panels packed at once (B packed per call) */
+#endif
 #ifndef GEMM_DIRECT_FULLK
 #define GEMM_DIRECT_FULLK 1 /* 0: pre-packed B in k blocks too (for A/B measurements) */
 #endif
@@ -39,6 +48,7 @@ typedef struct gemm_call {
     int64_t micro_rows;         /* MR-row micro-panels of A (the last may be partial) */
     int64_t m_tasks, n_tasks, cols_per_task;
     void **abuf; /* one packed A block per thread */
+    char *aall;  /* or, B packed per call: all rows of A packed over the whole K */
     void *bbuf;  /* the shared packed B block (B not pre-packed) */
     /* the column block, and the k block being packed (B packed per call) */
     int64_t jc, ncur, pc, kc;
@@ -113,7 +123,6 @@ static void compute_one(const gemm_call *g, const gemm_kblock *kb, int64_t t0, i
     const gemm_ukr ukr = g->arch->ukr[g->fmt];
     const int add = !kb->first || g->beta != 0.0f;
     const size_t a_bytes = (size_t)(kb->kcp * mr) * (g->fmt == KF_DP ? 2 : 4); /* one MR-row panel */
-    char *abuf = g->abuf[tid];
     float tile[32 * GEMM_NR];
     for (int64_t t = t0; t < t1; t++) {
         int64_t rb = t / g->n_tasks, cj = (t % g->n_tasks) * g->cols_per_task;
@@ -123,7 +132,8 @@ static void compute_one(const gemm_call *g, const gemm_kblock *kb, int64_t t0, i
         int64_t c0 = g->jc + cj, c1 = c0 + g->cols_per_task;
         if (c1 > g->jc + g->ncur) c1 = g->jc + g->ncur;
         if (ic >= r1 || c0 >= c1) continue;
-        for (int64_t i = ic; i < r1; i += mr)
+        char *abuf = g->aall ? g->aall + (size_t)(ic / mr) * a_bytes : g->abuf[tid];
+        for (int64_t i = ic; i < r1 && !g->aall; i += mr)
             if (!g->arch->pack_a || !g->arch->pack_a(g->a, g->lda, g->ta, r1, i, kb->pc, kb->kc, g->fmt, g->a_mult,
                                                      g->a_round, abuf + (size_t)((i - ic) / mr) * a_bytes))
                 gemm_pack_a(g->a, g->lda, g->ta, r1, g->k, i, kb->pc, kb->kc, mr, g->fmt, g->a_mult, g->a_round,
@@ -201,10 +211,93 @@ static void gemm_naive(gemm_call *g) {
         }
 }
 
+/* Row blocks (and, for small m, column ranges) of the tasks of one pool call over a
+ * column block of np_block panels. */
+static void plan_tasks(gemm_call *g, int threads, int64_t np_block) {
+    const int mr = g->arch->mr;
+    /* row blocks near GEMM_MC_TARGET rows, at least 4 per thread (a thread slowed by
+     * another process then holds the others back less at each k block), their count
+     * a multiple of the thread count */
+    g->micro_rows = (g->m + mr - 1) / mr;
+    int64_t m_blocks = (g->m + GEMM_MC_TARGET / 2) / GEMM_MC_TARGET;
+    if (m_blocks < 4 * threads) m_blocks = 4 * threads;
+    if (m_blocks > (g->micro_rows + 1) / 2) m_blocks = (g->micro_rows + 1) / 2; /* >= 2 micro-rows */
+    if (m_blocks < 1) m_blocks = 1;
+    m_blocks = (m_blocks + threads - 1) / threads * threads;
+    if (m_blocks > g->micro_rows) m_blocks = g->micro_rows;
+    g->m_tasks = m_blocks;
+    g->mc = (g->micro_rows + m_blocks - 1) / m_blocks * mr;
+    /* fewer than 4 row blocks per thread (small m): split the columns of a block too */
+    g->n_tasks = (4 * threads + g->m_tasks - 1) / g->m_tasks;
+    if (g->n_tasks > np_block) g->n_tasks = np_block;
+    g->cols_per_task = (np_block + g->n_tasks - 1) / g->n_tasks * GEMM_NR;
+    g->n_tasks = (np_block * GEMM_NR + g->cols_per_task - 1) / g->cols_per_task;
+}
+
+/* all micro-panels of A, each over the whole K (B packed per call, no k blocks) */
+static void pack_a_all_task(void *arg, int64_t p0, int64_t p1, int tid) {
+    (void)tid;
+    const gemm_call *g = arg;
+    const int mr = g->arch->mr;
+    const int64_t kcp = g->fmt == KF_DP ? (g->k + 1) & ~(int64_t)1 : g->k;
+    const size_t a_bytes = (size_t)(kcp * mr) * (g->fmt == KF_DP ? 2 : 4);
+    for (int64_t p = p0; p < p1; p++) {
+        char *dst = g->aall + (size_t)p * a_bytes;
+        if (!g->arch->pack_a ||
+            !g->arch->pack_a(g->a, g->lda, g->ta, g->m, p * mr, 0, g->k, g->fmt, g->a_mult, g->a_round, dst))
+            gemm_pack_a(g->a, g->lda, g->ta, g->m, g->k, p * mr, 0, g->k, mr, g->fmt, g->a_mult, g->a_round, dst);
+    }
+}
+
+/* B packed per call without k blocks, when all of A packed over the whole K fits in
+ * GEMM_A_BUDGET bytes: A is packed once, then per block of columns (packed B within
+ * GEMM_B_BUDGET) the panels are packed by all threads together and every tile is
+ * summed over the whole K in registers and written once. Returns 0 when A is larger
+ * (measured at M=4096, K=4096: 2-5 % slower than k blocks there, as the packed A no
+ * longer stays in L3 between column blocks) or scratch memory is not available; the
+ * k-blocked path then runs. */
+static int run_percall_fullk(const kctx *ctx, gemm_call *g, int threads) {
+    const int mr = g->arch->mr, es = kfmt_size(g->fmt);
+    const int64_t kcp = g->fmt == KF_DP ? (g->k + 1) & ~(int64_t)1 : g->k;
+    const size_t a_bytes = (size_t)(kcp * mr) * (g->fmt == KF_DP ? 2 : 4);
+    const size_t panel_bytes = (size_t)(kcp * GEMM_NR) * (size_t)es;
+    int64_t panels_m = (g->m + mr - 1) / mr;
+    if ((size_t)panels_m * a_bytes > GEMM_A_BUDGET) return 0;
+    int64_t np_all = (g->n + GEMM_NR - 1) / GEMM_NR;
+    int64_t np_block = (int64_t)(GEMM_B_BUDGET / panel_bytes);
+    if (np_block < 1) np_block = 1;
+    if (np_block > np_all) np_block = np_all;
+    g->aall = malloc((size_t)panels_m * a_bytes);
+    g->bbuf = malloc((size_t)np_block * panel_bytes);
+    if (!g->aall || !g->bbuf) {
+        free(g->aall);
+        free(g->bbuf);
+        g->aall = NULL;
+        g->bbuf = NULL;
+        return 0;
+    }
+    g->kc_max = g->k;
+    g->nc = np_block * GEMM_NR;
+    plan_tasks(g, threads, np_block);
+    kpool_for(ctx->pool, g->micro_rows, 1, pack_a_all_task, g);
+    for (g->jc = 0; g->jc < g->n; g->jc += g->nc) {
+        g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
+        g->pc = 0;
+        g->kc = g->k;
+        g->bstride = (int64_t)panel_bytes;
+        kpool_for(ctx->pool, (g->ncur + GEMM_NR - 1) / GEMM_NR, 1, pack_b_task, g);
+        kpool_for(ctx->pool, g->m_tasks * g->n_tasks, 1, compute_task, g);
+    }
+    free(g->aall);
+    free(g->bbuf);
+    g->aall = NULL;
+    g->bbuf = NULL;
+    return 1;
+}
+
 static void gemm_run(const kctx *ctx, gemm_call *g) {
     if (g->m <= 0 || g->n <= 0) return;
     int threads = kpool_threads(ctx->pool);
-    const int mr = g->arch->mr;
     const int es = kfmt_size(g->fmt);
     if (g->k == 0 || (g->beta != 0.0f && g->beta != 1.0f)) {
         kpool_for(ctx->pool, g->m, 16, prologue_task, g);
@@ -220,25 +313,12 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
      * the micro-panels of a row block pass under it */
     if (g->direct) g->kc_max = g->k;
 #endif
-    /* row blocks near GEMM_MC_TARGET rows, at least 4 per thread (a thread slowed by
-     * another process then holds the others back less at each k block), their count
-     * a multiple of the thread count */
-    g->micro_rows = (g->m + mr - 1) / mr;
-    int64_t m_blocks = (g->m + GEMM_MC_TARGET / 2) / GEMM_MC_TARGET;
-    if (m_blocks < 4 * threads) m_blocks = 4 * threads;
-    if (m_blocks > (g->micro_rows + 1) / 2) m_blocks = (g->micro_rows + 1) / 2; /* >= 2 micro-rows */
-    if (m_blocks < 1) m_blocks = 1;
-    m_blocks = (m_blocks + threads - 1) / threads * threads;
-    if (m_blocks > g->micro_rows) m_blocks = g->micro_rows;
-    g->m_tasks = m_blocks;
-    g->mc = (g->micro_rows + m_blocks - 1) / m_blocks * mr;
     g->nc = g->direct ? g->n : GEMM_NC_PACKED;
     int64_t np_block = ((g->nc < g->n ? g->nc : g->n) + GEMM_NR - 1) / GEMM_NR;
-    /* fewer than 4 row blocks per thread (small m): split the columns of a block too */
-    g->n_tasks = (4 * threads + g->m_tasks - 1) / g->m_tasks;
-    if (g->n_tasks > np_block) g->n_tasks = np_block;
-    g->cols_per_task = (np_block + g->n_tasks - 1) / g->n_tasks * GEMM_NR;
-    g->n_tasks = (np_block * GEMM_NR + g->cols_per_task - 1) / g->cols_per_task;
+#if GEMM_PERCALL_FULLK
+    if (!g->direct && run_percall_fullk(ctx, g, threads)) return;
+#endif
+    plan_tasks(g, threads, np_block);
     g->abuf = calloc((size_t)threads, sizeof *g->abuf);
     int ok = g->abuf != NULL;
     for (int t = 0; ok && t < threads; t++) ok = (g->abuf[t] = malloc((size_t)(g->mc * (g->kc_max + 2)) * 4)) != NULL;
