@@ -1,8 +1,10 @@
 /* gemm.c — the blocked GEMM driver behind k_linear and k_sgemm, BLIS loop order:
  * column block → k block: B panels packed by all threads together → tasks of (row
  * block, column range): A block packed per task → 32-column panel → MR-row micro-tile.
- * Two pool calls per k block; tasks are dealt dynamically. With B pre-packed (k_pack)
- * there is one k block (the whole K) and one pool call per product. */
+ * Two pool calls per k block; tasks are dealt dynamically. There is one k block (the
+ * whole K, each tile summed in registers and written once) when B is pre-packed
+ * (k_pack: one pool call per product) and when B is packed per call and all of A packed
+ * over K fits GEMM_A_BUDGET (A packed once, then B in column blocks). */
 #include "gemm_internal.h"
 
 #include <stdlib.h>
