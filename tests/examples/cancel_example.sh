@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Ctrl-C test: start an example graph (sized so that it runs for seconds), send SIGINT
 # after each given delay, and require exit status 130 within 1 s, the "cancelled"
-# line, and no frames or WAV (complete or partial) in the output folder. A delay past
-# the end of the run (fast machine) is noted and skipped; at least one must interrupt.
+# line, and nothing partial in the output folder: no temp file, no WAV unless its node
+# finished, and frames only as the complete set of a SaveVideoFrames that finished
+# before the interrupted node (a save node is atomic; one that completed stays). A
+# delay past the end of the run (fast machine) is noted and skipped; at least one must
+# interrupt.
 #   cancel_example.sh HOST_SIM MODELS WORKDIR GRAPH "DELAYS" [NAME=VALUE]...
 set -uo pipefail
 host_sim=$1 models=$2 work=$3 graph=$4 delays=$5
 shift 5
 root=$(cd "$(dirname "$0")/../.." && pwd)
+FULL_FRAMES=${FULL_FRAMES:-41} # frames of a complete run at the graph's default size
 status=0
 interrupted=0
 for d in $delays; do
@@ -35,8 +39,18 @@ for d in $delays; do
   if [ "$rc" -ne 130 ]; then echo "FAIL: exit status $rc, expected 130"; cat "$out.log"; status=1; fi
   if [ "$ms" -gt 1000 ]; then echo "FAIL: took ${ms} ms to stop"; status=1; fi
   if [ -z "$where" ]; then echo "FAIL: no 'cancelled: interrupted at node' line"; status=1; fi
-  if [ -n "$(find "$out" -type f 2>/dev/null)" ]; then
-    echo "FAIL: files left after the cancel:"; find "$out" -type f; status=1
+  left=$(find "$out" -type f 2>/dev/null)
+  if [ -n "$left" ]; then
+    case "$where" in
+      *"(SaveAudio)"*)
+        # frames were saved by the node before; they must be the full set, nothing else
+        bad=$(printf '%s\n' "$left" | grep -v -E '/frames/frame_([0-9]{5}|contact)\.png$' || true)
+        n=$(printf '%s\n' "$left" | grep -c -E '/frames/frame_[0-9]{5}\.png$')
+        if [ -n "$bad" ] || [ "$n" -ne "$FULL_FRAMES" ] || [ ! -f "$out/frames/frame_contact.png" ]; then
+          echo "FAIL: partial files left after the cancel:"; printf '%s\n' "$left"; status=1
+        fi ;;
+      *) echo "FAIL: files left after the cancel:"; printf '%s\n' "$left"; status=1 ;;
+    esac
   fi
 done
 if [ "$interrupted" -eq 0 ]; then echo "FAIL: every run finished before its SIGINT"; status=1; fi
