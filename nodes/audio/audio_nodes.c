@@ -77,7 +77,7 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     }
     kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, AD_PRECISION));
     ltx2_error err = {0};
-    st = audio_vae_decode(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(mel), &err);
+    st = audio_vae_decode(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(mel), ctx->cancel_flag, &err);
     ltx2_tensor_release(x);
     if (st != LTX2_OK) {
         ltx2_tensor_release(mel);
@@ -133,7 +133,7 @@ static ltx2_status vo_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         goto done;
     }
     kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, VO_PRECISION));
-    if ((st = vocoder_run(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(w), &err)) != LTX2_OK) {
+    if ((st = vocoder_run(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(w), ctx->cancel_flag, &err)) != LTX2_OK) {
         st = ltx2_fail_err(ctx, "mel", &err);
         goto done;
     }
@@ -230,7 +230,7 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, AE_PRECISION));
     if ((st = mel_compute(&mc, &k, C, n, wave, ltx2_tensor_f32(mel), &err)) != LTX2_OK ||
         (st = ltx2_progress(ctx, 1, 2, "audio_encode")) != LTX2_OK ||
-        (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), &err)) != LTX2_OK) {
+        (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), ctx->cancel_flag, &err)) != LTX2_OK) {
         if (st != LTX2_CANCELLED)
             st = ltx2_fail_err(ctx, wname, &err);
         goto done;

@@ -422,8 +422,11 @@ int64_t audio_vae_latent_frames(const audio_vae *v, int64_t t_mel)
     return t;
 }
 
+static bool stop(const volatile int32_t *cancel) { return cancel && *cancel; }
+
 ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent,
-                             const float *latent, float *mel, ltx2_error *err)
+                             const float *latent, float *mel, const volatile int32_t *cancel,
+                             ltx2_error *err)
 {
     const audio_vae_config *cfg = &v->cfg;
     const audio_coder *c = &v->dec;
@@ -444,8 +447,13 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
               resblock_run(ctx, &c->mid2, &x);
     for (int i = cfg->n_levels - 1; ok && i >= 0; i--) {
         const audio_level *lv = &c->levels[i];
-        for (int j = 0; ok && j < lv->n_blocks; j++)
+        for (int j = 0; ok && j < lv->n_blocks; j++) {
+            if (stop(cancel)) {
+                fmap_free(&x);
+                return ltx2_err(err, LTX2_CANCELLED, "cancelled");
+            }
             ok = resblock_run(ctx, &lv->blocks[j], &x);
+        }
         if (ok && lv->has_resample)
             ok = upsample_run(ctx, &lv->resample, &x);
     }
@@ -466,7 +474,7 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
 }
 
 ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel,
-                             float *latent, ltx2_error *err)
+                             float *latent, const volatile int32_t *cancel, ltx2_error *err)
 {
     const audio_vae_config *cfg = &v->cfg;
     const audio_coder *c = &v->enc;
@@ -483,8 +491,13 @@ ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
     bool ok = conv_run(ctx, &c->conv_in, &x);
     for (int i = 0; ok && i < cfg->n_levels; i++) {
         const audio_level *lv = &c->levels[i];
-        for (int j = 0; ok && j < lv->n_blocks; j++)
+        for (int j = 0; ok && j < lv->n_blocks; j++) {
+            if (stop(cancel)) {
+                fmap_free(&x);
+                return ltx2_err(err, LTX2_CANCELLED, "cancelled");
+            }
             ok = resblock_run(ctx, &lv->blocks[j], &x);
+        }
         if (ok && lv->has_resample)
             ok = downsample_run(ctx, &lv->resample, &x);
     }

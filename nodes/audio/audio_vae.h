@@ -56,14 +56,17 @@ ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *c
                                   ltx2_error *err);
 void audio_vae_free(void *vae);
 
-/* Normalized latent [T][z*F'] (time-major, feature c*F'+f) → log-mel [T_mel][mel][out_ch]
+/* cancel (may be NULL) is polled between blocks: LTX2_CANCELLED once it is set.
+ * Normalized latent [T][z*F'] (time-major, feature c*F'+f) → log-mel [T_mel][mel][out_ch]
  * with T_mel = audio_vae_mel_frames(T). mel_out must hold that many values. */
 int64_t audio_vae_mel_frames(const audio_vae *v, int64_t t_latent);
 ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent,
-                             const float *latent_ncf, float *mel_ncf, ltx2_error *err);
+                             const float *latent_ncf, float *mel_ncf,
+                             const volatile int32_t *cancel, ltx2_error *err);
 /* Log-mel (B=1, C, T, mel) → normalized latent (1, z, T', F'); T' = audio_vae_latent_frames. */
 int64_t audio_vae_latent_frames(const audio_vae *v, int64_t t_mel);
 ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
-                             const float *mel_ncf, float *latent_ncf, ltx2_error *err);
+                             const float *mel_ncf, float *latent_ncf,
+                             const volatile int32_t *cancel, ltx2_error *err);
 
 #endif

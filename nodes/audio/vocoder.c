@@ -191,7 +191,7 @@ static void conv1d(const kctx *ctx, const voc_conv1d *c, int64_t len, const floa
 }
 
 ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
-                        float *wave, ltx2_error *err)
+                        float *wave, const volatile int32_t *cancel, ltx2_error *err)
 {
     int64_t M = v->mel_bins, C = v->out_channels * M, len = t;
     /* The largest activation over all stages bounds every buffer. */
@@ -230,6 +230,10 @@ ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const floa
         int64_t n = len * ch;
         memset(acc, 0, (size_t)n * sizeof(float));
         for (int j = 0; j < v->n_kernels; j++) {
+            if (cancel && *cancel) {
+                st = ltx2_err(err, LTX2_CANCELLED, "cancelled");
+                goto done;
+            }
             const voc_resblock *r = &v->res[i * v->n_kernels + j];
             memcpy(x, y, (size_t)n * sizeof(float));
             for (int p = 0; p < r->n; p++) {

@@ -36,8 +36,9 @@ typedef struct vocoder {
 void vocoder_free(void *v);
 /* Samples produced for t mel frames. */
 int64_t vocoder_samples(const vocoder *v, int64_t t);
-/* mel (channels=2, t, mel_bins) → wave (out_channels, vocoder_samples(t)). */
+/* cancel (may be NULL) is polled between resblocks: LTX2_CANCELLED once set.
+ * mel (channels=2, t, mel_bins) → wave (out_channels, vocoder_samples(t)). */
 ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
-                        float *wave, ltx2_error *err);
+                        float *wave, const volatile int32_t *cancel, ltx2_error *err);
 
 #endif

@@ -139,7 +139,8 @@ static ltx2_status exec_decode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
         s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for %lldx%lldx%lld frames", (long long)F, (long long)H, (long long)W);
         goto out;
     }
-    vae_dec_opts o = {.timestep = a.timestep, .noise_scale = a.noise_scale, .noise = noise};
+    vae_dec_opts o = {.timestep = a.timestep, .noise_scale = a.noise_scale, .noise = noise,
+                      .cancel = ctx->cancel_flag};
     ltx2_error err = {0};
     if ((s = ltx2_vae_decode(&a.k, v, ltx2_tensor_cf32(a.lat), a.f, a.h, a.w, &o, px, &err)) != LTX2_OK) {
         s = ltx2_fail_err(ctx, in[IN_SAMPLES].kind != LTX2_V_NONE ? "samples" : "latent", &err);
@@ -244,7 +245,7 @@ static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
     }
     tile_ud ud = {.ctx = ctx, .tile_noise = tn, .seed = a.seed, .n_tiles = n_tiles,
                   .prefix = in[IN_TILE_NOISE_PREFIX].kind == LTX2_V_NONE ? "noise." : ltx2_in_string(in, IN_TILE_NOISE_PREFIX)};
-    vae_tile_hooks hooks = {.ud = &ud, .noise = tile_noise, .tick = tile_tick};
+    vae_tile_hooks hooks = {.ud = &ud, .noise = tile_noise, .tick = tile_tick, .cancel = ctx->cancel_flag};
     s = ltx2_vae_decode_tiled(&a.k, v, ltx2_tensor_cf32(a.lat), a.f, a.h, a.w, &cfg, a.timestep,
                               a.noise_scale, &hooks, px, &err);
     if (s == LTX2_CANCELLED) goto out;

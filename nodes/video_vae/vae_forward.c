@@ -52,6 +52,7 @@ ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const floa
     x = NULL;
     for (int i = 0; i < v->dec.n_blocks; i++) {
         const vblock *b = &v->dec.blocks[i];
+        if (opts && opts->cancel && *opts->cancel) { s = LTX2_CANCELLED; goto out; }
         if (b->kind == VB_RES) {
             if (b->has_te) {
                 temb = malloc((size_t)(4 * c) * sizeof *temb);
@@ -95,6 +96,7 @@ out:
     free(cur);
     free(temb);
     if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while decoding");
+    if (s == LTX2_CANCELLED) return ltx2_err(err, s, "decode cancelled");
     if (s != LTX2_OK) return ltx2_err(err, s, "decode failed");
     return LTX2_OK;
 }

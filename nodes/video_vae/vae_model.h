@@ -71,6 +71,7 @@ typedef struct vae_dec_opts {
     float timestep;      /* decode timestep (0.05 by default) */
     float noise_scale;   /* decode noise mix (0.025) */
     const float *noise;  /* NCFHW noise of the latent's shape, or NULL = none drawn */
+    const volatile int32_t *cancel; /* polled between blocks (NULL = never): LTX2_CANCELLED */
 } vae_dec_opts;
 
 /* Output sizes of a latent (f, h, w). */

@@ -184,7 +184,8 @@ ltx2_status ltx2_vae_decode_tiled(const kctx *ctx, const ltx2_video_vae *v, cons
                 ltx2_vae_pixel_size(v, tf, th, tw, &TF, &TH, &TW);
                 dec = malloc((size_t)(TF * TH * TW * ch) * sizeof *dec);
                 if (!dec) { s = ltx2_err(err, LTX2_ERR_OOM, "out of memory"); goto out; }
-                vae_dec_opts o = {.timestep = timestep, .noise_scale = noise_scale, .noise = used ? noise : NULL};
+                vae_dec_opts o = {.timestep = timestep, .noise_scale = noise_scale, .noise = used ? noise : NULL,
+                                  .cancel = hooks ? hooks->cancel : NULL};
                 s = ltx2_vae_decode(ctx, v, lat, tf, th, tw, &o, dec, err);
                 free(lat);
                 free(noise);

@@ -43,6 +43,7 @@ typedef struct vae_tile_hooks {
     ltx2_status (*noise)(void *ud, int tile, const int64_t shape[4], float *out, int *used,
                          ltx2_error *err);
     ltx2_status (*tick)(void *ud, int done, int total);
+    const volatile int32_t *cancel; /* also polled inside each tile's decode (NULL = never) */
 } vae_tile_hooks;
 
 /* Decodes NCFHW latent [C][f][h][w] tile by tile into channels-last y [F][H][W][3]. */

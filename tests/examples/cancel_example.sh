@@ -11,7 +11,8 @@ set -uo pipefail
 host_sim=$1 models=$2 work=$3 graph=$4 delays=$5
 shift 5
 root=$(cd "$(dirname "$0")/../.." && pwd)
-FULL_FRAMES=${FULL_FRAMES:-41} # frames of a complete run at the graph's default size
+FULL_FRAMES=41 # frames of a complete run: the graph's default, or FRAMES= below
+for a in "$@"; do case "$a" in FRAMES=*) FULL_FRAMES=${a#FRAMES=} ;; esac; done
 status=0
 interrupted=0
 for d in $delays; do

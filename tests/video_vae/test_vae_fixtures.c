@@ -187,7 +187,7 @@ static void run_tiled(const char *dir)
     /* the case's tiling (graph_vars): 64/32 px, 24/8 frames */
     vae_tiling cfg = {64, 32, 24, 8};
     tud ud = {f.io, 0};
-    vae_tile_hooks hooks = {&ud, fx_noise, fx_tick};
+    vae_tile_hooks hooks = {.ud = &ud, .noise = fx_noise, .tick = fx_tick};
     float *px = malloc((size_t)ref_n * sizeof *px);
     kctx k = kctx_default(NULL);
     ltx2_error err = {0};
