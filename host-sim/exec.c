@@ -369,6 +369,10 @@ static void start_next(runner *r)
     r->err_input[0] = r->err_msg[0] = 0;
     r->ctx.node_id = n->id;
     r->ctx.class_type = n->class_type;
+    r->ctx.outputs_wanted = 0;
+    for (uint32_t k = 0; k < n->type->n_outputs; k++)
+        if (k >= 64 || (r->plan->consumers[r->cur] && r->plan->consumers[r->cur][k]))
+            r->ctx.outputs_wanted |= k < 64 ? (uint64_t)1 << k : 0;
     json_object *data = json_object_new_object();
     json_object_object_add(data, "node", json_object_new_string(n->id));
     json_object_object_add(data, "display_node", json_object_new_string(n->id));

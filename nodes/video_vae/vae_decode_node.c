@@ -44,20 +44,25 @@ static const ltx2_port dec_outputs[] = {
 static ltx2_status emit(ltx2_exec_ctx *ctx, const float *px, int64_t F, int64_t H, int64_t W,
                         int64_t c, ltx2_value *outputs)
 {
-    ltx2_tensor *img = ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){F, H, W, c});
-    ltx2_tensor *raw = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, c, F, H, W});
-    if (!img || !raw) {
+    /* The raw NCFHW copy is as large as the frames: made only when something reads it. */
+    bool want_img = ltx2_output_wanted(ctx, 0), want_raw = ltx2_output_wanted(ctx, 1);
+    ltx2_tensor *img = want_img ? ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){F, H, W, c}) : NULL;
+    ltx2_tensor *raw = want_raw ? ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, c, F, H, W}) : NULL;
+    if ((want_img && !img) || (want_raw && !raw)) {
         ltx2_tensor_release(img);
         ltx2_tensor_release(raw);
         return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the frames");
     }
     int64_t n = F * H * W;
-    float *a = ltx2_tensor_f32(img);
-    for (int64_t i = 0; i < n * c; i++) {
-        float v = (px[i] + 1.0f) * 0.5f;
-        a[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    if (img) {
+        float *a = ltx2_tensor_f32(img);
+        for (int64_t i = 0; i < n * c; i++) {
+            float v = (px[i] + 1.0f) * 0.5f;
+            a[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+        }
     }
-    vae_from_cl(c, n, px, ltx2_tensor_f32(raw));
+    if (raw)
+        vae_from_cl(c, n, px, ltx2_tensor_f32(raw));
     outputs[0] = ltx2_value_tensor(img);
     outputs[1] = ltx2_value_tensor(raw);
     return LTX2_OK;
@@ -256,6 +261,7 @@ static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         s = ltx2_fail_err(ctx, who, &err);
         goto out;
     }
+    if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out; /* before the frame copies */
     s = emit(ctx, px, F, H, W, v->in_ch, out);
 out:
     free(px);

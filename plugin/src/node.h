@@ -47,6 +47,14 @@ static inline bool ltx2_cancelled(const ltx2_exec_ctx *ctx)
     return ctx->cancel_flag && *ctx->cancel_flag != 0;
 }
 
+/* False only when the host says output i has no consumer (ABI 1.1 outputs_wanted). */
+static inline bool ltx2_output_wanted(const ltx2_exec_ctx *ctx, uint32_t i)
+{
+    if (!ctx || !LTX2_HAS_FIELD(ctx, ltx2_exec_ctx, outputs_wanted) || i >= 64)
+        return true;
+    return (ctx->outputs_wanted >> i) & 1u;
+}
+
 /* ---------------------------------------------------------------- inputs */
 /* Each returns LTX2_OK or reports a BAD_INPUT error naming the port. A NONE value
  * on an optional port yields NULL with LTX2_OK. */

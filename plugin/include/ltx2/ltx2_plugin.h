@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 #define LTX2_ABI_MAJOR 1u
-#define LTX2_ABI_MINOR 0u
+#define LTX2_ABI_MINOR 1u
 
 #if defined(_WIN32)
 #define LTX2_EXPORT __declspec(dllexport)
@@ -214,6 +214,10 @@ struct ltx2_exec_ctx {
     /* Records the error of this call; input_name may be NULL. The host copies. */
     void (*set_error)(ltx2_exec_ctx *ctx, ltx2_status code, const char *input_name,
                       const char *message);
+    /* ABI 1.1: bit i set = output i has a consumer in this run. A node may skip
+     * building an output whose bit is clear (leave it NONE). Hosts that cannot tell
+     * set every bit; a 1.0 host's struct lacks the field (see ltx2 node helpers). */
+    uint64_t outputs_wanted;
 };
 
 /* ---------------------------------------------------------------- host → plugin */
