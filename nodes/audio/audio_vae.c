@@ -422,7 +422,21 @@ int64_t audio_vae_latent_frames(const audio_vae *v, int64_t t_mel)
     return t;
 }
 
-static bool stop(const volatile int32_t *cancel) { return cancel && *cancel; }
+/* One level: its resblocks (cancel polled before each), then the up- or downsample. */
+static ltx2_status level_run(const kctx *ctx, const audio_level *lv, bool up,
+                             const volatile int32_t *cancel, fmap *x)
+{
+    for (int j = 0; j < lv->n_blocks; j++) {
+        if (cancel && *cancel)
+            return LTX2_CANCELLED;
+        if (!resblock_run(ctx, &lv->blocks[j], x))
+            return LTX2_ERR_OOM;
+    }
+    if (lv->has_resample &&
+        !(up ? upsample_run(ctx, &lv->resample, x) : downsample_run(ctx, &lv->resample, x)))
+        return LTX2_ERR_OOM;
+    return LTX2_OK;
+}
 
 ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent,
                              const float *latent, float *mel, const volatile int32_t *cancel,
@@ -445,22 +459,15 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
             }
     bool ok = conv_run(ctx, &c->conv_in, &x) && resblock_run(ctx, &c->mid1, &x) &&
               resblock_run(ctx, &c->mid2, &x);
-    for (int i = cfg->n_levels - 1; ok && i >= 0; i--) {
-        const audio_level *lv = &c->levels[i];
-        for (int j = 0; ok && j < lv->n_blocks; j++) {
-            if (stop(cancel)) {
-                fmap_free(&x);
-                return ltx2_err(err, LTX2_CANCELLED, "cancelled");
-            }
-            ok = resblock_run(ctx, &lv->blocks[j], &x);
-        }
-        if (ok && lv->has_resample)
-            ok = upsample_run(ctx, &lv->resample, &x);
-    }
-    ok = ok && out_head(ctx, &c->conv_out, &x);
-    if (!ok) {
+    ltx2_status st = ok ? LTX2_OK : LTX2_ERR_OOM;
+    for (int i = cfg->n_levels - 1; st == LTX2_OK && i >= 0; i--)
+        st = level_run(ctx, &c->levels[i], true, cancel, &x);
+    if (st == LTX2_OK && !out_head(ctx, &c->conv_out, &x))
+        st = LTX2_ERR_OOM;
+    if (st != LTX2_OK) {
         fmap_free(&x);
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory in the audio VAE decoder");
+        return st == LTX2_CANCELLED ? ltx2_err(err, st, "cancelled")
+                                    : ltx2_err(err, st, "out of memory in the audio VAE decoder");
     }
     /* Crop / zero-pad to (out_ch, T_mel, mel_bins), back to channel-major. */
     int64_t T = audio_vae_mel_frames(v, t_latent), M = cfg->mel_bins;
@@ -488,24 +495,16 @@ ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
         for (int64_t t = 0; t < t_mel; t++)
             for (int64_t m = 0; m < M; m++)
                 x.d[(t * M + m) * C + ci] = mel[(ci * t_mel + t) * M + m];
-    bool ok = conv_run(ctx, &c->conv_in, &x);
-    for (int i = 0; ok && i < cfg->n_levels; i++) {
-        const audio_level *lv = &c->levels[i];
-        for (int j = 0; ok && j < lv->n_blocks; j++) {
-            if (stop(cancel)) {
-                fmap_free(&x);
-                return ltx2_err(err, LTX2_CANCELLED, "cancelled");
-            }
-            ok = resblock_run(ctx, &lv->blocks[j], &x);
-        }
-        if (ok && lv->has_resample)
-            ok = downsample_run(ctx, &lv->resample, &x);
-    }
-    ok = ok && resblock_run(ctx, &c->mid1, &x) && resblock_run(ctx, &c->mid2, &x);
-    ok = ok && out_head(ctx, &c->conv_out, &x);
-    if (!ok) {
+    ltx2_status st = conv_run(ctx, &c->conv_in, &x) ? LTX2_OK : LTX2_ERR_OOM;
+    for (int i = 0; st == LTX2_OK && i < cfg->n_levels; i++)
+        st = level_run(ctx, &c->levels[i], false, cancel, &x);
+    if (st == LTX2_OK && !(resblock_run(ctx, &c->mid1, &x) && resblock_run(ctx, &c->mid2, &x) &&
+                           out_head(ctx, &c->conv_out, &x)))
+        st = LTX2_ERR_OOM;
+    if (st != LTX2_OK) {
         fmap_free(&x);
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory in the audio VAE encoder");
+        return st == LTX2_CANCELLED ? ltx2_err(err, st, "cancelled")
+                                    : ltx2_err(err, st, "out of memory in the audio VAE encoder");
     }
     /* Keep the means (first z channels) and normalize with index c*F + f. */
     int64_t zc = cfg->z_channels, F = x.f;
