@@ -1,6 +1,7 @@
 /* gemm_avx512bf16.c — fast-precision micro-kernel on vdpbf16ps: 14 × 32 tiles, each
  * instruction multiplies pairs along k (bf16 × bf16 exact, accumulated in f32). */
 #include "gemm_internal.h"
+#include "transpose16_avx512.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -49,31 +50,6 @@ static void ukr_dp(int64_t kc, const void *av, const void *bv, float *c, int64_t
 /* A for vdpbf16ps: 14 rows × 32 k per step, rounded to bf16 pairs (vcvtne2ps2bf16, round
  * to nearest even), then the 14 × 16 pair words transposed so each k pair holds the 14
  * rows side by side ([k/2][14][2]). */
-static void transpose16_words(__m512i r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        __m512 a = _mm512_castsi512_ps(r[2 * i]), b = _mm512_castsi512_ps(r[2 * i + 1]);
-        t[2 * i] = _mm512_unpacklo_ps(a, b);
-        t[2 * i + 1] = _mm512_unpackhi_ps(a, b);
-    }
-    for (int q = 0; q < 4; q++) {
-        __m512d t0 = _mm512_castps_pd(t[4 * q]), t1 = _mm512_castps_pd(t[4 * q + 1]);
-        __m512d t2 = _mm512_castps_pd(t[4 * q + 2]), t3 = _mm512_castps_pd(t[4 * q + 3]);
-        u[4 * q + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
-        u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-        u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
-        u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
-    }
-    for (int j = 0; j < 4; j++) {
-        __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);
-        __m512 w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);
-        r[j] = _mm512_castps_si512(_mm512_shuffle_f32x4(v0, w0, 0x88));
-        r[j + 8] = _mm512_castps_si512(_mm512_shuffle_f32x4(v0, w0, 0xdd));
-        r[j + 4] = _mm512_castps_si512(_mm512_shuffle_f32x4(v1, w1, 0x88));
-        r[j + 12] = _mm512_castps_si512(_mm512_shuffle_f32x4(v1, w1, 0xdd));
-    }
-}
-
 static int packa_dp(const float *a, int64_t lda, int trans, int64_t m, int64_t i0, int64_t k0, int64_t kc, kfmt fmt,
                     float mult, int round_bf16, void *dst) {
     if (fmt != KF_DP) return gemm_packa_avx512(a, lda, trans, m, i0, k0, kc, fmt, mult, round_bf16, dst);
@@ -98,7 +74,7 @@ static int packa_dp(const float *a, int64_t lda, int trans, int64_t m, int64_t i
                 r[i] = _mm512_setzero_si512();
             }
         }
-        transpose16_words(r);
+        transpose16(r);
         int64_t ns = np - p0 < 16 ? np - p0 : 16;
         for (int64_t p = 0; p < ns; p++) _mm512_mask_storeu_epi32(d + (p0 + p) * MR * 2, (__mmask16)0x3fff, r[p]);
     }
