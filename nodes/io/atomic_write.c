@@ -143,6 +143,14 @@ ltx2_status io_tmp_commit(io_tmp *t, ltx2_error *err)
     return st;
 }
 
+ltx2_status io_tmp_close(io_tmp *t, ltx2_status st, ltx2_error *err)
+{
+    if (st == LTX2_OK)
+        return io_tmp_commit(t, err);
+    io_tmp_discard(t, 0);
+    return st;
+}
+
 ltx2_status io_tmp_commit_all(io_tmp *t, size_t n, ltx2_error *err)
 {
     ltx2_status st = LTX2_OK;

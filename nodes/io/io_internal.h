@@ -27,6 +27,9 @@ ltx2_status io_tmp_finish(io_tmp *t, ltx2_error *err);
 ltx2_status io_tmp_rename(io_tmp *t, ltx2_error *err);
 /* finish + rename; on failure the temp file is removed. */
 ltx2_status io_tmp_commit(io_tmp *t, ltx2_error *err);
+/* The end of a single-file write: commit when st is LTX2_OK, else discard; returns
+ * the resulting status. */
+ltx2_status io_tmp_close(io_tmp *t, ltx2_status st, ltx2_error *err);
 /* Removes the temp file (and the final file when `renamed` and undo != 0); frees. */
 void io_tmp_discard(io_tmp *t, int undo_rename);
 /* Commits a set of finished temps all together: renames every one, and on a failure

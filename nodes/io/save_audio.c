@@ -43,10 +43,7 @@ static ltx2_status save_audio(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
                               (int)rate, &err);
             if (st == LTX2_OK && ltx2_progress(ctx, 1, 1, "writing audio") == LTX2_CANCELLED)
                 st = LTX2_CANCELLED;
-            if (st == LTX2_OK)
-                st = io_tmp_commit(&tmp, &err);
-            else
-                io_tmp_discard(&tmp, 0);
+            st = io_tmp_close(&tmp, st, &err);
             if (st != LTX2_OK && st != LTX2_CANCELLED)
                 st = ltx2_fail_err(ctx, "filename_prefix", &err);
         }

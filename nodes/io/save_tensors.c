@@ -212,10 +212,7 @@ static ltx2_status save_tensors(void *inst, ltx2_exec_ctx *ctx, const ltx2_value
                          bag ? ltx2_object_metadata(bag) : NULL, &err);
         if (st == LTX2_OK && ltx2_cancelled(ctx))
             st = LTX2_CANCELLED;
-        if (st == LTX2_OK)
-            st = io_tmp_commit(&tmp, &err);
-        else
-            io_tmp_discard(&tmp, 0);
+        st = io_tmp_close(&tmp, st, &err);
         if (st != LTX2_OK && st != LTX2_CANCELLED)
             st = ltx2_fail_err(ctx, "path", &err);
     }
