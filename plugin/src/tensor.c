@@ -61,12 +61,28 @@ static void set_contiguous(ltx2_tensor *t, int ndim, const int64_t *shape)
     }
 }
 
+/* A contiguous handle with one reference and no storage yet; NULL on a bad shape or
+ * OOM. *nbytes receives the data size. */
+static ltx2_tensor *header_new(ltx2_dtype dt, ltx2_owner owner, int ndim, const int64_t *shape,
+                               size_t *nbytes)
+{
+    if (!shape_ok(dt, ndim, shape, nbytes))
+        return NULL;
+    ltx2_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    atomic_init(&t->refs, 1);
+    t->dtype = dt;
+    t->device = LTX2_DEVICE_CPU;
+    t->owner = owner;
+    set_contiguous(t, ndim, shape);
+    return t;
+}
+
 static ltx2_tensor *alloc_heap(ltx2_dtype dt, int ndim, const int64_t *shape, bool zero)
 {
     size_t nbytes;
-    if (!shape_ok(dt, ndim, shape, &nbytes))
-        return NULL;
-    ltx2_tensor *t = calloc(1, sizeof *t);
+    ltx2_tensor *t = header_new(dt, LTX2_OWNER_HEAP, ndim, shape, &nbytes);
     if (!t)
         return NULL;
     size_t padded = (nbytes + 63) & ~(size_t)63;
@@ -77,12 +93,7 @@ static ltx2_tensor *alloc_heap(ltx2_dtype dt, int ndim, const int64_t *shape, bo
     }
     if (zero)
         memset(t->alloc, 0, padded ? padded : 64);
-    atomic_init(&t->refs, 1);
-    t->dtype = dt;
-    t->device = LTX2_DEVICE_CPU;
-    t->owner = LTX2_OWNER_HEAP;
     t->data = t->alloc;
-    set_contiguous(t, ndim, shape);
     return t;
 }
 
@@ -100,21 +111,14 @@ ltx2_tensor *ltx2_tensor_wrap(ltx2_dtype dt, int ndim, const int64_t *shape, voi
                               void *keepalive, void (*retain)(void *), void (*release)(void *))
 {
     size_t nbytes;
-    if (!shape_ok(dt, ndim, shape, &nbytes))
-        return NULL;
-    ltx2_tensor *t = calloc(1, sizeof *t);
+    ltx2_tensor *t = header_new(dt, LTX2_OWNER_MAPPED, ndim, shape, &nbytes);
     if (!t)
         return NULL;
-    atomic_init(&t->refs, 1);
-    t->dtype = dt;
-    t->device = LTX2_DEVICE_CPU;
-    t->owner = LTX2_OWNER_MAPPED;
     t->data = data;
     t->keepalive = keepalive;
     t->keepalive_release = release;
     if (retain && keepalive)
         retain(keepalive);
-    set_contiguous(t, ndim, shape);
     return t;
 }
 
@@ -122,19 +126,13 @@ ltx2_tensor *ltx2_tensor_view(ltx2_tensor *base, int ndim, const int64_t *shape,
                               const int64_t *strides, int64_t offset)
 {
     size_t nbytes;
-    if (!base || !shape_ok(base->dtype, ndim, shape, &nbytes))
-        return NULL;
-    ltx2_tensor *t = calloc(1, sizeof *t);
+    ltx2_tensor *t = base ? header_new(base->dtype, LTX2_OWNER_VIEW, ndim, shape, &nbytes) : NULL;
     if (!t)
         return NULL;
-    atomic_init(&t->refs, 1);
-    t->dtype = base->dtype;
     t->device = base->device;
-    t->owner = LTX2_OWNER_VIEW;
     t->data = (char *)base->data + offset * (int64_t)ltx2_dtype_size(base->dtype);
     ltx2_tensor_retain(base);
     t->base = base;
-    set_contiguous(t, ndim, shape);
     if (strides)
         for (int i = 0; i < ndim; i++)
             t->strides[i] = strides[i];
@@ -222,7 +220,7 @@ bool ltx2_tensor_same_shape(const ltx2_tensor *a, const ltx2_tensor *b)
     return true;
 }
 
-/* Visits every element of t in row-major order, calling fn with its address. */
+/* Copies every element of t, in row-major order, into the contiguous buffer dst. */
 static void gather(const ltx2_tensor *t, void *dst)
 {
     size_t es = ltx2_dtype_size(t->dtype);
