@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -24,6 +25,7 @@ typedef struct runner {
     uv_signal_t sig;
     volatile int32_t cancel;
     int sigints;
+    uint64_t cancel_wall_ns, cancel_cpu_ns; /* when the cancel was requested */
 
     void **inst;         /* per node (planned ones) */
     ltx2_value **outs;   /* per node: n_outputs values owned by the host */
@@ -67,6 +69,14 @@ static const char *status_name(ltx2_status s)
     case LTX2_ERR_INTERNAL: return "LTX2_ERR_INTERNAL";
     default: return "LTX2_ERR_UNKNOWN";
     }
+}
+
+static uint64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static hs_node *cur_node(runner *r) { return &r->g->nodes[r->cur]; }
@@ -397,6 +407,8 @@ static void on_sigint(uv_signal_t *h, int signum)
         (void)w;
         _exit(130);
     }
+    r->cancel_wall_ns = uv_hrtime();
+    r->cancel_cpu_ns = process_cpu_ns();
     __atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
     if (r->o->tty) {
         clear_bar(r);
@@ -498,6 +510,13 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     uv_loop_close(&r->loop);
     uv_mutex_destroy(&r->mu);
     result = r->result;
+    if (o->stats) {
+        o->stats->cancel_wall_ms = o->stats->cancel_cpu_ms = -1;
+        if (r->sigints) {
+            o->stats->cancel_wall_ms = (double)(uv_hrtime() - r->cancel_wall_ns) / 1e6;
+            o->stats->cancel_cpu_ms = (double)(process_cpu_ns() - r->cancel_cpu_ns) / 1e6;
+        }
+    }
     if (o->report) {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);

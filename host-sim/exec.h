@@ -6,11 +6,20 @@
 #include "events.h"
 #include "graph.h"
 
+/* What a run measured about itself (filled by hs_run when given). */
+typedef struct hs_run_stats {
+    /* From the cancel request (first SIGINT) to the end of the run: wall-clock time,
+     * and the process's CPU time (all threads) — the work done after the request,
+     * which machine load does not inflate. Negative when no cancel was requested. */
+    double cancel_wall_ms, cancel_cpu_ms;
+} hs_run_stats;
+
 typedef struct hs_run_opts {
     hs_events *events;
     int tty;       /* draw a progress bar on stderr */
     int verbose;   /* plugin info/debug logs on stderr */
     FILE *report;  /* per-node and total wall time, peak RSS (NULL = none) */
+    hs_run_stats *stats; /* NULL = not wanted */
 } hs_run_opts;
 
 enum hs_run_result { HS_RUN_OK = 0, HS_RUN_FAILED = 1, HS_RUN_CANCELLED = 2 };

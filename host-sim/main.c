@@ -203,15 +203,21 @@ static int cmd_run(const cli *c, hs_plugin *hp)
         print_diag(&d);
         goto out_graph;
     }
-    hs_run_opts o = {.events = &ev, .tty = isatty(2), .verbose = c->verbose, .report = c->quiet ? NULL : stdout};
+    hs_run_stats stats;
+    hs_run_opts o = {.events = &ev, .tty = isatty(2), .verbose = c->verbose, .report = c->quiet ? NULL : stdout,
+                     .stats = &stats};
     int res = hs_run(hp->p, &g, &plan, &o, &d);
     if (res == HS_RUN_OK) {
         rc = 0;
     } else if (res == HS_RUN_CANCELLED) {
         if (d.node_id[0])
-            fprintf(stderr, "cancelled: interrupted at node %s (%s)\n", d.node_id, d.class_type);
+            fprintf(stderr, "cancelled: interrupted at node %s (%s)", d.node_id, d.class_type);
         else
-            fprintf(stderr, "cancelled: interrupted before the next node\n");
+            fprintf(stderr, "cancelled: interrupted before the next node");
+        if (stats.cancel_wall_ms >= 0)
+            fprintf(stderr, "; stopped %.0f ms after the request, %.0f ms of CPU time", stats.cancel_wall_ms,
+                    stats.cancel_cpu_ms);
+        fputc('\n', stderr);
         rc = EXIT_CANCELLED;
     } else {
         print_diag(&d);

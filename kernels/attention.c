@@ -99,6 +99,6 @@ void k_attention(const kctx *ctx, const kattn *a)
     att_args g = {a, (a->nq + ATT_QROWS - 1) / ATT_QROWS, NULL, ATT_BK + a->head_dim + 16};
     g.scratch = malloc(sizeof(float) * (size_t)(g.per_thread * threads));
     if (!g.scratch) return;
-    kpool_for(ctx->pool, g.qblocks * a->n_heads, 1, att_task, &g);
+    k_for(ctx, g.qblocks * a->n_heads, 1, att_task, &g);
     free(g.scratch);
 }

@@ -223,8 +223,8 @@ int k_attention_avx2(const kctx *ctx, const kattn *a)
     g.vh = g.kh + a->nkv * d;
     g.group = a->n_heads / a->n_kv_heads;
     for (g.kvh = 0; g.kvh < a->n_kv_heads; g.kvh++) {
-        kpool_for(ctx->pool, a->nkv, 256, a2_pack_task, &g);
-        kpool_for(ctx->pool, g.qblocks * g.group, 1, a2_task, &g);
+        k_for(ctx, a->nkv, 256, a2_pack_task, &g);
+        k_for(ctx, g.qblocks * g.group, 1, a2_task, &g);
     }
     free(g.kh);
     free(g.scratch);

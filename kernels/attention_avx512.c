@@ -264,8 +264,8 @@ int k_attention_avx512(const kctx *ctx, const kattn *a)
     g.vh = g.kh + a->nkv * d;
     /* one KV head at a time: pack it, then every query tile of its query heads */
     for (g.kvh = 0; g.kvh < a->n_kv_heads; g.kvh++) {
-        kpool_for(ctx->pool, a->nkv, 256, pack_kv_task, &g);
-        kpool_for(ctx->pool, g.qblocks * g.group, 1, att_task, &g);
+        k_for(ctx, a->nkv, 256, pack_kv_task, &g);
+        k_for(ctx, g.qblocks * g.group, 1, att_task, &g);
     }
     free(g.kh);
     free(g.scratch);

@@ -386,7 +386,7 @@ static void conv_run(const kctx *ctx, conv_plan *p, const float *bias)
     p->tap_chunk = (int)(chunk < 1 ? 1 : chunk > p->taps ? p->taps : chunk);
     /* panel-major order: consecutive items share one weight panel */
     int64_t ngroups = (p->ntiles + KCONV_GROUP - 1) / KCONV_GROUP;
-    kpool_for(ctx->pool, wt->ncb * ngroups, 1, conv_task, p);
+    k_for(ctx, wt->ncb * ngroups, 1, conv_task, p);
 done:
     free(zero);
     free(bias_pad);

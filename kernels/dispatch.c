@@ -46,5 +46,10 @@ kctx kctx_default(kpool *pool) {
     c.pool = pool;
     c.prec = KP_EXACT;
     c.isa = k_isa_best();
+    c.cancel = NULL;
     return c;
+}
+
+int k_for(const kctx *ctx, int64_t n, int64_t grain, kpool_task fn, void *arg) {
+    return kpool_for(ctx->pool, ctx->cancel, n, grain, fn, arg);
 }

@@ -16,9 +16,10 @@ typedef struct ew_args {
     float s;
     int op;
     kisa isa;
+    float off, lo, hi; /* OP_SHIFT_SCALE_CLAMP */
 } ew_args;
 
-enum { OP_GELU, OP_SILU, OP_LEAKY, OP_TANH, OP_ADD, OP_MUL, OP_SCALE };
+enum { OP_GELU, OP_SILU, OP_LEAKY, OP_TANH, OP_ADD, OP_MUL, OP_SCALE, OP_SHIFT_SCALE_CLAMP };
 
 /* x·sigmoid(2z) == 0.5·x·(1 + tanh z) without the cancellation near x << 0. */
 static float gelu_tanh1(float x)
@@ -58,6 +59,12 @@ static void ew_task(void *arg, int64_t begin, int64_t end, int tid)
     case OP_ADD: for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i]; break;
     case OP_MUL: for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i]; break;
     case OP_SCALE: for (int64_t i = 0; i < n; i++) y[i] = a[i] * e->s; break;
+    case OP_SHIFT_SCALE_CLAMP:
+        for (int64_t i = 0; i < n; i++) {
+            float v = (a[i] + e->off) * e->s;
+            y[i] = v < e->lo ? e->lo : (v > e->hi ? e->hi : v);
+        }
+        break;
     default: break;
     }
 }
@@ -66,8 +73,16 @@ static void ew_run(const kctx *ctx, int op, const float *a, const float *b, floa
                    int64_t n)
 {
     if (n <= 0) return;
-    ew_args e = {a, b, y, s, op, ctx->isa};
-    kpool_for(ctx->pool, n, EW_GRAIN, ew_task, &e);
+    ew_args e = {a, b, y, s, op, ctx->isa, 0, 0, 0};
+    k_for(ctx, n, EW_GRAIN, ew_task, &e);
+}
+
+void k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi, float *y,
+                         int64_t n)
+{
+    if (n <= 0) return;
+    ew_args e = {x, NULL, y, scale, OP_SHIFT_SCALE_CLAMP, ctx->isa, shift, lo, hi};
+    k_for(ctx, n, EW_GRAIN, ew_task, &e);
 }
 
 void k_gelu_tanh(const kctx *ctx, const float *x, float *y, int64_t n) { ew_run(ctx, OP_GELU, x, NULL, 0, y, n); }
@@ -119,7 +134,7 @@ static void row_run(const kctx *ctx, int op, int64_t rows, int64_t dim, const fl
     if (rows <= 0 || dim <= 0) return;
     row_args r = {dim, x, p, q, y, op};
     int64_t grain = EW_GRAIN / dim + 1;
-    kpool_for(ctx->pool, rows, grain, row_task, &r);
+    k_for(ctx, rows, grain, row_task, &r);
 }
 
 void k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,

@@ -281,14 +281,14 @@ static int run_percall_fullk(const kctx *ctx, gemm_call *g, int threads) {
     g->kc_max = g->k;
     g->nc = np_block * GEMM_NR;
     plan_tasks(g, threads, np_block);
-    kpool_for(ctx->pool, g->micro_rows, 1, pack_a_all_task, g);
+    k_for(ctx, g->micro_rows, 1, pack_a_all_task, g);
     for (g->jc = 0; g->jc < g->n; g->jc += g->nc) {
         g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
         g->pc = 0;
         g->kc = g->k;
         g->bstride = (int64_t)panel_bytes;
-        kpool_for(ctx->pool, (g->ncur + GEMM_NR - 1) / GEMM_NR, 1, pack_b_task, g);
-        kpool_for(ctx->pool, g->m_tasks * g->n_tasks, 1, compute_task, g);
+        k_for(ctx, (g->ncur + GEMM_NR - 1) / GEMM_NR, 1, pack_b_task, g);
+        k_for(ctx, g->m_tasks * g->n_tasks, 1, compute_task, g);
     }
     free(g->aall);
     free(g->bbuf);
@@ -302,7 +302,7 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     int threads = kpool_threads(ctx->pool);
     const int es = kfmt_size(g->fmt);
     if (g->k == 0 || (g->beta != 0.0f && g->beta != 1.0f)) {
-        kpool_for(ctx->pool, g->m, 16, prologue_task, g);
+        k_for(ctx, g->m, 16, prologue_task, g);
         if (g->k == 0) return;
         g->beta = 1.0f;
     }
@@ -331,15 +331,15 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
             g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
             int64_t np = (g->ncur + GEMM_NR - 1) / GEMM_NR;
             if (g->direct) {
-                kpool_for(ctx->pool, g->m_tasks * g->n_tasks, 1, direct_task, g);
+                k_for(ctx, g->m_tasks * g->n_tasks, 1, direct_task, g);
                 continue;
             }
             for (g->pc = 0; g->pc < g->k; g->pc += g->kc_max) {
                 gemm_kblock kb = kblock_at(g, g->pc);
                 g->kc = kb.kc;
                 g->bstride = kb.bstride;
-                kpool_for(ctx->pool, np, 4, pack_b_task, g);
-                kpool_for(ctx->pool, g->m_tasks * g->n_tasks, 1, compute_task, g);
+                k_for(ctx, np, 4, pack_b_task, g);
+                k_for(ctx, g->m_tasks * g->n_tasks, 1, compute_task, g);
             }
         }
     } else {

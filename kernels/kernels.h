@@ -30,9 +30,14 @@ void kpool_destroy(kpool *pool);
 int kpool_threads(const kpool *pool); /* 1 when pool is NULL */
 /* Runs fn over [0, n) in chunks of at least `grain` items on all threads and
  * returns when every chunk ran. pool == NULL runs inline. Not reentrant: a task
- * must not call kpool_for on the same pool (kernels use nested loops instead). */
+ * must not call kpool_for on the same pool (kernels use nested loops instead).
+ * cancel (may be NULL): once *cancel is nonzero no further chunk starts, so a long
+ * kernel stops within one chunk of the request on any machine; the inline path is
+ * chunked too when cancel is given. Returns 0 when every chunk ran, 1 when chunks
+ * were skipped (the output is then incomplete and must be discarded). */
 typedef void (*kpool_task)(void *arg, int64_t begin, int64_t end, int thread_id);
-void kpool_for(kpool *pool, int64_t n, int64_t grain, kpool_task fn, void *arg);
+int kpool_for(kpool *pool, const volatile int32_t *cancel, int64_t n, int64_t grain, kpool_task fn,
+              void *arg);
 
 /* ------------------------------------------------------------------ context */
 typedef enum kprec { KP_EXACT = 0, KP_FAST = 1 } kprec;
@@ -44,7 +49,13 @@ typedef struct kctx {
     kpool *pool;  /* may be NULL: single thread */
     kprec prec;
     kisa isa;     /* dispatch path; must be <= k_isa_best() */
+    /* The run's cancel flag (may be NULL): pooled loops stop dealing chunks once it
+     * is nonzero, so cancel latency is one chunk, not one kernel. The caller checks
+     * the flag after the kernel and discards the (incomplete) result. */
+    const volatile int32_t *cancel;
 } kctx;
+/* Every kernel's parallel loop: kpool_for on ctx's pool with ctx's cancel flag. */
+int k_for(const kctx *ctx, int64_t n, int64_t grain, kpool_task fn, void *arg);
 kctx kctx_default(kpool *pool); /* exact precision, best ISA */
 
 /* ------------------------------------------------------------------ dtypes */
@@ -188,6 +199,9 @@ void k_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
 void k_add(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
 void k_mul(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
 void k_scale(const kctx *ctx, const float *x, float s, float *y, int64_t n);
+/* y = clamp((x + shift) · scale, lo, hi) (decoder pixels [-1, 1] to [0, 1]). */
+void k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi, float *y,
+                         int64_t n);
 /* y[r][i] = x[r][i] * (1 + scale[i]) + shift[i] (AdaLN modulate; broadcast over rows). */
 void k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
                 const float *shift, float *y);

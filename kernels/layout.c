@@ -52,7 +52,7 @@ static void d2s_run(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c,
     if (t <= 0 || h <= 0 || w <= 0 || c <= 0 || pt <= 0 || ph <= 0 || pw <= 0) return;
     d2s_args a = {t, h, w, c, pt, ph, pw, x, y, inverse};
     int64_t per = c * pt * ph * pw;
-    kpool_for(ctx->pool, t * h * w, 16384 / per + 1, d2s_task, &a);
+    k_for(ctx, t * h * w, 16384 / per + 1, d2s_task, &a);
 }
 
 void k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
@@ -97,7 +97,7 @@ void k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int6
     if (t <= 0 || h <= 0 || w <= 0 || c <= 0 || ft <= 0 || fh <= 0 || fw <= 0) return;
     up_args a = {t, h, w, c, ft, fh, fw, x, y};
     int64_t per = w * fw * c;
-    kpool_for(ctx->pool, t * ft * h * fh, 16384 / per + 1, up_task, &a);
+    k_for(ctx, t * ft * h * fh, 16384 / per + 1, up_task, &a);
 }
 
 /* ---------------------------------------------------------------- transpose */
@@ -130,5 +130,5 @@ void k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, 
     if (rows <= 0 || cols <= 0) return;
     tr_args a = {rows, cols, x, y};
     int64_t blocks = (cols + TR_BLOCK - 1) / TR_BLOCK;
-    kpool_for(ctx->pool, blocks, 16384 / (rows * TR_BLOCK) + 1, tr_task, &a);
+    k_for(ctx, blocks, 16384 / (rows * TR_BLOCK) + 1, tr_task, &a);
 }

@@ -81,7 +81,7 @@ void k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64
 {
     if (rows <= 0 || dim <= 0) return;
     rms_args a = {dim, ldx, ldy, x, w, w_offset, eps, y};
-    kpool_for(ctx->pool, rows, row_grain(dim), rms_task, &a);
+    k_for(ctx, rows, row_grain(dim), rms_task, &a);
 }
 
 void k_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y)
@@ -116,7 +116,7 @@ void k_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int
 {
     if (rows <= 0 || dim <= 0) return;
     ln_args a = {dim, ldx, ldy, x, eps, y};
-    kpool_for(ctx->pool, rows, row_grain(dim), ln_task, &a);
+    k_for(ctx, rows, row_grain(dim), ln_task, &a);
 }
 
 /* ---------------------------------------------------------------- GroupNorm */
@@ -193,16 +193,16 @@ void k_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const fl
     double count = (double)n_pos * (double)(c / groups);
     int64_t grain = row_grain(c);
 
-    kpool_for(ctx->pool, n_pos, grain, gn_mean_task, &a);
+    k_for(ctx, n_pos, grain, gn_mean_task, &a);
     gn_reduce(part, threads, groups, tot);
     for (int g = 0; g < groups; g++) stats[g] = (float)(tot[g] / count);
 
     for (int64_t i = 0; i < (int64_t)threads * groups; i++) part[i] = 0;
-    kpool_for(ctx->pool, n_pos, grain, gn_var_task, &a);
+    k_for(ctx, n_pos, grain, gn_var_task, &a);
     gn_reduce(part, threads, groups, tot);
     for (int g = 0; g < groups; g++) stats[groups + g] = (float)(1.0 / sqrt(tot[g] / count + eps));
 
-    kpool_for(ctx->pool, n_pos, grain, gn_apply_task, &a);
+    k_for(ctx, n_pos, grain, gn_apply_task, &a);
     free(part);
     free(stats);
 }
@@ -236,5 +236,5 @@ void k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld)
 {
     if (rows <= 0 || n <= 0) return;
     sm_args a = {n, ld, x};
-    kpool_for(ctx->pool, rows, row_grain(n), sm_task, &a);
+    k_for(ctx, rows, row_grain(n), sm_task, &a);
 }

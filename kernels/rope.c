@@ -47,5 +47,5 @@ void k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, i
 {
     if (tokens <= 0 || dim <= 1) return;
     rope_args a = {layout, dim, head_dim, ldx, ld_cs, x, cos, sin};
-    kpool_for(ctx->pool, tokens, 16384 / dim + 1, rope_task, &a);
+    k_for(ctx, tokens, 16384 / dim + 1, rope_task, &a);
 }

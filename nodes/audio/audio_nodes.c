@@ -75,7 +75,7 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         ltx2_tensor_release(mel);
         return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
     }
-    kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, AD_PRECISION));
+    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, AD_PRECISION));
     ltx2_error err = {0};
     st = audio_vae_decode(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(mel), ctx->cancel_flag, &err);
     ltx2_tensor_release(x);
@@ -132,7 +132,7 @@ static ltx2_status vo_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
-    kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, VO_PRECISION));
+    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, VO_PRECISION));
     if ((st = vocoder_run(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(w), ctx->cancel_flag, &err)) != LTX2_OK) {
         st = ltx2_fail_err(ctx, "mel", &err);
         goto done;
@@ -227,7 +227,7 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
-    kctx k = ltx2_node_kctx(instance, ltx2_in_fast(in, AE_PRECISION));
+    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, AE_PRECISION));
     if ((st = mel_compute(&mc, &k, C, n, wave, ltx2_tensor_f32(mel), &err)) != LTX2_OK ||
         (st = ltx2_progress(ctx, 1, 2, "audio_encode")) != LTX2_OK ||
         (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), ctx->cancel_flag, &err)) != LTX2_OK) {

@@ -42,10 +42,14 @@ static ltx2_status la_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     ltx2_checkpoint *l = NULL;
     if (ltx2_checkpoint_open(ltx2_node_runtime(instance)->store, path, &l, &err) != LTX2_OK)
         return ltx2_fail_err(ctx, "lora_path", &err);
-    kctx kc = ltx2_node_kctx(instance, 0);
+    kctx kc = ltx2_node_kctx(instance, ctx, 0);
     ltx2_dit *n = NULL;
     st = ltx2_lora_apply(m, l, (float)strength, !strcmp(ltx2_in_string(in, LA_FUSE), "float32"), &kc, &n, &err);
     ltx2_checkpoint_release(l);
+    if (st == LTX2_OK && ltx2_cancelled(ctx)) { /* kernels stopped early: the fused weights are incomplete */
+        ltx2_dit_release(n);
+        return LTX2_CANCELLED;
+    }
     if (st != LTX2_OK)
         return ltx2_fail_err(ctx, "lora_path", &err);
     ltx2_object *o = NULL;

@@ -225,7 +225,7 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
             goto done;
         }
 
-    ltx2_denoise_args a = {.model = m, .kc = ltx2_node_kctx(instance, ltx2_in_fast(in, SM_PRECISION)),
+    ltx2_denoise_args a = {.model = m, .kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, SM_PRECISION)),
                            .sigmas = r.sigmas, .n_sigmas = (int)n_sig, .ctx = ctx};
     const struct {
         uint32_t cfg, stg, blocks, mod, rescale;

@@ -100,7 +100,7 @@ static ltx2_status encode_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_val
     const int have_neg = ltx2_in_present(in, IN_NEGATIVE);
     const int64_t max_len = ltx2_in_int(in, IN_MAX_LENGTH);
     if (max_len < 1) return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "max_length", "must be >= 1 (got %lld)", (long long)max_len);
-    const kctx kc = ltx2_node_kctx(inst, ltx2_in_fast(in, IN_PRECISION));
+    const kctx kc = ltx2_node_kctx(inst, ctx, ltx2_in_fast(in, IN_PRECISION));
     ltx2_store *store = ltx2_node_runtime(inst)->store;
     progress_state ps = {.ctx = ctx, .total = te->gemma_cfg.n_layers * (have_neg ? 2 : 1)};
 
@@ -114,6 +114,8 @@ static ltx2_status encode_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_val
                                       &neg, &err);
         if (st && st != LTX2_CANCELLED) ltx2_err_prefix(&err, "negative_prompt");
     }
+    if (st == LTX2_OK && ltx2_cancelled(ctx))
+        st = LTX2_CANCELLED; /* kernels stopped early: the encodings are incomplete */
     if (ltx2_in_bool(in, IN_UNLOAD)) ltx2_text_encoder_release_gemma(te);
     if (st) {
         ltx2_text_encoding_release(&pos);

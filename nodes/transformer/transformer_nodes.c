@@ -207,7 +207,7 @@ static ltx2_status fw_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                           a.own_pos ? a.own_pos : a.pos ? ltx2_tensor_cf32(a.pos) : NULL,
                           a.ctx ? ltx2_tensor_cf32(a.ctx) : NULL, a.n_ctx, mk,
                           a.out ? ltx2_tensor_f32(a.out) : NULL};
-    kctx kc = ltx2_node_kctx(instance, ltx2_in_fast(in, IN_PRECISION));
+    kctx kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, IN_PRECISION));
     ltx2_dit_hooks hooks = {tick, NULL, ctx};
     ltx2_error err = {0};
     st = ltx2_dit_forward(m, &kc, v.n ? &vs : NULL, a.n ? &as : NULL, &pt, &hooks, &err);

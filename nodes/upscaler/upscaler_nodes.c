@@ -51,7 +51,7 @@ static ltx2_status exec_upscale(void *inst, ltx2_exec_ctx *ctx, const ltx2_value
     y = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, u->in_ch, fo, ho, wo});
     if (!y) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory"); goto out; }
     if ((s = ltx2_progress(ctx, 0, 1, "upscale")) != LTX2_OK) goto out;
-    kctx k = ltx2_node_kctx(inst, ltx2_in_fast(in, IN_PRECISION));
+    kctx k = ltx2_node_kctx(inst, ctx, ltx2_in_fast(in, IN_PRECISION));
     ltx2_error err = {0};
     if ((s = ltx2_upscaler_run(&k, u, mean, std, ltx2_tensor_cf32(lat), f, h, w, ltx2_tensor_f32(y), &err)) != LTX2_OK) {
         s = ltx2_fail_err(ctx, lat_obj ? "samples" : "latent", &err);

@@ -41,7 +41,7 @@ static const ltx2_port dec_outputs[] = {
 };
 
 /* IMAGE [F,H,W,c] in [0,1] and the raw NCFHW tensor from channels-last pixels. */
-static ltx2_status emit(ltx2_exec_ctx *ctx, const float *px, int64_t F, int64_t H, int64_t W,
+static ltx2_status emit(ltx2_exec_ctx *ctx, const kctx *k, const float *px, int64_t F, int64_t H, int64_t W,
                         int64_t c, ltx2_value *outputs)
 {
     /* The raw NCFHW copy is as large as the frames: made only when something reads it. */
@@ -54,15 +54,15 @@ static ltx2_status emit(ltx2_exec_ctx *ctx, const float *px, int64_t F, int64_t 
         return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the frames");
     }
     int64_t n = F * H * W;
-    if (img) {
-        float *a = ltx2_tensor_f32(img);
-        for (int64_t i = 0; i < n * c; i++) {
-            float v = (px[i] + 1.0f) * 0.5f;
-            a[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-        }
-    }
-    if (raw)
+    if (img)
+        k_shift_scale_clamp(k, px, 1.0f, 0.5f, 0.0f, 1.0f, ltx2_tensor_f32(img), n * c);
+    if (raw && !ltx2_cancelled(ctx))
         vae_from_cl(c, n, px, ltx2_tensor_f32(raw));
+    if (ltx2_cancelled(ctx)) { /* the pooled copy stops early: the frames are incomplete */
+        ltx2_tensor_release(img);
+        ltx2_tensor_release(raw);
+        return LTX2_CANCELLED;
+    }
     outputs[0] = ltx2_value_tensor(img);
     outputs[1] = ltx2_value_tensor(raw);
     return LTX2_OK;
@@ -91,7 +91,7 @@ static ltx2_status common_args(void *inst, ltx2_exec_ctx *ctx, const ltx2_node_t
     a->timestep = (float)vae_in_float_or(in, IN_TIMESTEP, 0.05);
     a->noise_scale = (float)vae_in_float_or(in, IN_NOISE_SCALE, 0.025);
     a->seed = (uint64_t)vae_in_int_or(in, IN_SEED, 0);
-    a->k = ltx2_node_kctx(inst, ltx2_in_fast(in, IN_PRECISION));
+    a->k = ltx2_node_kctx(inst, ctx, ltx2_in_fast(in, IN_PRECISION));
     ltx2_tensor *ts = NULL;
     if ((s = ltx2_in_tensor(ctx, type, in, IN_TIMESTEP_T, &ts)) != LTX2_OK) goto fail;
     if (ts) {
@@ -152,7 +152,7 @@ static ltx2_status exec_decode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
         goto out;
     }
     if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out;
-    s = emit(ctx, px, F, H, W, v->in_ch, out);
+    s = emit(ctx, &a.k, px, F, H, W, v->in_ch, out);
 out:
     free(px);
     free(drawn);
@@ -262,7 +262,7 @@ static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         goto out;
     }
     if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out; /* before the frame copies */
-    s = emit(ctx, px, F, H, W, v->in_ch, out);
+    s = emit(ctx, &a.k, px, F, H, W, v->in_ch, out);
 out:
     free(px);
     ltx2_tensor_release(a.lat);

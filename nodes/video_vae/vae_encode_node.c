@@ -53,7 +53,7 @@ static ltx2_status exec_encode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
     lat = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, v->latent_ch, lf, lh, lw});
     if (!lat) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory"); goto out; }
     if ((s = ltx2_progress(ctx, 0, 1, "encode")) != LTX2_OK) goto out;
-    kctx k = ltx2_node_kctx(inst, ltx2_in_fast(in, IN_PRECISION));
+    kctx k = ltx2_node_kctx(inst, ctx, ltx2_in_fast(in, IN_PRECISION));
     if ((s = ltx2_vae_encode(&k, v, video, F, H, W, ltx2_tensor_f32(lat), &lf, &lh, &lw, &err)) != LTX2_OK) {
         s = ltx2_fail_err(ctx, name, &err);
         goto out;

@@ -30,10 +30,11 @@ void ltx2_node_free_default(void *instance)
     free(n);
 }
 
-kctx ltx2_node_kctx(void *instance, int fast)
+kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast)
 {
     kctx k = kctx_default(ltx2_node_runtime(instance)->pool);
     k.prec = fast ? KP_FAST : KP_EXACT;
+    k.cancel = ctx ? ctx->cancel_flag : NULL;
     return k;
 }
 

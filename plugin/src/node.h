@@ -28,8 +28,9 @@ static inline ltx2_runtime *ltx2_node_runtime(void *instance)
 {
     return ltx2_runtime_of(((ltx2_node *)instance)->plugin);
 }
-/* Kernel context of this plugin instance; fast != 0 selects bf16 precision. */
-kctx ltx2_node_kctx(void *instance, int fast);
+/* Kernel context of this plugin instance for one execute: fast != 0 selects bf16
+ * precision; the kernels stop early once ctx's cancel flag is set (ctx may be NULL). */
+kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast);
 
 /* ---------------------------------------------------------------- errors, progress */
 /* Reports through ctx->set_error and returns code. input may be NULL. */

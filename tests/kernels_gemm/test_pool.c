@@ -1,5 +1,7 @@
 /* Thread pool: every index of [0, n) is visited exactly once, for many calls, odd and
- * tiny sizes, pools of 1 and several threads, and the NULL (inline) pool. */
+ * tiny sizes, pools of 1 and several threads, and the NULL (inline) pool; with a cancel
+ * flag, a request made inside the first chunk stops the loop within a chunk per thread
+ * and the call says so, while an untouched flag changes nothing. */
 #include "check.h"
 #include "kernels.h"
 
@@ -33,7 +35,8 @@ static void run_pool(kpool *p, int expect_threads) {
         visit v = {.hits = hits, .n_threads = expect_threads, .grain = grain, .n = n};
         atomic_init(&v.bad_tid, 0);
         atomic_init(&v.bad_chunk, 0);
-        kpool_for(p, n, grain, mark, &v);
+        const volatile int32_t never = 0;
+        CHECK(kpool_for(p, (rep & 1) ? &never : NULL, n, grain, mark, &v) == 0, "no cancel: all ran");
         for (int64_t i = 0; i < n; i++) CHECK(atomic_load(&hits[i]) == 1, "n=%lld index %lld visited %d times", (long long)n, (long long)i, atomic_load(&hits[i]));
         CHECK(atomic_load(&v.bad_tid) == 0, "thread id out of range");
         CHECK(atomic_load(&v.bad_chunk) == 0, "chunk out of range or below grain (n=%lld grain=%lld)", (long long)n, (long long)grain);
@@ -41,7 +44,41 @@ static void run_pool(kpool *p, int expect_threads) {
     }
 }
 
+typedef struct stopper {
+    volatile int32_t flag;
+    atomic_int chunks;
+} stopper;
+
+static void stop_at_first(void *arg, int64_t b, int64_t e, int tid) {
+    (void)b;
+    (void)e;
+    (void)tid;
+    stopper *s = arg;
+    atomic_fetch_add(&s->chunks, 1);
+    __atomic_store_n(&s->flag, 1, __ATOMIC_RELAXED);
+}
+
+static void run_cancel(kpool *p) {
+    stopper s = {.flag = 0};
+    atomic_init(&s.chunks, 0);
+    int r = kpool_for(p, &s.flag, 100000, 1, stop_at_first, &s);
+    int ran = atomic_load(&s.chunks);
+    CHECK(r == 1, "cancelled loop returns 1 (got %d)", r);
+    /* every thread may have started one chunk before it saw the flag */
+    CHECK(ran >= 1 && ran <= kpool_threads(p), "chunks after cancel: %d", ran);
+    /* a flag already set runs nothing */
+    atomic_store(&s.chunks, 0);
+    CHECK(kpool_for(p, &s.flag, 10, 1, stop_at_first, &s) == 1 && atomic_load(&s.chunks) == 0, "pre-set flag");
+}
+
 int main(void) {
+    run_cancel(NULL);
+    for (int t = 1; t <= 4; t += 3) {
+        kpool *pc = kpool_create(t);
+        CHECK(pc != NULL, "create %d", t);
+        run_cancel(pc);
+        kpool_destroy(pc);
+    }
     run_pool(NULL, 1);
     kpool *p1 = kpool_create(1);
     CHECK(p1 != NULL, "create 1");

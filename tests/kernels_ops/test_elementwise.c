@@ -58,14 +58,19 @@ static void case_arith(const kctx *c, krng *r, kcheck *k)
         int64_t n = LENS[li];
         float *a = rand_buf(r, n, 3.0f), *b = rand_buf(r, n, 3.0f), *y = poisoned(n);
         double *ref = dbuf(n);
-        for (int op = 0; op < 3; op++) {
-            for (int64_t i = 0; i < n; i++)
-                ref[i] = op == 0 ? (double)a[i] + b[i] : op == 1 ? (double)a[i] * b[i] : a[i] * -0.37;
+        static const char *const names[] = {"add", "mul", "scale", "shift_scale_clamp"};
+        for (int op = 0; op < 4; op++) {
+            for (int64_t i = 0; i < n; i++) {
+                double cl = ((double)a[i] + 1.0) * 0.5;
+                ref[i] = op == 0 ? (double)a[i] + b[i] : op == 1 ? (double)a[i] * b[i] : op == 2 ? a[i] * -0.37
+                         : cl < 0 ? 0 : cl > 1 ? 1 : cl;
+            }
             for (int64_t i = 0; i < n; i++) y[i] = NAN;
             if (op == 0) k_add(c, a, b, y, n);
             if (op == 1) k_mul(c, a, b, y, n);
             if (op == 2) k_scale(c, a, -0.37f, y, n);
-            check_close(k, op == 0 ? "add" : op == 1 ? "mul" : "scale", y, ref, n, 1.2e-7, 1e-30);
+            if (op == 3) k_shift_scale_clamp(c, a, 1.0f, 0.5f, 0.0f, 1.0f, y, n);
+            check_close(k, names[op], y, ref, n, 1.2e-7, 1e-30);
         }
         free(a);
         free(b);
