@@ -47,7 +47,21 @@ kctx kctx_default(kpool *pool) {
     c.prec = KP_EXACT;
     c.isa = k_isa_best();
     c.cancel = NULL;
+    c.backend = KB_CPU;
+    c.cuda = NULL;
     return c;
+}
+
+const char *k_status_name(kstatus s) {
+    switch (s) {
+    case KS_OK: return "ok";
+    case KS_CANCELLED: return "cancelled";
+    case KS_OOM: return "out of memory";
+    case KS_BAD_ARG: return "invalid arguments";
+    case KS_UNSUPPORTED: return "not supported by this backend";
+    case KS_DEVICE: return "device error";
+    }
+    return "unknown status";
 }
 
 int k_for(const kctx *ctx, int64_t n, int64_t grain, kpool_task fn, void *arg) {

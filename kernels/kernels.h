@@ -39,6 +39,24 @@ typedef void (*kpool_task)(void *arg, int64_t begin, int64_t end, int thread_id)
 int kpool_for(kpool *pool, const volatile int32_t *cancel, int64_t n, int64_t grain, kpool_task fn,
               void *arg);
 
+/* ------------------------------------------------------------------ status, backends */
+/* What every op returns. Kernels never skip work silently: a failed scratch allocation
+ * is KS_OOM, a request to stop is KS_CANCELLED (the output is then incomplete). */
+typedef enum kstatus {
+    KS_OK = 0,
+    KS_CANCELLED = 1,   /* ctx->cancel was set: output incomplete, discard it */
+    KS_OOM = 2,         /* host or device memory (or the device budget) exhausted */
+    KS_BAD_ARG = 3,     /* sizes/strides/weights that do not fit the op */
+    KS_UNSUPPORTED = 4, /* this backend has no such op / dtype */
+    KS_DEVICE = 5,      /* a device (driver, library) call failed */
+} kstatus;
+const char *k_status_name(kstatus s);
+
+/* Where an op runs and where its pointers live. The CPU ISA level (kisa) is an internal
+ * detail of the CPU backend, not a backend. */
+typedef enum kbackend { KB_CPU = 0, KB_CUDA = 1 } kbackend;
+typedef struct kcuda kcuda; /* one CUDA device: stream, handles, allocator (kernels/cuda/kcuda.h) */
+
 /* ------------------------------------------------------------------ context */
 typedef enum kprec { KP_EXACT = 0, KP_FAST = 1 } kprec;
 typedef enum kisa { KISA_SCALAR = 0, KISA_AVX2 = 1, KISA_AVX512 = 2, KISA_AVX512BF16 = 3 } kisa;
@@ -53,6 +71,8 @@ typedef struct kctx {
      * is nonzero, so cancel latency is one chunk, not one kernel. The caller checks
      * the flag after the kernel and discards the (incomplete) result. */
     const volatile int32_t *cancel;
+    kbackend backend; /* KB_CPU: pointers are host memory; KB_CUDA: device memory of `cuda` */
+    kcuda *cuda;      /* the device for KB_CUDA; NULL otherwise */
 } kctx;
 /* Every kernel's parallel loop: kpool_for on ctx's pool with ctx's cancel flag. */
 int k_for(const kctx *ctx, int64_t n, int64_t grain, kpool_task fn, void *arg);

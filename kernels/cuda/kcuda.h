@@ -1,0 +1,116 @@
+/*
+ * kcuda.h — the CUDA backend of kernels/, as plain C (no CUDA type leaks out, so nodes,
+ * the plugin and tests compile without the CUDA headers). Built only with -DLTX2_CUDA=ON;
+ * the public k_* ops dispatch here when ctx->backend == KB_CUDA.
+ *
+ * Conventions
+ *   - Every op has the argument list of its k_* twin in kernels.h, after the same
+ *     `const kctx *ctx` (ctx->cuda is the device, ctx->prec the precision, ctx->cancel
+ *     polled between launches of long ops). Every pointer argument is device memory of
+ *     ctx->cuda, except kmat / kconvw / kattn descriptors themselves (host structs whose
+ *     data pointers are device memory).
+ *   - Work is queued on the device's stream; ops return without synchronising. Only
+ *     kcuda_copy to the host and kcuda_sync wait. Errors of queued work surface at the
+ *     next synchronising call (as KS_DEVICE).
+ *   - Numerics: KP_EXACT computes in f32 with TF32 off; KP_FAST rounds GEMM inputs
+ *     (activations and weights) to bf16 with f32 accumulation and f32 outputs, as the
+ *     CPU backend does. Weights keep their stored dtype on the device (f32, bf16, f16,
+ *     FP8 E4M3/E5M2 with kmat.scale) and are widened inside the kernels.
+ *   - Memory: all device memory goes through kcuda_alloc, which enforces the budget given
+ *     at creation and tracks the peak; scratch comes from the device's workspace.
+ */
+#ifndef LTX2_KCUDA_H
+#define LTX2_KCUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+/* ------------------------------------------------------------------ device */
+/* Usable CUDA devices (0 when there is no driver or no GPU; never fails otherwise). */
+int kcuda_device_count(void);
+/* budget_bytes == 0: the device's free memory at creation. why (may be NULL) receives a
+ * message when the result is not KS_OK (no device, driver too old, out of memory). */
+kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, size_t why_len);
+void kcuda_destroy(kcuda *d);
+/* "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)" */
+const char *kcuda_name(const kcuda *d);
+
+/* ------------------------------------------------------------------ memory */
+typedef enum kcuda_dir { KCUDA_H2D = 0, KCUDA_D2H = 1, KCUDA_D2D = 2 } kcuda_dir;
+/* KS_OOM when the budget or the device is exhausted. */
+kstatus kcuda_alloc(kcuda *d, size_t bytes, void **out);
+void kcuda_free(kcuda *d, void *p);
+/* D2H waits for the copy (and all queued work); H2D / D2D are ordered on the stream. */
+kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir dir);
+kstatus kcuda_memset0(kcuda *d, void *p, size_t bytes);
+kstatus kcuda_sync(kcuda *d);
+size_t kcuda_bytes_in_use(const kcuda *d);
+size_t kcuda_peak_bytes(const kcuda *d);
+size_t kcuda_budget(const kcuda *d);
+
+/* A weight matrix uploaded once in its stored dtype: dev gets the same shape, dtype, ld
+ * and scale with data in device memory. Free with kcuda_mat_free. */
+kstatus kcuda_mat_upload(const kctx *ctx, const kmat *host, kmat *dev);
+void kcuda_mat_free(const kctx *ctx, kmat *dev);
+
+/* ------------------------------------------------------------------ GEMM */
+kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
+                     const float *bias, float *y, int64_t ldy, int accumulate);
+kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                    float *c, int64_t ldc);
+
+/* ------------------------------------------------------------------ attention */
+kstatus kcuda_attention(const kctx *ctx, const kattn *a);
+
+/* ------------------------------------------------------------------ convolution */
+/* Conv weights on the device (from the host kmat, stored dtype kept). */
+typedef struct kcuda_convw kcuda_convw;
+kstatus kcuda_convw_create(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw,
+                           kcuda_convw **out);
+kstatus kcuda_convw_create_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k,
+                                        kcuda_convw **out);
+void kcuda_convw_free(const kctx *ctx, kcuda_convw *w);
+/* c->weights is ignored; cw is the device weight. */
+kstatus kcuda_conv(const kctx *ctx, const kconv *c, const kcuda_convw *cw);
+kstatus kcuda_conv_transpose1d(const kctx *ctx, const kconvt1d *c, const kcuda_convw *cw);
+
+/* ------------------------------------------------------------------ norms, RoPE */
+kstatus kcuda_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+                      const float *w, float w_offset, float eps, float *y, int64_t ldy);
+kstatus kcuda_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+                        float eps, float *y, int64_t ldy);
+kstatus kcuda_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x,
+                        const float *gamma, const float *beta, float eps, float *y);
+kstatus kcuda_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y);
+kstatus kcuda_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld);
+kstatus kcuda_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
+                   float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs);
+
+/* ------------------------------------------------------------------ elementwise */
+typedef enum kcuda_ew {
+    KCUDA_GELU_TANH, KCUDA_SILU, KCUDA_TANH, KCUDA_LEAKY_RELU, /* y = f(a) (s = slope) */
+    KCUDA_ADD, KCUDA_MUL,                                      /* y = a op b */
+    KCUDA_SCALE,                                               /* y = a * s */
+} kcuda_ew;
+kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *a, const float *b, float s, float *y,
+                          int64_t n);
+kstatus kcuda_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi,
+                                float *y, int64_t n);
+kstatus kcuda_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
+                       const float *shift, float *y);
+kstatus kcuda_gated_add(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *gate, float *y);
+kstatus kcuda_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *b, float *y);
+
+/* ------------------------------------------------------------------ layout */
+kstatus kcuda_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
+                               int pw, const float *x, float *y);
+kstatus kcuda_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
+                               int pw, const float *x, float *y);
+kstatus kcuda_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft, int fh,
+                                 int fw, const float *x, float *y);
+kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
+
+#endif /* LTX2_KCUDA_H */
