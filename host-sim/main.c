@@ -184,12 +184,11 @@ static int cmd_run(const cli *c, hs_plugin *hp)
                         "the run was stopped and its outputs discarded\n", hs_sigbus_file());
         rc = EXIT_NODE_FAILED;
     } else if (res == HS_RUN_CANCELLED) {
-        if (stats.signum && stats.signum != SIGINT)
-            fprintf(stderr, "cancelled by %s: ", stats.signum == SIGTERM ? "SIGTERM" : "SIGHUP");
+        const char *by = stats.signum == SIGTERM ? " by SIGTERM" : stats.signum == SIGHUP ? " by SIGHUP" : "";
         if (d.node_id[0])
-            fprintf(stderr, "cancelled: interrupted at node %s (%s)", d.node_id, d.class_type);
+            fprintf(stderr, "cancelled%s: interrupted at node %s (%s)", by, d.node_id, d.class_type);
         else
-            fprintf(stderr, "cancelled: interrupted before the next node");
+            fprintf(stderr, "cancelled%s: interrupted before the next node", by);
         if (stats.cancel_wall_ms >= 0)
             fprintf(stderr, "; stopped %.0f ms after the request, %.0f ms of CPU time", stats.cancel_wall_ms,
                     stats.cancel_cpu_ms);
