@@ -379,9 +379,17 @@ static void start_next(runner *r)
     hs_node *n = cur_node(r);
     for (uint32_t k = 0; k < n->type->n_inputs; k++) {
         const hs_bound *b = &n->ports[k];
-        if (b->kind == HS_IN_LINK)
+        if (b->kind == HS_IN_LINK) {
             r->inputs[k] = r->outs[b->src][b->slot]; /* borrowed */
-        else if (b->kind == HS_IN_LITERAL)
+            /* a number from a link meets the same min/max as a literal would */
+            const ltx2_value *v = &r->inputs[k];
+            if ((v->kind == LTX2_V_INT || v->kind == LTX2_V_FLOAT) &&
+                hs_check_range(n, &n->type->inputs[k], v, r->d)) {
+                emit_error(r, r->d->type);
+                finish(r, HS_RUN_FAILED);
+                return;
+            }
+        } else if (b->kind == HS_IN_LITERAL)
             r->inputs[k] = b->value;
         else
             r->inputs[k] = (ltx2_value){.kind = LTX2_V_NONE};

@@ -141,6 +141,17 @@ sigbus)
     grep -q "^error: $src was truncated or rewritten while mapped" stderr.txt || die "no error naming $src"
     [ -e "$work/out" ] && [ -n "$(ls -A "$work/out")" ] && die "output or temp file left in $work/out"
     ;;
+link_range)
+    # a number arriving through a link meets the port's min/max like a literal
+    "$hostsim" run "$graphs/link_range.json" --var OUT="$work" --var SECS=-5 --events ev.ndjson --quiet 2> stderr.txt
+    [ $? = 1 ] || die "out-of-range linked value: wrong exit status"
+    grep -q "^error: node 2 (LTX2Delay) input 'seconds': value -5 is smaller than the minimum 0" stderr.txt ||
+        die "no range error naming node 2's input"
+    [ -e secs.txt ] && die "the node ran with an out-of-range value"
+    "$check_events" ev.ndjson error --node 2 > /dev/null || die "events stream invalid"
+    "$hostsim" run "$graphs/link_range.json" --var OUT="$work" --var SECS=0.01 --quiet || die "in-range value refused"
+    expect_file secs.txt 0.01
+    ;;
 special_files)
     # inputs that are not regular files are refused at once (a FIFO would block open())
     mkfifo graph.fifo
