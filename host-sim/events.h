@@ -9,6 +9,8 @@ struct json_object;
 typedef struct hs_events {
     FILE *f; /* NULL: events are dropped */
     const char *prompt_id;
+    int write_errno; /* the first write error (a full disk): reported at the end, 0 if none */
+    int lost;        /* events not written (write or out-of-memory failures) */
 } hs_events;
 
 /* Milliseconds since the Unix epoch. */
@@ -17,5 +19,7 @@ long long hs_now_ms(void);
 struct json_object *hs_json_num(double v);
 /* Adds prompt_id and timestamp to data (consumed; NULL = empty) and writes one line. */
 void hs_event(hs_events *ev, const char *type, struct json_object *data);
+/* Closes the stream; returns 0, or -1 when any event was lost (msg says why). */
+int hs_events_close(hs_events *ev, const char *path, char *msg, size_t msg_size);
 
 #endif

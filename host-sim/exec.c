@@ -2,8 +2,10 @@
  * worker pool so the loop stays free for signals and progress; the plugin's own
  * thread pool provides the parallelism inside a node. */
 #include "exec.h"
+#include "sigbus.h"
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -22,9 +24,10 @@ typedef struct runner {
     uv_loop_t loop;
     uv_work_t work;
     uv_async_t async;
-    uv_signal_t sig;
+    uv_signal_t sig, sig_term, sig_hup;
     volatile int32_t cancel;
-    int sigints;
+    int sigints;         /* cancel signals received (INT, TERM or HUP) */
+    int signum;          /* the first of them */
     uint64_t cancel_wall_ns, cancel_cpu_ns; /* when the cancel was requested */
 
     void **inst;         /* per node (planned ones) */
@@ -239,6 +242,13 @@ static void finish(runner *r, int result)
     clear_bar(r);
     uv_close((uv_handle_t *)&r->async, NULL);
     uv_close((uv_handle_t *)&r->sig, NULL);
+    uv_close((uv_handle_t *)&r->sig_term, NULL);
+    uv_close((uv_handle_t *)&r->sig_hup, NULL);
+}
+
+static const char *signal_name(int signum)
+{
+    return signum == SIGTERM ? "SIGTERM" : signum == SIGHUP ? "SIGHUP" : "SIGINT";
 }
 
 static void interrupted(runner *r, const hs_node *n)
@@ -248,10 +258,11 @@ static void interrupted(runner *r, const hs_node *n)
     json_object_object_add(data, "node_type", n ? json_object_new_string(n->class_type) : NULL);
     json_object_object_add(data, "executed", json_object_get(r->executed));
     hs_event(r->o->events, "execution_interrupted", data);
+    const char *why = hs_sigbus_file() ? "a mapped file changed" : signal_name(r->signum);
     if (n)
-        hs_diag_set(r->d, n->id, n->class_type, NULL, "execution_interrupted", "interrupted by SIGINT");
+        hs_diag_set(r->d, n->id, n->class_type, NULL, "execution_interrupted", "interrupted by %s", why);
     else
-        hs_diag_set(r->d, NULL, NULL, NULL, "execution_interrupted", "interrupted by SIGINT");
+        hs_diag_set(r->d, NULL, NULL, NULL, "execution_interrupted", "interrupted by %s", why);
     finish(r, HS_RUN_CANCELLED);
 }
 
@@ -368,9 +379,17 @@ static void start_next(runner *r)
     hs_node *n = cur_node(r);
     for (uint32_t k = 0; k < n->type->n_inputs; k++) {
         const hs_bound *b = &n->ports[k];
-        if (b->kind == HS_IN_LINK)
+        if (b->kind == HS_IN_LINK) {
             r->inputs[k] = r->outs[b->src][b->slot]; /* borrowed */
-        else if (b->kind == HS_IN_LITERAL)
+            /* a number from a link meets the same min/max as a literal would */
+            const ltx2_value *v = &r->inputs[k];
+            if ((v->kind == LTX2_V_INT || v->kind == LTX2_V_FLOAT) &&
+                hs_check_range(n, &n->type->inputs[k], v, r->d)) {
+                emit_error(r, r->d->type);
+                finish(r, HS_RUN_FAILED);
+                return;
+            }
+        } else if (b->kind == HS_IN_LITERAL)
             r->inputs[k] = b->value;
         else
             r->inputs[k] = (ltx2_value){.kind = LTX2_V_NONE};
@@ -397,16 +416,18 @@ static void start_next(runner *r)
     }
 }
 
+/* SIGINT, SIGTERM and SIGHUP all cancel: nodes stop at their next check and
+ * writers remove their temp files. A second one aborts at once. */
 static void on_sigint(uv_signal_t *h, int signum)
 {
-    (void)signum;
     runner *r = h->data;
     if (++r->sigints >= 2) {
-        static const char msg[] = "\nhost-sim: aborted (second SIGINT)\n";
+        static const char msg[] = "\nhost-sim: aborted (second signal)\n";
         ssize_t w = write(2, msg, sizeof msg - 1);
         (void)w;
-        _exit(130);
+        _exit(128 + r->signum);
     }
+    r->signum = signum;
     r->cancel_wall_ns = uv_hrtime();
     r->cancel_cpu_ns = process_cpu_ns();
     __atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
@@ -505,13 +526,22 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     uv_signal_init(&r->loop, &r->sig);
     r->sig.data = r;
     uv_signal_start(&r->sig, on_sigint, SIGINT);
+    uv_signal_init(&r->loop, &r->sig_term);
+    r->sig_term.data = r;
+    uv_signal_start(&r->sig_term, on_sigint, SIGTERM);
+    uv_signal_init(&r->loop, &r->sig_hup);
+    r->sig_hup.data = r;
+    uv_signal_start(&r->sig_hup, on_sigint, SIGHUP);
+    hs_sigbus_guard(&r->cancel);
     start_next(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
+    hs_sigbus_guard(NULL);
     uv_loop_close(&r->loop);
     uv_mutex_destroy(&r->mu);
     result = r->result;
     if (o->stats) {
         o->stats->cancel_wall_ms = o->stats->cancel_cpu_ms = -1;
+        o->stats->signum = r->signum;
         if (r->sigints) {
             o->stats->cancel_wall_ms = (double)(uv_hrtime() - r->cancel_wall_ns) / 1e6;
             o->stats->cancel_cpu_ms = (double)(process_cpu_ns() - r->cancel_cpu_ns) / 1e6;

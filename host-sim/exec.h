@@ -12,6 +12,7 @@ typedef struct hs_run_stats {
      * and the process's CPU time (all threads) — the work done after the request,
      * which machine load does not inflate. Negative when no cancel was requested. */
     double cancel_wall_ms, cancel_cpu_ms;
+    int signum; /* the signal that cancelled the run (SIGINT, SIGTERM, SIGHUP), 0 if none */
 } hs_run_stats;
 
 typedef struct hs_run_opts {

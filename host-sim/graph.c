@@ -264,6 +264,8 @@ int hs_graph_parse(const char *text, size_t len, hs_graph *g, hs_diag *d)
     if (!root && jerr == json_tokener_continue)
         jerr = json_tokener_error_parse_eof;
     json_tokener_free(tok);
+    if (!root && jerr == json_tokener_success) /* json-c 0.16 sets no error when malloc fails */
+        return hs_diag_set(d, NULL, NULL, NULL, "invalid_prompt", "out of memory parsing the graph");
     if (!root || jerr != json_tokener_success) {
         int line, col;
         line_col(text, end < len ? end : len, &line, &col);

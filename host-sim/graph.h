@@ -100,4 +100,8 @@ typedef struct hs_plan {
 int hs_plan_build(const hs_graph *g, hs_plan *p, hs_diag *d);
 void hs_plan_free(const hs_graph *g, hs_plan *p);
 
+/* Checks an INT/FLOAT value against the port's min/max (and NaN): 0, or -1 with d
+ * naming the node and input. Literals at bind time; linked values before the node runs. */
+int hs_check_range(hs_node *n, const ltx2_port *port, const ltx2_value *v, hs_diag *d);
+
 #endif

@@ -205,7 +205,7 @@ static char *scalar_text(json_object *v)
     return dup_s(json_object_get_string(v));
 }
 
-static int check_range(hs_node *n, const ltx2_port *port, const ltx2_value *v, hs_diag *d)
+int hs_check_range(hs_node *n, const ltx2_port *port, const ltx2_value *v, hs_diag *d)
 {
     double x = num_of(v);
     char xs[64];
@@ -289,7 +289,7 @@ static int bind_literal(hs_node *n, const ltx2_port *port, hs_bound *b, json_obj
             out->u.i = jt == json_type_boolean ? json_object_get_boolean(v) : json_object_get_int64(v);
         }
         if (!rc)
-            rc = check_range(n, port, out, d);
+            rc = hs_check_range(n, port, out, d);
     } else if (!strcmp(pt, "FLOAT")) {
         out->kind = LTX2_V_FLOAT;
         if (from_string) {
@@ -300,7 +300,7 @@ static int bind_literal(hs_node *n, const ltx2_port *port, hs_bound *b, json_obj
             out->u.f = jt == json_type_boolean ? json_object_get_boolean(v) : json_object_get_double(v);
         }
         if (!rc)
-            rc = check_range(n, port, out, d);
+            rc = hs_check_range(n, port, out, d);
     } else if (!strcmp(pt, "BOOLEAN")) {
         out->kind = LTX2_V_BOOL;
         if (from_string) {

@@ -2,10 +2,13 @@
  * graphs, lists the nodes and prints the manifest. It knows the plugin only
  * through the public header and the table ltx2_plugin_entry returns.
  *
- * Exit status: 0 success, 1 a node failed, 2 usage / graph / validation error,
- * 130 cancelled (SIGINT). Every failure prints exactly one "error: ..." line. */
+ * Exit status: 0 success, 1 a node failed (or a mapped model file changed under
+ * the run: SIGBUS), 2 usage / graph / validation error, 128 + the signal when
+ * cancelled (130 SIGINT, 143 SIGTERM, 129 SIGHUP). Every failure prints exactly one
+ * "error: ..." line, a cancel one "cancelled: ..." line. */
 #include <errno.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +16,13 @@
 
 #include "events.h"
 #include "exec.h"
+#include "files.h"
 #include "graph.h"
 #include "loader.h"
 #include "manifest.h"
+#include "sigbus.h"
 
-enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 };
+enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
     "usage:\n"
@@ -101,41 +106,6 @@ static int parse_cli(int argc, char **argv, cli *c)
     return 0;
 }
 
-static char *read_file(const char *path, size_t *len, char *err, size_t err_size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_size, "cannot open graph %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (n < cap - 1)
-            break;
-        char *t = realloc(buf, cap * 2);
-        if (!t) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = t;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        snprintf(err, err_size, "cannot read graph %s: %s", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 static void print_warning(void *user, const char *line)
 {
     (void)user;
@@ -171,7 +141,7 @@ static int cmd_run(const cli *c, hs_plugin *hp)
         return fail("%s%srun needs a GRAPH.json", "", "");
     char err[1024];
     size_t len = 0;
-    char *text = read_file(c->graph, &len, err, sizeof err);
+    char *text = hs_read_file(c->graph, "graph", HS_GRAPH_MAX_BYTES, &len, err, sizeof err);
     if (!text)
         return fail("%s%s", err, "");
     hs_events ev = {0};
@@ -209,16 +179,21 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     int res = hs_run(hp->p, &g, &plan, &o, &d);
     if (res == HS_RUN_OK) {
         rc = 0;
+    } else if (res == HS_RUN_CANCELLED && hs_sigbus_file()) {
+        fprintf(stderr, "error: %s was truncated or rewritten while mapped (bus error reading it); "
+                        "the run was stopped and its outputs discarded\n", hs_sigbus_file());
+        rc = EXIT_NODE_FAILED;
     } else if (res == HS_RUN_CANCELLED) {
+        const char *by = stats.signum == SIGTERM ? " by SIGTERM" : stats.signum == SIGHUP ? " by SIGHUP" : "";
         if (d.node_id[0])
-            fprintf(stderr, "cancelled: interrupted at node %s (%s)", d.node_id, d.class_type);
+            fprintf(stderr, "cancelled%s: interrupted at node %s (%s)", by, d.node_id, d.class_type);
         else
-            fprintf(stderr, "cancelled: interrupted before the next node");
+            fprintf(stderr, "cancelled%s: interrupted before the next node", by);
         if (stats.cancel_wall_ms >= 0)
             fprintf(stderr, "; stopped %.0f ms after the request, %.0f ms of CPU time", stats.cancel_wall_ms,
                     stats.cancel_cpu_ms);
         fputc('\n', stderr);
-        rc = EXIT_CANCELLED;
+        rc = 128 + (stats.signum ? stats.signum : SIGINT);
     } else {
         print_diag(&d);
         rc = EXIT_NODE_FAILED;
@@ -228,8 +203,11 @@ out_graph:
     ev.prompt_id = pid_buf; /* g.prompt_id goes away with g */
     hs_graph_free(&g);
 out_text:
-    if (ev.f)
-        fclose(ev.f);
+    if (hs_events_close(&ev, c->events, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", rc == 0 ? "error" : "warning", err);
+        if (rc == 0)
+            rc = EXIT_NODE_FAILED; /* the run worked, but whoever reads the events misses some */
+    }
     free(text);
     return rc;
 }
@@ -254,13 +232,9 @@ static int cmd_manifest(const cli *c, hs_plugin *hp)
     int rc = 0;
     if (c->out) {
         /* write beside the target and rename, so a failed run never leaves half a manifest */
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", c->out);
-        FILE *f = fopen(tmp, "wb");
-        if (!f || fputs(json, f) < 0 || fclose(f) != 0 || rename(tmp, c->out) != 0) {
-            rc = fail("cannot write manifest %s: %s", c->out, strerror(errno));
-            remove(tmp);
-        }
+        char err[1200];
+        if (hs_write_file(c->out, "manifest", json, err, sizeof err))
+            rc = fail("%s%s", err, "");
     } else {
         fputs(json, stdout);
     }

@@ -6,10 +6,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <limits.h>
+#include <stdio.h>
 #include "io_internal.h"
+#include "store/regular_file.h"
 
-ltx2_status io_mkdirs_for(const char *path, ltx2_error *err)
+ltx2_status io_mkdirs_for(const char *path, char **created, ltx2_error *err)
 {
+    if (created)
+        *created = NULL;
     char *p = strdup(path);
     if (!p)
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
@@ -19,46 +24,101 @@ ltx2_status io_mkdirs_for(const char *path, ltx2_error *err)
         return LTX2_OK;
     }
     *slash = 0;
+    ltx2_status st = LTX2_OK;
     for (char *q = p + 1; ; q++) {
         if (*q == '/' || *q == 0) {
             char c = *q;
             *q = 0;
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                int e = errno;
-                ltx2_status st = ltx2_err(err, LTX2_ERR_IO, "cannot create folder %s: %s", p, strerror(e));
-                free(p);
-                return st;
+            if (mkdir(p, 0777) == 0) {
+                if (created && !*created && !(*created = strdup(p)))
+                    st = ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+            } else if (errno != EEXIST) {
+                st = ltx2_err(err, LTX2_ERR_IO, "cannot create folder %s: %s", p, strerror(errno));
             }
             *q = c;
-            if (c == 0)
+            if (c == 0 || st != LTX2_OK)
                 break;
         }
     }
     struct stat sb;
-    ltx2_status st = LTX2_OK;
-    if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    if (st == LTX2_OK && (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)))
         st = ltx2_err(err, LTX2_ERR_IO, "%s is not a folder", p);
+    if (st != LTX2_OK && created && *created) {
+        io_rmdirs_up_to(p, *created);
+        free(*created);
+        *created = NULL;
+    }
     free(p);
     return st;
 }
 
+void io_rmdirs_up_to(const char *dir, const char *top)
+{
+    char *p = strdup(dir);
+    size_t top_len = strlen(top);
+    /* Only empty folders go (rmdir refuses others), deepest first, never above top. */
+    while (p && strlen(p) >= top_len && rmdir(p) == 0) {
+        char *slash = strrchr(p, '/');
+        if (!slash || strlen(p) == top_len)
+            break;
+        *slash = 0;
+    }
+    free(p);
+}
+
+ltx2_status io_check_target(const char *path, ltx2_error *err)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || S_ISREG(sb.st_mode))
+        return LTX2_OK; /* absent (or unreachable: creating the file will say why) */
+    if (S_ISLNK(sb.st_mode))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "%s is a symbolic link: saves replace files and do not follow links; "
+                        "give the path it points to", path);
+    return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s is %s, not a regular file: refusing to replace it",
+                    path, ltx2_file_kind(sb.st_mode));
+}
+
+/* The temp name: the target's name cut so that name + suffix fits NAME_MAX (a legal
+ * 250-byte name must stay savable). */
+static char *tmp_name_for(const char *final_path)
+{
+    static const char suffix[] = ".tmp-XXXXXX";
+    const char *slash = strrchr(final_path, '/');
+    size_t dir_len = slash ? (size_t)(slash - final_path + 1) : 0;
+    size_t base_len = strlen(final_path + dir_len), room = NAME_MAX - (sizeof suffix - 1);
+    if (base_len > room)
+        base_len = room;
+    size_t n = dir_len + base_len + sizeof suffix;
+    char *t = malloc(n);
+    if (t)
+        snprintf(t, n, "%.*s%.*s%s", (int)dir_len, final_path, (int)base_len, final_path + dir_len,
+                 suffix);
+    return t;
+}
+
 ltx2_status io_tmp_open(io_tmp *t, const char *final_path, ltx2_error *err)
+{
+    return io_tmp_open_ex(t, final_path, 1, err);
+}
+
+ltx2_status io_tmp_open_ex(io_tmp *t, const char *final_path, int make_dirs, ltx2_error *err)
 {
     memset(t, 0, sizeof *t);
     if (!final_path[0])
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "empty file name");
-    ltx2_status st = io_mkdirs_for(final_path, err);
+    ltx2_status st = io_check_target(final_path, err);
     if (st != LTX2_OK)
         return st;
-    size_t n = strlen(final_path);
+    st = make_dirs ? io_mkdirs_for(final_path, &t->made_dir, err) : LTX2_OK;
+    if (st != LTX2_OK)
+        return st;
     t->final_path = strdup(final_path);
-    t->tmp_path = malloc(n + 16);
+    t->tmp_path = tmp_name_for(final_path);
     if (!t->final_path || !t->tmp_path) {
         io_tmp_discard(t, 0);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     }
-    /* Hidden-ish temp name beside the target, unique per call. */
-    snprintf(t->tmp_path, n + 16, "%s.tmp-XXXXXX", final_path);
     int fd = mkstemp(t->tmp_path);
     if (fd < 0) {
         int e = errno;
@@ -112,6 +172,10 @@ static void fsync_parent(const char *path)
 
 ltx2_status io_tmp_rename(io_tmp *t, ltx2_error *err)
 {
+    /* Checked again: the target may have become a link or a device since the open. */
+    ltx2_status st = io_check_target(t->final_path, err);
+    if (st != LTX2_OK)
+        return st;
     if (rename(t->tmp_path, t->final_path) != 0)
         return ltx2_err(err, LTX2_ERR_IO, "cannot rename into %s: %s", t->final_path, strerror(errno));
     t->renamed = 1;
@@ -129,6 +193,17 @@ void io_tmp_discard(io_tmp *t, int undo_rename)
         unlink(t->tmp_path);
     if (undo_rename && t->renamed && t->final_path)
         unlink(t->final_path);
+    if (t->made_dir && (!t->renamed || undo_rename)) {
+        /* Folders this save created go again when it leaves nothing in them. */
+        char *dir = strdup(t->final_path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash) {
+            *slash = 0;
+            io_rmdirs_up_to(dir, t->made_dir);
+        }
+        free(dir);
+    }
+    free(t->made_dir);
     free(t->tmp_path);
     free(t->final_path);
     memset(t, 0, sizeof *t);
@@ -158,7 +233,7 @@ ltx2_status io_tmp_commit_all(io_tmp *t, size_t n, ltx2_error *err)
         st = io_tmp_finish(&t[i], err);
     for (size_t i = 0; i < n && st == LTX2_OK; i++)
         st = io_tmp_rename(&t[i], err);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = n; i-- > 0;) /* last first: the first holds the folder it created */
         io_tmp_discard(&t[i], st != LTX2_OK);
     return st;
 }

@@ -15,12 +15,23 @@ typedef struct io_tmp {
     char *tmp_path; /* NULL once renamed or discarded */
     FILE *f;        /* open while writing */
     int renamed;
+    char *made_dir;  /* the topmost folder this write created (removed again on discard) */
 } io_tmp;
 
-/* Creates the missing folders above `path` (like mkdir -p of its dirname). */
-ltx2_status io_mkdirs_for(const char *path, ltx2_error *err);
-/* Creates a temp file beside final_path (creating folders) and opens it for writing. */
+/* Creates the missing folders above `path` (like mkdir -p of its dirname); *created
+ * (when given) gets the topmost folder it made, malloc'd, or NULL. */
+ltx2_status io_mkdirs_for(const char *path, char **created, ltx2_error *err);
+/* Removes dir and its parents while they are empty, up to and including top. */
+void io_rmdirs_up_to(const char *dir, const char *top);
+/* A save destination must be absent or a regular file: renaming onto a device, a
+ * FIFO or a symbolic link would replace it (run as root, /dev/null would become a
+ * file). Refuses anything else with a message naming the path. */
+ltx2_status io_check_target(const char *path, ltx2_error *err);
+/* Checks final_path (io_check_target), creates a temp file beside it (creating
+ * folders; the temp name is cut to fit NAME_MAX) and opens it for writing. */
 ltx2_status io_tmp_open(io_tmp *t, const char *final_path, ltx2_error *err);
+/* io_tmp_open, creating the missing folders only when make_dirs != 0. */
+ltx2_status io_tmp_open_ex(io_tmp *t, const char *final_path, int make_dirs, ltx2_error *err);
 /* Flushes, fsyncs and closes the temp file (it stays under its temp name). */
 ltx2_status io_tmp_finish(io_tmp *t, ltx2_error *err);
 /* Renames a finished temp file onto its final name. */

@@ -6,7 +6,22 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "io_internal.h"
+#include "store/regular_file.h"
+
+/* Decoded images larger than this many pixels are refused before decoding (a small
+ * PNG can declare a huge image: 16384 x 16384 is 3 GiB of f32 RGB). The environment
+ * variable LTX2_MAX_IMAGE_PIXELS raises or lowers it. */
+#define DEFAULT_MAX_PIXELS ((uint64_t)8192 * 8192)
+
+static uint64_t max_image_pixels(void)
+{
+    const char *v = getenv("LTX2_MAX_IMAGE_PIXELS");
+    char *end = NULL;
+    unsigned long long n = v && *v ? strtoull(v, &end, 10) : 0;
+    return n > 0 && end && !*end ? (uint64_t)n : DEFAULT_MAX_PIXELS;
+}
 
 typedef struct png_err_ctx {
     char msg[200];
@@ -91,9 +106,16 @@ ltx2_status io_png_read(const char *path, float **out, int *out_w, int *out_h, l
     png_err_ctx ectx = {{0}};
     png_read_state s = {0};
     *out = NULL;
-    s.f = fopen(path, "rb");
-    if (!s.f)
-        return ltx2_err(err, LTX2_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    char msg[256];
+    int fd = ltx2_open_regular(path, 0, &sb, msg, sizeof msg);
+    if (fd < 0)
+        return ltx2_err(err, LTX2_ERR_IO, "%s: %s", path, msg);
+    s.f = fdopen(fd, "rb");
+    if (!s.f) {
+        close(fd);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory opening %s", path);
+    }
     uint8_t sig[8];
     if (fread(sig, 1, 8, s.f) != 8 || png_sig_cmp(sig, 0, 8) != 0) {
         read_cleanup(&s);
@@ -115,6 +137,14 @@ ltx2_status io_png_read(const char *path, float **out, int *out_w, int *out_h, l
     /* Refuse absurd sizes before allocating (a hostile header). */
     png_set_user_limits(s.png, 1u << 15, 1u << 15);
     png_read_info(s.png, s.info);
+    uint64_t pixels = (uint64_t)png_get_image_width(s.png, s.info) * png_get_image_height(s.png, s.info);
+    if (pixels > max_image_pixels()) {
+        read_cleanup(&s);
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED,
+                        "%s: the image is %llu pixels, more than the limit of %llu "
+                        "(set LTX2_MAX_IMAGE_PIXELS to raise it)",
+                        path, (unsigned long long)pixels, (unsigned long long)max_image_pixels());
+    }
     png_set_expand(s.png);             /* palette → RGB, grey < 8 bit → 8 bit, tRNS → alpha */
     png_set_gray_to_rgb(s.png);
     png_set_strip_alpha(s.png);

@@ -1,11 +1,18 @@
 /* SaveImage / SaveVideoFrames: IMAGE [F, H, W, 3] → <prefix>_00001.png …, and for
  * video also <prefix>_contact.png (downscaled frames in a grid). All files are
- * written as temps and renamed together at the end; a failure or a cancel leaves
- * none of them. */
+ * written as temps (each closed once written, so any frame count fits the open-file
+ * limit) and renamed together at the end; a failure or a cancel leaves none of
+ * them. After the rename, frames of an earlier, longer save under the same prefix
+ * (<prefix>_NNNNN.png past the new count) are removed, so the folder holds exactly
+ * the new sequence. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "io_internal.h"
 #include "node.h"
 
@@ -45,6 +52,50 @@ static uint8_t *contact_sheet(const float *x, int64_t F, int64_t H, int64_t W, i
                 }
     }
     return img;
+}
+
+/* The frame number of `name` when it is <base>_NNNNN.png (5 or more digits), else 0. */
+static long long frame_number(const char *name, const char *base)
+{
+    size_t bl = strlen(base);
+    if (strncmp(name, base, bl) != 0 || name[bl] != '_')
+        return 0;
+    const char *d = name + bl + 1;
+    size_t nd = 0;
+    long long v = 0;
+    while (d[nd] >= '0' && d[nd] <= '9' && nd < 18)
+        v = v * 10 + (d[nd++] - '0');
+    return nd >= 5 && strcmp(d + nd, ".png") == 0 ? v : 0;
+}
+
+/* Removes <prefix>_NNNNN.png for NNNNN > n_frames: what a longer earlier save left. */
+static ltx2_status remove_stale_frames(const char *prefix, int64_t n_frames, ltx2_error *err)
+{
+    char *dir = strdup(prefix);
+    if (!dir)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir, *dname = ".";
+    if (slash) {
+        *slash = 0;
+        dname = slash == dir ? "/" : dir;
+    }
+    DIR *d = opendir(dname);
+    ltx2_status st = LTX2_OK;
+    if (!d) {
+        st = ltx2_err(err, LTX2_ERR_IO, "cannot list %s for stale frames: %s", dname, strerror(errno));
+    } else {
+        struct dirent *e;
+        while (st == LTX2_OK && (e = readdir(d))) {
+            if (frame_number(e->d_name, base) > n_frames &&
+                unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT)
+                st = ltx2_err(err, LTX2_ERR_IO, "cannot remove the stale frame %s/%s: %s", dname,
+                              e->d_name, strerror(errno));
+        }
+        closedir(d);
+    }
+    free(dir);
+    return st;
 }
 
 static ltx2_status save_frames(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, int video)
@@ -89,7 +140,8 @@ static ltx2_status save_frames(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
         }
         opened++;
         frame_to_u8(ltx2_tensor_cf32(x) + k * H * W * 3, H * W * 3, rgb);
-        if (io_png_write(tmps[opened - 1].f, rgb, (int)W, (int)H, video ? "fps" : NULL, fps_text, &err) != LTX2_OK)
+        if (io_png_write(tmps[opened - 1].f, rgb, (int)W, (int)H, video ? "fps" : NULL, fps_text, &err) != LTX2_OK ||
+            io_tmp_finish(&tmps[opened - 1], &err) != LTX2_OK)
             st = ltx2_fail_err(ctx, "filename_prefix", &err);
     }
     if (st == LTX2_OK && video) {
@@ -107,11 +159,12 @@ static ltx2_status save_frames(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
     if (st == LTX2_OK && ltx2_cancelled(ctx))
         st = LTX2_CANCELLED;
     if (st == LTX2_OK) {
-        if (io_tmp_commit_all(tmps, opened, &err) != LTX2_OK)
+        if (io_tmp_commit_all(tmps, opened, &err) != LTX2_OK ||
+            remove_stale_frames(prefix, F, &err) != LTX2_OK)
             st = ltx2_fail_err(ctx, "filename_prefix", &err);
         opened = 0;
     }
-    for (size_t i = 0; i < opened; i++)
+    for (size_t i = opened; i-- > 0;) /* last first: the first holds the folder it created */
         io_tmp_discard(&tmps[i], 0);
     if (st == LTX2_OK)
         ltx2_progress(ctx, (double)F, (double)F, "writing frames");

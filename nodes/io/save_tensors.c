@@ -4,6 +4,7 @@
  * name_i says what to take:  "out=key" (dotted path "a.b" into nested objects),
  * "prefix." (every tensor of the object, named prefix + its path) or
  * "prefix.=src." (the tensors under src., renamed). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "io_internal.h"
@@ -28,17 +29,29 @@ static void list_free(save_list *l)
     free(l->tensors);
 }
 
+/* Empty names and names starting with "__" (the format's __metadata__ and whatever
+ * it adds later): the loader refuses them, so they are never written. */
+static bool reserved_name(const char *prefix, const char *name)
+{
+    char head[3] = {0};
+    size_t k = 0;
+    for (const char *p = prefix; *p && k < 2; p++)
+        head[k++] = *p;
+    for (const char *p = name; *p && k < 2; p++)
+        head[k++] = *p;
+    return k == 0 || strcmp(head, "__") == 0;
+}
+
 /* Adds a contiguous copy/reference of t under prefix+name. */
 static ltx2_status list_add(save_list *l, const char *prefix, const char *name, ltx2_tensor *t,
                             ltx2_error *err)
 {
     if (t->device != LTX2_DEVICE_CPU)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "tensor '%s%s' is not on the CPU", prefix, name);
-    for (size_t i = 0; i < l->n; i++) {
-        size_t pn = strlen(prefix);
-        if (!strncmp(l->names[i], prefix, pn) && !strcmp(l->names[i] + pn, name))
-            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "two tensors would be saved as '%s%s'", prefix, name);
-    }
+    if (reserved_name(prefix, name))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "tensor name '%s%s' is not allowed: empty names and names starting with "
+                        "\"__\" are reserved by the safetensors format", prefix, name);
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         char **nn = realloc(l->names, cap * sizeof *nn);
@@ -183,6 +196,27 @@ static ltx2_status add_pair(ltx2_exec_ctx *ctx, save_list *l, const ltx2_value *
     return st == LTX2_OK ? LTX2_OK : ltx2_fail_err(ctx, vin, &err);
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Two entries under one name: sorted once, so checking is not quadratic. */
+static ltx2_status check_unique(const save_list *l, ltx2_error *err)
+{
+    char **sorted = malloc((l->n ? l->n : 1) * sizeof *sorted);
+    if (!sorted)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    memcpy(sorted, l->names, l->n * sizeof *sorted);
+    qsort(sorted, l->n, sizeof *sorted, cmp_str_ptr);
+    ltx2_status st = LTX2_OK;
+    for (size_t i = 1; i < l->n && st == LTX2_OK; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            st = ltx2_err(err, LTX2_ERR_BAD_INPUT, "two tensors would be saved as '%s'", sorted[i]);
+    free(sorted);
+    return st;
+}
+
 static ltx2_status save_tensors(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
 {
     (void)out;
@@ -202,6 +236,8 @@ static ltx2_status save_tensors(void *inst, ltx2_exec_ctx *ctx, const ltx2_value
         st = add_pair(ctx, &l, &in[IN_PAIRS + 2 * i + 1], ltx2_in_string(in, IN_PAIRS + 2 * (uint32_t)i), i + 1);
     if (st == LTX2_OK && l.n == 0)
         st = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "tensors", "nothing to save: connect tensors or a value");
+    if (st == LTX2_OK && check_unique(&l, &err) != LTX2_OK)
+        st = ltx2_fail_err(ctx, "tensors", &err);
     if (st == LTX2_OK && ltx2_progress(ctx, 0, 1, "saving tensors") == LTX2_CANCELLED)
         st = LTX2_CANCELLED;
     io_tmp tmp;

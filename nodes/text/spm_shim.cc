@@ -1,6 +1,7 @@
 // spm_shim.cc — extern "C" wrapper over sentencepiece::SentencePieceProcessor.
 // No exception may cross into C: every entry point catches.
 #include "spm_shim.h"
+#include "store/regular_file.h"
 
 #include <sentencepiece_processor.h>
 
@@ -15,6 +16,10 @@ struct ltx2_spm {
     sentencepiece::SentencePieceProcessor proc;
 };
 
+// Largest tokenizer model read (Gemma 3's is under 5 MB): a checkpoint or /dev/zero
+// given by mistake is refused instead of filling memory.
+static const size_t kMaxModelBytes = (size_t)256 << 20;
+
 static void set_msg(char *msg, size_t size, const std::string &text)
 {
     if (msg && size > 0) std::snprintf(msg, size, "%s", text.c_str());
@@ -23,8 +28,19 @@ static void set_msg(char *msg, size_t size, const std::string &text)
 extern "C" ltx2_spm *ltx2_spm_load(const char *path, char *msg, size_t msg_size)
 {
     try {
+        size_t len = 0;
+        char *bytes = ltx2_read_regular(path ? path : "", kMaxModelBytes, &len, msg, msg_size);
+        if (!bytes) return nullptr;
+        std::string data;
+        try {
+            data.assign(bytes, len);
+        } catch (...) {
+            std::free(bytes);
+            throw;
+        }
+        std::free(bytes);
         ltx2_spm *spm = new ltx2_spm();
-        const auto status = spm->proc.Load(path ? path : "");
+        const auto status = spm->proc.LoadFromSerializedProto(data);
         if (!status.ok()) {
             set_msg(msg, msg_size, status.ToString());
             delete spm;

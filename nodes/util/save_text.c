@@ -1,15 +1,12 @@
 /* LTX2SaveText: an output node that writes a readable description of any value
  * (the number or string itself; a tensor's dtype and shape; an object's type and
- * entries) to a text file. The write is atomic (temp file + rename), so a failed
- * or cancelled run leaves no partial file. */
-#include <errno.h>
-#include <fcntl.h>
+ * entries) to a text file. The write is atomic (io_tmp: temp file + rename), so a
+ * failed or cancelled run leaves no partial file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "io/io_internal.h"
 #include "node.h"
 #include "util/util.h"
 
@@ -62,43 +59,16 @@ static ltx2_status save_text_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_
     const char *path = ltx2_in_string(in, 1);
     if (!path[0])
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "path", "empty path");
-    /* a temporary name beside the target, created with the usual 0666 & ~umask */
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 64);
-    if (!tmp)
-        return ltx2_fail(ctx, LTX2_ERR_OOM, "path", "out of memory");
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(tmp, n + 64, "%s.tmp-%ld-%ld", path, (long)getpid(), (long)ts.tv_nsec);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return ltx2_fail(ctx, LTX2_ERR_IO, "path", "cannot create %s: %s", path, strerror(e));
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return ltx2_fail(ctx, LTX2_ERR_IO, "path", "cannot write %s: %s", path, strerror(e));
-    }
-    describe(f, &in[0], 0);
-    fputc('\n', f);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || ltx2_cancelled(ctx) || rename(tmp, path) != 0) {
-        int e = errno;
-        int cancelled = ltx2_cancelled(ctx);
-        unlink(tmp);
-        free(tmp);
-        if (cancelled)
-            return LTX2_CANCELLED;
-        return ltx2_fail(ctx, LTX2_ERR_IO, "path", "cannot write %s: %s", path, strerror(e));
-    }
-    free(tmp);
-    return LTX2_OK;
+    io_tmp tmp;
+    ltx2_error err = {0};
+    if (io_tmp_open_ex(&tmp, path, 0, &err) != LTX2_OK) /* the folder must exist */
+        return ltx2_fail_err(ctx, "path", &err);
+    describe(tmp.f, &in[0], 0);
+    fputc('\n', tmp.f);
+    ltx2_status st = io_tmp_close(&tmp, ltx2_cancelled(ctx) ? LTX2_CANCELLED : LTX2_OK, &err);
+    if (st != LTX2_OK && st != LTX2_CANCELLED)
+        return ltx2_fail_err(ctx, "path", &err);
+    return st;
 }
 
 static const ltx2_port save_text_in[] = {

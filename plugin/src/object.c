@@ -25,6 +25,8 @@ struct ltx2_object {
     char *type;
     entry *entries;
     uint32_t count, cap;
+    uint32_t *index;    /* open-addressed entry numbers + 1 (0 = empty), once count >= INDEX_FROM */
+    uint32_t index_cap; /* a power of two, at least twice count */
     char *metadata;
     payload_box *payload;
 };
@@ -135,6 +137,7 @@ void ltx2_object_release(ltx2_object *o)
         ltx2_value_release(&o->entries[i].v);
     }
     free(o->entries);
+    free(o->index);
     free(o->metadata);
     box_release(o->payload);
     free(o->type);
@@ -168,8 +171,54 @@ bool ltx2_object_is(const ltx2_object *o, const char *type_name)
     return o && strcmp(o->type, type_name) == 0;
 }
 
+/* Objects with many entries (a checkpoint's TENSORS holds thousands) are looked
+ * up through a hash index, so filling one is linear, not quadratic. */
+#define INDEX_FROM 32
+
+static uint32_t key_hash(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The index slot holding key, or the empty slot where it would go. */
+static uint32_t *index_slot(const ltx2_object *o, const char *key)
+{
+    uint32_t mask = o->index_cap - 1;
+    for (uint32_t i = key_hash(key) & mask;; i = (i + 1) & mask) {
+        uint32_t *slot = &o->index[i];
+        if (*slot == 0 || strcmp(o->entries[*slot - 1].key, key) == 0)
+            return slot;
+    }
+}
+
+/* Rebuilds the index for the current entries (cap: at least twice the count).
+ * Without memory the object still works, by linear search. */
+static void index_rebuild(ltx2_object *o, uint32_t min_entries)
+{
+    free(o->index);
+    o->index = NULL;
+    o->index_cap = 0;
+    if (min_entries < INDEX_FROM)
+        return;
+    uint32_t cap = 64;
+    while (cap < 2 * min_entries)
+        cap *= 2;
+    if (!(o->index = calloc(cap, sizeof *o->index)))
+        return;
+    o->index_cap = cap;
+    for (uint32_t i = 0; i < o->count; i++)
+        *index_slot(o, o->entries[i].key) = i + 1;
+}
+
 static entry *find(const ltx2_object *o, const char *key)
 {
+    if (o->index) {
+        uint32_t slot = *index_slot(o, key);
+        return slot ? &o->entries[slot - 1] : NULL;
+    }
     for (uint32_t i = 0; i < o->count; i++)
         if (strcmp(o->entries[i].key, key) == 0)
             return &o->entries[i];
@@ -209,6 +258,10 @@ ltx2_status ltx2_object_set_value(ltx2_object *o, const char *key, const ltx2_va
     o->entries[o->count].key = k;
     o->entries[o->count].v = copy;
     o->count++;
+    if (o->index && 2 * o->count <= o->index_cap)
+        *index_slot(o, k) = o->count;
+    else if (o->count >= INDEX_FROM)
+        index_rebuild(o, o->count);
     return LTX2_OK;
 }
 
@@ -222,6 +275,8 @@ void ltx2_object_remove(ltx2_object *o, const char *key)
     uint32_t i = (uint32_t)(e - o->entries);
     memmove(&o->entries[i], &o->entries[i + 1], (o->count - i - 1) * sizeof *e);
     o->count--;
+    if (o->index)
+        index_rebuild(o, o->count); /* entry numbers moved (removal is rare) */
 }
 
 ltx2_status ltx2_object_set_tensor(ltx2_object *o, const char *key, ltx2_tensor *t)

@@ -102,6 +102,86 @@ cancel)
     [ "$cpu" -lt 1000 ] || die "$cpu ms of CPU time after the cancel request"
     "$check_events" ev.ndjson interrupted --node 2 --progress 2 > /dev/null || die "events stream invalid"
     ;;
+term_hup)
+    # SIGTERM and SIGHUP cancel like SIGINT: temp files removed, a message, 128 + the signal
+    for sig in TERM HUP; do
+        "$hostsim" run "$graphs/cancel.json" --var OUT="$work" --var SECS=10 --events ev.ndjson > stdout.txt 2> stderr.txt &
+        pid=$!
+        sleep 1
+        for _ in $(seq 100); do grep -q '"type":"progress"' ev.ndjson 2>/dev/null && break; sleep 0.1; done
+        kill -$sig $pid
+        wait $pid
+        rc=$?
+        want=$((128 + $(kill -l $sig)))
+        [ $rc = $want ] || die "SIG$sig: exit status $rc, expected $want"
+        grep -q "^cancelled by SIG$sig: interrupted at node 2 (LTX2Delay)" stderr.txt || die "SIG$sig: no cancel message"
+        ls "$work" | grep -q '^never\.txt' && die "SIG$sig: output or temp file left behind"
+        "$check_events" ev.ndjson interrupted --node 2 > /dev/null || die "SIG$sig: events stream invalid"
+    done
+    ;;
+sigbus)
+    # a model file truncated while mapped: an error naming it, not a crash, and no output
+    src="$work/src.safetensors"
+    { printf '\x38\x00\x00\x00\x00\x00\x00\x00'
+      printf '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}  '
+      printf '\x00\x00\x80\x3f'; } > "$src"
+    "$hostsim" run "$graphs/mapped.json" --var SRC="$src" --var OUT="$work/out" --var SECS=0 --quiet ||
+        die "the untouched file does not copy"
+    [ -s "$work/out/copy.safetensors" ] || die "copy.safetensors not written"
+    rm -rf "$work/out"
+    # cut the file while the delay holds the mapped tensor; SaveTensors then reads it
+    "$hostsim" run "$graphs/mapped.json" --var SRC="$src" --var OUT="$work/out" --var SECS=4 \
+        --events ev.ndjson --quiet 2> stderr.txt &
+    pid=$!
+    for _ in $(seq 200); do grep -q '"type":"progress"' ev.ndjson 2>/dev/null && break; sleep 0.05; done
+    truncate -s 0 "$src"
+    wait $pid
+    rc=$?
+    [ $rc = 1 ] || die "exit status $rc, expected 1 (not a signal death)"
+    grep -q "^error: $src was truncated or rewritten while mapped" stderr.txt || die "no error naming $src"
+    [ -e "$work/out" ] && [ -n "$(ls -A "$work/out")" ] && die "output or temp file left in $work/out"
+    ;;
+link_range)
+    # a number arriving through a link meets the port's min/max like a literal
+    "$hostsim" run "$graphs/link_range.json" --var OUT="$work" --var SECS=-5 --events ev.ndjson --quiet 2> stderr.txt
+    [ $? = 1 ] || die "out-of-range linked value: wrong exit status"
+    grep -q "^error: node 2 (LTX2Delay) input 'seconds': value -5 is smaller than the minimum 0" stderr.txt ||
+        die "no range error naming node 2's input"
+    [ -e secs.txt ] && die "the node ran with an out-of-range value"
+    "$check_events" ev.ndjson error --node 2 > /dev/null || die "events stream invalid"
+    "$hostsim" run "$graphs/link_range.json" --var OUT="$work" --var SECS=0.01 --quiet || die "in-range value refused"
+    expect_file secs.txt 0.01
+    ;;
+special_files)
+    # inputs that are not regular files are refused at once (a FIFO would block open())
+    mkfifo graph.fifo
+    "$hostsim" run graph.fifo --quiet 2> stderr.txt
+    [ $? = 2 ] || die "FIFO graph: wrong exit status"
+    grep -q '^error: cannot read graph graph.fifo: it is a FIFO' stderr.txt || die "FIFO graph: message"
+    "$hostsim" run /dev/zero --quiet 2> stderr.txt
+    grep -q '^error: cannot read graph /dev/zero: it is a character device' stderr.txt || die "/dev/zero graph"
+    truncate -s 100M big.json
+    "$hostsim" run big.json --quiet 2> stderr.txt
+    grep -q 'more than the 64 MiB limit' stderr.txt || die "oversized graph not refused before reading"
+    # manifest -o onto a device or a link: refused, the node untouched
+    if [ "$(id -u)" = 0 ]; then
+        "$hostsim" manifest -o /dev/null 2> stderr.txt && die "manifest -o /dev/null succeeded"
+        [ -c /dev/null ] || die "/dev/null is no longer a device"
+    fi
+    echo keep > real.json; ln -s real.json link.json
+    "$hostsim" manifest -o link.json 2> stderr.txt && die "manifest -o onto a symlink succeeded"
+    grep -q 'symbolic link' stderr.txt || die "symlink refusal message"
+    [ -L link.json ] && [ "$(cat real.json)" = keep ] || die "the link or its target changed"
+    "$hostsim" manifest -o m.json && [ -s m.json ] || die "manifest -o to a plain file failed"
+    # --events onto a full disk: the run reports the lost events instead of exit 0
+    if [ -w /dev/full ]; then
+        "$hostsim" run "$graphs/text.json" --var OUT="$work" --var MSG=m --var N=1 --var SECS=0 --var B=0 \
+            --var F=1 --events /dev/full --quiet 2> stderr.txt
+        [ $? = 1 ] || die "--events /dev/full: exit status $?"
+        grep -q '^error: .*event(s) could not be written to /dev/full: No space left on device' stderr.txt ||
+            die "--events /dev/full: no error"
+    fi
+    ;;
 *)
     echo "unknown case $case_name"; exit 2 ;;
 esac

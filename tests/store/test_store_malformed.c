@@ -27,6 +27,9 @@ static const bad_case cases[] = {
     {"meta_not_string", "__metadata__ value 'config' is not a string"},
     {"not_object", "not a JSON object"},
     {"unknown_field", "unknown field 'dtyp'"},
+    {"duplicate_name", "key 'a' appears twice"},
+    {"duplicate_escaped", "spelled with different escapes"},
+    {"duplicate_meta", "key '__metadata__' appears twice"},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -52,6 +55,18 @@ static int make_case(const char *path, const char *name)
         FILE *f = fopen(path, "wb");
         int ok = f && fwrite("\x10\x00\x00", 1, 3, f) == 3;
         return (f && fclose(f) == 0 && ok) ? 0 : -1;
+    }
+    if (!strcmp(name, "duplicate_name")) { /* json-c alone would keep the last */
+        snprintf(h, sizeof h, "{%s,\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]},%s}", T1, T1);
+        return st_write(path, h, data, 12);
+    }
+    if (!strcmp(name, "duplicate_escaped")) {
+        snprintf(h, sizeof h, "{%s,\"\\u0061\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", T1);
+        return st_write(path, h, data, 12);
+    }
+    if (!strcmp(name, "duplicate_meta")) {
+        snprintf(h, sizeof h, "{\"__metadata__\":{},%s,\"__metadata__\":{\"x\":\"y\"}}", T1);
+        return st_write(path, h, data, 8);
     }
     if (!strcmp(name, "out_of_range"))
         return st_write(path, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[16,32]}}", data, 16);

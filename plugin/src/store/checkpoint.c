@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "regular_file.h"
 #include "store_file.h"
 
 struct ltx2_checkpoint {
@@ -61,6 +62,11 @@ static char *join_path(const char *dir, const char *name)
     return p;
 }
 
+static int cmp_tensor_name(const void *a, const void *b)
+{
+    return strcmp(((const ltx2_st_tensor *)a)->name, ((const ltx2_st_tensor *)b)->name);
+}
+
 static int cmp_tensor_ptr(const void *a, const void *b)
 {
     const ltx2_st_tensor *x = *(const ltx2_st_tensor *const *)a;
@@ -105,6 +111,9 @@ static ltx2_status ckpt_index(ltx2_checkpoint *c, ltx2_error *err)
     if (cfg) {
         enum json_tokener_error jerr;
         c->config = json_tokener_parse_verbose(cfg, &jerr);
+        if (!c->config && jerr == json_tokener_success) /* json-c 0.16: OOM sets no error */
+            return ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory parsing the `config` metadata",
+                            c->path);
         if (!c->config)
             return ltx2_err(err, LTX2_ERR_IO, "%s: the `config` metadata is not valid JSON (%s)",
                             c->path, json_tokener_error_desc(jerr));
@@ -123,44 +132,25 @@ static ltx2_status add_file(ltx2_store *s, ltx2_checkpoint *c, const char *path,
     return st;
 }
 
-/* Reads a whole small text file (the index) into a NUL-terminated buffer. */
+/* Largest index file read (real ones are well under 1 MB). */
+#define INDEX_MAX_BYTES ((size_t)64 << 20)
+
+/* Reads the index file whole: a regular file of at most INDEX_MAX_BYTES. */
 static char *read_text(const char *path, ltx2_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ltx2_err(err, LTX2_ERR_IO, "%s: cannot open: %s", path,
-                 errno == ENOENT ? "no such file" : strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        if (cap > ((size_t)256 << 20)) { /* an index is a few MB at most */
-            free(buf);
-            buf = NULL;
-            ltx2_err(err, LTX2_ERR_IO, "%s: index file too large", path);
-            fclose(f);
-            return NULL;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    fclose(f);
-    if (!buf) {
-        ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    return buf;
+    char msg[256];
+    size_t len = 0;
+    char *text = ltx2_read_regular(path, INDEX_MAX_BYTES, &len, msg, sizeof msg);
+    if (!text)
+        ltx2_err(err, LTX2_ERR_IO, "%s: %s", path, msg);
+    return text;
+}
+
+/* The entry of a parsed file named `name` (entries are sorted by name), or NULL. */
+static const ltx2_st_tensor *parsed_find(const st_parsed *p, const char *name)
+{
+    ltx2_st_tensor key = {.name = name};
+    return bsearch(&key, p->t, p->n, sizeof *p->t, cmp_tensor_name);
 }
 
 static ltx2_status open_index(ltx2_store *s, ltx2_checkpoint *c, const char *path, ltx2_error *err)
@@ -177,6 +167,8 @@ static ltx2_status open_index(ltx2_store *s, ltx2_checkpoint *c, const char *pat
     struct json_object *root = json_tokener_parse_verbose(text, &jerr);
     free(text);
     struct json_object *wm = NULL;
+    if (!root && jerr == json_tokener_success) /* json-c 0.16: OOM sets no error */
+        return ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory parsing the index", path);
     if (!root)
         return ltx2_err(err, LTX2_ERR_IO, "%s: index is not valid JSON (%s)", path,
                         json_tokener_error_desc(jerr));
@@ -220,11 +212,7 @@ static ltx2_status open_index(ltx2_store *s, ltx2_checkpoint *c, const char *pat
             }
             shard_names[k] = sn;
         }
-        const st_parsed *p = &c->files[k]->parsed;
-        bool found = false;
-        for (size_t j = 0; j < p->n && !found; j++)
-            found = strcmp(p->t[j].name, tname) == 0;
-        if (!found)
+        if (!parsed_find(&c->files[k]->parsed, tname))
             st = ltx2_err(err, LTX2_ERR_IO, "%s: tensor '%s' is mapped to %s but that shard lacks it",
                           path, tname, sn);
     }

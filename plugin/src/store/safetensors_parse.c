@@ -268,6 +268,76 @@ static ltx2_status parse_tensors(const uint8_t *bytes, size_t size, struct json_
     return st;
 }
 
+/* A key of the top-level object, as written (escapes not decoded). */
+typedef struct key_span {
+    const char *s;
+    size_t n;
+} key_span;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const key_span *x = a, *y = b;
+    int r = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    return r ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Walks valid JSON text and reports the top-level object's keys (spans, when given)
+ * and returns their count. */
+static size_t top_keys(const char *s, size_t n, key_span *spans)
+{
+    size_t count = 0;
+    int depth = 0;
+    bool expect_key = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '"') {
+            size_t start = ++i;
+            while (i < n && s[i] != '"')
+                i += s[i] == '\\' ? 2 : 1;
+            if (depth == 1 && expect_key) {
+                if (spans)
+                    spans[count] = (key_span){s + start, i - start};
+                count++;
+                expect_key = false;
+            }
+        } else if (c == '{' || c == '[') {
+            expect_key = ++depth == 1;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == ',' && depth == 1) {
+            expect_key = true;
+        }
+    }
+    return count;
+}
+
+/* json-c keeps the last of duplicate keys: a file naming one tensor twice would
+ * load silently with one of its definitions. Counting the keys as written finds
+ * that in one pass; naming the duplicate takes a sort. */
+static ltx2_status check_duplicate_keys(const char *hdr, size_t n, size_t parsed_keys,
+                                        ltx2_error *err)
+{
+    size_t written = top_keys(hdr, n, NULL);
+    if (written == parsed_keys)
+        return LTX2_OK;
+    key_span *spans = malloc(written * sizeof *spans);
+    if (!spans)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory reading the header");
+    top_keys(hdr, n, spans);
+    qsort(spans, written, sizeof *spans, cmp_span);
+    for (size_t i = 1; i < written; i++) {
+        if (cmp_span(&spans[i - 1], &spans[i]) == 0) {
+            int len = spans[i].n > 200 ? 200 : (int)spans[i].n;
+            ltx2_status st = ltx2_err(err, LTX2_ERR_IO, "bad header: key '%.*s' appears twice",
+                                      len, spans[i].s);
+            free(spans);
+            return st;
+        }
+    }
+    free(spans);
+    return ltx2_err(err, LTX2_ERR_IO, "bad header: a key appears twice (spelled with different escapes)");
+}
+
 ltx2_status st_parse(const uint8_t *bytes, size_t size, st_parsed *out, ltx2_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -308,6 +378,8 @@ ltx2_status st_parse(const uint8_t *bytes, size_t size, st_parsed *out, ltx2_err
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
+    if (!root && jerr == json_tokener_success) /* json-c 0.16 reports no error for OOM */
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory parsing the header");
     if (!root || jerr != json_tokener_success) {
         json_object_put(root);
         return ltx2_err(err, LTX2_ERR_IO, "bad header: not valid JSON (%s near byte %zu)",
@@ -325,8 +397,13 @@ ltx2_status st_parse(const uint8_t *bytes, size_t size, st_parsed *out, ltx2_err
         json_object_put(root);
         return ltx2_err(err, LTX2_ERR_IO, "bad header: not a JSON object");
     }
+    ltx2_status st = check_duplicate_keys(hdr, end, (size_t)json_object_object_length(root), err);
+    if (st != LTX2_OK) {
+        json_object_put(root);
+        return st;
+    }
     out->data_start = (size_t)(8 + hlen);
-    ltx2_status st = parse_tensors(bytes, size, root, out, err);
+    st = parse_tensors(bytes, size, root, out, err);
     json_object_put(root);
     if (st != LTX2_OK)
         st_parsed_free(out);

@@ -4,6 +4,7 @@
 #define LTX2_STORE_FILE_H
 #include <stdatomic.h>
 #include <sys/types.h>
+#include <time.h>
 #include "store_internal.h"
 
 typedef struct st_file {
@@ -12,6 +13,7 @@ typedef struct st_file {
     struct st_file *next;
     dev_t dev;
     ino_t ino;
+    struct timespec mtime; /* when mapped: a later change means a new mapping */
     char *path;
     uint8_t *map;
     size_t size;
