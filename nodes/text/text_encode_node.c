@@ -116,6 +116,13 @@ static ltx2_status encode_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_val
     }
     if (st == LTX2_OK && ltx2_cancelled(ctx))
         st = LTX2_CANCELLED; /* kernels stopped early: the encodings are incomplete */
+    /* The reference truncates too; say so, or a long prompt loses its end unnoticed. */
+    if (st == LTX2_OK && pos.n_dropped > 0)
+        ltx2_logf(ctx, LTX2_LOG_WARN, "prompt: %lld tokens past max_length %lld were dropped (raise max_length)",
+                  (long long)pos.n_dropped, (long long)max_len);
+    if (st == LTX2_OK && have_neg && neg.n_dropped > 0)
+        ltx2_logf(ctx, LTX2_LOG_WARN, "negative_prompt: %lld tokens past max_length %lld were dropped",
+                  (long long)neg.n_dropped, (long long)max_len);
     if (ltx2_in_bool(in, IN_UNLOAD)) ltx2_text_encoder_release_gemma(te);
     if (st) {
         ltx2_text_encoding_release(&pos);

@@ -248,7 +248,7 @@ static ltx2_status encode_locked(ltx2_text_encoder *te, ltx2_store *store, const
     int32_t *ids = malloc((size_t)L * sizeof(int32_t));
     if (!ids) return ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory");
     int64_t n = 0;
-    if ((st = ltx2_text_tokenize(te->spm, prompt, L, ids, &n, err))) {
+    if ((st = ltx2_text_tokenize(te->spm, prompt, L, ids, &n, &e->n_dropped, err))) {
         free(ids);
         return st;
     }

@@ -36,6 +36,7 @@ void ltx2_text_encoder_release_gemma(ltx2_text_encoder *te);
  * fixtures). hidden_states / features are NULL unless asked for. */
 typedef struct ltx2_text_encoding {
     int64_t max_len, n_valid;
+    int64_t n_dropped;          /* prompt tokens cut off by max_len (the caller warns) */
     ltx2_tensor *token_ids;     /* [1, max_len] */
     ltx2_tensor *token_mask;    /* [1, max_len] 1 = token */
     ltx2_tensor *hidden_states; /* [layers+1, max_len, hidden], padded rows 0 */

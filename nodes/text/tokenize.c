@@ -55,7 +55,7 @@ void ltx2_text_strip(const char *text, size_t *begin, size_t *len)
 }
 
 ltx2_status ltx2_text_tokenize(const ltx2_spm *spm, const char *text, int64_t max_len,
-                               int32_t *ids, int64_t *n_valid, ltx2_error *err)
+                               int32_t *ids, int64_t *n_valid, int64_t *n_dropped, ltx2_error *err)
 {
     if (max_len < 1) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "max_length %lld < 1", (long long)max_len);
     int32_t bos = ltx2_spm_bos_id(spm), pad = ltx2_spm_pad_id(spm);
@@ -79,5 +79,6 @@ ltx2_status ltx2_text_tokenize(const ltx2_spm *spm, const char *text, int64_t ma
     for (int64_t i = 1; i < keep; ++i) ids[pad_n + i] = pieces[i - 1];
     free(pieces);
     *n_valid = keep;
+    if (n_dropped) *n_dropped = total - keep;
     return LTX2_OK;
 }

@@ -14,8 +14,9 @@
 void ltx2_text_strip(const char *text, size_t *begin, size_t *len);
 
 /* ids[max_len]: pad ... pad, bos, t1 ... ; *n_valid = number of non-pad positions (the
- * last *n_valid entries). max_len >= 1. */
+ * last *n_valid entries). max_len >= 1. *n_dropped (may be NULL) = tokens cut off by the
+ * truncation, so callers can say so instead of truncating silently. */
 ltx2_status ltx2_text_tokenize(const ltx2_spm *spm, const char *text, int64_t max_len,
-                               int32_t *ids, int64_t *n_valid, ltx2_error *err);
+                               int32_t *ids, int64_t *n_valid, int64_t *n_dropped, ltx2_error *err);
 
 #endif

@@ -35,6 +35,7 @@ int main(int argc, char **argv)
     ltx2_store *store = ltx2_store_new();
     ltx2_checkpoint *io = NULL;
     ltx2_error err = {0};
+    int64_t dropped = -1;
     CHECK(ltx2_checkpoint_open(store, iop, &io, &err) == LTX2_OK, "%s", err.msg);
     struct json_object *vars = io ? graph_vars(io) : NULL;
     const char *ml = graph_var(vars, "MAX_LENGTH");
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
         CHECK(ltx2_ckpt_f32(io, key, L, &want_mask, &err) == LTX2_OK, "%s", err.msg);
         int32_t *ids = malloc((size_t)L * sizeof *ids);
         int64_t nv = 0;
-        CHECK(ltx2_text_tokenize(spm, prompt, L, ids, &nv, &err) == LTX2_OK, "%s", err.msg);
+        CHECK(ltx2_text_tokenize(spm, prompt, L, ids, &nv, NULL, &err) == LTX2_OK, "%s", err.msg);
         for (int64_t i = 0; want && want_mask && i < L; ++i) {
             CHECK(ids[i] == (int32_t)want[i], "prompt %d id %lld: %d != %g", p, (long long)i, ids[i], want[i]);
             CHECK((i >= L - nv) == (want_mask[i] == 1.0f), "prompt %d mask %lld", p, (long long)i);
@@ -62,16 +63,16 @@ int main(int argc, char **argv)
         /* Truncation keeps the first tokens (BOS included) and drops the padding. */
         int64_t T = nv - 3, nt = 0;
         int32_t *tr = malloc((size_t)T * sizeof *tr);
-        CHECK(ltx2_text_tokenize(spm, prompt, T, tr, &nt, &err) == LTX2_OK && nt == T, "truncate to %lld", (long long)T);
+        CHECK(ltx2_text_tokenize(spm, prompt, T, tr, &nt, &dropped, &err) == LTX2_OK && nt == T && dropped == nv - T, "truncate to %lld", (long long)T);
         for (int64_t i = 0; i < T; ++i) CHECK(tr[i] == ids[L - nv + i], "truncated id %lld", (long long)i);
         free(tr), free(ids), free(want), free(want_mask);
     }
     if (spm) {
         int32_t ids[4];
         int64_t nv = 0;
-        CHECK(ltx2_text_tokenize(spm, "  \n ", 4, ids, &nv, &err) == LTX2_OK && nv == 1, "blank prompt");
+        CHECK(ltx2_text_tokenize(spm, "  \n ", 4, ids, &nv, &dropped, &err) == LTX2_OK && nv == 1 && dropped == 0, "blank prompt");
         CHECK(ids[3] == ltx2_spm_bos_id(spm) && ids[0] == 0 && ids[2] == 0, "blank prompt = pads + BOS");
-        CHECK(ltx2_text_tokenize(spm, "x", 0, ids, &nv, &err) == LTX2_ERR_BAD_INPUT, "max_length 0 refused");
+        CHECK(ltx2_text_tokenize(spm, "x", 0, ids, &nv, NULL, &err) == LTX2_ERR_BAD_INPUT, "max_length 0 refused");
     }
     json_object_put(vars);
     ltx2_checkpoint_release(io);
