@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finite.h"
 #include "json_util.h"
 #include "loaders/loaders.h"
 #include "object.h"
@@ -259,6 +260,14 @@ ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const floa
     }
     k_leaky_relu(ctx, x, x, len * ch, 0.01f);
     conv1d(ctx, &v->conv_post, len, x, y);
+    /* Checked before tanh, which would squash NaN/Inf into a full-scale waveform. */
+    int64_t bad = ltx2_find_nonfinite(y, len * v->out_channels);
+    if (bad >= 0) {
+        st = ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                      "the vocoder output holds NaN or Inf (sample %lld of %lld); check the vocoder weights "
+                      "and the mel input", (long long)(bad / v->out_channels), (long long)len);
+        goto done;
+    }
     k_tanh(ctx, y, y, len * v->out_channels);
     for (int64_t s = 0; s < v->out_channels; s++)
         for (int64_t i = 0; i < len; i++)
