@@ -3,7 +3,8 @@
  *                                      separated by '/') to JSON (NaN, 4e9, -5 ...)
  *   st_edit SRC DST nan TENSOR         first element of TENSOR becomes NaN
  *   st_edit SRC DST drop TENSOR        removes TENSOR from the header
- *   st_edit SRC DST shape TENSOR JSON  gives TENSOR a new shape (no size check)
+ *   st_edit SRC DST shape TENSOR JSON  gives TENSOR a new shape (a smaller one shrinks
+ *                                      its data_offsets to match)
  * The data section is copied unchanged (except for `nan`). Exit 0 on success. */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -60,6 +61,31 @@ static int edit_config(json_object *hdr, const char *path, const char *value_jso
     return 0;
 }
 
+/* A smaller (or empty) new shape gets data_offsets that fit it, so the store sees a
+ * consistent entry; a larger or overflowing one keeps the old offsets. */
+static int fit_offsets(json_object *t, json_object *shape)
+{
+    json_object *dt, *offs;
+    if (!json_object_object_get_ex(t, "dtype", &dt) || !json_object_object_get_ex(t, "data_offsets", &offs) ||
+        !json_object_is_type(shape, json_type_array))
+        return fail("bad tensor entry", NULL);
+    const char *d = json_object_get_string(dt);
+    uint64_t size = !strcmp(d, "F32") || !strcmp(d, "I32") ? 4 : !strcmp(d, "I64") ? 8 : d[0] == 'F' && d[1] == '8' ? 1 : 2;
+    for (size_t i = 0; i < json_object_array_length(shape); i++) {
+        uint64_t dim = (uint64_t)json_object_get_int64(json_object_array_get_idx(shape, i));
+        if (dim == 0) {
+            size = 0;
+            break;
+        }
+        if (__builtin_mul_overflow(size, dim, &size)) return 0; /* keep the offsets */
+    }
+    uint64_t begin = (uint64_t)json_object_get_int64(json_object_array_get_idx(offs, 0));
+    uint64_t end = (uint64_t)json_object_get_int64(json_object_array_get_idx(offs, 1));
+    if (size <= end - begin)
+        json_object_array_put_idx(offs, 1, json_object_new_int64((int64_t)(begin + size)));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) return fail("usage: st_edit SRC DST config|nan|drop|shape ARG [JSON]", NULL);
@@ -91,7 +117,9 @@ int main(int argc, char **argv)
         json_object_object_del(hdr, arg);
     } else if (!strcmp(op, "shape")) {
         json_object *shape = argc > 5 ? json_tokener_parse(argv[5]) : NULL;
-        rc = shape ? json_object_object_add(t, "shape", shape) : fail("shape needs JSON", NULL);
+        rc = shape ? fit_offsets(t, shape) : fail("shape needs JSON", NULL);
+        if (rc == 0) json_object_object_add(t, "shape", shape);
+        else json_object_put(shape);
     } else if (!strcmp(op, "nan")) {
         json_object *dt, *offs;
         json_object_object_get_ex(t, "dtype", &dt);
