@@ -5,7 +5,11 @@
 
 enum { chunk = 4096 };
 
-/* True when some value of x[0..n) has all exponent bits set (NaN or infinity). */
+/* True when some value of x[0..n) has all exponent bits set (NaN or infinity).
+ * GCC vectorises this integer OR-reduction only when asked to at -O2. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("tree-vectorize")))
+#endif
 static int chunk_has_nonfinite(const float *x, int64_t n)
 {
     uint32_t any = 0;
