@@ -213,8 +213,10 @@ int hs_check_range(hs_node *n, const ltx2_port *port, const ltx2_value *v, hs_di
         snprintf(xs, sizeof xs, "%lld", (long long)v->u.i);
     else
         snprintf(xs, sizeof xs, "%g", v->u.f);
-    if (v->kind == LTX2_V_FLOAT && isnan(x))
-        return hs_diag_set(d, NODE_ARGS(n), port->name, "invalid_input_type", "value is not a number");
+    /* NaN passes every comparison and inf every port without a max: refuse both. */
+    if (v->kind == LTX2_V_FLOAT && !isfinite(x))
+        return hs_diag_set(d, NODE_ARGS(n), port->name, "invalid_input_type",
+                           "value %s is not a finite number", xs);
     if ((port->min.kind == LTX2_V_INT || port->min.kind == LTX2_V_FLOAT) && x < num_of(&port->min))
         return hs_diag_set(d, NODE_ARGS(n), port->name, "value_smaller_than_min",
                            "value %s is smaller than the minimum %g", xs, num_of(&port->min));

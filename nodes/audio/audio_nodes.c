@@ -5,6 +5,7 @@
 #include "audio/audio_vae.h"
 #include "audio/mel.h"
 #include "audio/vocoder.h"
+#include "finite.h"
 #include "node.h"
 #include "stages.h"
 
@@ -83,6 +84,13 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         ltx2_tensor_release(mel);
         return ltx2_fail_err(ctx, lname, &err);
     }
+    int64_t bad = ltx2_find_nonfinite(ltx2_tensor_cf32(mel), ltx2_tensor_numel(mel));
+    if (bad >= 0) {
+        ltx2_tensor_release(mel);
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio_vae",
+                         "the decoded mel spectrogram holds NaN or Inf (value %lld); check the audio VAE "
+                         "weights and the latent", (long long)bad);
+    }
     out[0] = ltx2_value_tensor(mel);
     return ltx2_progress(ctx, 1, 1, "audio_decode");
 }
@@ -134,7 +142,7 @@ static ltx2_status vo_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     }
     kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, VO_PRECISION));
     if ((st = vocoder_run(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(w), ctx->cancel_flag, &err)) != LTX2_OK) {
-        st = ltx2_fail_err(ctx, "mel", &err);
+        st = ltx2_fail_err(ctx, strstr(err.msg, "NaN") ? "vocoder" : "mel", &err);
         goto done;
     }
     if (ltx2_object_set_tensor(audio, "waveform", w) != LTX2_OK ||

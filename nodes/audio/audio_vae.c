@@ -30,26 +30,29 @@ ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *c
     if (!dd)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT,
                         "config.audio_vae.model.params.ddconfig is missing");
-    cfg->ch = (int)ltx2_json_int(dd, "ch", 0);
-    cfg->z_channels = (int)ltx2_json_int(dd, "z_channels", 0);
-    cfg->in_channels = (int)ltx2_json_int(dd, "in_channels", 2);
-    cfg->out_ch = (int)ltx2_json_int(dd, "out_ch", 2);
-    cfg->mel_bins = (int)ltx2_json_int(dd, "mel_bins", 64);
-    cfg->num_res_blocks = (int)ltx2_json_int(dd, "num_res_blocks", 0);
+    /* Bounds far above any LTX-2 audio VAE, so that sizes built from them fit. */
+    static const char dd_where[] = "config audio_vae.model.params.ddconfig";
+    const int max_ch = 1 << 16;
+    ltx2_status s;
+#define CFG_INT(o, where, key, def, lo, hi, dst) \
+    if ((s = ltx2_cfg_int32(o, where, key, def, lo, hi, dst, err)) != LTX2_OK) return s
+    CFG_INT(dd, dd_where, "ch", 0, 1, max_ch, &cfg->ch);
+    CFG_INT(dd, dd_where, "z_channels", 0, 1, max_ch, &cfg->z_channels);
+    CFG_INT(dd, dd_where, "in_channels", 2, 1, 64, &cfg->in_channels);
+    CFG_INT(dd, dd_where, "out_ch", 2, 1, 64, &cfg->out_ch);
+    CFG_INT(dd, dd_where, "mel_bins", 64, 1, 4096, &cfg->mel_bins);
+    CFG_INT(dd, dd_where, "num_res_blocks", 0, 1, 64, &cfg->num_res_blocks);
+    if (cfg->ch == 0 || cfg->z_channels == 0 || cfg->num_res_blocks == 0)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: ch, z_channels and num_res_blocks are required", dd_where);
     json_object *dz = ltx2_json_get(dd, "double_z");
     cfg->double_z = dz ? json_object_get_boolean(dz) : true;
-    json_object *mult = ltx2_json_get(dd, "ch_mult");
-    if (!mult || !json_object_is_type(mult, json_type_array))
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae ddconfig.ch_mult is missing");
-    cfg->n_levels = (int)json_object_array_length(mult);
-    if (cfg->n_levels < 1 || cfg->n_levels > LTX2_AUDIO_MAX_LEVELS)
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae ddconfig.ch_mult has %d levels",
-                        cfg->n_levels);
+    if ((s = ltx2_cfg_ints(dd, dd_where, "ch_mult", cfg->ch_mult, LTX2_AUDIO_MAX_LEVELS, 1, 64, &cfg->n_levels,
+                           err)) != LTX2_OK)
+        return s;
     for (int i = 0; i < cfg->n_levels; i++)
-        cfg->ch_mult[i] = json_object_get_int(json_object_array_get_idx(mult, (size_t)i));
-    if (cfg->ch <= 0 || cfg->z_channels <= 0 || cfg->num_res_blocks <= 0 || cfg->mel_bins <= 0)
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
-                        "config.audio_vae ddconfig: ch, z_channels, num_res_blocks and mel_bins must be positive");
+        if ((int64_t)cfg->ch * cfg->ch_mult[i] > max_ch)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: ch %d x ch_mult[%d] %d exceeds %d", dd_where, cfg->ch, i,
+                            cfg->ch_mult[i], max_ch);
     const char *norm = json_object_get_string(ltx2_json_get(dd, "norm_type"));
     if (norm && strcmp(norm, "pixel") != 0)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.audio_vae norm_type '%s' (only 'pixel')", norm);
@@ -57,15 +60,20 @@ ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *c
     json_object *midattn = ltx2_json_get(dd, "mid_block_add_attention");
     if ((attn && json_object_array_length(attn) > 0) || (midattn && json_object_get_boolean(midattn)))
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.audio_vae: attention blocks are not supported");
-    cfg->sample_rate = (int)ltx2_json_int(params, "sampling_rate", 16000);
+    CFG_INT(params, "config audio_vae.model.params", "sampling_rate", 16000, 1, 1000000, &cfg->sample_rate);
     json_object *pre = ltx2_json_get(root, "preprocessing");
     json_object *stft = ltx2_json_get(pre, "stft"), *mel = ltx2_json_get(pre, "mel");
-    cfg->n_fft = (int)ltx2_json_int(stft, "filter_length", 1024);
-    cfg->hop = (int)ltx2_json_int(stft, "hop_length", 160);
-    cfg->win = (int)ltx2_json_int(stft, "win_length", cfg->n_fft);
-    cfg->n_mels = (int)ltx2_json_int(mel, "n_mel_channels", cfg->mel_bins);
-    cfg->fmin = ltx2_json_double(mel, "mel_fmin", 0.0);
-    cfg->fmax = ltx2_json_double(mel, "mel_fmax", cfg->sample_rate / 2.0);
+    static const char stft_where[] = "config audio_vae.preprocessing.stft";
+    static const char mel_where[] = "config audio_vae.preprocessing.mel";
+    CFG_INT(stft, stft_where, "filter_length", 1024, 2, 1 << 16, &cfg->n_fft);
+    CFG_INT(stft, stft_where, "hop_length", 160, 1, cfg->n_fft, &cfg->hop);
+    CFG_INT(stft, stft_where, "win_length", cfg->n_fft, 1, cfg->n_fft, &cfg->win);
+    CFG_INT(mel, mel_where, "n_mel_channels", cfg->mel_bins, 1, 4096, &cfg->n_mels);
+#undef CFG_INT
+    const double nyquist = cfg->sample_rate / 2.0;
+    if ((s = ltx2_cfg_num(mel, mel_where, "mel_fmin", 0.0, 0.0, nyquist, &cfg->fmin, err)) != LTX2_OK ||
+        (s = ltx2_cfg_num(mel, mel_where, "mel_fmax", nyquist, cfg->fmin, nyquist, &cfg->fmax, err)) != LTX2_OK)
+        return s;
     cfg->latent_freq = cfg->mel_bins >> (cfg->n_levels - 1);
     if (cfg->latent_freq < 1)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.audio_vae: mel_bins too small for the levels");

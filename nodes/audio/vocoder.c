@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finite.h"
 #include "json_util.h"
 #include "loaders/loaders.h"
 #include "object.h"
@@ -73,39 +74,49 @@ static ltx2_status vocoder_build(vocoder *v, const ltx2_checkpoint *ck, json_obj
 {
     int dil[LTX2_VOC_MAX_KERNELS][LTX2_VOC_MAX_DIL], n_dil[LTX2_VOC_MAX_KERNELS];
     int kernels[LTX2_VOC_MAX_KERNELS];
-    v->n_ups = ltx2_json_ints(cfg, "upsample_rates", v->up_rates, LTX2_VOC_MAX_UPS);
-    int nk_up = ltx2_json_ints(cfg, "upsample_kernel_sizes", v->up_kernels, LTX2_VOC_MAX_UPS);
-    v->n_kernels = ltx2_json_ints(cfg, "resblock_kernel_sizes", kernels, LTX2_VOC_MAX_KERNELS);
+    static const char where[] = "config vocoder";
+    ltx2_status s;
+    int nk_up, n_dl;
+    /* Bounds far above the LTX-2 vocoder, so that lengths built from them fit. */
+    if ((s = ltx2_cfg_ints(cfg, where, "upsample_rates", v->up_rates, LTX2_VOC_MAX_UPS, 1, 64, &v->n_ups,
+                           err)) != LTX2_OK ||
+        (s = ltx2_cfg_ints(cfg, where, "upsample_kernel_sizes", v->up_kernels, LTX2_VOC_MAX_UPS, 1, 1024,
+                           &nk_up, err)) != LTX2_OK ||
+        (s = ltx2_cfg_ints(cfg, where, "resblock_kernel_sizes", kernels, LTX2_VOC_MAX_KERNELS, 1, 1024,
+                           &v->n_kernels, err)) != LTX2_OK)
+        return s;
     json_object *dl = ltx2_json_get(cfg, "resblock_dilation_sizes");
-    json_object *ic = ltx2_json_get(cfg, "upsample_initial_channel");
-    if (v->n_ups < 1 || nk_up != v->n_ups || v->n_kernels < 1 || !dl || !ic ||
-        (int)json_object_array_length(dl) != v->n_kernels)
+    if (nk_up != v->n_ups || !dl || !json_object_is_type(dl, json_type_array) ||
+        (n_dl = (int)json_object_array_length(dl)) != v->n_kernels)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT,
-                        "config.vocoder: upsample_rates / upsample_kernel_sizes / resblock_kernel_sizes / "
-                        "resblock_dilation_sizes / upsample_initial_channel missing or inconsistent");
+                        "config vocoder: upsample_kernel_sizes must match upsample_rates and "
+                        "resblock_dilation_sizes resblock_kernel_sizes in length");
     for (int j = 0; j < v->n_kernels; j++) {
-        json_object *d = json_object_array_get_idx(dl, (size_t)j);
-        n_dil[j] = (int)json_object_array_length(d);
-        if (n_dil[j] < 1 || n_dil[j] > LTX2_VOC_MAX_DIL)
-            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config.vocoder.resblock_dilation_sizes[%d]", j);
-        for (int i = 0; i < n_dil[j]; i++)
-            dil[j][i] = json_object_get_int(json_object_array_get_idx(d, (size_t)i));
+        char what[64];
+        snprintf(what, sizeof what, "%s.resblock_dilation_sizes[%d]", where, j);
+        if ((s = ltx2_cfg_int_list(json_object_array_get_idx(dl, (size_t)j), what, dil[j], LTX2_VOC_MAX_DIL, 1,
+                                   1024, &n_dil[j], err)) != LTX2_OK)
+            return s;
     }
     const char *rb = json_object_get_string(ltx2_json_get(cfg, "resblock"));
     if (rb && strcmp(rb, "1") != 0)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config.vocoder.resblock '%s' (only '1')", rb);
     json_object *stereo = ltx2_json_get(cfg, "stereo");
     v->stereo = stereo ? json_object_get_boolean(stereo) : true;
-    json_object *sr = ltx2_json_get(cfg, "output_sample_rate");
-    v->sample_rate = sr ? json_object_get_int(sr) : 24000;
-    v->initial_channels = json_object_get_int(ic);
+    if ((s = ltx2_cfg_int32(cfg, where, "output_sample_rate", 24000, 1, 1000000, &v->sample_rate, err)) !=
+            LTX2_OK ||
+        (s = ltx2_cfg_int32(cfg, where, "upsample_initial_channel", 0, 1, 1 << 16, &v->initial_channels,
+                            err)) != LTX2_OK)
+        return s;
+    if (!v->initial_channels)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vocoder.upsample_initial_channel: missing");
     v->out_channels = v->stereo ? 2 : 1;
     const ltx2_st_tensor *pre = ltx2_checkpoint_find(ck, "vocoder.conv_pre.weight");
     if (!pre || pre->ndim != 3)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "vocoder.conv_pre.weight: missing or not 3-D");
     int64_t cin = pre->shape[1];
     v->mel_bins = (int)(cin / v->out_channels);
-    ltx2_status s = conv1d_load(&v->conv_pre, ck, "vocoder.conv_pre", v->initial_channels, cin,
+    s = conv1d_load(&v->conv_pre, ck, "vocoder.conv_pre", v->initial_channels, cin,
                                 (int)pre->shape[2], 1, false, err);
     if (s != LTX2_OK)
         return s;
@@ -249,6 +260,14 @@ ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const floa
     }
     k_leaky_relu(ctx, x, x, len * ch, 0.01f);
     conv1d(ctx, &v->conv_post, len, x, y);
+    /* Checked before tanh, which would squash NaN/Inf into a full-scale waveform. */
+    int64_t bad = ltx2_find_nonfinite(y, len * v->out_channels);
+    if (bad >= 0) {
+        st = ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                      "the vocoder output holds NaN or Inf (sample %lld of %lld); check the vocoder weights "
+                      "and the mel input", (long long)(bad / v->out_channels), (long long)len);
+        goto done;
+    }
     k_tanh(ctx, y, y, len * v->out_channels);
     for (int64_t s = 0; s < v->out_channels; s++)
         for (int64_t i = 0; i < len; i++)

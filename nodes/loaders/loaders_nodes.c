@@ -110,8 +110,10 @@ static ltx2_status up_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     ltx2_error err = {0};
     st = ltx2_load_upscaler(ck, &obj, &err);
     ltx2_checkpoint_release(ck);
-    if (st != LTX2_OK)
+    if (st != LTX2_OK) {
+        ltx2_err_prefix(&err, "%s", path); /* the message names the file, as the checkpoint loader's do */
         return ltx2_fail_err(ctx, "path", &err);
+    }
     if (!obj)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "path", "%s: not a latent upscaler file", path);
     out[0] = ltx2_value_object(obj);

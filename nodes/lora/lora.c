@@ -26,6 +26,36 @@ static bool module_of(const char *name, char *out, size_t cap)
     return true;
 }
 
+/* Every lora_A has its lora_B (and the reverse), both 2-D with one rank > 0:
+ * A [rank][in], B [out][rank]. A half pair would otherwise be skipped silently. */
+static ltx2_status check_pairs(const ltx2_checkpoint *l, ltx2_error *err)
+{
+    static const char *const suffix[2] = {".lora_A.weight", ".lora_B.weight"};
+    const char *file = ltx2_checkpoint_path(l);
+    for (size_t i = 0; i < ltx2_checkpoint_count(l); i++) {
+        const ltx2_st_tensor *t = ltx2_checkpoint_at(l, i);
+        size_t n = strlen(t->name), ls = strlen(suffix[0]);
+        int side = -1;
+        for (int k = 0; k < 2; k++)
+            if (n > ls && !strcmp(t->name + n - ls, suffix[k]))
+                side = k;
+        if (side < 0)
+            continue;
+        char other[600];
+        snprintf(other, sizeof other, "%.*s%s", (int)(n - ls), t->name, suffix[!side]);
+        const ltx2_st_tensor *o = ltx2_checkpoint_find(l, other);
+        if (!o)
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: %s has no %s", file, t->name, other);
+        if (side == 1)
+            continue; /* each pair is checked once, from its lora_A */
+        if (t->ndim != 2 || o->ndim != 2 || t->shape[0] < 1 || o->shape[1] != t->shape[0])
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                            "%s: %s and %s are not a LoRA pair (A [rank, in], B [out, rank] with rank > 0)",
+                            file, t->name, other);
+    }
+    return LTX2_OK;
+}
+
 /* lora_A / lora_B tensor names of a module in one LoRA file (as written there). */
 static void lora_names(const ltx2_checkpoint *l, const char *module, char *a, char *b, size_t cap)
 {
@@ -197,6 +227,9 @@ ltx2_status ltx2_lora_apply(ltx2_dit *model, ltx2_checkpoint *lora, float streng
                             const kctx *kc, ltx2_dit **out, ltx2_error *err)
 {
     *out = NULL;
+    ltx2_status st = check_pairs(lora, err);
+    if (st != LTX2_OK)
+        return st;
     ltx2_dit *root = model->base ? model->base : model;
     ltx2_dit *n = calloc(1, sizeof *n);
     if (!n)
@@ -225,7 +258,7 @@ ltx2_status ltx2_lora_apply(ltx2_dit *model, ltx2_checkpoint *lora, float streng
 
     char **mods = NULL;
     int nm = 0;
-    ltx2_status st = collect_modules(n, &mods, &nm, err);
+    st = collect_modules(n, &mods, &nm, err);
     int matched = 0;
     for (int i = 0; st == LTX2_OK && i < nm; i++) {
         int before = n->n_fused;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finite.h"
 #include "node.h"
 
 void ltx2_seq_noise(ltx2_seq *s, const float *noise, double noise_scale)
@@ -83,6 +84,18 @@ static void euler(ltx2_seq *s, float *x0, float sigma, float sigma_next)
             x[c] = x[c] + vel * dt;
         }
     }
+}
+
+/* One pass over the latent after each step: NaN/Inf (bad weights or inputs) would
+ * otherwise run to the end and decode to black frames. */
+static ltx2_status check_finite(const ltx2_seq *s, const char *what, int step, int steps, ltx2_error *err)
+{
+    int64_t at = ltx2_find_nonfinite(s->x, s->n * s->ch);
+    if (at < 0)
+        return LTX2_OK;
+    return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                    "step %d of %d: the %s latent holds NaN or Inf (token %lld); check the model "
+                    "weights and the inputs", step + 1, steps, what, (long long)(at / s->ch));
 }
 
 static void set_blocks(ltx2_dit_blocks *b, const ltx2_guide *g)
@@ -173,6 +186,9 @@ ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *
         euler(video, c->v, sigma, sigma_next);
         if (L.with_audio)
             euler(audio, c->a, sigma, sigma_next);
+        if ((st = check_finite(video, "video", step, steps, err)) != LTX2_OK ||
+            (L.with_audio && (st = check_finite(audio, "audio", step, steps, err)) != LTX2_OK))
+            goto done;
         if (step == 0 && a->video_after_step1)
             memcpy(a->video_after_step1, video->x, (size_t)nv * sizeof(float));
         if (step == 0 && a->audio_after_step1 && L.with_audio)

@@ -3,24 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_util.h"
 #include "text/gemma3.h"
+
+static const char where[] = "Gemma config";
 
 static int jget(struct json_object *o, const char *key, struct json_object **v)
 {
     return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, v) &&
            !json_object_is_type(*v, json_type_null);
-}
-
-static void jint(struct json_object *o, const char *key, int64_t *dst)
-{
-    struct json_object *v;
-    if (jget(o, key, &v)) *dst = json_object_get_int64(v);
-}
-
-static void jdouble(struct json_object *o, const char *key, double *dst)
-{
-    struct json_object *v;
-    if (jget(o, key, &v)) *dst = json_object_get_double(v);
 }
 
 /* One RoPE parameter block: {"rope_type": "default"|"linear", "factor", "rope_theta"}. */
@@ -30,11 +21,12 @@ static ltx2_status rope_block(struct json_object *o, const char *what, double *t
     struct json_object *v;
     const char *type = "default";
     if (jget(o, "rope_type", &v) || jget(o, "type", &v)) type = json_object_get_string(v);
-    jdouble(o, "rope_theta", theta);
+    ltx2_status st = ltx2_cfg_num(o, where, "rope_theta", *theta, 1e-6, 1e12, theta, err);
+    if (st != LTX2_OK) return st;
     if (strcmp(type, "default") == 0) {
         *factor = 1.0;
     } else if (strcmp(type, "linear") == 0) {
-        jdouble(o, "factor", factor);
+        if ((st = ltx2_cfg_num(o, where, "factor", *factor, 1e-6, 1e6, factor, err)) != LTX2_OK) return st;
     } else {
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "Gemma config: %s rope_type \"%s\" (only default and linear)",
                         what, type);
@@ -59,24 +51,32 @@ ltx2_status ltx2_gemma3_config_parse(struct json_object *json, ltx2_gemma3_confi
 
     struct json_object *tc = json, *v;
     if (jget(json, "text_config", &v)) tc = v;
-    jint(tc, "vocab_size", &cfg->vocab);
-    jint(tc, "hidden_size", &cfg->hidden);
-    jint(tc, "intermediate_size", &cfg->intermediate);
-    jint(tc, "num_hidden_layers", &cfg->n_layers);
-    jint(tc, "num_attention_heads", &cfg->n_heads);
-    jint(tc, "num_key_value_heads", &cfg->n_kv_heads);
-    jint(tc, "head_dim", &cfg->head_dim);
-    jdouble(tc, "rms_norm_eps", &cfg->rms_eps);
-    jdouble(tc, "query_pre_attn_scalar", &cfg->query_pre_attn_scalar);
-    jint(tc, "sliding_window", &cfg->sliding_window);
-    jint(tc, "sliding_window_pattern", &cfg->sliding_pattern);
+    /* Dims 0 = from the weights (checked against them); bounds far above Gemma 3 27B. */
+    ltx2_status st;
+    const int64_t max_dim = 1 << 24, max_count = 4096;
+#define INT(key, lo, hi, dst) \
+    if ((st = ltx2_cfg_int(tc, where, key, *(dst), lo, hi, dst, err)) != LTX2_OK) return st
+#define NUM(key, lo, hi, dst) \
+    if ((st = ltx2_cfg_num(tc, where, key, *(dst), lo, hi, dst, err)) != LTX2_OK) return st
+    INT("vocab_size", 1, max_dim, &cfg->vocab);
+    INT("hidden_size", 1, max_dim, &cfg->hidden);
+    INT("intermediate_size", 1, max_dim, &cfg->intermediate);
+    INT("num_hidden_layers", 1, max_count, &cfg->n_layers);
+    INT("num_attention_heads", 1, max_count, &cfg->n_heads);
+    INT("num_key_value_heads", 1, max_count, &cfg->n_kv_heads);
+    INT("head_dim", 1, max_dim, &cfg->head_dim);
+    NUM("rms_norm_eps", 1e-30, 1.0, &cfg->rms_eps);
+    NUM("query_pre_attn_scalar", 1e-6, 1e12, &cfg->query_pre_attn_scalar);
+    INT("sliding_window", 1, max_dim, &cfg->sliding_window);
+    INT("sliding_window_pattern", 1, max_count, &cfg->sliding_pattern);
+#undef INT
+#undef NUM
     if (jget(tc, "hidden_activation", &v) && strcmp(json_object_get_string(v), "gelu_pytorch_tanh") != 0)
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "Gemma config: hidden_activation \"%s\"",
                         json_object_get_string(v));
     if (jget(tc, "attn_logit_softcapping", &v))
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "Gemma config: attn_logit_softcapping is not supported");
 
-    ltx2_status st;
     if (jget(tc, "rope_parameters", &v)) { /* transformers 5 */
         struct json_object *blk;
         if (jget(v, "full_attention", &blk) &&
@@ -86,8 +86,11 @@ ltx2_status ltx2_gemma3_config_parse(struct json_object *json, ltx2_gemma3_confi
             (st = rope_block(blk, "sliding_attention", &cfg->theta_local, &cfg->factor_local, err)))
             return st;
     } else { /* transformers 4: rope_theta + rope_scaling (global), rope_local_base_freq */
-        jdouble(tc, "rope_theta", &cfg->theta_global);
-        jdouble(tc, "rope_local_base_freq", &cfg->theta_local);
+        if ((st = ltx2_cfg_num(tc, where, "rope_theta", cfg->theta_global, 1e-6, 1e12, &cfg->theta_global,
+                               err)) != LTX2_OK ||
+            (st = ltx2_cfg_num(tc, where, "rope_local_base_freq", cfg->theta_local, 1e-6, 1e12, &cfg->theta_local,
+                               err)) != LTX2_OK)
+            return st;
         if (jget(tc, "rope_scaling", &v)) {
             if ((st = rope_block(v, "rope_scaling", &cfg->theta_global, &cfg->factor_global, err))) return st;
         } else {

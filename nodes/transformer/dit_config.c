@@ -4,8 +4,11 @@
  * a checkpoint without any config takes the LTX-2 19B release values. Widths are then
  * checked against the tensor shapes by the loader. */
 #include <json-c/json.h>
+#include <math.h>
 #include <string.h>
 
+#include "checked.h"
+#include "json_util.h"
 #include "transformer.h"
 
 static struct json_object *field(struct json_object *sec, const char *key)
@@ -14,36 +17,6 @@ static struct json_object *field(struct json_object *sec, const char *key)
     if (!sec || !json_object_object_get_ex(sec, key, &v) || json_object_is_type(v, json_type_null))
         return NULL;
     return v;
-}
-
-static ltx2_status get_int(struct json_object *sec, const char *key, int def, int *out, ltx2_error *err)
-{
-    struct json_object *v = field(sec, key);
-    if (!v) {
-        *out = def;
-        return LTX2_OK;
-    }
-    if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config transformer.%s: not a number", key);
-    double d = json_object_get_double(v);
-    if (d < 0 || d > 1e9 || d != (double)(int)d)
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config transformer.%s: bad value %g", key, d);
-    *out = (int)d;
-    return LTX2_OK;
-}
-
-static ltx2_status get_num(struct json_object *sec, const char *key, double def, double *out,
-                           ltx2_error *err)
-{
-    struct json_object *v = field(sec, key);
-    if (!v) {
-        *out = def;
-        return LTX2_OK;
-    }
-    if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config transformer.%s: not a number", key);
-    *out = json_object_get_double(v);
-    return LTX2_OK;
 }
 
 static ltx2_status get_list(struct json_object *sec, const char *key, int n, const double *def,
@@ -62,8 +35,9 @@ static ltx2_status get_list(struct json_object *sec, const char *key, int n, con
         if (!json_object_is_type(e, json_type_int) && !json_object_is_type(e, json_type_double))
             return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config transformer.%s[%d]: not a number", key, i);
         out[i] = json_object_get_double(e);
-        if (!(out[i] > 0))
-            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config transformer.%s[%d]: must be > 0", key, i);
+        if (!(out[i] > 0) || !isfinite(out[i]))
+            return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config transformer.%s[%d]: %g is not a finite number > 0",
+                            key, i, out[i]);
     }
     return LTX2_OK;
 }
@@ -102,27 +76,32 @@ ltx2_status ltx2_dit_config_read(const ltx2_checkpoint *ckpt, ltx2_dit_config *c
     /* No config at all: the 19B release values (spec 1.3), not the code defaults. */
     const bool release = sec == NULL;
     ltx2_status st;
-#define INT(k, d, dst) if ((st = get_int(sec, k, d, dst, err)) != LTX2_OK) return st
-#define NUM(k, d, dst) if ((st = get_num(sec, k, d, dst, err)) != LTX2_OK) return st
-    INT("num_layers", 48, &cfg->num_layers);
-    INT("num_attention_heads", 32, &cfg->v_heads);
-    INT("attention_head_dim", 128, &cfg->v_head_dim);
-    INT("in_channels", 128, &cfg->v_in);
-    INT("out_channels", 128, &cfg->v_out);
-    INT("cross_attention_dim", 4096, &cfg->v_ctx_dim);
-    INT("caption_channels", 3840, &cfg->caption_channels);
-    INT("audio_num_attention_heads", 32, &cfg->a_heads);
-    INT("audio_attention_head_dim", 64, &cfg->a_head_dim);
-    INT("audio_in_channels", 128, &cfg->a_in);
-    INT("audio_out_channels", 128, &cfg->a_out);
-    INT("audio_cross_attention_dim", 2048, &cfg->a_ctx_dim);
+    /* Ranges far beyond any LTX-2 model, tight enough that products of them fit. */
+    static const char where[] = "config transformer";
+    const int max_count = 1024, max_head_dim = 1 << 14, max_width = 1 << 20;
+#define INT(k, d, lo, hi, dst) \
+    if ((st = ltx2_cfg_int32(sec, where, k, d, lo, hi, dst, err)) != LTX2_OK) return st
+#define NUM(k, d, lo, hi, dst) \
+    if ((st = ltx2_cfg_num(sec, where, k, d, lo, hi, dst, err)) != LTX2_OK) return st
+    INT("num_layers", 48, 1, max_count, &cfg->num_layers);
+    INT("num_attention_heads", 32, 1, max_count, &cfg->v_heads);
+    INT("attention_head_dim", 128, 2, max_head_dim, &cfg->v_head_dim);
+    INT("in_channels", 128, 1, max_width, &cfg->v_in);
+    INT("out_channels", 128, 1, max_width, &cfg->v_out);
+    INT("cross_attention_dim", 4096, 1, max_width, &cfg->v_ctx_dim);
+    INT("caption_channels", 3840, 1, max_width, &cfg->caption_channels);
+    INT("audio_num_attention_heads", 32, 1, max_count, &cfg->a_heads);
+    INT("audio_attention_head_dim", 64, 2, max_head_dim, &cfg->a_head_dim);
+    INT("audio_in_channels", 128, 1, max_width, &cfg->a_in);
+    INT("audio_out_channels", 128, 1, max_width, &cfg->a_out);
+    INT("audio_cross_attention_dim", 2048, 1, max_width, &cfg->a_ctx_dim);
     double eps;
-    NUM("norm_eps", 1e-6, &eps);
+    NUM("norm_eps", 1e-6, 1e-30, 1.0, &eps);
     cfg->norm_eps = (float)eps;
-    NUM("positional_embedding_theta", 10000.0, &cfg->theta);
-    NUM("timestep_scale_multiplier", 1000.0, &cfg->timestep_scale);
+    NUM("positional_embedding_theta", 10000.0, 1.0, 1e12, &cfg->theta);
+    NUM("timestep_scale_multiplier", 1000.0, 0.0, 1e9, &cfg->timestep_scale);
     /* The reference's code default is 1; the release file says 1000 (spec 2.6). */
-    NUM("av_ca_timestep_scale_multiplier", release ? 1000.0 : 1.0, &cfg->av_ca_timestep_scale);
+    NUM("av_ca_timestep_scale_multiplier", release ? 1000.0 : 1.0, 0.0, 1e9, &cfg->av_ca_timestep_scale);
 #undef INT
 #undef NUM
     static const double vmax_def[3] = {20, 2048, 2048}, amax_def[1] = {20};
@@ -165,8 +144,11 @@ ltx2_status ltx2_dit_config_read(const ltx2_checkpoint *ckpt, ltx2_dit_config *c
         return ltx2_err(err, LTX2_ERR_BAD_INPUT,
                         "config transformer: bad geometry (num_layers %d, heads %d x %d, audio %d x %d)",
                         cfg->num_layers, cfg->v_heads, cfg->v_head_dim, cfg->a_heads, cfg->a_head_dim);
-    cfg->v_dim = cfg->v_heads * cfg->v_head_dim;
-    cfg->a_dim = cfg->a_heads * cfg->a_head_dim;
+    if (!ltx2_mul_int(cfg->v_heads, cfg->v_head_dim, &cfg->v_dim) || cfg->v_dim > max_width ||
+        !ltx2_mul_int(cfg->a_heads, cfg->a_head_dim, &cfg->a_dim) || cfg->a_dim > max_width)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "config transformer: heads x head_dim (%d x %d, audio %d x %d) exceeds %d",
+                        cfg->v_heads, cfg->v_head_dim, cfg->a_heads, cfg->a_head_dim, max_width);
     if (!cfg->has_video) {
         cfg->v_heads = cfg->v_head_dim = cfg->v_dim = 0;
     }

@@ -235,6 +235,15 @@ ltx2_status ltx2_dit_load(ltx2_checkpoint *ckpt, ltx2_dit **out, ltx2_error *err
     if (!present)
         return LTX2_OK;
     TRY(check_geometry(&cfg, err));
+    /* The file must hold the last block before num_layers of them are allocated. */
+    const bool prefixed = ltx2_checkpoint_find(ckpt, LTX2_DIT_PREFIX "patchify_proj.weight") ||
+                          ltx2_checkpoint_find(ckpt, LTX2_DIT_PREFIX "audio_patchify_proj.weight");
+    const char *pfx = prefixed ? LTX2_DIT_PREFIX : "";
+    const char *probe = cfg.has_video ? "attn1.to_q.weight" : "audio_attn1.to_q.weight";
+    if (!ltx2_checkpoint_findf(ckpt, "%stransformer_blocks.%d.%s", pfx, cfg.num_layers - 1, probe))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "config transformer.num_layers %d but the file has no %stransformer_blocks.%d.%s",
+                        cfg.num_layers, pfx, cfg.num_layers - 1, probe);
     ltx2_dit *m = calloc(1, sizeof *m);
     if (!m)
         return ltx2_err(err, LTX2_ERR_OOM, "transformer: out of memory");
@@ -247,17 +256,14 @@ ltx2_status ltx2_dit_load(ltx2_checkpoint *ckpt, ltx2_dit **out, ltx2_error *err
     }
     ltx2_checkpoint_retain(ckpt);
     m->ckpt = ckpt;
-    const bool prefixed = ltx2_checkpoint_find(ckpt, LTX2_DIT_PREFIX "patchify_proj.weight") ||
-                          ltx2_checkpoint_find(ckpt, LTX2_DIT_PREFIX "audio_patchify_proj.weight");
-    load_visitor lv = {{load_mat, load_vec}, ckpt, prefixed ? LTX2_DIT_PREFIX : "", err};
+    load_visitor lv = {{load_mat, load_vec}, ckpt, pfx, err};
     ltx2_status st = visit_all(&lv.v, m);
     if (st != LTX2_OK) {
         ltx2_dit_release(m);
         return st;
     }
     /* More blocks in the file than the config says would be silently ignored. */
-    if (ltx2_checkpoint_findf(ckpt, "%stransformer_blocks.%d.%s", lv.prefix, cfg.num_layers,
-                              cfg.has_video ? "attn1.to_q.weight" : "audio_attn1.to_q.weight")) {
+    if (ltx2_checkpoint_findf(ckpt, "%stransformer_blocks.%d.%s", pfx, cfg.num_layers, probe)) {
         ltx2_dit_release(m);
         return ltx2_err(err, LTX2_ERR_BAD_INPUT,
                         "config transformer.num_layers %d but the file has block %d", cfg.num_layers,

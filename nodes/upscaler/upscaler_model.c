@@ -115,26 +115,26 @@ ltx2_status ltx2_upscaler_build(ltx2_checkpoint *ck, ltx2_upscaler **out, ltx2_e
     if (!u) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     ltx2_checkpoint_retain(ck);
     u->ckpt = ck;
-    u->in_ch = (v = ltx2_json_get(cfg, "in_channels")) ? json_object_get_int64(v) : 128;
-    u->mid = (v = ltx2_json_get(cfg, "mid_channels")) ? json_object_get_int64(v) : 512;
-    u->n_blocks = (v = ltx2_json_get(cfg, "num_blocks_per_stage")) ? json_object_get_int(v) : 4;
+    /* Bounds far above any LTX-2 upsampler; blocks are counted before they are allocated. */
+    ltx2_status s = ltx2_cfg_int(cfg, "config", "in_channels", 128, 1, 1 << 16, &u->in_ch, err);
+    if (s == LTX2_OK) s = ltx2_cfg_int(cfg, "config", "mid_channels", 512, 1, 1 << 16, &u->mid, err);
+    if (s == LTX2_OK) s = ltx2_cfg_int32(cfg, "config", "num_blocks_per_stage", 4, 0, 256, &u->n_blocks, err);
     u->spatial = (v = ltx2_json_get(cfg, "spatial_upsample")) ? json_object_get_boolean(v) : true;
     u->temporal = (v = ltx2_json_get(cfg, "temporal_upsample")) ? json_object_get_boolean(v) : false;
     bool rational = (v = ltx2_json_get(cfg, "rational_resampler")) ? json_object_get_boolean(v) : false;
-    double scale = (v = ltx2_json_get(cfg, "spatial_scale")) ? json_object_get_double(v) : 2.0;
+    double scale = 2.0;
+    if (s == LTX2_OK) s = ltx2_cfg_num(cfg, "config", "spatial_scale", 2.0, 0.01, 100.0, &scale, err);
     u->groups = 32;
     u->num = 2;
     u->den = 1;
-    ltx2_status s = LTX2_OK;
     char pre[128];
-    if (u->in_ch <= 0 || u->mid <= 0 || u->n_blocks < 0 || u->mid % u->groups)
-        s = ltx2_err(err, LTX2_ERR_BAD_INPUT, "config: in_channels %lld / mid_channels %lld (a multiple of %d) / num_blocks_per_stage %d invalid",
-                     (long long)u->in_ch, (long long)u->mid, u->groups, u->n_blocks);
-    else if (u->spatial == u->temporal)
+    if (s == LTX2_OK && u->mid % u->groups)
+        s = ltx2_err(err, LTX2_ERR_BAD_INPUT, "config mid_channels: %lld is not a multiple of %d", (long long)u->mid, u->groups);
+    else if (s == LTX2_OK && u->spatial == u->temporal)
         s = ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config: exactly one of spatial_upsample and temporal_upsample must be true");
-    else if (u->spatial && rational && !scale_ratio(scale, &u->num, &u->den))
+    else if (s == LTX2_OK && u->spatial && rational && !scale_ratio(scale, &u->num, &u->den))
         s = ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config spatial_scale: %g is not supported", scale);
-    else if (u->spatial && !rational && fabs(scale - 2.0) > 1e-6)
+    else if (s == LTX2_OK && u->spatial && !rational && fabs(scale - 2.0) > 1e-6)
         s = ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config spatial_scale: %g needs rational_resampler", scale);
     if (s == LTX2_OK) s = vconv_load(&u->initial_conv, ck, "initial_conv.", u->mid, u->in_ch, 3, 3, 3, err);
     if (s == LTX2_OK) s = ltx2_ckpt_vec(ck, "initial_norm.weight", u->mid, &u->in_w, err);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked.h"
+#include "finite.h"
 #include "sampler/rng.h"
 #include "video_vae/vae_node_util.h"
 #include "video_vae/vae_tiling.h"
@@ -68,6 +70,25 @@ static ltx2_status emit(ltx2_exec_ctx *ctx, const kctx *k, const float *px, int6
     return LTX2_OK;
 }
 
+/* True when F x H x W x c f32 pixels have a byte size that fits. */
+static bool frames_fit(int64_t F, int64_t H, int64_t W, int64_t c)
+{
+    int64_t bytes;
+    return ltx2_product_i64((const int64_t[]){F, H, W, c, (int64_t)sizeof(float)}, 5, &bytes);
+}
+
+/* One pass over the decoded pixels: NaN/Inf (bad weights) would be clamped into black
+ * frames and saved as if all went well. */
+static ltx2_status check_frames(ltx2_exec_ctx *ctx, const float *px, int64_t F, int64_t H, int64_t W, int64_t c)
+{
+    int64_t at = ltx2_find_nonfinite(px, F * H * W * c);
+    if (at < 0)
+        return LTX2_OK;
+    return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "vae",
+                     "the decoded frames hold NaN or Inf (frame %lld of %lld); check the VAE weights and the latent",
+                     (long long)(at / (H * W * c)), (long long)F);
+}
+
 typedef struct dec_args {
     const ltx2_video_vae *v;
     ltx2_tensor *lat;
@@ -88,6 +109,19 @@ static ltx2_status common_args(void *inst, ltx2_exec_ctx *ctx, const ltx2_node_t
     a->f = a->lat->shape[2];
     a->h = a->lat->shape[3];
     a->w = a->lat->shape[4];
+    int64_t F, H, W;
+    if (a->f < 1 || a->h < 1 || a->w < 1) {
+        s = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, in[IN_SAMPLES].kind != LTX2_V_NONE ? "samples" : "latent",
+                      "the latent has %lld x %lld x %lld positions: nothing to decode", (long long)a->f,
+                      (long long)a->h, (long long)a->w);
+        goto fail;
+    }
+    ltx2_vae_pixel_size(a->v, a->f, a->h, a->w, &F, &H, &W);
+    if (!frames_fit(F, H, W, a->v->in_ch)) {
+        s = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "samples", "%lld x %lld x %lld frames are too large to hold",
+                      (long long)F, (long long)H, (long long)W);
+        goto fail;
+    }
     a->timestep = (float)vae_in_float_or(in, IN_TIMESTEP, 0.05);
     a->noise_scale = (float)vae_in_float_or(in, IN_NOISE_SCALE, 0.025);
     a->seed = (uint64_t)vae_in_int_or(in, IN_SEED, 0);
@@ -152,6 +186,7 @@ static ltx2_status exec_decode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
         goto out;
     }
     if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out;
+    if ((s = check_frames(ctx, px, F, H, W, v->in_ch)) != LTX2_OK) goto out;
     s = emit(ctx, &a.k, px, F, H, W, v->in_ch, out);
 out:
     free(px);
@@ -262,6 +297,7 @@ static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         goto out;
     }
     if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out; /* before the frame copies */
+    if ((s = check_frames(ctx, px, F, H, W, v->in_ch)) != LTX2_OK) goto out;
     s = emit(ctx, &a.k, px, F, H, W, v->in_ch, out);
 out:
     free(px);

@@ -19,6 +19,9 @@ static ltx2_status pad_mode(const char *s, const char *field, kpad *out, ltx2_er
     return LTX2_OK;
 }
 
+/* Far above any LTX-2 VAE; a bound so that a bad config fails before allocating. */
+enum { max_layers = 1024, max_blocks = 256, max_channels = 1 << 16, max_patch = 64 };
+
 /* One entry of a block list: ["name", {params}] or ["name", n_layers]. */
 static ltx2_status block_entry(json_object *list, size_t i, const char *field, const char **name,
                                json_object **params, int64_t *n_layers, ltx2_error *err)
@@ -30,8 +33,11 @@ static ltx2_status block_entry(json_object *list, size_t i, const char *field, c
     *name = json_object_get_string(json_object_array_get_idx(e, 0));
     json_object *p = json_object_array_get_idx(e, 1);
     *params = json_object_is_type(p, json_type_object) ? p : NULL;
-    *n_layers = *params ? ltx2_json_int(p, "num_layers", 1) : json_object_get_int64(p);
-    return LTX2_OK;
+    char where[128];
+    snprintf(where, sizeof where, "config vae.%s[%zu]", field, i);
+    if (*params)
+        return ltx2_cfg_int(p, where, "num_layers", 1, 1, max_layers, n_layers, err);
+    return ltx2_cfg_int_value(p, where, 1, max_layers, n_layers, err);
 }
 
 static ltx2_status load_res_x(vblock *b, const ltx2_checkpoint *ck, const char *pre, int64_t c,
@@ -41,7 +47,11 @@ static ltx2_status load_res_x(vblock *b, const ltx2_checkpoint *ck, const char *
     ltx2_status s;
     b->kind = VB_RES;
     b->cin = b->cout = c;
-    b->res = calloc((size_t)(n > 0 ? n : 1), sizeof *b->res);
+    /* The file must hold the last block before n of them are allocated. */
+    snprintf(name, sizeof name, "%sres_blocks.%d.conv1.conv.weight", pre, n - 1);
+    if (n < 1 || !ltx2_checkpoint_find(ck, name))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "%s: missing (the config asks for %d res blocks)", name, n);
+    b->res = calloc((size_t)n, sizeof *b->res);
     if (!b->res) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     b->n_res = n;
     for (int j = 0; j < n; j++) {
@@ -123,6 +133,8 @@ static ltx2_status build_decoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
     if ((s = vconv_load(&v->dec.conv_in, ck, "vae.decoder.conv_in.conv.", c, v->latent_ch, 3, 3, 3, err)) != LTX2_OK)
         return s;
     size_t nb = json_object_array_length(list);
+    if (nb > max_blocks)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae.decoder_blocks: %zu blocks (at most %d)", nb, (int)max_blocks);
     v->dec.blocks = calloc(nb ? nb : 1, sizeof *v->dec.blocks);
     if (!v->dec.blocks) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     for (size_t k = 0; k < nb; k++) {
@@ -141,7 +153,9 @@ static ltx2_status build_decoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
         } else if (stride_of(name, false, &b->st, &b->sh, &b->sw) == LTX2_OK) {
             int P = b->st * b->sh * b->sw;
             b->kind = VB_UP;
-            b->mult = (int)ltx2_json_int(p, "multiplier", 1);
+            char where[128];
+            snprintf(where, sizeof where, "config vae.decoder_blocks[%zu]", i);
+            if ((s = ltx2_cfg_int32(p, where, "multiplier", 1, 1, max_channels, &b->mult, err)) != LTX2_OK) return s;
             b->residual = ltx2_json_bool(p, "residual", false);
             if (b->mult <= 0 || (P * c) % b->mult || c % P)
                 return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae.decoder_blocks[%zu]: multiplier %d does not fit width %lld", i, b->mult, (long long)c);
@@ -198,6 +212,8 @@ static ltx2_status build_encoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
                         v->in_ch * v->patch * v->patch, 3, 3, 3, err)) != LTX2_OK)
         return s;
     size_t nb = json_object_array_length(list);
+    if (nb > max_blocks)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae.encoder_blocks: %zu blocks (at most %d)", nb, (int)max_blocks);
     v->enc.blocks = calloc(nb ? nb : 1, sizeof *v->enc.blocks);
     if (!v->enc.blocks) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     for (size_t i = 0; i < nb; i++) {
@@ -212,7 +228,10 @@ static ltx2_status build_encoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
             if ((s = load_res_x(b, ck, pre, c, (int)nl, false, err)) != LTX2_OK) return s;
         } else if (stride_of(name, true, &b->st, &b->sh, &b->sw) == LTX2_OK) {
             int P = b->st * b->sh * b->sw;
-            int64_t mult = ltx2_json_int(p, "multiplier", 2);
+            int64_t mult;
+            char where[128];
+            snprintf(where, sizeof where, "config vae.encoder_blocks[%zu]", i);
+            if ((s = ltx2_cfg_int(p, where, "multiplier", 2, 1, max_channels, &mult, err)) != LTX2_OK) return s;
             b->kind = VB_DOWN;
             b->cin = c;
             b->cout = c * mult;
@@ -287,14 +306,13 @@ ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2
     if (!v) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     ltx2_checkpoint_retain(ck);
     v->ckpt = ck;
-    v->latent_ch = ltx2_json_int(cfg, "latent_channels", 128);
-    v->patch = (int)ltx2_json_int(cfg, "patch_size", 4);
-    v->in_ch = ltx2_json_int(cfg, "out_channels", 3);
     v->has_dec = dec;
     v->has_enc = enc;
-    ltx2_status s = LTX2_OK;
-    if (v->latent_ch <= 0 || v->patch <= 0 || v->in_ch <= 0)
-        s = ltx2_err(err, LTX2_ERR_BAD_INPUT, "config vae: latent_channels, patch_size and out_channels must be positive");
+    ltx2_status s = ltx2_cfg_int(cfg, "config vae", "latent_channels", 128, 1, max_channels, &v->latent_ch, err);
+    if (s == LTX2_OK)
+        s = ltx2_cfg_int32(cfg, "config vae", "patch_size", 4, 1, max_patch, &v->patch, err);
+    if (s == LTX2_OK)
+        s = ltx2_cfg_int(cfg, "config vae", "out_channels", 3, 1, max_channels, &v->in_ch, err);
     if (s == LTX2_OK)
         s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.mean-of-means", v->latent_ch, &v->mean, err);
     if (s == LTX2_OK)

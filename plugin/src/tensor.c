@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked.h"
 #include "kernels.h"
 
 static const struct {
@@ -34,26 +35,32 @@ int ltx2_dtype_from_name(const char *name)
     return -1;
 }
 
+/* A shape whose every stride and byte size fits: the product of the non-zero dims is
+ * bounded too (a zero dim makes numel 0 but the strides of [0, 2^62, 2^62] would still
+ * overflow). */
 static bool shape_ok(ltx2_dtype dt, int ndim, const int64_t *shape, size_t *nbytes)
 {
     if ((unsigned)dt >= LTX2_DTYPE_COUNT || ndim < 0 || ndim > LTX2_MAX_DIMS)
         return false;
-    uint64_t n = 1;
+    const int64_t limit = INT64_MAX / 16;
+    int64_t span = 1; /* product of the non-zero dims: the largest stride times its dim */
+    bool empty = false;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0)
             return false;
-        if (shape[i] && n > (UINT64_MAX / 16) / (uint64_t)shape[i])
+        if (shape[i] == 0)
+            empty = true;
+        else if (!ltx2_mul_i64(span, shape[i], &span) || span > limit)
             return false;
-        n *= (uint64_t)shape[i];
     }
-    *nbytes = (size_t)(n * dtype_info[dt].size);
+    *nbytes = empty ? 0 : (size_t)span * dtype_info[dt].size;
     return true;
 }
 
 static void set_contiguous(ltx2_tensor *t, int ndim, const int64_t *shape)
 {
     t->ndim = ndim;
-    int64_t s = 1;
+    int64_t s = 1; /* cannot overflow: shape_ok bounds the product of the non-zero dims */
     for (int i = ndim - 1; i >= 0; i--) {
         t->shape[i] = shape[i];
         t->strides[i] = s;
@@ -126,11 +133,14 @@ ltx2_tensor *ltx2_tensor_view(ltx2_tensor *base, int ndim, const int64_t *shape,
                               const int64_t *strides, int64_t offset)
 {
     size_t nbytes;
-    ltx2_tensor *t = base ? header_new(base->dtype, LTX2_OWNER_VIEW, ndim, shape, &nbytes) : NULL;
+    int64_t byte_offset;
+    if (!base || !ltx2_mul_i64(offset, (int64_t)ltx2_dtype_size(base->dtype), &byte_offset))
+        return NULL;
+    ltx2_tensor *t = header_new(base->dtype, LTX2_OWNER_VIEW, ndim, shape, &nbytes);
     if (!t)
         return NULL;
     t->device = base->device;
-    t->data = (char *)base->data + offset * (int64_t)ltx2_dtype_size(base->dtype);
+    t->data = (char *)base->data + byte_offset;
     ltx2_tensor_retain(base);
     t->base = base;
     if (strides)

@@ -69,10 +69,10 @@ events)
 io_graph)
     list=$("$hostsim" list) || die "host-sim list failed"
     if ! grep -q '^LoadTensors ' <<< "$list" || ! grep -q '^SaveTensors ' <<< "$list"; then
-        echo "LoadTensors/SaveTensors not in the plugin yet"; exit 77
+        die "LoadTensors/SaveTensors not in the plugin"; exit 1
     fi
     src=$(ls -S "$fixtures"/*.safetensors 2>/dev/null | tail -n 1)
-    [ -n "$src" ] || { echo "no fixtures in $fixtures"; exit 77; }
+    [ -n "$src" ] || { die "no fixtures in $fixtures (CI always has them)"; exit 1; }
     "$hostsim" run "$graphs/io.json" --var SRC="$src" --var OUT="$work" --var COPY=copy --var NAME=orig --quiet ||
         die "first run failed"
     [ -s copy.safetensors ] || die "copy.safetensors not written"

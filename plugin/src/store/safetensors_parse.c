@@ -145,7 +145,10 @@ static ltx2_status parse_entry(const char *name, struct json_object *v, ltx2_st_
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "tensor '%s': %zu dims (at most %d supported)",
                         name, nd, LTX2_MAX_DIMS);
     t->ndim = (int)nd;
-    uint64_t numel = 1;
+    /* The product of the non-zero dims is bounded too: with a zero dim the data is empty,
+     * but strides ([0, 2^62, 2^62]) and int64 dims must still fit. */
+    const uint64_t limit = (uint64_t)INT64_MAX / 16;
+    uint64_t numel = 1, span = 1;
     bool overflow = false;
     for (size_t i = 0; i < nd; i++) {
         uint64_t dim;
@@ -153,9 +156,12 @@ static ltx2_status parse_entry(const char *name, struct json_object *v, ltx2_st_
             return ltx2_err(err, LTX2_ERR_IO,
                             "bad header: tensor '%s': shape dim %zu is not a non-negative integer",
                             name, i);
-        t->shape[i] = (int64_t)dim;
-        if (dim && numel > UINT64_MAX / dim)
+        if (dim > limit || (dim && span > limit / dim)) {
             overflow = true;
+            break;
+        }
+        t->shape[i] = (int64_t)dim;
+        span *= dim ? dim : 1;
         numel *= dim;
     }
     uint64_t esize = ltx2_dtype_size(t->dtype);
