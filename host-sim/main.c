@@ -16,13 +16,16 @@
 #include "graph.h"
 #include "loader.h"
 #include "manifest.h"
+#include "prompt_source.h"
 
 enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 };
 
 static const char usage[] =
     "usage:\n"
     "  host-sim run GRAPH.json [--var NAME=VALUE]... [--events FILE] [--plugin PATH] [--threads N]\n"
+    "                          [--bypass CLASS]... [--models DIR] [--input DIR] [--output DIR]\n"
     "                          [--quiet] [--verbose]\n"
+    "  host-sim convert WORKFLOW.json [--bypass CLASS]... [--plugin PATH] [-o FILE]\n"
     "  host-sim list [--plugin PATH]\n"
     "  host-sim manifest [--plugin PATH] [-o FILE]\n"
     "The plugin is --plugin PATH, else $LTX2_PLUGIN, else ../lib/libltx2nodes.so next to host-sim.\n";
@@ -37,6 +40,9 @@ typedef struct cli {
     int quiet, verbose;
     hs_var *vars;
     size_t n_vars;
+    const char **bypass; /* --bypass CLASS, repeatable */
+    size_t n_bypass;
+    const char *models, *input, *output; /* ComfyUI-style folders */
 } cli;
 
 static int fail(const char *fmt, const char *a, const char *b)
@@ -54,13 +60,15 @@ static int parse_cli(int argc, char **argv, cli *c)
         return fail("%s%smissing command (run, list or manifest); see host-sim --help", "", "");
     c->cmd = argv[1];
     c->vars = calloc((size_t)argc, sizeof *c->vars);
-    if (!c->vars)
+    c->bypass = calloc((size_t)argc, sizeof *c->bypass);
+    if (!c->vars || !c->bypass)
         return fail("%s%sout of memory", "", "");
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(a, "--var") || !strcmp(a, "--events") || !strcmp(a, "--plugin") ||
-                    !strcmp(a, "--threads") || !strcmp(a, "-o");
+                    !strcmp(a, "--threads") || !strcmp(a, "-o") || !strcmp(a, "--bypass") ||
+                    !strcmp(a, "--models") || !strcmp(a, "--input") || !strcmp(a, "--output");
         if (takes && !next)
             return fail("option %s needs a value%s", a, "");
         if (!strcmp(a, "--var")) {
@@ -70,6 +78,14 @@ static int parse_cli(int argc, char **argv, cli *c)
             /* the NAME part is terminated in place: argv is ours to edit */
             argv[i + 1][eq - next] = 0;
             c->vars[c->n_vars++] = (hs_var){.name = next, .value = eq + 1};
+        } else if (!strcmp(a, "--bypass")) {
+            c->bypass[c->n_bypass++] = next;
+        } else if (!strcmp(a, "--models")) {
+            c->models = next;
+        } else if (!strcmp(a, "--input")) {
+            c->input = next;
+        } else if (!strcmp(a, "--output")) {
+            c->output = next;
         } else if (!strcmp(a, "--events")) {
             c->events = next;
         } else if (!strcmp(a, "--plugin")) {
@@ -165,6 +181,42 @@ static void emit_validation_error(hs_events *ev, const hs_diag *d)
     hs_event(ev, "execution_error", data);
 }
 
+/* A UI workflow becomes the API prompt the editor would queue; --bypass applies
+ * to both formats. Replaces *text; on failure prints the error and frees it. */
+static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len, int pretty)
+{
+    hs_convert_opts o = {.types = hp->p->node_types, .n_types = hp->p->n_node_types, .bypass = c->bypass,
+                         .n_bypass = c->n_bypass, .warn = print_warning};
+    char err[1024];
+    int was_ui;
+    char *api = hs_prompt_text(*text, *len, &o, pretty, &was_ui, err, sizeof err);
+    free(*text);
+    *text = api;
+    if (!api)
+        return fail("cannot convert the UI workflow %s: %s", c->graph, err);
+    *len = strlen(api);
+    return 0;
+}
+
+static int cmd_convert(const cli *c, hs_plugin *hp)
+{
+    if (!c->graph)
+        return fail("%s%sconvert needs a WORKFLOW.json", "", "");
+    char err[1024];
+    size_t len = 0;
+    char *text = read_file(c->graph, &len, err, sizeof err);
+    if (!text)
+        return fail("%s%s", err, "");
+    if (prepare_prompt(c, hp, &text, &len, 1))
+        return EXIT_USAGE;
+    FILE *f = c->out ? fopen(c->out, "w") : stdout;
+    int bad = !f || fprintf(f, "%s\n", text) < 0 || (c->out && fclose(f) != 0);
+    free(text);
+    if (bad)
+        return fail("cannot write %s: %s", c->out ? c->out : "stdout", strerror(errno));
+    return 0;
+}
+
 static int cmd_run(const cli *c, hs_plugin *hp)
 {
     if (!c->graph)
@@ -174,6 +226,8 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     char *text = read_file(c->graph, &len, err, sizeof err);
     if (!text)
         return fail("%s%s", err, "");
+    if (prepare_prompt(c, hp, &text, &len, 0))
+        return EXIT_USAGE;
     hs_events ev = {0};
     if (c->events) {
         ev.f = fopen(c->events, "w");
@@ -282,25 +336,31 @@ int main(int argc, char **argv)
     int rc = parse_cli(argc, argv, &c);
     if (rc) {
         free(c.vars);
+        free(c.bypass);
         return rc;
     }
-    if (strcmp(c.cmd, "run") && strcmp(c.cmd, "list") && strcmp(c.cmd, "manifest")) {
+    if (strcmp(c.cmd, "run") && strcmp(c.cmd, "list") && strcmp(c.cmd, "manifest") && strcmp(c.cmd, "convert")) {
         free(c.vars);
+        free(c.bypass);
         return fail("unknown command '%s'%s; see host-sim --help", c.cmd, "");
     }
     hs_plugin hp;
     char err[1024];
     if (hs_plugin_load(&hp, c.plugin, c.threads, c.verbose, err, sizeof err)) {
         free(c.vars);
+        free(c.bypass);
         return fail("%s%s", err, "");
     }
     if (!strcmp(c.cmd, "run"))
         rc = cmd_run(&c, &hp);
+    else if (!strcmp(c.cmd, "convert"))
+        rc = cmd_convert(&c, &hp);
     else if (!strcmp(c.cmd, "list"))
         rc = cmd_list(&hp);
     else
         rc = cmd_manifest(&c, &hp);
     hs_plugin_unload(&hp);
     free(c.vars);
+    free(c.bypass);
     return rc;
 }
