@@ -28,7 +28,8 @@ static const char usage[] =
     "  host-sim convert WORKFLOW.json [--bypass CLASS]... [--plugin PATH] [-o FILE]\n"
     "  host-sim list [--plugin PATH]\n"
     "  host-sim manifest [--plugin PATH] [-o FILE]\n"
-    "The plugin is --plugin PATH, else $LTX2_PLUGIN, else ../lib/libltx2nodes.so next to host-sim.\n";
+    "The plugin is --plugin PATH, else $LTX2_PLUGIN, else libltx2nodes.so in $LTX2_PLUGIN_PATH folders,\n"
+    "beside host-sim, in ../lib or in the install prefix's lib/ltx2.\n";
 
 typedef struct cli {
     const char *cmd;
