@@ -16,6 +16,7 @@
 #include "graph.h"
 #include "loader.h"
 #include "manifest.h"
+#include "prompt_errors.h"
 #include "prompt_source.h"
 
 enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 130 };
@@ -187,7 +188,8 @@ static void emit_validation_error(hs_events *ev, const hs_diag *d)
 static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len, int pretty)
 {
     hs_convert_opts o = {.types = hp->p->node_types, .n_types = hp->p->n_node_types, .bypass = c->bypass,
-                         .n_bypass = c->n_bypass, .warn = print_warning};
+                         .n_bypass = c->n_bypass, .warn = pretty ? print_warning : NULL};
+    /* run leaves unknown classes to validation, which names their packages */
     char err[1024];
     int was_ui;
     char *api = hs_prompt_text(*text, *len, &o, pretty, &was_ui, err, sizeof err);
@@ -246,14 +248,25 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     snprintf(pid_buf, sizeof pid_buf, "host-sim-%ld", (long)getpid());
     ev.prompt_id = pid_buf;
     if (hs_graph_parse(text, len, &g, &d)) {
+        hs_emit_prompt_error(&ev, NULL, &d, 1);
         emit_validation_error(&ev, &d);
         print_diag(&d);
         goto out_text;
     }
     if (g.prompt_id)
         ev.prompt_id = g.prompt_id;
-    if (hs_graph_bind(&g, hp->p->node_types, hp->p->n_node_types, &vars, print_warning, NULL, &d) ||
-        hs_plan_build(&g, &plan, &d)) {
+    /* every invalid node is reported, one line each, as ComfyUI does */
+    hs_diags all = {0};
+    if (hs_graph_bind_all(&g, hp->p->node_types, hp->p->n_node_types, &vars, print_warning, NULL, &all)) {
+        hs_emit_prompt_error(&ev, &g, all.v, all.n);
+        emit_validation_error(&ev, &all.v[0]);
+        for (size_t i = 0; i < all.n; i++)
+            print_diag(&all.v[i]);
+        hs_diags_free(&all);
+        goto out_graph;
+    }
+    if (hs_plan_build(&g, &plan, &d)) {
+        hs_emit_prompt_error(&ev, &g, &d, 1);
         emit_validation_error(&ev, &d);
         print_diag(&d);
         goto out_graph;
