@@ -93,6 +93,8 @@ typedef struct hs_diags {
     size_t n, cap;
 } hs_diags;
 void hs_diags_free(hs_diags *all);
+/* Appends a copy of d; -1 when out of memory. */
+int hs_diags_push(hs_diags *all, const hs_diag *d);
 /* hs_graph_bind collecting every error: each unknown class (with the package
  * that provides it when known), every input error of every node; validate
  * hooks run on the nodes bound cleanly, cycles are checked once all is clean.

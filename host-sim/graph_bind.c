@@ -476,7 +476,7 @@ static int check_cycles(hs_graph *g, hs_diag *d)
 }
 
 /* ---------------------------------------------------------------- bind */
-static int push(hs_diags *all, const hs_diag *d)
+int hs_diags_push(hs_diags *all, const hs_diag *d)
 {
     if (all->n == all->cap) {
         size_t cap = all->cap ? all->cap * 2 : 8;
@@ -506,7 +506,7 @@ static void bind_node(hs_graph *g, hs_node *n, const hs_vars *vars, hs_warn_fn w
     n->ports = calloc(t->n_inputs ? t->n_inputs : 1, sizeof *n->ports);
     if (!n->ports) {
         hs_diag_set(&d, NODE_ARGS(n), NULL, "exception_during_validation", "out of memory");
-        push(all, &d);
+        hs_diags_push(all, &d);
         return;
     }
     for (size_t r = 0; r < n->n_raw; r++) {
@@ -550,10 +550,10 @@ static void bind_node(hs_graph *g, hs_node *n, const hs_vars *vars, hs_warn_fn w
             rc = is_link(v) ? bind_link(g, n, port, b, v, &d) : bind_literal(n, port, b, v, vars, &d);
         }
         if (rc)
-            push(all, &d);
+            hs_diags_push(all, &d);
     }
     if (all->n == before && run_validate(n, &d))
-        push(all, &d);
+        hs_diags_push(all, &d);
 }
 
 int hs_graph_bind_all(hs_graph *g, const ltx2_node_type *const *types, size_t n_types, const hs_vars *vars,
@@ -570,13 +570,13 @@ int hs_graph_bind_all(hs_graph *g, const ltx2_node_type *const *types, size_t n_
         hs_diag_set(&d, NODE_ARGS(n), NULL, "missing_node_type", "unknown class_type '%s'%s%s%s", n->class_type,
                     pack ? " (from " : " (host-sim list shows the available nodes", pack ? pack : "",
                     pack ? ", which this plugin does not provide)" : ")");
-        push(all, &d);
+        hs_diags_push(all, &d);
     }
     for (size_t i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].type)
             bind_node(g, &g->nodes[i], vars, warn, warn_user, all);
     if (all->n == 0 && check_cycles(g, &d))
-        push(all, &d);
+        hs_diags_push(all, &d);
     return all->n ? -1 : 0;
 }
 

@@ -190,6 +190,10 @@ static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len,
     hs_convert_opts o = {.types = hp->p->node_types, .n_types = hp->p->n_node_types, .bypass = c->bypass,
                          .n_bypass = c->n_bypass, .warn = pretty ? print_warning : NULL};
     /* run leaves unknown classes to validation, which names their packages */
+    hs_folders folders = {.models = c->models, .input = c->input, .output = c->output};
+    hs_diags missing = {0};
+    o.folders = &folders;
+    o.folder_errors = &missing;
     char err[1024];
     int was_ui;
     char *api = hs_prompt_text(*text, *len, &o, pretty, &was_ui, err, sizeof err);
@@ -198,7 +202,15 @@ static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len,
     if (!api)
         return fail("cannot convert the UI workflow %s: %s", c->graph, err);
     *len = strlen(api);
-    return 0;
+    for (size_t i = 0; i < missing.n; i++)
+        print_diag(&missing.v[i]);
+    int rc = missing.n ? EXIT_USAGE : 0;
+    hs_diags_free(&missing);
+    if (rc) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
 }
 
 static int cmd_convert(const cli *c, hs_plugin *hp)

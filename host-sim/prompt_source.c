@@ -33,6 +33,8 @@ char *hs_prompt_text(const char *text, size_t len, const hs_convert_opts *o, int
                      size_t err_size)
 {
     *was_ui = 0;
+    const hs_folders *f = o->folders;
+    int use_folders = f && (f->models || f->input || f->output);
     json_tokener *tok = json_tokener_new_ex(64);
     json_object *root = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
     int ok = root && json_tokener_get_error(tok) == json_tokener_success;
@@ -48,7 +50,7 @@ char *hs_prompt_text(const char *text, size_t len, const hs_convert_opts *o, int
         json_object_put(root);
         if (!prompt)
             return NULL;
-    } else if (o->n_bypass || pretty) {
+    } else if (o->n_bypass || pretty || use_folders) {
         prompt = root;
     } else {
         json_object_put(root);
@@ -59,6 +61,8 @@ char *hs_prompt_text(const char *text, size_t len, const hs_convert_opts *o, int
     if (!*was_ui && json_object_object_get_ex(prompt, "prompt", &env) && json_object_is_type(env, json_type_object))
         target = env;
     hs_prompt_bypass(target, o);
+    if (use_folders)
+        hs_resolve_folders(target, o->types, o->n_types, f, o->folder_errors);
     int flags = (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN) |
                 JSON_C_TO_STRING_NOSLASHESCAPE;
     const char *s = json_object_to_json_string_ext(prompt, flags);

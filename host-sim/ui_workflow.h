@@ -4,6 +4,7 @@
 #ifndef HS_UI_WORKFLOW_H
 #define HS_UI_WORKFLOW_H
 #include <stddef.h>
+#include "folders.h"
 #include "graph.h"
 #include "ltx2/ltx2_plugin.h"
 
@@ -16,6 +17,8 @@ typedef struct hs_convert_opts {
     size_t n_bypass;
     hs_warn_fn warn; /* unknown classes, widgets it cannot name (may be NULL) */
     void *warn_user;
+    const hs_folders *folders; /* NULL or all NULL: file names are paths as given */
+    hs_diags *folder_errors;   /* names found in no folder (needed with folders) */
 } hs_convert_opts;
 
 /* True when root is a UI workflow (has "nodes"/"links" arrays or "last_node_id"). */

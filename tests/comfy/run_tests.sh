@@ -48,6 +48,28 @@ JSON
     "$hostsim" convert p.json --bypass LTX2Delay -o c.json || die "convert of an API prompt failed"
     grep -q '"LTX2Delay"' c.json && die "bypassed nodes left in the converted prompt"
     ;;
+folders)
+    # --models/--input/--output: names inside ComfyUI's folders; a miss names node, input and folders searched
+    fixtures=${LTX2_FIXTURES:-$here/../../../shared/fixtures}
+    src=$(ls -S "$fixtures"/*.safetensors 2>/dev/null | tail -n 1)
+    [ -n "$src" ] || { echo "no fixtures in $fixtures"; exit 77; }
+    mkdir -p in out/sub models/checkpoints
+    name=t$RANDOM.safetensors
+    ln -s "$src" "in/$name"
+    echo "{\"1\": {\"class_type\": \"LoadTensors\", \"inputs\": {\"path\": \"$name\"}},
+          \"2\": {\"class_type\": \"LTX2SaveText\", \"inputs\": {\"value\": [\"1\", 0], \"path\": \"sub/o.txt\"}}}" > p.json
+    "$hostsim" run p.json --input in --output out --quiet 2> stderr.txt || die "exit status $?"
+    grep -q '^object TENSORS' out/sub/o.txt || die "the output did not land in the output folder"
+    echo '{"1": {"class_type": "LTX2CheckpointLoader", "inputs": {"ckpt_path": "missing.safetensors"}},
+           "2": {"class_type": "LTX2UpscalerLoader", "inputs": {"path": "up.safetensors"}},
+           "3": {"class_type": "LTX2SaveText", "inputs": {"value": ["1", 0], "path": "o.txt"}}}' > bad.json
+    "$hostsim" run bad.json --models models --quiet 2> err.txt
+    [ $? = 2 ] || die "a missing model file is not a validation error"
+    grep -q "^error: node 1 (LTX2CheckpointLoader) input 'ckpt_path': 'missing.safetensors' is not in the checkpoints folder (searched models/checkpoints)" err.txt ||
+        die "missing checkpoint not reported with its folder"
+    grep -q "^error: node 2 (LTX2UpscalerLoader) input 'path': .*(searched models/latent_upscale_models)" err.txt ||
+        die "second missing file not reported in the same pass"
+    ;;
 official)
     # the official LTX-2 workflows, when a copy is at hand (never committed)
     dir=${LTX2_COMFY_WORKFLOWS:-}
