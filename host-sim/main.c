@@ -285,7 +285,7 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     }
     hs_run_stats stats;
     hs_run_opts o = {.events = &ev, .tty = isatty(2), .verbose = c->verbose, .report = c->quiet ? NULL : stdout,
-                     .stats = &stats};
+                     .stats = &stats, .output_dir = c->output};
     int res = hs_run(hp->p, &g, &plan, &o, &d);
     if (res == HS_RUN_OK) {
         rc = 0;

@@ -58,8 +58,13 @@ folders)
     ln -s "$src" "in/$name"
     echo "{\"1\": {\"class_type\": \"LoadTensors\", \"inputs\": {\"path\": \"$name\"}},
           \"2\": {\"class_type\": \"LTX2SaveText\", \"inputs\": {\"value\": [\"1\", 0], \"path\": \"sub/o.txt\"}}}" > p.json
-    "$hostsim" run p.json --input in --output out --quiet 2> stderr.txt || die "exit status $?"
+    "$hostsim" run p.json --input in --output "$work/out" --events ev.ndjson --quiet 2> stderr.txt ||
+        die "exit status $?"
     grep -q '^object TENSORS' out/sub/o.txt || die "the output did not land in the output folder"
+    # executed only for the output node, with the file relative to the output folder
+    [ "$(grep -c '"type":"executed"' ev.ndjson)" = 1 ] || die "executed sent for a node that is no output"
+    grep '"type":"executed"' ev.ndjson | grep -q '"output":{"x_ltx_files":\[{"filename":"o.txt","subfolder":"sub","type":"output"}\]}' ||
+        die "executed does not list the written file"
     echo '{"1": {"class_type": "LTX2CheckpointLoader", "inputs": {"ckpt_path": "missing.safetensors"}},
            "2": {"class_type": "LTX2UpscalerLoader", "inputs": {"path": "up.safetensors"}},
            "3": {"class_type": "LTX2SaveText", "inputs": {"value": ["1", 0], "path": "o.txt"}}}' > bad.json
