@@ -115,7 +115,7 @@ static int resolve_input(conv *c, const frame *f, json_object *node, int64_t slo
     r->kind = R_NONE;
     if (++c->steps > MAX_STEPS)
         return fail(c, "circular reference while following links", NULL);
-    json_object *in = json_object_array_get_idx(ui_node_inputs(node), (size_t)slot);
+    json_object *in = ui_node_input(node, slot);
     int64_t link_id;
     if (!in || ui_slot_link(in, &link_id))
         return 0; /* nothing connected */
@@ -124,7 +124,7 @@ static int resolve_input(conv *c, const frame *f, json_object *node, int64_t slo
         return 0; /* a dangling link id: the editor drops it too */
     if (f->inst && l.origin_id == UI_SUBGRAPH_INPUT_ID) {
         /* up and out of the subgraph: the instance's input of that index */
-        json_object *outer_in = json_object_array_get_idx(ui_node_inputs(f->inst), (size_t)l.origin_slot);
+        json_object *outer_in = ui_node_input(f->inst, l.origin_slot);
         int64_t outer_link;
         if (!outer_in)
             return 0;
@@ -176,7 +176,7 @@ static int resolve_output(conv *c, const frame *f, json_object *node, int64_t sl
         return 0;
     }
     if (ui_is_virtual(t)) {
-        json_object *in = json_object_array_get_idx(ui_node_inputs(node), (size_t)slot);
+        json_object *in = ui_node_input(node, slot);
         return in ? resolve_input(c, f, node, slot, type, r) : 0;
     }
     r->kind = R_LINK;
@@ -215,7 +215,7 @@ static int emit_node(conv *c, const frame *f, json_object *node, json_object *ou
         return fail(c, "out of memory", NULL);
     if (t) {
         ui_widgets_to_inputs(t, node, inputs);
-    } else if (c->o->warn && json_object_array_length(ui_node_widgets_values_array(node))) {
+    } else if (c->o->warn && ui_widget_value_at(node, 0)) {
         char line[512];
         snprintf(line, sizeof line, "node %s (%s): unknown class, its widget values are left out", id, cls);
         c->o->warn(c->o->warn_user, line);

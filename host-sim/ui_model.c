@@ -130,6 +130,12 @@ json_object *ui_node_inputs(json_object *n)
     return get_array(n, "inputs");
 }
 
+json_object *ui_node_input(json_object *n, int64_t slot)
+{
+    json_object *ins = ui_node_inputs(n);
+    return ins && slot >= 0 ? json_object_array_get_idx(ins, (size_t)slot) : NULL;
+}
+
 json_object *ui_node_output(json_object *n, int64_t slot)
 {
     json_object *outs = get_array(n, "outputs");

@@ -30,6 +30,8 @@ const char *ui_node_type(struct json_object *n);
 const char *ui_node_title(struct json_object *n);
 int ui_node_mode(struct json_object *n);
 struct json_object *ui_node_inputs(struct json_object *n);
+/* Input / output slot `slot`, or NULL (no such slot, no array). */
+struct json_object *ui_node_input(struct json_object *n, int64_t slot);
 struct json_object *ui_node_output(struct json_object *n, int64_t slot);
 /* widgets_values when it is an array, else NULL. */
 struct json_object *ui_node_widgets_values_array(struct json_object *n);

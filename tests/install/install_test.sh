@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# install_test.sh BUILD_DIR TINY_HOST_C CC
+# install_test.sh BUILD_DIR TINY_HOST_C CC [EXTRA_CFLAGS]
 set -u
-build=$1 src=$2 cc=$3
+build=$1 src=$2 cc=$3 extra=${4:-}
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 fail=0
@@ -15,7 +15,7 @@ manifest=$(pkg-config --variable=manifest ltx2-nodes)
 [ -f "$plugin" ] || die "pkg-config's plugin $plugin is not installed"
 [ -f "$manifest" ] || die "pkg-config's manifest $manifest is not installed"
 # shellcheck disable=SC2046 # word splitting of the flags is wanted
-"$cc" -std=c11 -Wall -Wextra -Werror -o "$prefix/tiny_host" "$src" $(pkg-config --cflags --libs ltx2-nodes) ||
+"$cc" -std=c11 -Wall -Wextra -Werror $extra -o "$prefix/tiny_host" "$src" $(pkg-config --cflags --libs ltx2-nodes) ||
     die "tiny host does not build against the installed header"
 listed=$("$prefix/tiny_host" "$plugin") || die "tiny host failed to load $plugin"
 want=$(grep -c '"display_name"' "$manifest")
