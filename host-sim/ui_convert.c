@@ -15,7 +15,9 @@
 #include "ui_model.h"
 
 enum { MODE_NEVER = 2, MODE_BYPASS = 4 };
-enum { MAX_NESTING = 32, MAX_STEPS = 100000 };
+/* MAX_STEPS bounds one input's resolution (recursion depth): a chain of reroutes
+ * and bypasses longer than this is taken for a loop */
+enum { MAX_NESTING = 32, MAX_STEPS = 1000 };
 
 /* One graph level: the root graph, or a subgraph definition entered through an
  * instance node (inst) of the level above. */
@@ -223,6 +225,7 @@ static int emit_node(conv *c, const frame *f, json_object *node, json_object *ou
     json_object *ins = ui_node_inputs(node);
     for (size_t i = 0; ins && i < json_object_array_length(ins); i++) {
         resolved r;
+        c->steps = 0;
         if (resolve_input(c, f, node, (int64_t)i, NULL, &r)) {
             json_object_put(inputs);
             return -1;
