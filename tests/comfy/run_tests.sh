@@ -20,6 +20,13 @@ convert)
     "$hostsim" convert "$here/ui/$name.json" -o got.json 2> stderr.txt || die "convert exit status $?"
     diff -u "$here/api/$name.json" got.json || die "converted prompt differs from api/$name.json"
     ;;
+convert_errors)
+    # a reroute loop and a subgraph that contains itself are refused, not followed forever
+    "$hostsim" convert "$here/ui_bad/reroute_loop.json" > /dev/null 2> e1.txt
+    [ $? = 2 ] && grep -q 'circular reference' e1.txt || die "reroute loop not refused"
+    "$hostsim" convert "$here/ui_bad/self_subgraph.json" > /dev/null 2> e2.txt
+    [ $? = 2 ] && grep -q 'nested too deeply' e2.txt || die "self-containing subgraph not refused"
+    ;;
 run_ui)
     # a UI workflow runs directly; values reach the files through reroute, bypass and two subgraph levels
     "$hostsim" run "$here/ui/rules.json" --var OUT="$work" --quiet 2> stderr.txt || die "exit status $?"
