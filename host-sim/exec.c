@@ -2,6 +2,7 @@
  * worker pool so the loop stays free for signals and progress; the plugin's own
  * thread pool provides the parallelism inside a node. */
 #include "exec.h"
+#include "output_files.h"
 #include "sigbus.h"
 
 #include <json-c/json.h>
@@ -333,13 +334,18 @@ static void after_cb(uv_work_t *req, int status)
     json_object *data = json_object_new_object();
     json_object_object_add(data, "node", json_object_new_string(n->id));
     json_object_object_add(data, "display_node", json_object_new_string(n->id));
-    json_object_object_add(data, "output", NULL);
+    /* ComfyUI sends executed for output nodes only, with their files; the others'
+     * summaries go out as x_ltx_executed */
+    int is_output = (n->type->flags & LTX2_NODE_OUTPUT) != 0;
+    json_object_object_add(data, "output",
+                           is_output ? hs_output_ui(n, r->o->output_dir, hs_now_ms() - (long long)(secs * 1000))
+                                     : NULL);
     json_object *x = json_object_new_object();
     json_object_object_add(x, "class_type", json_object_new_string(n->class_type));
     json_object_object_add(x, "wall_s", hs_json_num(secs));
     json_object_object_add(x, "outputs", outs);
     json_object_object_add(data, "x_ltx", x);
-    hs_event(r->o->events, "executed", data);
+    hs_event(r->o->events, is_output ? "executed" : "x_ltx_executed", data);
     json_object_array_add(r->executed, json_object_new_string(n->id));
     clear_bar(r);
     if (r->o->report)

@@ -21,6 +21,7 @@ typedef struct hs_run_opts {
     int verbose;   /* plugin info/debug logs on stderr */
     FILE *report;  /* per-node and total wall time, peak RSS (NULL = none) */
     hs_run_stats *stats; /* NULL = not wanted */
+    const char *output_dir; /* --output: files of `executed` are relative to it (NULL = none) */
 } hs_run_opts;
 
 enum hs_run_result { HS_RUN_OK = 0, HS_RUN_FAILED = 1, HS_RUN_CANCELLED = 2 };

@@ -86,6 +86,23 @@ int hs_graph_parse(const char *text, size_t len, hs_graph *g, hs_diag *d);
 int hs_graph_bind(hs_graph *g, const ltx2_node_type *const *types, size_t n_types,
                   const hs_vars *vars, hs_warn_fn warn, void *warn_user, hs_diag *d);
 void hs_graph_free(hs_graph *g);
+
+/* Every error of one validation pass, as ComfyUI reports every invalid node. */
+typedef struct hs_diags {
+    hs_diag *v;
+    size_t n, cap;
+} hs_diags;
+void hs_diags_free(hs_diags *all);
+/* Appends a copy of d; -1 when out of memory. */
+int hs_diags_push(hs_diags *all, const hs_diag *d);
+/* hs_graph_bind collecting every error: each unknown class (with the package
+ * that provides it when known), every input error of every node; validate
+ * hooks run on the nodes bound cleanly, cycles are checked once all is clean.
+ * 0, or -1 with all->n > 0. hs_graph_bind reports the first of these. */
+int hs_graph_bind_all(hs_graph *g, const ltx2_node_type *const *types, size_t n_types,
+                      const hs_vars *vars, hs_warn_fn warn, void *warn_user, hs_diags *all);
+/* The producer id of a raw input that is a link ["id", slot]; 0 when it is one. */
+int hs_raw_link_src(struct json_object *v, char *id, size_t id_size);
 /* Index of the node with this id, or (size_t)-1. */
 size_t hs_graph_find(const hs_graph *g, const char *id);
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "comfy_packages.h"
+
 #define NODE_ARGS(n) (n)->id, (n)->class_type
 
 static const ltx2_node_type *find_type(const ltx2_node_type *const *types, size_t n, const char *name)
@@ -113,6 +115,8 @@ static int bind_link(hs_graph *g, hs_node *n, const ltx2_port *port, hs_bound *b
                            "links to node '%s', which is not in the graph", src_id);
     double slot_d = json_object_get_double(s);
     const hs_node *sn = &g->nodes[src];
+    if (!sn->type)
+        return 0; /* its unknown class is reported on that node: the input stays unbound */
     if (!(slot_d >= 0) || slot_d >= (double)sn->type->n_outputs)
         return hs_diag_set(d, NODE_ARGS(n), port->name, "bad_linked_input",
                            "links to output slot %g of node %s (%s), which has %u output%s", slot_d,
@@ -474,12 +478,39 @@ static int check_cycles(hs_graph *g, hs_diag *d)
 }
 
 /* ---------------------------------------------------------------- bind */
-static int bind_node(hs_graph *g, hs_node *n, const hs_vars *vars, hs_warn_fn warn, void *wu, hs_diag *d)
+int hs_diags_push(hs_diags *all, const hs_diag *d)
+{
+    if (all->n == all->cap) {
+        size_t cap = all->cap ? all->cap * 2 : 8;
+        hs_diag *v = realloc(all->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        all->v = v;
+        all->cap = cap;
+    }
+    all->v[all->n++] = *d;
+    return 0;
+}
+
+void hs_diags_free(hs_diags *all)
+{
+    free(all->v);
+    memset(all, 0, sizeof *all);
+}
+
+/* Binds every input of one node, recording each error (ComfyUI lists all the
+ * errors of a node); the validate hook runs only on a node bound cleanly. */
+static void bind_node(hs_graph *g, hs_node *n, const hs_vars *vars, hs_warn_fn warn, void *wu, hs_diags *all)
 {
     const ltx2_node_type *t = n->type;
+    hs_diag d;
+    size_t before = all->n;
     n->ports = calloc(t->n_inputs ? t->n_inputs : 1, sizeof *n->ports);
-    if (!n->ports)
-        return hs_diag_set(d, NODE_ARGS(n), NULL, "exception_during_validation", "out of memory");
+    if (!n->ports) {
+        hs_diag_set(&d, NODE_ARGS(n), NULL, "exception_during_validation", "out of memory");
+        hs_diags_push(all, &d);
+        return;
+    }
     for (size_t r = 0; r < n->n_raw; r++) {
         int known = 0;
         for (uint32_t i = 0; i < t->n_inputs; i++)
@@ -499,48 +530,77 @@ static int bind_node(hs_graph *g, hs_node *n, const hs_vars *vars, hs_warn_fn wa
             if (!strcmp(port->name, n->raw[r].name))
                 v = n->raw[r].val;
         hs_bound *b = &n->ports[i];
+        int rc = 0;
         if (!v || json_object_is_type(v, json_type_null)) {
-            if (port->flags & LTX2_PORT_OPTIONAL) {
+            if (!(port->flags & LTX2_PORT_OPTIONAL)) {
+                rc = hs_diag_set(&d, NODE_ARGS(n), port->name, "required_input_missing",
+                                 "required input is missing (type %s)", port->type);
+            } else if (port->def.kind == LTX2_V_STRING) {
                 /* An optional scalar the graph leaves out takes the port's default,
                  * as a Python default argument would in ComfyUI. */
-                if (port->def.kind == LTX2_V_STRING) {
-                    b->str = strdup(port->def.u.s ? port->def.u.s : "");
-                    if (!b->str)
-                        return hs_diag_set(d, NODE_ARGS(n), port->name, "exception_during_validation",
-                                           "out of memory");
-                    b->kind = HS_IN_LITERAL;
-                    b->value = port->def;
-                    b->value.u.s = b->str;
-                } else if (port->def.kind != LTX2_V_NONE) {
-                    b->kind = HS_IN_LITERAL;
-                    b->value = port->def;
-                }
-                continue;
+                b->str = strdup(port->def.u.s ? port->def.u.s : "");
+                if (!b->str)
+                    rc = hs_diag_set(&d, NODE_ARGS(n), port->name, "exception_during_validation", "out of memory");
+                b->kind = HS_IN_LITERAL;
+                b->value = port->def;
+                b->value.u.s = b->str;
+            } else if (port->def.kind != LTX2_V_NONE) {
+                b->kind = HS_IN_LITERAL;
+                b->value = port->def;
             }
-            return hs_diag_set(d, NODE_ARGS(n), port->name, "required_input_missing",
-                               "required input is missing (type %s)", port->type);
+        } else {
+            rc = is_link(v) ? bind_link(g, n, port, b, v, &d) : bind_literal(n, port, b, v, vars, &d);
         }
-        int rc = is_link(v) ? bind_link(g, n, port, b, v, d) : bind_literal(n, port, b, v, vars, d);
         if (rc)
-            return rc;
+            hs_diags_push(all, &d);
     }
-    return run_validate(n, d);
+    if (all->n == before && run_validate(n, &d))
+        hs_diags_push(all, &d);
+}
+
+int hs_graph_bind_all(hs_graph *g, const ltx2_node_type *const *types, size_t n_types, const hs_vars *vars,
+                      hs_warn_fn warn, void *warn_user, hs_diags *all)
+{
+    hs_diag d;
+    /* every class first, so link checks can read the producers' outputs */
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        hs_node *n = &g->nodes[i];
+        n->type = find_type(types, n_types, n->class_type);
+        if (n->type)
+            continue;
+        const char *pack = hs_class_package(n->class_type);
+        hs_diag_set(&d, NODE_ARGS(n), NULL, "missing_node_type", "unknown class_type '%s'%s%s%s", n->class_type,
+                    pack ? " (from " : " (host-sim list shows the available nodes", pack ? pack : "",
+                    pack ? ", which this plugin does not provide)" : ")");
+        hs_diags_push(all, &d);
+    }
+    for (size_t i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].type)
+            bind_node(g, &g->nodes[i], vars, warn, warn_user, all);
+    if (all->n == 0 && check_cycles(g, &d))
+        hs_diags_push(all, &d);
+    return all->n ? -1 : 0;
 }
 
 int hs_graph_bind(hs_graph *g, const ltx2_node_type *const *types, size_t n_types, const hs_vars *vars,
                   hs_warn_fn warn, void *warn_user, hs_diag *d)
 {
-    /* every class first, so link checks can read the producers' outputs */
-    for (size_t i = 0; i < g->n_nodes; i++) {
-        hs_node *n = &g->nodes[i];
-        n->type = find_type(types, n_types, n->class_type);
-        if (!n->type)
-            return hs_diag_set(d, NODE_ARGS(n), NULL, "invalid_prompt",
-                               "unknown class_type '%s' (host-sim list shows the available nodes)",
-                               n->class_type);
-    }
-    for (size_t i = 0; i < g->n_nodes; i++)
-        if (bind_node(g, &g->nodes[i], vars, warn, warn_user, d))
-            return -1;
-    return check_cycles(g, d);
+    hs_diags all = {0};
+    int rc = hs_graph_bind_all(g, types, n_types, vars, warn, warn_user, &all);
+    if (rc && d)
+        *d = all.n ? all.v[0] : *d;
+    hs_diags_free(&all);
+    return rc;
+}
+
+int hs_raw_link_src(struct json_object *v, char *id, size_t id_size)
+{
+    if (!is_link(v))
+        return -1;
+    json_object *a = json_object_array_get_idx(v, 0);
+    if (json_object_is_type(a, json_type_int))
+        snprintf(id, id_size, "%lld", (long long)json_object_get_int64(a));
+    else
+        snprintf(id, id_size, "%s", json_object_get_string(a));
+    return 0;
 }

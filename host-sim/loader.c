@@ -17,15 +17,51 @@ static void host_log(void *host_data, int32_t level, const char *message)
         fprintf(stderr, "%s: %s\n", level >= LTX2_LOG_ERROR ? "plugin error" : level >= LTX2_LOG_WARN ? "plugin warning" : "plugin", message);
 }
 
-static int default_path(char *out, size_t size)
+#ifndef HS_PLUGIN_RELDIR
+#define HS_PLUGIN_RELDIR "../lib/ltx2"
+#endif
+#define HS_PLUGIN_FILE "libltx2nodes.so"
+
+static int exists(const char *path)
 {
+    return access(path, F_OK) == 0;
+}
+
+/* The first existing candidate: each folder of $LTX2_PLUGIN_PATH, then beside
+ * the executable, ../lib (the build tree) and the install prefix's plugin folder. */
+static int default_path(char *out, size_t size, char *tried, size_t tried_size)
+{
+    size_t used = 0;
+    const char *list = getenv("LTX2_PLUGIN_PATH");
+    for (const char *p = list; p && *p;) {
+        const char *e = strchr(p, ':');
+        int len = (int)(e ? (size_t)(e - p) : strlen(p));
+        if (len > 0) {
+            int w = snprintf(out, size, "%.*s/" HS_PLUGIN_FILE, len, p);
+            if (w > 0 && (size_t)w < size && exists(out))
+                return 0;
+            w = snprintf(tried + used, tried_size - used, "%s%s", used ? ", " : "", out);
+            if (w > 0 && (size_t)w < tried_size - used)
+                used += (size_t)w;
+        }
+        p = e ? e + 1 : p + len;
+    }
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return -1;
     exe[n] = 0;
-    int w = snprintf(out, size, "%s/../lib/libltx2nodes.so", dirname(exe));
-    return w < 0 || (size_t)w >= size ? -1 : 0;
+    const char *dir = dirname(exe);
+    static const char *const rel[] = {"", "../lib/", HS_PLUGIN_RELDIR "/"};
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+        int w = snprintf(out, size, "%s/%s" HS_PLUGIN_FILE, dir, rel[i]);
+        if (w > 0 && (size_t)w < size && exists(out))
+            return 0;
+        w = snprintf(tried + used, tried_size - used, "%s%s", used ? ", " : "", out);
+        if (w > 0 && (size_t)w < tried_size - used)
+            used += (size_t)w;
+    }
+    return -1;
 }
 
 int hs_plugin_load(hs_plugin *hp, const char *explicit_path, int num_threads, int verbose, char *err,
@@ -37,9 +73,13 @@ int hs_plugin_load(hs_plugin *hp, const char *explicit_path, int num_threads, in
         snprintf(hp->path, sizeof hp->path, "%s", explicit_path);
     else if (env && *env)
         snprintf(hp->path, sizeof hp->path, "%s", env);
-    else if (default_path(hp->path, sizeof hp->path)) {
-        snprintf(err, err_size, "cannot locate the plugin next to host-sim; pass --plugin PATH or set LTX2_PLUGIN");
-        return -1;
+    else {
+        char tried[2048] = "";
+        if (default_path(hp->path, sizeof hp->path, tried, sizeof tried)) {
+            snprintf(err, err_size, "cannot find the plugin (tried %s); pass --plugin PATH, set LTX2_PLUGIN to the "
+                     "file or LTX2_PLUGIN_PATH to its folder", tried);
+            return -1;
+        }
     }
     hp->dl = dlopen(hp->path, RTLD_NOW | RTLD_LOCAL);
     if (!hp->dl) {

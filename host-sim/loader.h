@@ -10,8 +10,9 @@ typedef struct hs_plugin {
     char path[4096];
 } hs_plugin;
 
-/* Path order: explicit (--plugin), $LTX2_PLUGIN, ../lib/libltx2nodes.so next to
- * the executable. num_threads goes to the host API (0 = one per core).
+/* Path order: explicit (--plugin), $LTX2_PLUGIN (the file), then the first
+ * libltx2nodes.so found in each folder of $LTX2_PLUGIN_PATH, beside the
+ * executable, in ../lib (build tree) and ../<libdir>/ltx2 (install prefix). num_threads goes to the host API (0 = one per core).
  * Returns 0, or -1 with one line in err. */
 int hs_plugin_load(hs_plugin *hp, const char *explicit_path, int num_threads, int verbose, char *err,
                    size_t err_size);

@@ -20,6 +20,8 @@
 #include "graph.h"
 #include "loader.h"
 #include "manifest.h"
+#include "prompt_errors.h"
+#include "prompt_source.h"
 #include "sigbus.h"
 
 enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2 };
@@ -27,10 +29,13 @@ enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2 };
 static const char usage[] =
     "usage:\n"
     "  host-sim run GRAPH.json [--var NAME=VALUE]... [--events FILE] [--plugin PATH] [--threads N]\n"
+    "                          [--bypass CLASS]... [--models DIR] [--input DIR] [--output DIR]\n"
     "                          [--quiet] [--verbose]\n"
+    "  host-sim convert WORKFLOW.json [--bypass CLASS]... [--plugin PATH] [-o FILE]\n"
     "  host-sim list [--plugin PATH]\n"
     "  host-sim manifest [--plugin PATH] [-o FILE]\n"
-    "The plugin is --plugin PATH, else $LTX2_PLUGIN, else ../lib/libltx2nodes.so next to host-sim.\n";
+    "The plugin is --plugin PATH, else $LTX2_PLUGIN, else libltx2nodes.so in $LTX2_PLUGIN_PATH folders,\n"
+    "beside host-sim, in ../lib or in the install prefix's lib/ltx2.\n";
 
 typedef struct cli {
     const char *cmd;
@@ -42,6 +47,9 @@ typedef struct cli {
     int quiet, verbose;
     hs_var *vars;
     size_t n_vars;
+    const char **bypass; /* --bypass CLASS, repeatable */
+    size_t n_bypass;
+    const char *models, *input, *output; /* ComfyUI-style folders */
 } cli;
 
 static int fail(const char *fmt, const char *a, const char *b)
@@ -59,13 +67,15 @@ static int parse_cli(int argc, char **argv, cli *c)
         return fail("%s%smissing command (run, list or manifest); see host-sim --help", "", "");
     c->cmd = argv[1];
     c->vars = calloc((size_t)argc, sizeof *c->vars);
-    if (!c->vars)
+    c->bypass = calloc((size_t)argc, sizeof *c->bypass);
+    if (!c->vars || !c->bypass)
         return fail("%s%sout of memory", "", "");
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(a, "--var") || !strcmp(a, "--events") || !strcmp(a, "--plugin") ||
-                    !strcmp(a, "--threads") || !strcmp(a, "-o");
+                    !strcmp(a, "--threads") || !strcmp(a, "-o") || !strcmp(a, "--bypass") ||
+                    !strcmp(a, "--models") || !strcmp(a, "--input") || !strcmp(a, "--output");
         if (takes && !next)
             return fail("option %s needs a value%s", a, "");
         if (!strcmp(a, "--var")) {
@@ -75,6 +85,14 @@ static int parse_cli(int argc, char **argv, cli *c)
             /* the NAME part is terminated in place: argv is ours to edit */
             argv[i + 1][eq - next] = 0;
             c->vars[c->n_vars++] = (hs_var){.name = next, .value = eq + 1};
+        } else if (!strcmp(a, "--bypass")) {
+            c->bypass[c->n_bypass++] = next;
+        } else if (!strcmp(a, "--models")) {
+            c->models = next;
+        } else if (!strcmp(a, "--input")) {
+            c->input = next;
+        } else if (!strcmp(a, "--output")) {
+            c->output = next;
         } else if (!strcmp(a, "--events")) {
             c->events = next;
         } else if (!strcmp(a, "--plugin")) {
@@ -135,6 +153,63 @@ static void emit_validation_error(hs_events *ev, const hs_diag *d)
     hs_event(ev, "execution_error", data);
 }
 
+/* A UI workflow becomes the API prompt the editor would queue; --bypass applies
+ * to both formats. Replaces *text; on failure prints the error and frees it. */
+static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len, int pretty)
+{
+    hs_convert_opts o = {.types = hp->p->node_types, .n_types = hp->p->n_node_types, .bypass = c->bypass,
+                         .n_bypass = c->n_bypass, .warn = pretty ? print_warning : NULL};
+    /* run leaves unknown classes to validation, which names their packages */
+    hs_folders folders = {.models = c->models, .input = c->input, .output = c->output};
+    hs_diags missing = {0};
+    o.folders = &folders;
+    o.folder_errors = &missing;
+    char err[1024];
+    int was_ui;
+    char *api = hs_prompt_text(*text, *len, &o, pretty, &was_ui, err, sizeof err);
+    free(*text);
+    *text = api;
+    if (!api)
+        return fail("cannot convert the UI workflow %s: %s", c->graph, err);
+    *len = strlen(api);
+    for (size_t i = 0; i < missing.n; i++)
+        print_diag(&missing.v[i]);
+    int rc = missing.n ? EXIT_USAGE : 0;
+    hs_diags_free(&missing);
+    if (rc) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
+
+static int cmd_convert(const cli *c, hs_plugin *hp)
+{
+    if (!c->graph)
+        return fail("%s%sconvert needs a WORKFLOW.json", "", "");
+    char err[1024];
+    size_t len = 0;
+    char *text = hs_read_file(c->graph, "workflow", HS_GRAPH_MAX_BYTES, &len, err, sizeof err);
+    if (!text)
+        return fail("%s%s", err, "");
+    if (prepare_prompt(c, hp, &text, &len, 1))
+        return EXIT_USAGE;
+    int rc = 0;
+    if (c->out) { /* atomic, and never onto a device, FIFO or link (as the manifest) */
+        char werr[1200];
+        size_t n = strlen(text);
+        char *line = malloc(n + 2);
+        if (!line || (memcpy(line, text, n), line[n] = '\n', line[n + 1] = 0,
+                      hs_write_file(c->out, "API prompt", line, werr, sizeof werr)))
+            rc = fail("%s%s", line ? werr : "out of memory", "");
+        free(line);
+    } else if (printf("%s\n", text) < 0 || fflush(stdout) != 0) {
+        rc = fail("cannot write stdout: %s%s", strerror(errno), "");
+    }
+    free(text);
+    return rc;
+}
+
 static int cmd_run(const cli *c, hs_plugin *hp)
 {
     if (!c->graph)
@@ -144,6 +219,8 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     char *text = hs_read_file(c->graph, "graph", HS_GRAPH_MAX_BYTES, &len, err, sizeof err);
     if (!text)
         return fail("%s%s", err, "");
+    if (prepare_prompt(c, hp, &text, &len, 0))
+        return EXIT_USAGE;
     hs_events ev = {0};
     if (c->events) {
         ev.f = fopen(c->events, "w");
@@ -161,21 +238,32 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     snprintf(pid_buf, sizeof pid_buf, "host-sim-%ld", (long)getpid());
     ev.prompt_id = pid_buf;
     if (hs_graph_parse(text, len, &g, &d)) {
+        hs_emit_prompt_error(&ev, NULL, &d, 1);
         emit_validation_error(&ev, &d);
         print_diag(&d);
         goto out_text;
     }
     if (g.prompt_id)
         ev.prompt_id = g.prompt_id;
-    if (hs_graph_bind(&g, hp->p->node_types, hp->p->n_node_types, &vars, print_warning, NULL, &d) ||
-        hs_plan_build(&g, &plan, &d)) {
+    /* every invalid node is reported, one line each, as ComfyUI does */
+    hs_diags all = {0};
+    if (hs_graph_bind_all(&g, hp->p->node_types, hp->p->n_node_types, &vars, print_warning, NULL, &all)) {
+        hs_emit_prompt_error(&ev, &g, all.v, all.n);
+        emit_validation_error(&ev, &all.v[0]);
+        for (size_t i = 0; i < all.n; i++)
+            print_diag(&all.v[i]);
+        hs_diags_free(&all);
+        goto out_graph;
+    }
+    if (hs_plan_build(&g, &plan, &d)) {
+        hs_emit_prompt_error(&ev, &g, &d, 1);
         emit_validation_error(&ev, &d);
         print_diag(&d);
         goto out_graph;
     }
     hs_run_stats stats;
     hs_run_opts o = {.events = &ev, .tty = isatty(2), .verbose = c->verbose, .report = c->quiet ? NULL : stdout,
-                     .stats = &stats};
+                     .stats = &stats, .output_dir = c->output};
     int res = hs_run(hp->p, &g, &plan, &o, &d);
     if (res == HS_RUN_OK) {
         rc = 0;
@@ -256,25 +344,31 @@ int main(int argc, char **argv)
     int rc = parse_cli(argc, argv, &c);
     if (rc) {
         free(c.vars);
+        free(c.bypass);
         return rc;
     }
-    if (strcmp(c.cmd, "run") && strcmp(c.cmd, "list") && strcmp(c.cmd, "manifest")) {
+    if (strcmp(c.cmd, "run") && strcmp(c.cmd, "list") && strcmp(c.cmd, "manifest") && strcmp(c.cmd, "convert")) {
         free(c.vars);
+        free(c.bypass);
         return fail("unknown command '%s'%s; see host-sim --help", c.cmd, "");
     }
     hs_plugin hp;
     char err[1024];
     if (hs_plugin_load(&hp, c.plugin, c.threads, c.verbose, err, sizeof err)) {
         free(c.vars);
+        free(c.bypass);
         return fail("%s%s", err, "");
     }
     if (!strcmp(c.cmd, "run"))
         rc = cmd_run(&c, &hp);
+    else if (!strcmp(c.cmd, "convert"))
+        rc = cmd_convert(&c, &hp);
     else if (!strcmp(c.cmd, "list"))
         rc = cmd_list(&hp);
     else
         rc = cmd_manifest(&c, &hp);
     hs_plugin_unload(&hp);
     free(c.vars);
+    free(c.bypass);
     return rc;
 }

@@ -37,7 +37,8 @@ static json_object *value_json(const ltx2_value *v)
     }
 }
 
-static json_object *port_json(const ltx2_port *p)
+/* folder: the plugin-published input_folders entry, or NULL */
+static json_object *port_json(const ltx2_port *p, const char *folder)
 {
     json_object *arr = json_object_new_array();
     json_object *opt = json_object_new_object();
@@ -64,9 +65,14 @@ static json_object *port_json(const ltx2_port *p)
         json_object_object_add(opt, "control_after_generate", json_object_new_boolean(1));
     if (p->flags & LTX2_PORT_ADVANCED)
         json_object_object_add(opt, "advanced", json_object_new_boolean(1));
-    if (p->flags & LTX2_PORT_FILE) {
+    if (p->flags & (LTX2_PORT_FILE | LTX2_PORT_UPLOAD) || folder) {
         json_object *x = json_object_new_object();
-        json_object_object_add(x, "file", json_object_new_boolean(1));
+        if (p->flags & LTX2_PORT_FILE)
+            json_object_object_add(x, "file", json_object_new_boolean(1));
+        if (p->flags & LTX2_PORT_UPLOAD)
+            json_object_object_add(x, "upload", json_object_new_boolean(1));
+        if (folder)
+            json_object_object_add(x, "folder", json_object_new_string(folder));
         json_object_object_add(opt, "x_ltx", x);
     }
     json_object_array_add(arr, opt);
@@ -81,7 +87,10 @@ static json_object *node_json(const ltx2_plugin *pl, const ltx2_node_type *t)
     for (uint32_t i = 0; i < t->n_inputs; i++) {
         const ltx2_port *p = &t->inputs[i];
         int optional = (p->flags & LTX2_PORT_OPTIONAL) != 0;
-        json_object_object_add(optional ? opt : req, p->name, port_json(p));
+        const char *folder = LTX2_HAS_FIELD(t, ltx2_node_type, input_folders) && t->input_folders
+                                 ? t->input_folders[i]
+                                 : NULL;
+        json_object_object_add(optional ? opt : req, p->name, port_json(p, folder));
         json_object_array_add(optional ? oopt : oreq, json_object_new_string(p->name));
     }
     json_object *order = json_object_new_object();

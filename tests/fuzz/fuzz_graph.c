@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../../host-sim/graph.c"
+#include "../../host-sim/comfy_packages.c"
 #include "../../host-sim/graph_bind.c"
 #include "../../host-sim/plan.c"
 

@@ -4,7 +4,7 @@
  *
  * Every line must be {"type", "data": {prompt_id, timestamp}} with timestamps not
  * going back; the stream starts with execution_start; each `executing` node is
- * followed by its own progress events (0 <= value <= max) and then `executed`;
+ * followed by its own progress events (0 <= value <= max) and then `executed` (output nodes, with an output object) or `x_ltx_executed` (the others, output null);
  * the stream ends as MODE says (execution_success after executing{node:null};
  * execution_interrupted / execution_error naming --node when given).
  * --progress ID: that node must have sent at least one progress event.
@@ -99,7 +99,12 @@ int main(int argc, char **argv)
             }
             if (want_progress && node && !strcmp(node, want_progress))
                 progress_seen = 1;
-        } else if (!strcmp(type, "executed")) {
+        } else if (!strcmp(type, "executed") || !strcmp(type, "x_ltx_executed")) {
+            /* executed (output nodes) carries their files; x_ltx_executed (the others) none */
+            json_object *out = NULL;
+            json_object_object_get_ex(data, "output", &out);
+            CHECK(!strcmp(type, "executed") ? json_object_is_type(out, json_type_object) : out == NULL,
+                  "%s with a wrong output field", type);
             const char *node = str_of(data, "node");
             CHECK(node && !strcmp(node, running), "executed %s while %s runs", node ? node : "?", running);
             if (node)

@@ -66,6 +66,27 @@ events)
         --var F=1 --events val.ndjson --quiet 2> /dev/null
     grep -q '"exception_type":"invalid_input_type"' val.ndjson || die "validation error not in the events"
     ;;
+many_errors)
+    # every invalid node in one pass: one stderr line each, ComfyUI's error body in the events
+    "$hostsim" run "$graphs/many_errors.json" --var OUT="$work" --events ev.ndjson --quiet 2> stderr.txt
+    rc=$?
+    [ $rc = 2 ] || die "exit status $rc, expected 2"
+    [ "$(grep -c '^error: ' stderr.txt)" = 4 ] || die "expected 4 error lines (nodes 1, 2, 3, 4)"
+    grep -q "^error: node 1 (PrimitiveInt) input 'value': .*\[invalid_input_type\]$" stderr.txt || die "node 1"
+    grep -q "^error: node 2 (LTX2Delay) input 'seconds': .*\[value_bigger_than_max\]$" stderr.txt || die "node 2"
+    grep -q "^error: node 3 (LTXVGemmaEnhancePrompt): .*ComfyUI-LTXVideo.*\[missing_node_type\]$" stderr.txt ||
+        die "node 3"
+    grep -q "^error: node 4 (LTX2SaveText) input 'path': .*\[required_input_missing\]$" stderr.txt || die "node 4"
+    body=$(grep '"type":"x_ltx_prompt_error"' ev.ndjson) || die "no x_ltx_prompt_error event"
+    grep -q '"error":{"type":"prompt_outputs_failed_validation"' <<< "$body" || die "error.type"
+    for id in 1 2 3 4; do
+        grep -q "\"$id\":{\"errors\":\[{\"type\":" <<< "$body" || die "node_errors lacks node $id"
+    done
+    grep -q '"1":{"errors":\[[^]]*\],"dependent_outputs":\["4"\],"class_type":"PrimitiveInt"}' <<< "$body" ||
+        die "node 1's dependent_outputs is not [4]"
+    grep -q '"3":{.*"dependent_outputs":\["5"\]' <<< "$body" || die "node 3's dependent_outputs is not [5]"
+    grep -q '"6":' <<< "$body" && die "valid node 6 reported"
+    ;;
 io_graph)
     list=$("$hostsim" list) || die "host-sim list failed"
     if ! grep -q '^LoadTensors ' <<< "$list" || ! grep -q '^SaveTensors ' <<< "$list"; then

@@ -147,7 +147,11 @@ enum ltx2_port_flags {
     LTX2_PORT_MULTILINE = 1u << 1, /* STRING shown as a text box */
     LTX2_PORT_SEED = 1u << 2,      /* INT used as a random seed */
     LTX2_PORT_ADVANCED = 1u << 3,  /* hidden by default in an editor */
-    LTX2_PORT_FILE = 1u << 4       /* STRING that names a file to read */
+    LTX2_PORT_FILE = 1u << 4,      /* STRING that names a file to read */
+    /* A file of the host's input folder picked with an upload button (ComfyUI's
+     * image_upload/video_upload/audio_upload). An editor's saved workflow keeps one
+     * extra widgets_values slot after such an input. */
+    LTX2_PORT_UPLOAD = 1u << 5
 };
 
 typedef struct ltx2_port {
@@ -196,6 +200,12 @@ typedef struct ltx2_node_type {
     /* Optional: checks inputs without running (NULL = nothing beyond the ports). */
     ltx2_status (*validate)(const struct ltx2_node_type *type, ltx2_exec_ctx *ctx,
                             const ltx2_value *inputs);
+    /* Appended (read with LTX2_HAS_FIELD): NULL, or n_inputs entries naming the
+     * model folder kind a FILE input's value is a name in, as ComfyUI's folder_paths
+     * ("checkpoints", "text_encoders", "loras", "vae", "latent_upscale_models";
+     * "input" for the host's input folder); NULL entries for other inputs. A host
+     * with model folders resolves a relative name there; others take it as a path. */
+    const char *const *input_folders;
 } ltx2_node_type;
 
 /* ---------------------------------------------------------------- per-call context */
