@@ -3,7 +3,7 @@
  * nearest upsampling, and 2D transpose ([c][n] ↔ [n][c]). Pure copies, split over
  * output rows.
  */
-#include "kernels.h"
+#include "kbackend.h"
 
 #include <string.h>
 
@@ -46,27 +46,39 @@ static void d2s_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-static void d2s_run(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
-                    int pw, const float *x, float *y, int inverse)
+/* Sizes of a channels-last layout op: OK (empty), bad, or runnable (KS_UNSUPPORTED). */
+static kstatus dims_check(int64_t t, int64_t h, int64_t w, int64_t c, int ft, int fh, int fw, const float *x,
+                          const float *y)
 {
-    if (t <= 0 || h <= 0 || w <= 0 || c <= 0 || pt <= 0 || ph <= 0 || pw <= 0) return;
-    d2s_args a = {t, h, w, c, pt, ph, pw, x, y, inverse};
-    int64_t per = c * pt * ph * pw;
-    k_for(ctx, t * h * w, 16384 / per + 1, d2s_task, &a);
+    if (t < 0 || h < 0 || w < 0 || c < 0 || ft <= 0 || fh <= 0 || fw <= 0) return KS_BAD_ARG;
+    if (!t || !h || !w || !c) return KS_OK;
+    return x && y ? KS_UNSUPPORTED : KS_BAD_ARG;
 }
 
-void k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
-                        int ph, int pw, const float *x, float *y)
+static kstatus d2s_run(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
+                       int pw, const float *x, float *y, int inverse)
 {
-    d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 0);
+    kstatus st = dims_check(t, h, w, c, pt, ph, pw, x, y);
+    if (st != KS_UNSUPPORTED) return st;
+    d2s_args a = {t, h, w, c, pt, ph, pw, x, y, inverse};
+    int64_t per = c * pt * ph * pw;
+    return k_par(ctx, t * h * w, 16384 / per + 1, d2s_task, &a);
+}
+
+kstatus k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+                           int ph, int pw, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_depth_to_space3d(ctx, t, h, w, c, pt, ph, pw, x, y));
+    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 0);
 }
 
 /* t, h, w, c describe the depth-to-space INPUT (the space-to-depth output):
  * x [t*pt][h*ph][w*pw][c] → y [t][h][w][c*pt*ph*pw]. */
-void k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
-                        int ph, int pw, const float *x, float *y)
+kstatus k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+                           int ph, int pw, const float *x, float *y)
 {
-    d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 1);
+    K_DISPATCH(ctx, kcuda_space_to_depth3d(ctx, t, h, w, c, pt, ph, pw, x, y));
+    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 1);
 }
 
 /* ---------------------------------------------------------------- nearest upsample */
@@ -91,13 +103,15 @@ static void up_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
-                          int fh, int fw, const float *x, float *y)
+kstatus k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
+                             int fh, int fw, const float *x, float *y)
 {
-    if (t <= 0 || h <= 0 || w <= 0 || c <= 0 || ft <= 0 || fh <= 0 || fw <= 0) return;
+    K_DISPATCH(ctx, kcuda_upsample_nearest3d(ctx, t, h, w, c, ft, fh, fw, x, y));
+    kstatus st = dims_check(t, h, w, c, ft, fh, fw, x, y);
+    if (st != KS_UNSUPPORTED) return st;
     up_args a = {t, h, w, c, ft, fh, fw, x, y};
     int64_t per = w * fw * c;
-    k_for(ctx, t * ft * h * fh, 16384 / per + 1, up_task, &a);
+    return k_par(ctx, t * ft * h * fh, 16384 / per + 1, up_task, &a);
 }
 
 /* ---------------------------------------------------------------- transpose */
@@ -125,10 +139,12 @@ static void tr_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y)
+kstatus k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y)
 {
-    if (rows <= 0 || cols <= 0) return;
+    K_DISPATCH(ctx, kcuda_transpose2d(ctx, rows, cols, x, y));
+    kstatus st = dims_check(1, 1, rows, cols, 1, 1, 1, x, y);
+    if (st != KS_UNSUPPORTED) return st;
     tr_args a = {rows, cols, x, y};
     int64_t blocks = (cols + TR_BLOCK - 1) / TR_BLOCK;
-    k_for(ctx, blocks, 16384 / (rows * TR_BLOCK) + 1, tr_task, &a);
+    return k_par(ctx, blocks, 16384 / (rows * TR_BLOCK) + 1, tr_task, &a);
 }

@@ -1,5 +1,6 @@
 /* connector.c — LTX-2 embeddings connector (1-D transformer over the text tokens). */
 #include "text/connector.h"
+#include "node.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -137,28 +138,30 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
     }
     rope_table(g, D, seq, cs, sn);
     const krope_layout lay = g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT;
-    for (int64_t i = 0; i < g->n_layers; ++i) {
+    kstatus ks = KS_OK;
+    for (int64_t i = 0; ks == KS_OK && i < g->n_layers; ++i) {
         const ltx2_connector_block *b = &c->blocks[i];
-        k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D);
-        k_linear(ctx, seq, a, D, &b->q, NULL, b->bq, q, D, 0);
-        k_linear(ctx, seq, a, D, &b->k, NULL, b->bk, k, D, 0);
-        k_linear(ctx, seq, a, D, &b->v, NULL, b->bv, v, D, 0);
-        k_rmsnorm(ctx, seq, D, q, D, b->q_norm, 0.0f, 1e-6f, q, D);
-        k_rmsnorm(ctx, seq, D, k, D, b->k_norm, 0.0f, 1e-6f, k, D);
-        k_rope(ctx, lay, seq, D, hd, q, D, cs, sn, D / 2);
-        k_rope(ctx, lay, seq, D, hd, k, D, cs, sn, D / 2);
+        K_THEN(ks, k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+        K_THEN(ks, k_linear(ctx, seq, a, D, &b->q, NULL, b->bq, q, D, 0));
+        K_THEN(ks, k_linear(ctx, seq, a, D, &b->k, NULL, b->bk, k, D, 0));
+        K_THEN(ks, k_linear(ctx, seq, a, D, &b->v, NULL, b->bv, v, D, 0));
+        K_THEN(ks, k_rmsnorm(ctx, seq, D, q, D, b->q_norm, 0.0f, 1e-6f, q, D));
+        K_THEN(ks, k_rmsnorm(ctx, seq, D, k, D, b->k_norm, 0.0f, 1e-6f, k, D));
+        K_THEN(ks, k_rope(ctx, lay, seq, D, hd, q, D, cs, sn, D / 2));
+        K_THEN(ks, k_rope(ctx, lay, seq, D, hd, k, D, cs, sn, D / 2));
         kattn at = {.nq = seq, .nkv = seq, .n_heads = (int)g->n_heads, .n_kv_heads = (int)g->n_heads,
                     .head_dim = (int)hd, .q = q, .ldq = D, .k = k, .ldk = D, .v = v, .ldv = D, .out = att, .ldo = D,
                     .scale = (float)(1.0 / sqrt((double)hd))};
-        k_attention(ctx, &at);
-        k_linear(ctx, seq, att, D, &b->o, NULL, b->bo, out, D, 1);
+        K_THEN(ks, k_attention(ctx, &at));
+        K_THEN(ks, k_linear(ctx, seq, att, D, &b->o, NULL, b->bo, out, D, 1));
 
-        k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D);
-        k_linear(ctx, seq, a, D, &b->ff_in, NULL, b->b_ff_in, ff, F, 0);
-        k_gelu_tanh(ctx, ff, ff, seq * F);
-        k_linear(ctx, seq, ff, F, &b->ff_out, NULL, b->b_ff_out, out, D, 1);
+        K_THEN(ks, k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+        K_THEN(ks, k_linear(ctx, seq, a, D, &b->ff_in, NULL, b->b_ff_in, ff, F, 0));
+        K_THEN(ks, k_gelu_tanh(ctx, ff, ff, seq * F));
+        K_THEN(ks, k_linear(ctx, seq, ff, F, &b->ff_out, NULL, b->b_ff_out, out, D, 1));
     }
-    k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D);
+    K_THEN(ks, k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D));
+    st = ltx2_kerr(err, ks, "connector");
 done:
     free(a), free(q), free(k), free(v), free(att), free(ff), free(cs), free(sn);
     return st;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "dit_internal.h"
+#include "node.h"
 
 float *dit_falloc(int64_t n)
 {
@@ -21,15 +22,16 @@ ltx2_status dit_attention(const kctx *kc, const ltx2_dit_attn *a, float eps, int
         free(q), free(k), free(v);
         return LTX2_ERR_OOM;
     }
-    k_linear(kc, nq, xq, a->q.cols, &a->q, NULL, a->bq, q, inner, 0);
-    k_linear(kc, nkv, xkv, a->k.cols, &a->k, NULL, a->bk, k, inner, 0);
-    k_linear(kc, nkv, xkv, a->v.cols, &a->v, NULL, a->bv, v, inner, 0);
-    k_rmsnorm(kc, nq, inner, q, inner, a->q_norm, 0.0f, eps, q, inner);
-    k_rmsnorm(kc, nkv, inner, k, inner, a->k_norm, 0.0f, eps, k, inner);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_linear(kc, nq, xq, a->q.cols, &a->q, NULL, a->bq, q, inner, 0));
+    K_THEN(ks, k_linear(kc, nkv, xkv, a->k.cols, &a->k, NULL, a->bk, k, inner, 0));
+    K_THEN(ks, k_linear(kc, nkv, xkv, a->v.cols, &a->v, NULL, a->bv, v, inner, 0));
+    K_THEN(ks, k_rmsnorm(kc, nq, inner, q, inner, a->q_norm, 0.0f, eps, q, inner));
+    K_THEN(ks, k_rmsnorm(kc, nkv, inner, k, inner, a->k_norm, 0.0f, eps, k, inner));
     if (rq && rq->cos)
-        k_rope(kc, rq->layout, nq, inner, rq->head_dim, q, inner, rq->cos, rq->sin, rq->dim / 2);
+        K_THEN(ks, k_rope(kc, rq->layout, nq, inner, rq->head_dim, q, inner, rq->cos, rq->sin, rq->dim / 2));
     if (rk && rk->cos)
-        k_rope(kc, rk->layout, nkv, inner, rk->head_dim, k, inner, rk->cos, rk->sin, rk->dim / 2);
+        K_THEN(ks, k_rope(kc, rk->layout, nkv, inner, rk->head_dim, k, inner, rk->cos, rk->sin, rk->dim / 2));
     float *o = dit_falloc(nq * inner);
     if (!o) {
         free(q), free(k), free(v);
@@ -39,11 +41,11 @@ ltx2_status dit_attention(const kctx *kc, const ltx2_dit_attn *a, float eps, int
                 .head_dim = a->head_dim, .q = q, .ldq = inner, .k = k, .ldk = inner, .v = v,
                 .ldv = inner, .out = o, .ldo = inner, .key_bias = key_bias,
                 .scale = 1.0f / sqrtf((float)a->head_dim)};
-    k_attention(kc, &at);
+    K_THEN(ks, k_attention(kc, &at));
     free(q), free(k), free(v);
-    k_linear(kc, nq, o, inner, &a->o, NULL, a->bo, out, a->o.rows, 0);
+    K_THEN(ks, k_linear(kc, nq, o, inner, &a->o, NULL, a->bo, out, a->o.rows, 0));
     free(o);
-    return LTX2_OK;
+    return ltx2_kstatus(ks);
 }
 
 ltx2_status dit_ff(const kctx *kc, const ltx2_dit_ff *f, int64_t n, const float *x, float *out)
@@ -53,12 +55,13 @@ ltx2_status dit_ff(const kctx *kc, const ltx2_dit_ff *f, int64_t n, const float 
     float *h = dit_falloc(chunk * hid);
     if (!h)
         return LTX2_ERR_OOM;
-    for (int64_t r = 0; r < n; r += chunk) {
+    kstatus ks = KS_OK;
+    for (int64_t r = 0; ks == KS_OK && r < n; r += chunk) {
         const int64_t m = n - r < chunk ? n - r : chunk;
-        k_linear(kc, m, x + r * dim, dim, &f->w1, NULL, f->b1, h, hid, 0);
-        k_gelu_tanh(kc, h, h, m * hid);
-        k_linear(kc, m, h, hid, &f->w2, NULL, f->b2, out + r * dim, dim, 0);
+        K_THEN(ks, k_linear(kc, m, x + r * dim, dim, &f->w1, NULL, f->b1, h, hid, 0));
+        K_THEN(ks, k_gelu_tanh(kc, h, h, m * hid));
+        K_THEN(ks, k_linear(kc, m, h, hid, &f->w2, NULL, f->b2, out + r * dim, dim, 0));
     }
     free(h);
-    return LTX2_OK;
+    return ltx2_kstatus(ks);
 }

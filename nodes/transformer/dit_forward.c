@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dit_internal.h"
+#include "node.h"
 
 typedef struct run {
     int64_t start, len;
@@ -79,12 +80,17 @@ static ltx2_status adaln_run(const kctx *kc, const ltx2_dit_adaln *a, int nu, co
         ltx2_dit_timestep_features(t[u], feat + (int64_t)u * 256);
     if (kc->prec == KP_FAST)
         k_round_bf16(feat, (int64_t)nu * 256);
-    k_linear(kc, nu, feat, 256, &a->l1, NULL, a->b1, h, d, 0);
-    k_silu(kc, h, h, (int64_t)nu * d);
-    k_linear(kc, nu, h, d, &a->l2, NULL, a->b2, emb, d, 0);
-    k_silu(kc, emb, h, (int64_t)nu * d);
-    k_linear(kc, nu, h, d, &a->lin, NULL, a->blin, mod, a->coef * d, 0);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_linear(kc, nu, feat, 256, &a->l1, NULL, a->b1, h, d, 0));
+    K_THEN(ks, k_silu(kc, h, h, (int64_t)nu * d));
+    K_THEN(ks, k_linear(kc, nu, h, d, &a->l2, NULL, a->b2, emb, d, 0));
+    K_THEN(ks, k_silu(kc, emb, h, (int64_t)nu * d));
+    K_THEN(ks, k_linear(kc, nu, h, d, &a->lin, NULL, a->blin, mod, a->coef * d, 0));
     free(feat), free(h);
+    if (ks != KS_OK) {
+        free(emb), free(mod);
+        return ltx2_kstatus(ks);
+    }
     *mod_out = mod;
     if (emb_out)
         *emb_out = emb;
@@ -150,7 +156,10 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     }
 
     /* patchify */
-    k_linear(kc, n, s->latent, p->io->patchify.cols, &p->io->patchify, NULL, p->io->b_patchify, p->x, d, 0);
+    kstatus ks = k_linear(kc, n, s->latent, p->io->patchify.cols, &p->io->patchify, NULL, p->io->b_patchify, p->x,
+                          d, 0);
+    if (ks != KS_OK)
+        return ltx2_kstatus(ks);
     snprintf(nm, sizeof nm, "%s_x_in", tag);
     dump(hk, nm, p->x, n, d);
 
@@ -192,10 +201,12 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     float *h = dit_falloc(s->n_ctx * d);
     if (!h)
         return LTX2_ERR_OOM;
-    k_linear(kc, s->n_ctx, s->context, c->caption_channels, &p->io->cap1, NULL, p->io->b_cap1, h, d, 0);
-    k_gelu_tanh(kc, h, h, s->n_ctx * d);
-    k_linear(kc, s->n_ctx, h, d, &p->io->cap2, NULL, p->io->b_cap2, p->ctx, d, 0);
+    K_THEN(ks, k_linear(kc, s->n_ctx, s->context, c->caption_channels, &p->io->cap1, NULL, p->io->b_cap1, h, d, 0));
+    K_THEN(ks, k_gelu_tanh(kc, h, h, s->n_ctx * d));
+    K_THEN(ks, k_linear(kc, s->n_ctx, h, d, &p->io->cap2, NULL, p->io->b_cap2, p->ctx, d, 0));
     free(h);
+    if (ks != KS_OK)
+        return ltx2_kstatus(ks);
     snprintf(nm, sizeof nm, "%s_context_projected", tag);
     dump(hk, nm, p->ctx, s->n_ctx, d);
     if (s->context_mask) {
@@ -250,46 +261,52 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
 }
 
 /* vals[u][r] = table[r] + mod[u][r] for this block (bf16-rounded in fast precision). */
-static void block_values(const kctx *kc, prep *p, const float *sst, const float *sst_av)
+static kstatus block_values(const kctx *kc, prep *p, const float *sst, const float *sst_av)
 {
     const int64_t d = p->dim;
+    kstatus ks = KS_OK;
     for (int u = 0; u < p->nu; u++) {
-        k_add(kc, sst, p->mod + (int64_t)u * 6 * d, p->vals + (int64_t)u * 6 * d, 6 * d);
+        K_THEN(ks, k_add(kc, sst, p->mod + (int64_t)u * 6 * d, p->vals + (int64_t)u * 6 * d, 6 * d));
         if (sst_av && p->cvals) {
             float *cv = p->cvals + (int64_t)u * 5 * d;
-            k_add(kc, sst_av, p->css + (int64_t)u * 4 * d, cv, 4 * d);
-            k_add(kc, sst_av + 4 * d, p->cgate + (int64_t)u * d, cv + 4 * d, d);
+            K_THEN(ks, k_add(kc, sst_av, p->css + (int64_t)u * 4 * d, cv, 4 * d));
+            K_THEN(ks, k_add(kc, sst_av + 4 * d, p->cgate + (int64_t)u * d, cv + 4 * d, d));
         }
     }
-    if (kc->prec == KP_FAST) {
+    if (ks == KS_OK && kc->prec == KP_FAST) {
         k_round_bf16(p->vals, (int64_t)p->nu * 6 * d);
         if (p->cvals && sst_av)
             k_round_bf16(p->cvals, (int64_t)p->nu * 5 * d);
     }
+    return ks;
 }
 
 /* h = h*(1 + vals[u][rs]) + vals[u][rh] over each run (nrows rows per distinct sigma). */
-static void modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh,
-                          float *h)
+static kstatus modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh,
+                             float *h)
 {
     const int64_t d = p->dim;
+    kstatus ks = KS_OK;
     for (int64_t r = 0; r < p->nruns; r++) {
         const run *q = &p->runs[r];
         const float *v = vals + (int64_t)q->u * nrows * d;
-        k_modulate(kc, q->len, d, h + q->start * d, v + rs * d, v + rh * d, h + q->start * d);
+        K_THEN(ks, k_modulate(kc, q->len, d, h + q->start * d, v + rs * d, v + rh * d, h + q->start * d));
     }
+    return ks;
 }
 
 /* x += vals[u][rg] * src over each run. */
-static void gate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rg,
-                      const float *src, float *x)
+static kstatus gate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rg,
+                         const float *src, float *x)
 {
     const int64_t d = p->dim;
+    kstatus ks = KS_OK;
     for (int64_t r = 0; r < p->nruns; r++) {
         const run *q = &p->runs[r];
         const float *v = vals + (int64_t)q->u * nrows * d;
-        k_gated_add(kc, q->len, d, src + q->start * d, v + rg * d, x + q->start * d);
+        K_THEN(ks, k_gated_add(kc, q->len, d, src + q->start * d, v + rg * d, x + q->start * d));
     }
+    return ks;
 }
 
 /* Self-attention (modulated, gated), then text cross-attention (plain residual). */
@@ -303,18 +320,20 @@ static ltx2_status stream_attn(const kctx *kc, float eps, prep *p, const ltx2_di
         return LTX2_ERR_OOM;
     }
     ltx2_status st = LTX2_OK;
+    kstatus ks = KS_OK;
     if (!skip_self) {
-        k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
-        modulate_runs(kc, p, p->vals, 6, 1, 0, h);
-        st = dit_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o);
+        K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
+        K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 1, 0, h));
+        st = ks ? ltx2_kstatus(ks) : dit_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o);
         if (st == LTX2_OK)
-            gate_runs(kc, p, p->vals, 6, 2, o, p->x);
+            st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 2, o, p->x));
     }
     if (st == LTX2_OK) {
-        k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
-        st = dit_attention(kc, text, eps, n, h, p->n_ctx, p->ctx, NULL, NULL, p->kbias, o);
+        st = ltx2_kstatus(k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
         if (st == LTX2_OK)
-            k_add(kc, p->x, o, p->x, n * d);
+            st = dit_attention(kc, text, eps, n, h, p->n_ctx, p->ctx, NULL, NULL, p->kbias, o);
+        if (st == LTX2_OK)
+            st = ltx2_kstatus(k_add(kc, p->x, o, p->x, n * d));
     }
     free(h), free(o);
     return st;
@@ -328,11 +347,12 @@ static ltx2_status stream_ff(const kctx *kc, float eps, prep *p, const ltx2_dit_
         free(h), free(o);
         return LTX2_ERR_OOM;
     }
-    k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
-    modulate_runs(kc, p, p->vals, 6, 4, 3, h);
-    ltx2_status st = dit_ff(kc, ff, n, h, o);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
+    K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 4, 3, h));
+    ltx2_status st = ks ? ltx2_kstatus(ks) : dit_ff(kc, ff, n, h, o);
     if (st == LTX2_OK)
-        gate_runs(kc, p, p->vals, 6, 5, o, p->x);
+        st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 5, o, p->x));
     free(h), free(o);
     return st;
 }
@@ -352,31 +372,36 @@ static ltx2_status stream_av(const kctx *kc, float eps, const ltx2_dit_block *b,
     ltx2_status st = LTX2_ERR_OOM;
     if (!nvx || !nax || !qv || !ka || !ov || !oa)
         goto done;
-    k_rmsnorm(kc, nv, vd, V->x, vd, NULL, 0.0f, eps, nvx, vd);
-    k_rmsnorm(kc, na, ad, A->x, ad, NULL, 0.0f, eps, nax, ad);
-    st = LTX2_OK;
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_rmsnorm(kc, nv, vd, V->x, vd, NULL, 0.0f, eps, nvx, vd));
+    K_THEN(ks, k_rmsnorm(kc, na, ad, A->x, ad, NULL, 0.0f, eps, nax, ad));
     if (!skip_a2v) {
-        memcpy(qv, nvx, (size_t)(nv * vd) * sizeof(float));
-        memcpy(ka, nax, (size_t)(na * ad) * sizeof(float));
-        modulate_runs(kc, V, V->cvals, 5, 0, 1, qv);
-        modulate_runs(kc, A, A->cvals, 5, 0, 1, ka);
+        K_THEN(ks, k_copy(kc, qv, nvx, (size_t)(nv * vd) * sizeof(float), K_D2D));
+        K_THEN(ks, k_copy(kc, ka, nax, (size_t)(na * ad) * sizeof(float), K_D2D));
+        K_THEN(ks, modulate_runs(kc, V, V->cvals, 5, 0, 1, qv));
+        K_THEN(ks, modulate_runs(kc, A, A->cvals, 5, 0, 1, ka));
+        if ((st = ltx2_kstatus(ks)) != LTX2_OK)
+            goto done;
         st = dit_attention(kc, &b->a2v, eps, nv, qv, na, ka, &V->xpe, &A->xpe, NULL, ov);
         if (st != LTX2_OK)
             goto done;
     }
     if (!skip_v2a) {
-        memcpy(ka, nax, (size_t)(na * ad) * sizeof(float));
-        memcpy(qv, nvx, (size_t)(nv * vd) * sizeof(float));
-        modulate_runs(kc, A, A->cvals, 5, 2, 3, ka);
-        modulate_runs(kc, V, V->cvals, 5, 2, 3, qv);
+        K_THEN(ks, k_copy(kc, ka, nax, (size_t)(na * ad) * sizeof(float), K_D2D));
+        K_THEN(ks, k_copy(kc, qv, nvx, (size_t)(nv * vd) * sizeof(float), K_D2D));
+        K_THEN(ks, modulate_runs(kc, A, A->cvals, 5, 2, 3, ka));
+        K_THEN(ks, modulate_runs(kc, V, V->cvals, 5, 2, 3, qv));
+        if ((st = ltx2_kstatus(ks)) != LTX2_OK)
+            goto done;
         st = dit_attention(kc, &b->v2a, eps, na, ka, nv, qv, &A->xpe, &V->xpe, NULL, oa);
         if (st != LTX2_OK)
             goto done;
     }
     if (!skip_a2v)
-        gate_runs(kc, V, V->cvals, 5, 4, ov, V->x);
+        K_THEN(ks, gate_runs(kc, V, V->cvals, 5, 4, ov, V->x));
     if (!skip_v2a)
-        gate_runs(kc, A, A->cvals, 5, 4, oa, A->x);
+        K_THEN(ks, gate_runs(kc, A, A->cvals, 5, 4, oa, A->x));
+    st = ltx2_kstatus(ks);
 done:
     free(nvx), free(nax), free(qv), free(ka), free(ov), free(oa);
     return st;
@@ -391,12 +416,13 @@ static ltx2_status block_fwd(const ltx2_dit *m, const kctx *kc, const kctx *akc,
     static const ltx2_dit_perturb none = {{0}, {0}, {0}, {0}};
     if (!pt)
         pt = &none;
-    ltx2_status st = LTX2_OK;
+    kstatus ks = KS_OK;
     if (V->on)
-        block_values(kc, V, b->sst, av ? b->sst_a2v_video : NULL);
+        K_THEN(ks, block_values(kc, V, b->sst, av ? b->sst_a2v_video : NULL));
     if (A->on)
-        block_values(akc, A, b->audio_sst, av ? b->sst_a2v_audio : NULL);
-    if (V->on)
+        K_THEN(ks, block_values(akc, A, b->audio_sst, av ? b->sst_a2v_audio : NULL));
+    ltx2_status st = ltx2_kstatus(ks);
+    if (st == LTX2_OK && V->on)
         st = stream_attn(kc, eps, V, &b->attn1, &b->attn2, ltx2_dit_blocks_has(&pt->skip_video_self, bi));
     if (st == LTX2_OK && A->on)
         st = stream_attn(akc, eps, A, &b->audio_attn1, &b->audio_attn2,
@@ -431,18 +457,20 @@ static ltx2_status head_fwd(const kctx *kc, float eps, prep *p, float *velocity)
         free(h), free(ss);
         return LTX2_ERR_OOM;
     }
-    k_layernorm(kc, n, d, p->x, d, eps, h, d);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_layernorm(kc, n, d, p->x, d, eps, h, d));
     for (int u = 0; u < p->nu; u++) {
-        k_add(kc, p->io->sst_out, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d, d);
-        k_add(kc, p->io->sst_out + d, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d + d, d);
+        K_THEN(ks, k_add(kc, p->io->sst_out, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d, d));
+        K_THEN(ks, k_add(kc, p->io->sst_out + d, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d + d, d));
     }
     if (kc->prec == KP_FAST)
         k_round_bf16(ss, 2 * d * (int64_t)p->nu);
-    modulate_runs(kc, p, ss, 2, 1, 0, h);
+    K_THEN(ks, modulate_runs(kc, p, ss, 2, 1, 0, h));
     free(ss);
-    k_linear(kc, n, h, d, &p->io->proj_out, NULL, p->io->b_proj_out, velocity, p->io->proj_out.rows, 0);
+    K_THEN(ks, k_linear(kc, n, h, d, &p->io->proj_out, NULL, p->io->b_proj_out, velocity, p->io->proj_out.rows,
+                        0));
     free(h);
-    return LTX2_OK;
+    return ltx2_kstatus(ks);
 }
 
 static ltx2_status check_stream(const ltx2_dit *m, const ltx2_dit_stream *s, bool audio, ltx2_error *err)
@@ -498,5 +526,7 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc, const ltx2_dit_s
         return ltx2_err(err, st, "transformer forward: out of memory");
     if (st == LTX2_CANCELLED)
         return ltx2_err(err, st, "transformer forward: cancelled");
+    if (st != LTX2_OK)
+        return ltx2_err(err, st, "transformer forward: a kernel refused its arguments or backend");
     return st;
 }

@@ -1,5 +1,6 @@
 /* vae_ops.c — conv layers, patchify and the timestep embedder (see vae_ops.h). */
 #include "video_vae/vae_ops.h"
+#include "node.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,8 +30,7 @@ ltx2_status vconv_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix, 
               .cols = cin * kt * kh * kw, .ld = cin * kt * kh * kw, .scale = 1.0f};
     /* Packed once with the exact context: bf16 weights stay bf16 either way. */
     kctx pctx = kctx_default(NULL);
-    c->w = k_convw_pack(&pctx, &m, cin, kt, kh, kw);
-    if (!c->w) return ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory packing the weight", name);
+    if ((s = ltx2_kerr(err, k_convw_pack(&pctx, &m, cin, kt, kh, kw, &c->w), name)) != LTX2_OK) return s;
     snprintf(name, sizeof name, "%sbias", prefix);
     s = ltx2_ckpt_vec(ck, name, cout, &c->bias, err);
     if (s != LTX2_OK) {
@@ -49,7 +49,7 @@ void vconv_free(vconv *c)
     c->bias = NULL;
 }
 
-void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
+kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad)
 {
     kconv k = {.t = t, .h = h, .w = w, .cin = c->cin, .cout = c->cout, .kt = c->kt, .kh = c->kh,
@@ -64,7 +64,7 @@ void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w,
         default: k.pt0 = p / 2; k.pt1 = p - p / 2; k.tpad = KPAD_ZEROS; break;
         }
     }
-    k_conv(ctx, &k);
+    return k_conv(ctx, &k);
 }
 
 int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name)
@@ -145,11 +145,12 @@ ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out)
     if (!hid) return LTX2_ERR_OOM;
     kctx ex = *ctx;
     ex.prec = KP_EXACT; /* a handful of numbers: keep them exact */
-    k_linear(&ex, 1, sinus, 256, &e->l1, NULL, e->b1, hid, e->dim, 0);
-    k_silu(&ex, hid, hid, e->dim);
-    k_linear(&ex, 1, hid, e->dim, &e->l2, NULL, e->b2, out, e->dim, 0);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_linear(&ex, 1, sinus, 256, &e->l1, NULL, e->b1, hid, e->dim, 0));
+    K_THEN(ks, k_silu(&ex, hid, hid, e->dim));
+    K_THEN(ks, k_linear(&ex, 1, hid, e->dim, &e->l2, NULL, e->b2, out, e->dim, 0));
     free(hid);
-    return LTX2_OK;
+    return ltx2_kstatus(ks);
 }
 
 void vae_to_cl(int64_t c, int64_t n, const float *ncf, float *cl)

@@ -31,7 +31,7 @@ void vconv_free(vconv *c);
 
 /* Same-size conv of x [t][h][w][cin] into y [t][h][w][cout]; padding 1 on h, w
  * (mode spad) and the given time padding (ignored when kt == 1). */
-void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
+K_MUST_USE kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad);
 
 /* Output rows of a weight by its first dim, read off the checkpoint (for widths). */
