@@ -125,28 +125,38 @@ kstatus k_arena_alloc(karena *a, size_t bytes, void **out)
 void k_scratch_open(const kctx *ctx, kscratch *s)
 {
     s->arena = ctx->arena;
-    s->own = NULL;
     s->mark = s->arena ? k_arena_mark(s->arena) : (kmark){0, 0, 0};
+    s->blocks = NULL;
     s->owner = *ctx;
 }
 
 kstatus k_scratch(kscratch *s, size_t bytes, void **out)
 {
-    if (!s->arena) {
-        /* no arena in the context: a private one for this call, chunks sized to fit */
-        kstatus st = k_arena_create(&s->owner, 0, 0, &s->own);
-        if (st != KS_OK)
-            return *out = NULL, st;
-        s->arena = s->own;
-    }
-    return k_arena_alloc(s->arena, bytes, out);
+    if (s->arena)
+        return k_arena_alloc(s->arena, bytes, out);
+    /* no arena: one block per request (what the ops did before arenas), linked for close.
+     * The link lives in host memory, so this path is for the CPU backend only. */
+    *out = NULL;
+    if (s->owner.backend != KB_CPU)
+        return KS_UNSUPPORTED;
+    void *b = NULL;
+    kstatus st = k_alloc(&s->owner, ARENA_ALIGN + bytes, &b);
+    if (st != KS_OK)
+        return st;
+    *(void **)b = s->blocks;
+    s->blocks = b;
+    *out = (char *)b + ARENA_ALIGN;
+    return KS_OK;
 }
 
 void k_scratch_close(kscratch *s)
 {
-    if (s->own)
-        k_arena_destroy(s->own);
-    else if (s->arena)
+    if (s->arena)
         k_arena_release(s->arena, s->mark);
-    s->arena = s->own = NULL;
+    while (s->blocks) {
+        void *prev = *(void **)s->blocks;
+        k_free(&s->owner, s->blocks);
+        s->blocks = prev;
+    }
+    s->arena = NULL;
 }

@@ -30,12 +30,12 @@ static inline kstatus k_par(const kctx *ctx, int64_t n, int64_t grain, kpool_tas
 }
 
 /* One op's scratch: taken from ctx->arena above a mark and given back at close; without
- * an arena a private one holds it for the call. */
+ * an arena each request is its own block of backend memory, freed at close. */
 typedef struct kscratch {
     karena *arena;
-    karena *own;
     kmark mark;
-    kctx owner; /* backend of the private arena */
+    void *blocks; /* without an arena: the last block (each starts with a link to the one before) */
+    kctx owner;
 } kscratch;
 void k_scratch_open(const kctx *ctx, kscratch *s);
 /* 64-byte aligned; KS_OOM when the arena cannot grow. */

@@ -6,10 +6,10 @@
 #include "dit_internal.h"
 #include "node.h"
 
-float *dit_falloc(int64_t n)
+float *dit_falloc(const kctx *kc, int64_t n)
 {
-    size_t bytes = ((size_t)(n > 0 ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
-    return aligned_alloc(64, bytes);
+    void *p = NULL;
+    return k_arena_alloc(kc->arena, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) == KS_OK ? p : NULL;
 }
 
 ltx2_status dit_attention(const kctx *kc, const ltx2_dit_attn *a, float eps, int64_t nq,
@@ -17,9 +17,11 @@ ltx2_status dit_attention(const kctx *kc, const ltx2_dit_attn *a, float eps, int
                           const dit_rope *rk, const float *key_bias, float *out)
 {
     const int64_t inner = (int64_t)a->heads * a->head_dim;
-    float *q = dit_falloc(nq * inner), *k = dit_falloc(nkv * inner), *v = dit_falloc(nkv * inner);
-    if (!q || !k || !v) {
-        free(q), free(k), free(v);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *q = dit_falloc(kc, nq * inner), *k = dit_falloc(kc, nkv * inner), *v = dit_falloc(kc, nkv * inner);
+    float *o = dit_falloc(kc, nq * inner);
+    if (!q || !k || !v || !o) {
+        k_arena_release(kc->arena, mark);
         return LTX2_ERR_OOM;
     }
     kstatus ks = KS_OK;
@@ -32,19 +34,13 @@ ltx2_status dit_attention(const kctx *kc, const ltx2_dit_attn *a, float eps, int
         K_THEN(ks, k_rope(kc, rq->layout, nq, inner, rq->head_dim, q, inner, rq->cos, rq->sin, rq->dim / 2));
     if (rk && rk->cos)
         K_THEN(ks, k_rope(kc, rk->layout, nkv, inner, rk->head_dim, k, inner, rk->cos, rk->sin, rk->dim / 2));
-    float *o = dit_falloc(nq * inner);
-    if (!o) {
-        free(q), free(k), free(v);
-        return LTX2_ERR_OOM;
-    }
     kattn at = {.nq = nq, .nkv = nkv, .n_heads = a->heads, .n_kv_heads = a->heads,
                 .head_dim = a->head_dim, .q = q, .ldq = inner, .k = k, .ldk = inner, .v = v,
                 .ldv = inner, .out = o, .ldo = inner, .key_bias = key_bias,
                 .scale = 1.0f / sqrtf((float)a->head_dim)};
     K_THEN(ks, k_attention(kc, &at));
-    free(q), free(k), free(v);
     K_THEN(ks, k_linear(kc, nq, o, inner, &a->o, NULL, a->bo, out, a->o.rows, 0));
-    free(o);
+    k_arena_release(kc->arena, mark);
     return ltx2_kstatus(ks);
 }
 
@@ -52,7 +48,8 @@ ltx2_status dit_ff(const kctx *kc, const ltx2_dit_ff *f, int64_t n, const float 
 {
     const int64_t dim = f->w1.cols, hid = f->hidden;
     const int64_t chunk = n < 1024 ? n : 1024;
-    float *h = dit_falloc(chunk * hid);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *h = dit_falloc(kc, chunk * hid);
     if (!h)
         return LTX2_ERR_OOM;
     kstatus ks = KS_OK;
@@ -62,6 +59,6 @@ ltx2_status dit_ff(const kctx *kc, const ltx2_dit_ff *f, int64_t n, const float 
         K_THEN(ks, k_gelu_tanh(kc, h, h, m * hid));
         K_THEN(ks, k_linear(kc, m, h, hid, &f->w2, NULL, f->b2, out + r * dim, dim, 0));
     }
-    free(h);
+    k_arena_release(kc->arena, mark);
     return ltx2_kstatus(ks);
 }

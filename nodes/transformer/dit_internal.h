@@ -3,8 +3,10 @@
 #define LTX2_DIT_INTERNAL_H
 #include "transformer.h"
 
-/* 64-byte aligned float buffer of n elements (NULL on OOM); free with free(). */
-float *dit_falloc(int64_t n);
+/* n floats (64-byte aligned) from the pass's workspace kc->arena, NULL when it cannot
+ * grow. Never freed one by one: a function takes k_arena_mark on entry and releases to
+ * it on exit for its temporaries; the forward releases everything at its end. */
+float *dit_falloc(const kctx *kc, int64_t n);
 
 /* RoPE for one side of an attention: cos/sin [tokens][dim/2], rotated over heads of
  * head_dim (SPLIT) or adjacent pairs (INTERLEAVED). NULL cos = no RoPE. */
