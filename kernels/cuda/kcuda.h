@@ -113,4 +113,16 @@ kstatus kcuda_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t 
                                  int fw, const float *x, float *y);
 kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
+/* ------------------------------------------------------------------ sampler steps */
+kstatus kcuda_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale, const float *noise,
+                          float *x);
+kstatus kcuda_x0_from_velocity(const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v, const float *t,
+                               float *x0);
+kstatus kcuda_euler_step(const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean,
+                         const float *x0, float sigma, float sigma_next, float *x);
+kstatus kcuda_guidance_combine(const kctx *ctx, int64_t n, float *cond, const float *uncond_text, float k_text,
+                               const float *uncond_perturbed, float k_stg, const float *uncond_isolated, float k_mod);
+/* out is host memory: the call waits for the result. */
+kstatus kcuda_std(const kctx *ctx, const float *x, int64_t n, float *out);
+
 #endif /* LTX2_KCUDA_H */

@@ -271,9 +271,11 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         (audio && (st = noise_in(ctx, nz_a, "noise_audio", &r.a, seed, LTX2_RNG_STREAM_AUDIO, &r.noise_a))))
         goto done;
     const double noise_scale = ltx2_in_float(in, SM_NOISE_SCALE);
-    ltx2_seq_noise(&r.v, r.noise_v, noise_scale);
+    kstatus ks = ltx2_seq_noise(&a.kc, &r.v, r.noise_v, noise_scale);
     if (audio)
-        ltx2_seq_noise(&r.a, r.noise_a, noise_scale);
+        K_THEN(ks, ltx2_seq_noise(&a.kc, &r.a, r.noise_a, noise_scale));
+    if ((st = ltx2_fail_k(ctx, "noise_scale", ks, "noising")) != LTX2_OK)
+        goto done;
 
     const size_t bv = (size_t)(r.v.n * r.v.ch) * sizeof(float), ba = (size_t)(r.a.n * r.a.ch) * sizeof(float);
     r.init_v = malloc(bv ? bv : 1);
@@ -284,9 +286,11 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
-    memcpy(r.init_v, r.v.x, bv);
+    ks = k_copy(&a.kc, r.init_v, r.v.x, bv, K_D2D);
     if (audio)
-        memcpy(r.init_a, r.a.x, ba);
+        K_THEN(ks, k_copy(&a.kc, r.init_a, r.a.x, ba, K_D2D));
+    if ((st = ltx2_fail_k(ctx, "latent", ks, "latent copy")) != LTX2_OK)
+        goto done;
     a.video_after_step1 = r.step1_v;
     a.audio_after_step1 = audio ? r.step1_a : NULL;
 
