@@ -282,6 +282,13 @@ K_MUST_USE kstatus k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int
 /* Inverse of k_depth_to_space3d (same arguments): x [t*pt][h*ph][w*pw][c] → y [t][h][w][c*pt*ph*pw]. */
 K_MUST_USE kstatus k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
                         int ph, int pw, const float *x, float *y);
+/* The video VAE's patchify: x [t][h*p][w*p][c] → y [t][h][w][c*p*p], output channel
+ * (ci*p + r)*p + q for row offset q and column offset r (einops "(c r q)"). h, w are the
+ * patched sizes; k_unpatchify2d (same arguments) is the inverse. */
+K_MUST_USE kstatus k_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p,
+                                const float *x, float *y);
+K_MUST_USE kstatus k_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p,
+                                  const float *x, float *y);
 /* Nearest-neighbour upsampling by integer factors, channels-last. */
 K_MUST_USE kstatus k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
                           int fh, int fw, const float *x, float *y);

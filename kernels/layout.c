@@ -14,6 +14,7 @@ typedef struct d2s_args {
     const float *x;
     float *y;
     int inverse; /* 0: depth-to-space, 1: space-to-depth */
+    int w_major; /* channel sub-index (i, k, j) instead of (i, j, k): the VAE's patch order */
 } d2s_args;
 
 /* One task item = one input position (ti, hi, wi): its c*pt*ph*pw channels map to a
@@ -33,7 +34,8 @@ static void d2s_task(void *arg, int64_t begin, int64_t end, int tid)
             for (int j = 0; j < a->ph; j++)
                 for (int k = 0; k < a->pw; k++) {
                     int64_t big = (((ti * a->pt + i) * H + hi * a->ph + j) * W + wi * a->pw + k) * a->c;
-                    int64_t sub = ((int64_t)i * a->ph + j) * a->pw + k;
+                    int64_t sub = a->w_major ? ((int64_t)i * a->pw + k) * a->ph + j
+                                             : ((int64_t)i * a->ph + j) * a->pw + k;
                     int64_t stride = (int64_t)a->pt * a->ph * a->pw;
                     if (!a->inverse) {
                         float *yo = a->y + big;
@@ -56,11 +58,11 @@ static kstatus dims_check(int64_t t, int64_t h, int64_t w, int64_t c, int ft, in
 }
 
 static kstatus d2s_run(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
-                       int pw, const float *x, float *y, int inverse)
+                       int pw, const float *x, float *y, int inverse, int w_major)
 {
     kstatus st = dims_check(t, h, w, c, pt, ph, pw, x, y);
     if (st != KS_UNSUPPORTED) return st;
-    d2s_args a = {t, h, w, c, pt, ph, pw, x, y, inverse};
+    d2s_args a = {t, h, w, c, pt, ph, pw, x, y, inverse, w_major};
     int64_t per = c * pt * ph * pw;
     return k_par(ctx, t * h * w, 16384 / per + 1, d2s_task, &a);
 }
@@ -69,7 +71,7 @@ kstatus k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int
                            int ph, int pw, const float *x, float *y)
 {
     K_DISPATCH(ctx, kcuda_depth_to_space3d(ctx, t, h, w, c, pt, ph, pw, x, y));
-    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 0);
+    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 0, 0);
 }
 
 /* t, h, w, c describe the depth-to-space INPUT (the space-to-depth output):
@@ -78,7 +80,19 @@ kstatus k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int
                            int ph, int pw, const float *x, float *y)
 {
     K_DISPATCH(ctx, kcuda_space_to_depth3d(ctx, t, h, w, c, pt, ph, pw, x, y));
-    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 1);
+    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 1, 0);
+}
+
+kstatus k_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_patchify2d(ctx, t, h, w, c, p, x, y));
+    return d2s_run(ctx, t, h, w, c, 1, p, p, x, y, 1, 1);
+}
+
+kstatus k_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_unpatchify2d(ctx, t, h, w, c, p, x, y));
+    return d2s_run(ctx, t, h, w, c, 1, p, p, x, y, 0, 1);
 }
 
 /* ---------------------------------------------------------------- nearest upsample */

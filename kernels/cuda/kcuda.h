@@ -111,6 +111,10 @@ kstatus kcuda_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w,
                                int pw, const float *x, float *y);
 kstatus kcuda_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft, int fh,
                                  int fw, const float *x, float *y);
+kstatus kcuda_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x,
+                         float *y);
+kstatus kcuda_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x,
+                           float *y);
 kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
 /* ------------------------------------------------------------------ sampler steps */

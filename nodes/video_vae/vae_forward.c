@@ -94,7 +94,7 @@ ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const floa
     x = malloc((size_t)(n * co) * sizeof *x);
     if (!x) { s = LTX2_ERR_OOM; goto out; }
     if ((s = ltx2_kstatus(vconv_run(ctx, &v->dec.conv_out, f, h, w, cur, x, tpad, spad))) != LTX2_OK) goto out;
-    vae_unpatchify(f, h, w, v->in_ch, v->patch, x, y);
+    s = ltx2_kstatus(k_unpatchify2d(ctx, f, h, w, v->in_ch, v->patch, x, y));
 out:
     free(x);
     free(cur);
@@ -142,13 +142,14 @@ ltx2_status ltx2_vae_encode(const kctx *ctx, const ltx2_video_vae *v, const floa
     int64_t f = Fk, h = H / p, w = W / p, n = f * h * w;
     vtpad tpad = VT_CAUSAL;
     kpad spad = v->enc_spad;
-    float *cl = malloc((size_t)(Fk * plane * cin) * sizeof *cl);
+    float *cl = malloc((size_t)(F * plane * cin) * sizeof *cl);
     float *x = malloc((size_t)(n * cin * p * p) * sizeof *x);
     float *cur = NULL;
     if (!cl || !x) { s = LTX2_ERR_OOM; goto out; }
-    for (int64_t c = 0; c < cin; c++) /* NCFHW → channels-last, cropped frames */
-        for (int64_t i = 0; i < Fk * plane; i++) cl[i * cin + c] = video[c * F * plane + i];
-    vae_patchify(f, h, w, cin, p, cl, x);
+    /* NCFHW → channels-last; the cropped frames are the first Fk of it */
+    if ((s = ltx2_kstatus(k_transpose2d(ctx, cin, F * plane, video, cl))) != LTX2_OK ||
+        (s = ltx2_kstatus(k_patchify2d(ctx, f, h, w, cin, p, cl, x))) != LTX2_OK)
+        goto out;
     free(cl);
     cl = NULL;
     int64_t c = v->enc.conv_in.cout;

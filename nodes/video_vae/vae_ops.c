@@ -73,37 +73,6 @@ int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name)
     return (st && st->ndim >= 1) ? st->shape[0] : -1;
 }
 
-void vae_unpatchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
-{
-    int64_t cp = c * p * p, W = w * p;
-    for (int64_t f = 0; f < t; f++)
-        for (int64_t i = 0; i < h; i++)
-            for (int64_t j = 0; j < w; j++) {
-                const float *src = x + ((f * h + i) * w + j) * cp;
-                for (int q = 0; q < p; q++)     /* row offset */
-                    for (int r = 0; r < p; r++) { /* column offset */
-                        float *dst = y + ((f * h * p + i * p + q) * W + j * p + r) * c;
-                        for (int64_t ch = 0; ch < c; ch++) dst[ch] = src[ch * p * p + p * r + q];
-                    }
-            }
-}
-
-void vae_patchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
-{
-    /* h, w are the patched sizes; x is [t][h*p][w*p][c]. */
-    int64_t cp = c * p * p, W = w * p;
-    for (int64_t f = 0; f < t; f++)
-        for (int64_t i = 0; i < h; i++)
-            for (int64_t j = 0; j < w; j++) {
-                float *dst = y + ((f * h + i) * w + j) * cp;
-                for (int q = 0; q < p; q++)
-                    for (int r = 0; r < p; r++) {
-                        const float *src = x + ((f * h * p + i * p + q) * W + j * p + r) * c;
-                        for (int64_t ch = 0; ch < c; ch++) dst[ch * p * p + p * r + q] = src[ch];
-                    }
-            }
-}
-
 ltx2_status vtembed_load(vtembed *e, const ltx2_checkpoint *ck, const char *prefix, int64_t dim,
                          ltx2_error *err)
 {
@@ -151,16 +120,4 @@ ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out)
     K_THEN(ks, k_linear(&ex, 1, hid, e->dim, &e->l2, NULL, e->b2, out, e->dim, 0));
     free(hid);
     return ltx2_kstatus(ks);
-}
-
-void vae_to_cl(int64_t c, int64_t n, const float *ncf, float *cl)
-{
-    for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t i = 0; i < n; i++) cl[i * c + ch] = ncf[ch * n + i];
-}
-
-void vae_from_cl(int64_t c, int64_t n, const float *cl, float *ncf)
-{
-    for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t i = 0; i < n; i++) ncf[ch * n + i] = cl[i * c + ch];
 }

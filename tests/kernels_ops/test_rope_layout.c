@@ -109,10 +109,34 @@ static void case_layout(const kctx *c, krng *r, kcheck *k)
     }
 }
 
+/* The VAE patch order against its formula: patched channel ci*p*p + p*col + row. */
+static void case_patchify(const kctx *c, krng *r, kcheck *k)
+{
+    const int64_t t = 2, h = 3, w = 5, ch = 3;
+    const int p = 4;
+    const int64_t n = t * h * p * w * p * ch, W = w * p;
+    float *x = rand_buf(r, n, 1.0f), *y = poisoned(n), *back = poisoned(n);
+    double *ref = dbuf(n);
+    for (int64_t f = 0; f < t; f++)
+        for (int64_t i = 0; i < h; i++)
+            for (int64_t j = 0; j < w; j++)
+                for (int q = 0; q < p; q++)
+                    for (int o = 0; o < p; o++)
+                        for (int64_t ci = 0; ci < ch; ci++)
+                            ref[((f * h + i) * w + j) * ch * p * p + ci * p * p + p * o + q] =
+                                x[((f * h * p + i * p + q) * W + j * p + o) * ch + ci];
+    KOK(k_patchify2d(c, t, h, w, ch, p, x, y));
+    check_close(k, "patchify2d", y, ref, n, 0, 0);
+    KOK(k_unpatchify2d(c, t, h, w, ch, p, y, back));
+    check_true(k, same(back, x, n), "unpatchify2d inverts patchify2d");
+    free(x), free(y), free(back), free(ref);
+}
+
 int main(void)
 {
     kcheck k = {0, 0};
     for_each_ctx(case_rope, &k);
     for_each_ctx(case_layout, &k);
+    for_each_ctx(case_patchify, &k);
     return check_report(&k, "kernels_ops_rope_layout");
 }
