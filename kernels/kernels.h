@@ -292,6 +292,9 @@ K_MUST_USE kstatus k_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t
 /* Nearest-neighbour upsampling by integer factors, channels-last. */
 K_MUST_USE kstatus k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
                           int fh, int fw, const float *x, float *y);
+/* x [rows][cols][width] → y [cols][rows][width] (audio latent [C][T][M] ↔ tokens [T][C·M]). */
+K_MUST_USE kstatus k_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x,
+                                      float *y);
 /* Layout change [c][n] ↔ [n][c] (NCDHW ↔ channels-last for a batch of 1). */
 K_MUST_USE kstatus k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 

@@ -7,6 +7,34 @@
 
 #include <string.h>
 
+/* ---------------------------------------------------------------- block transpose */
+typedef struct tb_args {
+    int64_t rows, cols, width;
+    const float *x;
+    float *y;
+} tb_args;
+
+/* one item = one output row j: the j-th block of every input row */
+static void tb_task(void *arg, int64_t j0, int64_t j1, int tid)
+{
+    (void)tid;
+    const tb_args *a = arg;
+    for (int64_t j = j0; j < j1; j++)
+        for (int64_t i = 0; i < a->rows; i++)
+            memcpy(a->y + (j * a->rows + i) * a->width, a->x + (i * a->cols + j) * a->width,
+                   sizeof(float) * (size_t)a->width);
+}
+
+kstatus k_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_transpose_blocks(ctx, rows, cols, width, x, y));
+    if (rows < 0 || cols < 0 || width < 0) return KS_BAD_ARG;
+    if (!rows || !cols || !width) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    tb_args a = {rows, cols, width, x, y};
+    return k_par(ctx, cols, 16384 / (rows * width) + 1, tb_task, &a);
+}
+
 /* ---------------------------------------------------------------- depth/space */
 typedef struct d2s_args {
     int64_t t, h, w, c;

@@ -115,6 +115,8 @@ kstatus kcuda_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64
                          float *y);
 kstatus kcuda_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x,
                            float *y);
+kstatus kcuda_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x,
+                               float *y);
 kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
 /* ------------------------------------------------------------------ sampler steps */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node.h"
 #include "sampler/latent.h"
 #include "transformer/transformer.h"
 
@@ -143,7 +144,10 @@ static ltx2_status append_tokens(const ltx2_object *lat, const ltx2_latent_dims 
         if (st)
             goto done;
     }
-    ltx2_patchify_video(ltx2_tensor_cf32(img), c, n, tp + old * c);
+    /* the LATENT object's tensors are host memory: a host context for its layout */
+    const kctx host = kctx_default(NULL);
+    if ((st = ltx2_kerr(err, ltx2_patchify_video(&host, ltx2_tensor_cf32(img), c, n, tp + old * c), "patchify")))
+        goto done;
     const float m = (float)(1.0 - strength);
     for (int64_t i = 0; i < n; i++)
         mp[old + i] = m;
