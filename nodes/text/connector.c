@@ -1,5 +1,6 @@
 /* connector.c — LTX-2 embeddings connector (1-D transformer over the text tokens). */
 #include "text/connector.h"
+#include "common/layers.h"
 #include "node.h"
 
 #include <math.h>
@@ -128,41 +129,39 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
     memcpy(out, x, (size_t)(n_valid * D) * sizeof(float));
     for (int64_t r = n_valid; r < seq; ++r) memcpy(out + r * D, c->registers + (r % R) * D, (size_t)D * sizeof(float));
 
-    float *a = malloc((size_t)(seq * D) * 4), *q = malloc((size_t)(seq * D) * 4), *k = malloc((size_t)(seq * D) * 4);
-    float *v = malloc((size_t)(seq * D) * 4), *att = malloc((size_t)(seq * D) * 4), *ff = malloc((size_t)(seq * F) * 4);
+    float *a = malloc((size_t)(seq * D) * 4);
     float *cs = malloc((size_t)(seq * D / 2) * 4), *sn = malloc((size_t)(seq * D / 2) * 4);
+    kctx local;
+    karena *own = NULL;
+    const kctx *kc = lx_workspace(ctx, &local, &own); /* one workspace for all blocks */
     ltx2_status st = LTX2_OK;
-    if (!a || !q || !k || !v || !att || !ff || !cs || !sn) {
+    if (!a || !cs || !sn || !kc) {
         st = ltx2_err(err, LTX2_ERR_OOM, "connector: out of memory for %lld tokens", (long long)seq);
         goto done;
     }
     rope_table(g, D, seq, cs, sn);
-    const krope_layout lay = g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT;
-    kstatus ks = KS_OK;
-    for (int64_t i = 0; ks == KS_OK && i < g->n_layers; ++i) {
+    const lx_rope rope = {cs, sn, (int)D, (int)hd, g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT};
+    for (int64_t i = 0; st == LTX2_OK && i < g->n_layers; ++i) {
         const ltx2_connector_block *b = &c->blocks[i];
-        K_THEN(ks, k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
-        K_THEN(ks, k_linear(ctx, seq, a, D, &b->q, NULL, b->bq, q, D, 0));
-        K_THEN(ks, k_linear(ctx, seq, a, D, &b->k, NULL, b->bk, k, D, 0));
-        K_THEN(ks, k_linear(ctx, seq, a, D, &b->v, NULL, b->bv, v, D, 0));
-        K_THEN(ks, k_rmsnorm(ctx, seq, D, q, D, b->q_norm, 0.0f, 1e-6f, q, D));
-        K_THEN(ks, k_rmsnorm(ctx, seq, D, k, D, b->k_norm, 0.0f, 1e-6f, k, D));
-        K_THEN(ks, k_rope(ctx, lay, seq, D, hd, q, D, cs, sn, D / 2));
-        K_THEN(ks, k_rope(ctx, lay, seq, D, hd, k, D, cs, sn, D / 2));
-        kattn at = {.nq = seq, .nkv = seq, .n_heads = (int)g->n_heads, .n_kv_heads = (int)g->n_heads,
-                    .head_dim = (int)hd, .q = q, .ldq = D, .k = k, .ldk = D, .v = v, .ldv = D, .out = att, .ldo = D,
-                    .scale = (float)(1.0 / sqrt((double)hd))};
-        K_THEN(ks, k_attention(ctx, &at));
-        K_THEN(ks, k_linear(ctx, seq, att, D, &b->o, NULL, b->bo, out, D, 1));
-
-        K_THEN(ks, k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
-        K_THEN(ks, k_linear(ctx, seq, a, D, &b->ff_in, NULL, b->b_ff_in, ff, F, 0));
-        K_THEN(ks, k_gelu_tanh(ctx, ff, ff, seq * F));
-        K_THEN(ks, k_linear(ctx, seq, ff, F, &b->ff_out, NULL, b->b_ff_out, out, D, 1));
+        const lx_attn at = {b->q, b->k, b->v, b->o, b->bq, b->bk, b->bv, b->bo, b->q_norm, b->k_norm,
+                            (int)g->n_heads, (int)hd};
+        const lx_ff ff = {b->ff_in, b->ff_out, b->b_ff_in, b->b_ff_out, (int)F};
+        /* pre-norm residual blocks: out += attn(norm(out)); out += ff(norm(out)) */
+        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+        if (st == LTX2_OK)
+            st = lx_attention(kc, &at, 1e-6f, seq, a, seq, a, &rope, &rope, NULL, out, 1);
+        if (st == LTX2_OK)
+            st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+        if (st == LTX2_OK)
+            st = lx_ff_run(kc, &ff, seq, a, out, 1);
     }
-    K_THEN(ks, k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D));
-    st = ltx2_kerr(err, ks, "connector");
+    if (st == LTX2_OK)
+        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D));
+    if (st != LTX2_OK)
+        st = st == LTX2_CANCELLED ? st : ltx2_err(err, st, "connector: %s", st == LTX2_ERR_OOM ? "out of memory"
+                                                                                              : "a kernel failed");
 done:
-    free(a), free(q), free(k), free(v), free(att), free(ff), free(cs), free(sn);
+    k_arena_destroy(own);
+    free(a), free(cs), free(sn);
     return st;
 }

@@ -36,15 +36,10 @@ typedef struct prep {
 } prep;
 
 
-void ltx2_dit_timestep_features(float t, float *out)
+float *dit_falloc(const kctx *kc, int64_t n)
 {
-    const float neg_log = (float)-log(10000.0);
-    for (int k = 0; k < 128; k++) {
-        float f = expf(neg_log * (float)k / 128.0f);
-        float a = t * f;
-        out[k] = cosf(a);
-        out[128 + k] = sinf(a);
-    }
+    void *p = NULL;
+    return k_arena_alloc(kc->arena, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) == KS_OK ? p : NULL;
 }
 
 bool ltx2_dit_blocks_has(const ltx2_dit_blocks *b, int block)
@@ -63,20 +58,16 @@ static ltx2_status adaln_run(const kctx *kc, const ltx2_dit_adaln *a, int nu, co
                              float **mod_out, float **emb_out)
 {
     const int64_t d = a->dim;
-    /* emb and mod outlive the call (in the pass's arena); feat and h are released */
+    /* emb and mod outlive the call (in the pass's arena); h is released */
     float *emb = dit_falloc(kc, (int64_t)nu * d), *mod = dit_falloc(kc, (int64_t)nu * a->coef * d);
     const kmark mark = k_arena_mark(kc->arena);
-    float *feat = dit_falloc(kc, (int64_t)nu * 256), *h = dit_falloc(kc, (int64_t)nu * d);
-    if (!feat || !h || !emb || !mod)
+    float *h = dit_falloc(kc, (int64_t)nu * d);
+    if (!h || !emb || !mod)
         return LTX2_ERR_OOM;
-    for (int u = 0; u < nu; u++)
-        ltx2_dit_timestep_features(t[u], feat + (int64_t)u * 256);
-    if (kc->prec == KP_FAST)
-        k_round_bf16(feat, (int64_t)nu * 256);
+    ltx2_status st = lx_timestep_embed(kc, &a->l1, a->b1, &a->l2, a->b2, nu, t, emb);
+    if (st != LTX2_OK)
+        return st;
     kstatus ks = KS_OK;
-    K_THEN(ks, k_linear(kc, nu, feat, 256, &a->l1, NULL, a->b1, h, d, 0));
-    K_THEN(ks, k_silu(kc, h, h, (int64_t)nu * d));
-    K_THEN(ks, k_linear(kc, nu, h, d, &a->l2, NULL, a->b2, emb, d, 0));
     K_THEN(ks, k_silu(kc, emb, h, (int64_t)nu * d));
     K_THEN(ks, k_linear(kc, nu, h, d, &a->lin, NULL, a->blin, mod, a->coef * d, 0));
     k_arena_release(kc->arena, mark);
@@ -311,14 +302,14 @@ static ltx2_status stream_attn(const kctx *kc, float eps, prep *p, const ltx2_di
     if (!skip_self) {
         K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
         K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 1, 0, h));
-        st = ks ? ltx2_kstatus(ks) : dit_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o);
+        st = ks ? ltx2_kstatus(ks) : lx_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o, 0);
         if (st == LTX2_OK)
             st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 2, o, p->x));
     }
     if (st == LTX2_OK) {
         st = ltx2_kstatus(k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
         if (st == LTX2_OK)
-            st = dit_attention(kc, text, eps, n, h, p->n_ctx, p->ctx, NULL, NULL, p->kbias, o);
+            st = lx_attention(kc, text, eps, n, h, p->n_ctx, p->ctx, NULL, NULL, p->kbias, o, 0);
         if (st == LTX2_OK)
             st = ltx2_kstatus(k_add(kc, p->x, o, p->x, n * d));
     }
@@ -336,7 +327,7 @@ static ltx2_status stream_ff(const kctx *kc, float eps, prep *p, const ltx2_dit_
     kstatus ks = KS_OK;
     K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
     K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 4, 3, h));
-    ltx2_status st = ks ? ltx2_kstatus(ks) : dit_ff(kc, ff, n, h, o);
+    ltx2_status st = ks ? ltx2_kstatus(ks) : lx_ff_run(kc, ff, n, h, o, 0);
     if (st == LTX2_OK)
         st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 5, o, p->x));
     k_arena_release(kc->arena, mark);
@@ -369,7 +360,7 @@ static ltx2_status stream_av(const kctx *kc, float eps, const ltx2_dit_block *b,
         K_THEN(ks, modulate_runs(kc, A, A->cvals, 5, 0, 1, ka));
         if ((st = ltx2_kstatus(ks)) != LTX2_OK)
             goto done;
-        st = dit_attention(kc, &b->a2v, eps, nv, qv, na, ka, &V->xpe, &A->xpe, NULL, ov);
+        st = lx_attention(kc, &b->a2v, eps, nv, qv, na, ka, &V->xpe, &A->xpe, NULL, ov, 0);
         if (st != LTX2_OK)
             goto done;
     }
@@ -380,7 +371,7 @@ static ltx2_status stream_av(const kctx *kc, float eps, const ltx2_dit_block *b,
         K_THEN(ks, modulate_runs(kc, V, V->cvals, 5, 2, 3, qv));
         if ((st = ltx2_kstatus(ks)) != LTX2_OK)
             goto done;
-        st = dit_attention(kc, &b->v2a, eps, na, ka, nv, qv, &A->xpe, &V->xpe, NULL, oa);
+        st = lx_attention(kc, &b->v2a, eps, na, ka, nv, qv, &A->xpe, &V->xpe, NULL, oa, 0);
         if (st != LTX2_OK)
             goto done;
     }

@@ -1,5 +1,6 @@
 /* vae_ops.c — conv layers, patchify and the timestep embedder (see vae_ops.h). */
 #include "video_vae/vae_ops.h"
+#include "common/layers.h"
 #include "node.h"
 
 #include <math.h>
@@ -100,24 +101,7 @@ void vtembed_free(vtembed *e)
 
 ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out)
 {
-    float sinus[256];
-    /* float32 arithmetic as the reference's get_timestep_embedding (flip: cos first). */
-    const float lmp = (float)log(10000.0);
-    for (int i = 0; i < 128; i++) {
-        float ex = -lmp * (float)i;
-        ex = ex / 128.0f;
-        float arg = t * expf(ex);
-        sinus[i] = cosf(arg);
-        sinus[128 + i] = sinf(arg);
-    }
-    float *hid = malloc((size_t)e->dim * sizeof *hid);
-    if (!hid) return LTX2_ERR_OOM;
     kctx ex = *ctx;
     ex.prec = KP_EXACT; /* a handful of numbers: keep them exact */
-    kstatus ks = KS_OK;
-    K_THEN(ks, k_linear(&ex, 1, sinus, 256, &e->l1, NULL, e->b1, hid, e->dim, 0));
-    K_THEN(ks, k_silu(&ex, hid, hid, e->dim));
-    K_THEN(ks, k_linear(&ex, 1, hid, e->dim, &e->l2, NULL, e->b2, out, e->dim, 0));
-    free(hid);
-    return ltx2_kstatus(ks);
+    return lx_timestep_embed(&ex, &e->l1, e->b1, &e->l2, e->b2, 1, &t, out);
 }
