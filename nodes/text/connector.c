@@ -1,6 +1,7 @@
 /* connector.c — LTX-2 embeddings connector (1-D transformer over the text tokens). */
 #include "text/connector.h"
 #include "common/layers.h"
+#include "common/rope_grid.h"
 #include "node.h"
 
 #include <math.h>
@@ -88,33 +89,6 @@ fail:
     return st;
 }
 
-/* cos/sin [seq][dim/2] for 1-D positions 0..seq-1 (LTX-2 rope: freq grid from π/2 to
- * θ·π/2, angle freq·(2·pos/max_pos − 1), identity slots first when the grid is short). */
-static void rope_table(const ltx2_connector_geom *g, int64_t dim, int64_t seq, float *cs, float *sn)
-{
-    const int64_t half = dim / 2, F = dim / 2; /* one axis: dim // (2·1) frequencies */
-    const int64_t pad = half - F;
-    for (int64_t t = 0; t < seq; ++t) {
-        float u = (float)t / (float)g->max_pos;
-        float w = u * 2.0f - 1.0f;
-        for (int64_t s = 0; s < pad; ++s) cs[t * half + s] = 1.0f, sn[t * half + s] = 0.0f;
-        for (int64_t k = 0; k < F; ++k) {
-            float freq;
-            if (g->f64_grid) {
-                double x = F > 1 ? (k == F - 1 ? 1.0 : (double)k * (1.0 / (double)(F - 1))) : 0.0;
-                freq = (float)(pow(g->theta, x) * M_PI / 2.0);
-            } else {
-                float step = F > 1 ? 1.0f / (float)(F - 1) : 0.0f;
-                float x = k < F / 2 ? (float)k * step : 1.0f - step * (float)(F - 1 - k);
-                freq = powf((float)g->theta, x) * (float)(M_PI / 2.0);
-            }
-            float a = freq * w;
-            cs[t * half + pad + k] = (float)cos((double)a);
-            sn[t * half + pad + k] = (float)sin((double)a);
-        }
-    }
-}
-
 ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, const float *x, int64_t n_valid,
                                    int64_t seq, float *out, ltx2_error *err)
 {
@@ -129,17 +103,19 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
     memcpy(out, x, (size_t)(n_valid * D) * sizeof(float));
     for (int64_t r = n_valid; r < seq; ++r) memcpy(out + r * D, c->registers + (r % R) * D, (size_t)D * sizeof(float));
 
-    float *a = malloc((size_t)(seq * D) * 4);
+    float *a = malloc((size_t)(seq * D) * 4), *pos = malloc((size_t)(seq * 2) * 4);
     float *cs = malloc((size_t)(seq * D / 2) * 4), *sn = malloc((size_t)(seq * D / 2) * 4);
     kctx local;
     karena *own = NULL;
     const kctx *kc = lx_workspace(ctx, &local, &own); /* one workspace for all blocks */
     ltx2_status st = LTX2_OK;
-    if (!a || !cs || !sn || !kc) {
+    const lx_rope_grid grid = {g->theta, g->f64_grid, !g->interleaved, false};
+    for (int64_t t = 0; pos && t < seq; ++t) /* 1-D positions 0..seq-1 */
+        pos[2 * t] = pos[2 * t + 1] = (float)t;
+    if (!a || !pos || !cs || !sn || !kc || !lx_rope_tables(&grid, seq, 1, pos, &g->max_pos, (int)D, cs, sn)) {
         st = ltx2_err(err, LTX2_ERR_OOM, "connector: out of memory for %lld tokens", (long long)seq);
         goto done;
     }
-    rope_table(g, D, seq, cs, sn);
     const lx_rope rope = {cs, sn, (int)D, (int)hd, g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT};
     for (int64_t i = 0; st == LTX2_OK && i < g->n_layers; ++i) {
         const ltx2_connector_block *b = &c->blocks[i];
@@ -162,6 +138,6 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
                                                                                               : "a kernel failed");
 done:
     k_arena_destroy(own);
-    free(a), free(cs), free(sn);
+    free(a), free(pos), free(cs), free(sn);
     return st;
 }

@@ -204,8 +204,9 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     p->pe_sin = dit_falloc(kc, n * (d / 2));
     if (!p->pe_cos || !p->pe_sin)
         return LTX2_ERR_OOM;
-    ltx2_dit_rope_tables(c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
-                         p->pe_cos, p->pe_sin);
+    if (ltx2_dit_rope_tables(c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
+                             p->pe_cos, p->pe_sin) != LTX2_OK)
+        return LTX2_ERR_OOM;
     p->pe = (dit_rope){p->pe_cos, p->pe_sin, (int)d, (int)d / heads, lay};
     if (kc->prec == KP_FAST) {
         k_round_bf16(p->pe_cos, n * (d / 2));
@@ -225,7 +226,8 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
         /* the time axis only: the first [n][2] rows of the positions */
         ltx2_dit_config cc = *c;
         cc.middle_indices = true;
-        ltx2_dit_rope_tables(&cc, n, 1, s->positions, xmax, xd, p->xpe_cos, p->xpe_sin);
+        if (ltx2_dit_rope_tables(&cc, n, 1, s->positions, xmax, xd, p->xpe_cos, p->xpe_sin) != LTX2_OK)
+            return LTX2_ERR_OOM;
         p->xpe = (dit_rope){p->xpe_cos, p->xpe_sin, xd, xd / heads, lay};
         if (kc->prec == KP_FAST) {
             k_round_bf16(p->xpe_cos, n * (xd / 2));
