@@ -361,7 +361,10 @@ static kstatus upsample_run(const kctx *ctx, const vconv *c, fmap *x)
         return ks;
     }
     int64_t row = y.f * y.c;
-    memmove(y.d, y.d + row, (size_t)((y.t - 1) * row) * sizeof(float));
+    if ((ks = k_copy(ctx, y.d, y.d + row, (size_t)((y.t - 1) * row) * sizeof(float), K_D2D)) != KS_OK) {
+        fmap_free(&y);
+        return ks;
+    }
     y.t -= 1;
     fmap_free(x);
     *x = y;

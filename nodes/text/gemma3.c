@@ -247,8 +247,8 @@ ltx2_status ltx2_gemma3_forward(const kctx *ctx, const ltx2_gemma3 *m, const int
     rope_table(n, g->n_heads, g->head_dim, g->theta_global, g->factor_global, s.cos_g, s.sin_g);
     for (int64_t i = 0; i < NL; ++i) {
         float *h = hidden + (i + 1) * n * D;
-        memcpy(h, hidden + i * n * D, (size_t)(n * D) * sizeof(float));
-        kstatus ks = layer_forward(ctx, g, &m->layers[i], g->sliding[i], n, h, &s);
+        kstatus ks = k_copy(ctx, h, hidden + i * n * D, (size_t)(n * D) * sizeof(float), K_D2D);
+        K_THEN(ks, layer_forward(ctx, g, &m->layers[i], g->sliding[i], n, h, &s));
         if (i == NL - 1) K_THEN(ks, k_rmsnorm(ctx, n, D, h, D, m->final_norm, 1.0f, (float)g->rms_eps, h, D));
         if ((st = ltx2_kerr(err, ks, "Gemma layer")) != LTX2_OK) break;
         if (progress && (st = progress(user, i + 1, NL))) break;

@@ -266,7 +266,9 @@ ltx2_status ltx2_upscaler_run(const kctx *ctx, const ltx2_upscaler *u, const flo
         if (!(a = malloc((size_t)(2 * n * m) * sizeof *a))) goto out;
         if ((s = ltx2_kstatus(k_depth_to_space3d(ctx, f, h, w, m, 2, 1, 1, b, a))) != LTX2_OK) goto out;
         s = LTX2_ERR_OOM;
-        memmove(a, a + h * w * m, (size_t)((2 * f - 1) * h * w * m) * sizeof *a); /* drop frame 0 */
+        /* drop frame 0 */
+        if ((s = ltx2_kstatus(k_copy(ctx, a, a + h * w * m, (size_t)((2 * f - 1) * h * w * m) * sizeof *a, K_D2D))))
+            goto out;
         f2 = 2 * f - 1;
     } else {
         int64_t r = u->num, hs = h * r, ws = w * r;

@@ -61,18 +61,16 @@ ltx2_status vblock_up(const kctx *ctx, const vblock *b, int64_t t, int64_t h, in
     kstatus ks = vconv_run(ctx, &b->conv, t, h, w, x, y, tpad, spad);
     K_THEN(ks, k_depth_to_space3d(ctx, t, h, w, co, b->st, b->sh, b->sw, y, d));
     free(y);
-    if (b->residual && ks == KS_OK) {
-        /* depth-to-space of the input, its channels tiled P/mult times */
-        ks = k_depth_to_space3d(ctx, t, h, w, c / P, b->st, b->sh, b->sw, x, res);
-    }
+    if (b->residual) /* depth-to-space of the input, its channels tiled P/mult times */
+        K_THEN(ks, k_depth_to_space3d(ctx, t, h, w, c / P, b->st, b->sh, b->sw, x, res));
+    if (drop)
+        K_THEN(ks, k_copy(ctx, d, d + frame, (size_t)((T - 1) * frame) * sizeof *d, K_D2D));
     if (ks != KS_OK) {
         free(d);
         free(res);
         return ltx2_kstatus(ks);
     }
-    if (drop) memmove(d, d + frame, (size_t)((T - 1) * frame) * sizeof *d);
     if (b->residual) {
-        /* depth-to-space of the input, its channels tiled P/mult times */
         int64_t cr = c / P;
         const float *rs = res + drop * H * W * cr;
         int64_t np = (T - drop) * H * W;
@@ -108,9 +106,9 @@ ltx2_status vblock_down(const kctx *ctx, const vblock *b, int64_t t, int64_t h, 
         return LTX2_ERR_OOM;
     }
     /* a time stride of 2 first duplicates frame 0 */
-    if (tp > t) memcpy(xp, x, (size_t)frame * sizeof *xp);
-    memcpy(xp + (tp - t) * frame, x, (size_t)(t * frame) * sizeof *xp);
-    kstatus ks = k_space_to_depth3d(ctx, T, H, W, c, b->st, b->sh, b->sw, xp, s2d);
+    kstatus ks = tp > t ? k_copy(ctx, xp, x, (size_t)frame * sizeof *xp, K_D2D) : KS_OK;
+    K_THEN(ks, k_copy(ctx, xp + (tp - t) * frame, x, (size_t)(t * frame) * sizeof *xp, K_D2D));
+    K_THEN(ks, k_space_to_depth3d(ctx, T, H, W, c, b->st, b->sh, b->sw, xp, s2d));
     K_THEN(ks, vconv_run(ctx, &b->conv, tp, h, w, xp, y, tpad, spad));
     free(xp);
     K_THEN(ks, k_space_to_depth3d(ctx, T, H, W, cc, b->st, b->sh, b->sw, y, o));
