@@ -19,7 +19,7 @@ typedef struct ew_args {
     float off, lo, hi; /* OP_SHIFT_SCALE_CLAMP */
 } ew_args;
 
-enum { OP_GELU, OP_SILU, OP_LEAKY, OP_TANH, OP_ADD, OP_MUL, OP_SCALE, OP_SHIFT_SCALE_CLAMP };
+enum { OP_GELU, OP_SILU, OP_LEAKY, OP_TANH, OP_ADD, OP_MUL, OP_SCALE, OP_SHIFT_SCALE_CLAMP, OP_FILL };
 
 /* x·sigmoid(2z) == 0.5·x·(1 + tanh z) without the cancellation near x << 0. */
 static float gelu_tanh1(float x)
@@ -59,6 +59,7 @@ static void ew_task(void *arg, int64_t begin, int64_t end, int tid)
     case OP_ADD: for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i]; break;
     case OP_MUL: for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i]; break;
     case OP_SCALE: for (int64_t i = 0; i < n; i++) y[i] = a[i] * e->s; break;
+    case OP_FILL: for (int64_t i = 0; i < n; i++) y[i] = e->s; break;
     case OP_SHIFT_SCALE_CLAMP:
         for (int64_t i = 0; i < n; i++) {
             float v = (a[i] + e->off) * e->s;
@@ -85,6 +86,15 @@ kstatus k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float 
     if (n < 0 || (n > 0 && (!x || !y))) return KS_BAD_ARG;
     if (n == 0) return KS_OK;
     ew_args e = {x, NULL, y, scale, OP_SHIFT_SCALE_CLAMP, ctx->isa, shift, lo, hi};
+    return k_par(ctx, n, EW_GRAIN, ew_task, &e);
+}
+
+kstatus k_fill(const kctx *ctx, float *y, float value, int64_t n)
+{
+    K_DISPATCH(ctx, kcuda_fill(ctx, y, value, n));
+    if (n < 0 || (n > 0 && !y)) return KS_BAD_ARG;
+    if (n == 0) return KS_OK;
+    ew_args e = {y, NULL, y, value, OP_FILL, ctx->isa, 0, 0, 0};
     return k_par(ctx, n, EW_GRAIN, ew_task, &e);
 }
 

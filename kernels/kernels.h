@@ -262,6 +262,8 @@ K_MUST_USE kstatus k_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
 K_MUST_USE kstatus k_add(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
 K_MUST_USE kstatus k_mul(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
 K_MUST_USE kstatus k_scale(const kctx *ctx, const float *x, float s, float *y, int64_t n);
+/* y[i] = value for n elements (masks). */
+K_MUST_USE kstatus k_fill(const kctx *ctx, float *y, float value, int64_t n);
 /* y = clamp((x + shift) · scale, lo, hi) (decoder pixels [-1, 1] to [0, 1]). */
 K_MUST_USE kstatus k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi, float *y,
                          int64_t n);

@@ -97,6 +97,7 @@ typedef enum kcuda_ew {
 } kcuda_ew;
 kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *a, const float *b, float s, float *y,
                           int64_t n);
+kstatus kcuda_fill(const kctx *ctx, float *y, float value, int64_t n);
 kstatus kcuda_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi,
                                 float *y, int64_t n);
 kstatus kcuda_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,

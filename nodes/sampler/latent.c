@@ -103,9 +103,8 @@ static ltx2_status entry_values(const ltx2_object *lat, const char *key, int64_t
 {
     const ltx2_tensor *t = ltx2_object_tensor(lat, key);
     if (!t) {
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = fill;
-        return LTX2_OK;
+        const kctx host = kctx_default(NULL); /* the sequence buffers are host memory */
+        return ltx2_kerr(err, k_fill(&host, dst, fill, n), key);
     }
     ltx2_tensor *f = ltx2_tensor_to_f32(t);
     if (!f)

@@ -37,7 +37,7 @@ static void euler_case(const kctx *c, krng *r, kcheck *k)
         }
 }
 
-static void blend_case(const kctx *c, krng *r, kcheck *k)
+static void blend_case(const kctx *c, krng *r, kcheck *k) /* and k_fill */
 {
     const int64_t n = 301, ch = 19, e = n * ch;
     float *mask = rand_mask(r, n), *noise = rand_buf(r, e, 1.0f), *x = rand_buf(r, e, 1.0f);
@@ -65,6 +65,10 @@ static void blend_case(const kctx *c, krng *r, kcheck *k)
         for (int64_t j = 0; j < ch; j++)
             exact &= x[i * ch + j] == (i % 2 ? noise[i * ch + j] : x0[i * ch + j]);
     check_true(k, exact, "noise blend: masks 0 and 1 keep or replace exactly");
+    KOK(k_fill(c, t + 1, 0.25f, n - 2)); /* conditioning masks */
+    int filled = isnan(t[0]) || t[0] != 0.25f;
+    for (int64_t i = 1; i < n - 1; i++) filled &= t[i] == 0.25f;
+    check_true(k, filled && t[n - 1] != 0.25f, "fill: exactly the range");
     free(mask), free(noise), free(x), free(v), free(t), free(x0), free(ref), free(ref0);
 }
 
