@@ -28,6 +28,16 @@ void bench_ratio(bench *b, const char *name, double value);
 /* deterministic uniform [-1, 1) fill */
 void bench_fill(float *x, int64_t n, uint64_t seed);
 
+/* An op of a timed row: a failure ends the bench with its status. */
+#define BENCH_OK(call)                                                                      \
+    do {                                                                                    \
+        kstatus bok_ = (call);                                                              \
+        if (bok_ != KS_OK) {                                                                \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, k_status_name(bok_)); \
+            exit(1);                                                                        \
+        }                                                                                   \
+    } while (0)
+
 #define BENCH(x) void bench_##x(bench *b);
 #include "bench_list.h"
 #undef BENCH

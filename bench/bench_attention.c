@@ -13,7 +13,7 @@ typedef struct attn_arg {
 
 static void run_attention(void *v) {
     attn_arg *a = v;
-    k_attention(a->ctx, a->a);
+    BENCH_OK(k_attention(a->ctx, a->a));
 }
 
 void bench_attention(bench *b) {

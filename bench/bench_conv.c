@@ -14,7 +14,7 @@ typedef struct conv_arg {
 
 static void run_conv(void *v) {
     conv_arg *a = v;
-    k_conv(a->ctx, a->c);
+    BENCH_OK(k_conv(a->ctx, a->c));
 }
 
 void bench_conv3d(bench *b) {
@@ -34,10 +34,10 @@ void bench_conv3d(bench *b) {
         bench_fill(w, C * C * ks * ks * ks, 22);
         bench_fill(bias, C, 23);
         kmat wm = {KD_F32, w, C, C * ks * ks * ks, C * ks * ks * ks, 1.0f};
-        pw = k_convw_pack(&ctx, &wm, C, ks, ks, ks);
+        BENCH_OK(k_convw_pack(&ctx, &wm, C, ks, ks, ks, &pw));
         for (int64_t i = 0; i < C * C * ks * ks * ks; i++) wb[i] = k_f32_to_bf16(w[i]);
         kmat wbm = {KD_BF16, wb, C, C * ks * ks * ks, C * ks * ks * ks, 1.0f};
-        pwb = k_convw_pack(&ctx, &wbm, C, ks, ks, ks);
+        BENCH_OK(k_convw_pack(&ctx, &wbm, C, ks, ks, ks, &pwb));
     }
     if (pw) {
         kconv c = {0};

@@ -42,7 +42,7 @@ static void run_variant(const shape *s, const variant *v) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->m, (int)s->n, (int)s->k, 1.0f, s->x, (int)s->k,
                     (const float *)v->w->data, (int)s->k, 0.0f, s->y, (int)s->n);
     else
-        k_linear(v->ctx, s->m, s->x, s->k, v->w, v->packed, NULL, s->y, s->n, 0);
+        BENCH_OK(k_linear(v->ctx, s->m, s->x, s->k, v->w, v->packed, NULL, s->y, s->n, 0));
 }
 
 static void add(bench *b, variant *vs, int *nv, const char *tag, const char *what, const shape *s, const kctx *ctx,
@@ -54,7 +54,8 @@ static void add(bench *b, variant *vs, int *nv, const char *tag, const char *wha
     v->note = openblas ? "cblas_sgemm(NoTrans, Trans)" : (pack ? "pre-packed (k_pack)" : "packed per call");
     v->ctx = ctx;
     v->w = w;
-    v->packed = pack ? k_pack(ctx, w) : NULL;
+    v->packed = NULL;
+    if (pack) BENCH_OK(k_pack(ctx, w, &v->packed));
     v->openblas = openblas;
     v->best = v->best_cpu = 1e30;
     (*nv)++;

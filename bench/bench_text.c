@@ -43,7 +43,7 @@ typedef struct lin_arg {
 static void run_linear(void *v)
 {
     lin_arg *a = v;
-    k_linear(a->ctx, G_TOKENS, a->x, a->w->cols, a->w, NULL, NULL, a->y, a->w->rows, 0);
+    BENCH_OK(k_linear(a->ctx, G_TOKENS, a->x, a->w->cols, a->w, NULL, NULL, a->y, a->w->rows, 0));
 }
 
 /* A random bf16 matrix (malloc'd data) and its kmat; NULL data on OOM. */

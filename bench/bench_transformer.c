@@ -101,7 +101,7 @@ static void run_gemm(void *arg)
 {
     void **p = arg;
     const kmat *w = p[0];
-    k_linear(p[3], 1024, p[1], w->cols, w, NULL, NULL, p[2], w->rows, 0);
+    BENCH_OK(k_linear(p[3], 1024, p[1], w->cols, w, NULL, NULL, p[2], w->rows, 0));
 }
 
 void bench_transformer(bench *b)

@@ -55,7 +55,7 @@ static int make_conv(const kctx *ctx, wstore *ws, vconv *c, int64_t cout, int64_
     free(tmp);
     ws->bufs[ws->n++] = w;
     kmat m = {.dtype = KD_BF16, .data = w, .rows = cout, .cols = k, .ld = k, .scale = 1.0f};
-    c->w = k_convw_pack(ctx, &m, cin, 3, 3, 3);
+    BENCH_OK(k_convw_pack(ctx, &m, cin, 3, 3, 3, &c->w));
     c->cin = cin;
     c->cout = cout;
     c->kt = c->kh = c->kw = 3;
@@ -138,7 +138,7 @@ void bench_vae(bench *b)
         if (ws.bufs && x && y && make_conv(&ctx, &ws, &pc, c, c, 99)) {
             bench_fill(x, n * c, 5);
             double t0 = now_s();
-            vconv_run(&ctx, &pc, f, h, w, x, y, VT_SYMM, KPAD_REFLECT);
+            BENCH_OK(vconv_run(&ctx, &pc, f, h, w, x, y, VT_SYMM, KPAD_REFLECT));
             double rate = 2.0 * 27 * (double)c * c * n / (now_s() - t0);
             est = decode_flop(128, f, h, w) * 2.3 / rate; /* tiled (×1.3) + untiled */
         }

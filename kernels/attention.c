@@ -86,19 +86,33 @@ static void att_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_attention(const kctx *ctx, const kattn *a)
+kstatus k_attention(const kctx *ctx, const kattn *a)
 {
-    if (a->nq <= 0 || a->n_heads <= 0 || a->head_dim <= 0 || a->n_kv_heads <= 0 ||
+    K_DISPATCH(ctx, kcuda_attention(ctx, a));
+    if (!a || a->nq < 0 || a->nkv < 0 || a->n_heads <= 0 || a->head_dim <= 0 || a->n_kv_heads <= 0 ||
         a->n_heads % a->n_kv_heads)
-        return;
+        return KS_BAD_ARG;
+    if (a->nq == 0) return KS_OK;
+    const int64_t qd = (int64_t)a->n_heads * a->head_dim, kvd = (int64_t)a->n_kv_heads * a->head_dim;
+    if (!a->q || !a->out || a->ldq < qd || a->ldo < qd ||
+        (a->nkv > 0 && (!a->k || !a->v || a->ldk < kvd || a->ldv < kvd)))
+        return KS_BAD_ARG;
+    kscratch sc;
+    k_scratch_open(ctx, &sc);
+    kstatus st;
 #if defined(LTX2_X86)
-    if (ctx->isa >= KISA_AVX512 && k_attention_avx512(ctx, a)) return;
-    if (ctx->isa >= KISA_AVX2 && k_attention_avx2(ctx, a)) return;
+    if (ctx->isa >= KISA_AVX512) st = k_attention_avx512(ctx, a, &sc);
+    else if (ctx->isa >= KISA_AVX2) st = k_attention_avx2(ctx, a, &sc);
+    else
 #endif
-    int threads = kpool_threads(ctx->pool);
-    att_args g = {a, (a->nq + ATT_QROWS - 1) / ATT_QROWS, NULL, ATT_BK + a->head_dim + 16};
-    g.scratch = malloc(sizeof(float) * (size_t)(g.per_thread * threads));
-    if (!g.scratch) return;
-    k_for(ctx, g.qblocks * a->n_heads, 1, att_task, &g);
-    free(g.scratch);
+    {
+        int threads = kpool_threads(ctx->pool);
+        att_args g = {a, (a->nq + ATT_QROWS - 1) / ATT_QROWS, NULL, ATT_BK + a->head_dim + 16};
+        void *mem;
+        st = k_scratch(&sc, sizeof(float) * (size_t)(g.per_thread * threads), &mem);
+        g.scratch = mem;
+        if (st == KS_OK) st = k_par(ctx, g.qblocks * a->n_heads, 1, att_task, &g);
+    }
+    k_scratch_close(&sc);
+    return st;
 }

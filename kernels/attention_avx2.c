@@ -200,7 +200,7 @@ static void a2_pack_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-int k_attention_avx2(const kctx *ctx, const kattn *a)
+kstatus k_attention_avx2(const kctx *ctx, const kattn *a, kscratch *sc)
 {
     const int d = a->head_dim;
     int threads = kpool_threads(ctx->pool);
@@ -212,21 +212,18 @@ int k_attention_avx2(const kctx *ctx, const kattn *a)
     g.per_thread = (int64_t)d * A2_BQ + A2_BK * A2_BQ + A2_BQ * g.ldo + 3 * A2_BQ + dz;
     g.per_thread = (g.per_thread + 15) / 16 * 16;
     size_t bytes = sizeof(float) * (size_t)(g.per_thread * threads);
-    g.scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    g.kh = malloc(sizeof(float) * (size_t)(2 * a->nkv * d + 1));
-    if (!g.scratch || !g.kh) {
-        free(g.scratch);
-        free(g.kh);
-        return 0;
-    }
+    void *sm, *km;
+    kstatus st = k_scratch(sc, bytes, &sm);
+    if (st == KS_OK) st = k_scratch(sc, sizeof(float) * (size_t)(2 * a->nkv * d + 1), &km);
+    if (st != KS_OK) return st;
+    g.scratch = sm;
+    g.kh = km;
     memset(g.scratch, 0, bytes); /* includes each thread's zero row */
     g.vh = g.kh + a->nkv * d;
     g.group = a->n_heads / a->n_kv_heads;
-    for (g.kvh = 0; g.kvh < a->n_kv_heads; g.kvh++) {
-        k_for(ctx, a->nkv, 256, a2_pack_task, &g);
-        k_for(ctx, g.qblocks * g.group, 1, a2_task, &g);
+    for (g.kvh = 0; st == KS_OK && g.kvh < a->n_kv_heads; g.kvh++) {
+        K_THEN(st, k_par(ctx, a->nkv, 256, a2_pack_task, &g));
+        K_THEN(st, k_par(ctx, g.qblocks * g.group, 1, a2_task, &g));
     }
-    free(g.kh);
-    free(g.scratch);
-    return 1;
+    return st;
 }

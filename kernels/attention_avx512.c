@@ -238,7 +238,7 @@ static void pack_kv_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-int k_attention_avx512(const kctx *ctx, const kattn *a)
+kstatus k_attention_avx512(const kctx *ctx, const kattn *a, kscratch *sc)
 {
     const int d = a->head_dim;
     int threads = kpool_threads(ctx->pool);
@@ -251,23 +251,20 @@ int k_attention_avx512(const kctx *ctx, const kattn *a)
     g.per_thread = (int64_t)d * ATT_BQ + ATT_BK * ATT_BQ + ATT_BQ * g.ldo + 3 * ATT_BQ + dz;
     g.per_thread = (g.per_thread + 15) / 16 * 16;
     size_t bytes = sizeof(float) * (size_t)(g.per_thread * threads);
-    g.scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!g.scratch) return 0;
+    void *sm, *km;
+    kstatus st = k_scratch(sc, bytes, &sm);
+    if (st == KS_OK) st = k_scratch(sc, sizeof(float) * (size_t)(2 * a->nkv * d + 1), &km);
+    if (st != KS_OK) return st;
+    g.scratch = sm;
     for (int t = 0; t < threads; t++)
         memset(g.scratch + t * g.per_thread + g.per_thread - dz, 0, sizeof(float) * (size_t)dz);
     g.group = a->n_heads / a->n_kv_heads;
-    g.kh = malloc(sizeof(float) * (size_t)(2 * a->nkv * d + 1));
-    if (!g.kh) {
-        free(g.scratch);
-        return 0;
-    }
+    g.kh = km;
     g.vh = g.kh + a->nkv * d;
     /* one KV head at a time: pack it, then every query tile of its query heads */
-    for (g.kvh = 0; g.kvh < a->n_kv_heads; g.kvh++) {
-        k_for(ctx, a->nkv, 256, pack_kv_task, &g);
-        k_for(ctx, g.qblocks * g.group, 1, att_task, &g);
+    for (g.kvh = 0; st == KS_OK && g.kvh < a->n_kv_heads; g.kvh++) {
+        K_THEN(st, k_par(ctx, a->nkv, 256, pack_kv_task, &g));
+        K_THEN(st, k_par(ctx, g.qblocks * g.group, 1, att_task, &g));
     }
-    free(g.kh);
-    free(g.scratch);
-    return 1;
+    return st;
 }

@@ -2,7 +2,7 @@
 #ifndef LTX2_ATTENTION_IMPL_H
 #define LTX2_ATTENTION_IMPL_H
 
-#include "kernels.h"
+#include "kbackend.h"
 
 /* Keys [*lo, *hi) that query row i may see (causal / sliding window); empty if lo >= hi. */
 static inline void k_attn_key_range(const kattn *a, int64_t i, int64_t *lo, int64_t *hi)
@@ -15,8 +15,8 @@ static inline void k_attn_key_range(const kattn *a, int64_t i, int64_t *lo, int6
     *hi = h;
 }
 
-/* Returns 0 when it could not allocate its scratch (caller falls back). */
-int k_attention_avx512(const kctx *ctx, const kattn *a);
-int k_attention_avx2(const kctx *ctx, const kattn *a);
+/* Scratch from sc (the caller closes it). */
+kstatus k_attention_avx512(const kctx *ctx, const kattn *a, kscratch *sc);
+kstatus k_attention_avx2(const kctx *ctx, const kattn *a, kscratch *sc);
 
 #endif

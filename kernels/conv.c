@@ -4,6 +4,7 @@
  * shared by k_conv and k_conv_transpose1d, and the portable micro-tile.
  */
 #include "conv_impl.h"
+#include "kbackend.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,33 +104,72 @@ static kconvw *convw_pack(const kmat *w, int64_t cin, int64_t cout, int taps, in
     return p;
 }
 
-kconvw *k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw)
+kstatus k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw, kconvw **out)
 {
-    (void)ctx;
+    *out = NULL;
     int taps = kt * kh * kw;
-    if (!w || cin <= 0 || taps <= 0 || w->cols != cin * taps || w->rows <= 0) return NULL;
-    kconvw *p = convw_pack(w, cin, w->rows, taps, 0);
-    if (!p) return NULL;
+    if (!w || cin <= 0 || kt <= 0 || kh <= 0 || kw <= 0 || w->cols != cin * taps || w->rows <= 0)
+        return KS_BAD_ARG;
+    kconvw *p = NULL;
+    if (ctx->backend == KB_CPU) {
+        p = convw_pack(w, cin, w->rows, taps, 0);
+    } else {
+        K_DISPATCH(ctx, KS_UNSUPPORTED);
+        p = calloc(1, sizeof *p);
+    }
+    if (!p) return KS_OOM;
+    p->cin = cin;
+    p->cout = w->rows;
+    p->taps = taps;
     p->kt = kt;
     p->kh = kh;
     p->kw = kw;
-    return p;
+#ifdef LTX2_CUDA
+    if (ctx->backend == KB_CUDA) {
+        p->cuda_ctx = *ctx;
+        kstatus st = kcuda_convw_create(ctx, w, cin, kt, kh, kw, &p->cuda);
+        if (st != KS_OK) return k_convw_free(p), st;
+    }
+#endif
+    *out = p;
+    return KS_OK;
 }
 
-kconvw *k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k)
+kstatus k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k, kconvw **out)
 {
-    (void)ctx;
-    if (!w || cout <= 0 || k <= 0 || w->cols != cout * k || w->rows <= 0) return NULL;
-    kconvw *p = convw_pack(w, w->rows, cout, k, 1);
-    if (!p) return NULL;
+    *out = NULL;
+    if (!w || cout <= 0 || k <= 0 || w->cols != cout * k || w->rows <= 0) return KS_BAD_ARG;
+    kconvw *p = NULL;
+    if (ctx->backend == KB_CPU) {
+        p = convw_pack(w, w->rows, cout, k, 1);
+    } else {
+        K_DISPATCH(ctx, KS_UNSUPPORTED);
+        p = calloc(1, sizeof *p);
+    }
+    if (!p) return KS_OOM;
+    p->cin = w->rows;
+    p->cout = cout;
+    p->taps = k;
+    p->transposed = 1;
     p->kt = p->kh = 1;
     p->kw = k;
-    return p;
+#ifdef LTX2_CUDA
+    if (ctx->backend == KB_CUDA) {
+        p->cuda_ctx = *ctx;
+        kstatus st = kcuda_convw_create_transposed1d(ctx, w, cout, k, &p->cuda);
+        if (st != KS_OK) return k_convw_free(p), st;
+    }
+#endif
+    *out = p;
+    return KS_OK;
 }
 
 void k_convw_free(kconvw *w)
 {
     if (!w) return;
+#ifdef LTX2_CUDA
+    if (w->cuda) kcuda_convw_free(&w->cuda_ctx, w->cuda);
+#endif
     free(w->w);
     free(w->wb);
     free(w);
@@ -246,10 +286,12 @@ static void conv_tile_bf16_scalar(const float *const *rows, const int *tap, int 
 
 /* ---------------------------------------------------------------- index maps */
 /* map[o*k + i] = input index read by output o through tap i, or -1 (a zero). */
-static int32_t *axis_map(int64_t in, int64_t out, int k, int stride, int dil, int pad0, kpad mode)
+static int32_t *axis_map(kscratch *sc, int64_t in, int64_t out, int k, int stride, int dil, int pad0,
+                         kpad mode)
 {
-    int32_t *m = malloc(sizeof(int32_t) * (size_t)(out * k > 0 ? out * k : 1));
-    if (!m) return NULL;
+    void *mem;
+    if (k_scratch(sc, sizeof(int32_t) * (size_t)(out * k > 0 ? out * k : 1), &mem) != KS_OK) return NULL;
+    int32_t *m = mem;
     for (int64_t o = 0; o < out; o++)
         for (int i = 0; i < k; i++) {
             int64_t u = o * stride - pad0 + (int64_t)i * dil;
@@ -282,6 +324,8 @@ typedef struct conv_plan {
     int tap_chunk;             /* taps per pass over a tile group */
     kconv_tile_fn tile;        /* f32 panels */
     kconv_tile_bf16_fn tile_bf16; /* bf16 panels */
+    const float **rows_all;    /* per thread: taps × KCONV_MR row pointers */
+    int *tap_all;              /* per thread: taps tap indices */
 } conv_plan;
 
 /* One item = one weight panel (cb) × a group of KCONV_GROUP tiles. The taps are taken
@@ -290,15 +334,9 @@ typedef struct conv_plan {
  * after the first accumulate into y. */
 static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
 {
-    (void)tid;
     const conv_plan *p = arg;
-    const float **rows = malloc(sizeof(*rows) * (size_t)p->taps * KCONV_MR);
-    int *tap = malloc(sizeof(int) * (size_t)p->taps);
-    if (!rows || !tap) {
-        free(rows);
-        free(tap);
-        return;
-    }
+    const float **rows = p->rows_all + (size_t)tid * (size_t)p->taps * KCONV_MR;
+    int *tap = p->tap_all + (size_t)tid * (size_t)p->taps;
     int64_t ngroups = (p->ntiles + KCONV_GROUP - 1) / KCONV_GROUP;
     for (int64_t it = begin; it < end; it++) {
         int64_t cb = it / ngroups, grp = it % ngroups;
@@ -349,8 +387,6 @@ static void conv_task(void *arg, int64_t begin, int64_t end, int tid)
             }
         }
     }
-    free(rows);
-    free(tap);
 }
 
 static void pick_tiles(const kctx *ctx, conv_plan *p)
@@ -369,16 +405,27 @@ static void pick_tiles(const kctx *ctx, conv_plan *p)
     (void)ctx;
 }
 
-/* Allocates the zero row and padded bias, runs the tiles over the pool. */
-static void conv_run(const kctx *ctx, conv_plan *p, const float *bias)
+/* Takes the zero row, padded bias and per-thread tap lists from sc, runs the tiles over
+ * the pool. */
+static kstatus conv_run(const kctx *ctx, kscratch *sc, conv_plan *p, const float *bias)
 {
     const kconvw *wt = p->wt;
-    float *zero = calloc((size_t)p->cin + 16, sizeof(float));
-    float *bias_pad = bias ? calloc((size_t)(wt->ncb * KCONV_NR), sizeof(float)) : NULL;
-    if (!zero || (bias && !bias_pad)) goto done;
-    if (bias) memcpy(bias_pad, bias, sizeof(float) * (size_t)p->cout);
+    const int threads = kpool_threads(ctx->pool);
+    void *zero, *bias_pad = NULL, *rows, *tap;
+    kstatus st = k_scratch(sc, sizeof(float) * ((size_t)p->cin + 16), &zero);
+    if (st == KS_OK && bias) st = k_scratch(sc, sizeof(float) * (size_t)(wt->ncb * KCONV_NR), &bias_pad);
+    if (st == KS_OK) st = k_scratch(sc, sizeof(float *) * (size_t)threads * (size_t)p->taps * KCONV_MR, &rows);
+    if (st == KS_OK) st = k_scratch(sc, sizeof(int) * (size_t)threads * (size_t)p->taps, &tap);
+    if (st != KS_OK) return st;
+    memset(zero, 0, sizeof(float) * ((size_t)p->cin + 16));
+    if (bias) {
+        memset(bias_pad, 0, sizeof(float) * (size_t)(wt->ncb * KCONV_NR));
+        memcpy(bias_pad, bias, sizeof(float) * (size_t)p->cout);
+    }
     p->zero = zero;
     p->bias_pad = bias_pad;
+    p->rows_all = rows;
+    p->tap_all = tap;
     p->ntiles = (p->npos + KCONV_MR - 1) / KCONV_MR;
     pick_tiles(ctx, p);
     int64_t per_tap = p->cin * KCONV_NR * (int64_t)(wt->wb ? sizeof(uint16_t) : sizeof(float));
@@ -386,27 +433,29 @@ static void conv_run(const kctx *ctx, conv_plan *p, const float *bias)
     p->tap_chunk = (int)(chunk < 1 ? 1 : chunk > p->taps ? p->taps : chunk);
     /* panel-major order: consecutive items share one weight panel */
     int64_t ngroups = (p->ntiles + KCONV_GROUP - 1) / KCONV_GROUP;
-    k_for(ctx, wt->ncb * ngroups, 1, conv_task, p);
-done:
-    free(zero);
-    free(bias_pad);
+    return k_par(ctx, wt->ncb * ngroups, 1, conv_task, p);
 }
 
-void k_conv(const kctx *ctx, const kconv *c)
+kstatus k_conv(const kctx *ctx, const kconv *c)
 {
+    K_DISPATCH(ctx, kcuda_conv(ctx, c, c->weights ? c->weights->cuda : NULL));
     const kconvw *wt = c->weights;
-    if (!wt || wt->transposed || wt->cin != c->cin || wt->cout != c->cout || wt->kt != c->kt ||
-        wt->kh != c->kh || wt->kw != c->kw)
-        return;
+    if (!wt || !(wt->w || wt->wb) || wt->transposed || wt->cin != c->cin || wt->cout != c->cout ||
+        wt->kt != c->kt || wt->kh != c->kh || wt->kw != c->kw || c->st <= 0 || c->sh <= 0 || c->sw <= 0 ||
+        c->dt <= 0 || c->dh <= 0 || c->dw <= 0 || c->t <= 0 || c->h <= 0 || c->w <= 0 || !c->x || !c->y)
+        return KS_BAD_ARG;
     int64_t to = k_conv_out_len(c->t, c->kt, c->st, c->dt, c->pt0, c->pt1);
     int64_t ho = k_conv_out_len(c->h, c->kh, c->sh, c->dh, c->ph0, c->ph1);
     int64_t wo = k_conv_out_len(c->w, c->kw, c->sw, c->dw, c->pw0, c->pw1);
-    if (to <= 0 || ho <= 0 || wo <= 0) return;
+    if (to <= 0 || ho <= 0 || wo <= 0) return KS_BAD_ARG;
+    kscratch sc;
+    k_scratch_open(ctx, &sc);
+    kstatus st = KS_OOM;
     conv_plan p = {0};
-    int32_t *tm = axis_map(c->t, to, c->kt, c->st, c->dt, c->pt0, c->tpad);
-    int32_t *hm = axis_map(c->h, ho, c->kh, c->sh, c->dh, c->ph0, c->hpad);
-    int32_t *wm = axis_map(c->w, wo, c->kw, c->sw, c->dw, c->pw0, c->wpad);
-    if (tm && hm && wm) {
+    int32_t *tm = axis_map(&sc, c->t, to, c->kt, c->st, c->dt, c->pt0, c->tpad);
+    int32_t *hm = tm ? axis_map(&sc, c->h, ho, c->kh, c->sh, c->dh, c->ph0, c->hpad) : NULL;
+    int32_t *wm = hm ? axis_map(&sc, c->w, wo, c->kw, c->sw, c->dw, c->pw0, c->wpad) : NULL;
+    if (wm) {
         p.npos = to * ho * wo;
         p.ho = ho;
         p.wo = wo;
@@ -424,30 +473,35 @@ void k_conv(const kctx *ctx, const kconv *c)
         p.x = c->x;
         p.y = c->y;
         p.wt = wt;
-        conv_run(ctx, &p, c->bias);
+        st = conv_run(ctx, &sc, &p, c->bias);
     }
-    free(tm);
-    free(hm);
-    free(wm);
+    k_scratch_close(&sc);
+    return st;
 }
 
 /* ---------------------------------------------------------------- transposed 1D */
 /* Output o gathers x[i] through tap kk when o = i*stride - pad + kk*dilation. Outputs
  * are visited grouped by (o + pad) mod stride so a tile's positions share their
  * valid taps and the invalid ones are skipped. */
-void k_conv_transpose1d(const kctx *ctx, const kconvt1d *c)
+kstatus k_conv_transpose1d(const kctx *ctx, const kconvt1d *c)
 {
+    K_DISPATCH(ctx, kcuda_conv_transpose1d(ctx, c, c->weights ? c->weights->cuda : NULL));
     const kconvw *wt = c->weights;
-    if (!wt || !wt->transposed || wt->cin != c->cin || wt->cout != c->cout || wt->kw != c->k ||
-        c->stride <= 0 || c->len <= 0)
-        return;
+    if (!wt || !(wt->w || wt->wb) || !wt->transposed || wt->cin != c->cin || wt->cout != c->cout ||
+        wt->kw != c->k || c->stride <= 0 || c->dilation <= 0 || c->len <= 0 || !c->x || !c->y)
+        return KS_BAD_ARG;
     int64_t lout = (c->len - 1) * c->stride - 2 * (int64_t)c->pad +
                    (int64_t)c->dilation * (c->k - 1) + c->output_padding + 1;
-    if (lout <= 0) return;
-    int32_t *wm = malloc(sizeof(int32_t) * (size_t)(lout * c->k));
-    int64_t *ord = malloc(sizeof(int64_t) * (size_t)lout);
+    if (lout <= 0) return KS_BAD_ARG;
+    kscratch sc;
+    k_scratch_open(ctx, &sc);
+    void *wmem, *omem;
+    kstatus st = k_scratch(&sc, sizeof(int32_t) * (size_t)(lout * c->k), &wmem);
+    if (st == KS_OK) st = k_scratch(&sc, sizeof(int64_t) * (size_t)lout, &omem);
     int32_t one[1] = {0};
-    if (wm && ord) {
+    if (st == KS_OK) {
+        int32_t *wm = wmem;
+        int64_t *ord = omem;
         for (int64_t o = 0; o < lout; o++)
             for (int kk = 0; kk < c->k; kk++) {
                 int64_t num = o + c->pad - (int64_t)kk * c->dilation;
@@ -476,8 +530,8 @@ void k_conv_transpose1d(const kctx *ctx, const kconvt1d *c)
         p.x = c->x;
         p.y = c->y;
         p.wt = wt;
-        conv_run(ctx, &p, c->bias);
+        st = conv_run(ctx, &sc, &p, c->bias);
     }
-    free(wm);
-    free(ord);
+    k_scratch_close(&sc);
+    return st;
 }

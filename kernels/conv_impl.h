@@ -27,6 +27,8 @@ struct kconvw {
     float *w;               /* f32 panels (scale folded in), or NULL */
     uint16_t *wb;           /* bf16 panels (channel pairs interleaved), or NULL */
     float scale;            /* multiplies each widened bf16 value; 1 for none */
+    kcuda_convw *cuda;      /* device weights (CUDA context), or NULL */
+    kctx cuda_ctx;          /* the context they were made on (to free them) */
 };
 
 /* bf16 panel slot of output channel l (0..31) of a row */

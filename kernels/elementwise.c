@@ -3,7 +3,7 @@
  * Work is split over the pool in large chunks; every op is safe in place (y == x).
  * The transcendental activations have AVX-512 versions (elementwise_avx512.c).
  */
-#include "kernels.h"
+#include "kbackend.h"
 #include "elementwise_impl.h"
 
 #include <math.h>
@@ -19,7 +19,7 @@ typedef struct ew_args {
     float off, lo, hi; /* OP_SHIFT_SCALE_CLAMP */
 } ew_args;
 
-enum { OP_GELU, OP_SILU, OP_LEAKY, OP_TANH, OP_ADD, OP_MUL, OP_SCALE, OP_SHIFT_SCALE_CLAMP };
+enum { OP_GELU, OP_SILU, OP_LEAKY, OP_TANH, OP_ADD, OP_MUL, OP_SCALE, OP_SHIFT_SCALE_CLAMP, OP_FILL };
 
 /* x·sigmoid(2z) == 0.5·x·(1 + tanh z) without the cancellation near x << 0. */
 static float gelu_tanh1(float x)
@@ -59,6 +59,7 @@ static void ew_task(void *arg, int64_t begin, int64_t end, int tid)
     case OP_ADD: for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i]; break;
     case OP_MUL: for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i]; break;
     case OP_SCALE: for (int64_t i = 0; i < n; i++) y[i] = a[i] * e->s; break;
+    case OP_FILL: for (int64_t i = 0; i < n; i++) y[i] = e->s; break;
     case OP_SHIFT_SCALE_CLAMP:
         for (int64_t i = 0; i < n; i++) {
             float v = (a[i] + e->off) * e->s;
@@ -69,32 +70,49 @@ static void ew_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-static void ew_run(const kctx *ctx, int op, const float *a, const float *b, float s, float *y,
-                   int64_t n)
+static kstatus ew_run(const kctx *ctx, int op, const float *a, const float *b, float s, float *y,
+                      int64_t n)
 {
-    if (n <= 0) return;
+    if (n < 0 || (n > 0 && (!a || !y || ((op == OP_ADD || op == OP_MUL) && !b)))) return KS_BAD_ARG;
+    if (n == 0) return KS_OK;
     ew_args e = {a, b, y, s, op, ctx->isa, 0, 0, 0};
-    k_for(ctx, n, EW_GRAIN, ew_task, &e);
+    return k_par(ctx, n, EW_GRAIN, ew_task, &e);
 }
 
-void k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi, float *y,
-                         int64_t n)
+kstatus k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi, float *y,
+                            int64_t n)
 {
-    if (n <= 0) return;
+    K_DISPATCH(ctx, kcuda_shift_scale_clamp(ctx, x, shift, scale, lo, hi, y, n));
+    if (n < 0 || (n > 0 && (!x || !y))) return KS_BAD_ARG;
+    if (n == 0) return KS_OK;
     ew_args e = {x, NULL, y, scale, OP_SHIFT_SCALE_CLAMP, ctx->isa, shift, lo, hi};
-    k_for(ctx, n, EW_GRAIN, ew_task, &e);
+    return k_par(ctx, n, EW_GRAIN, ew_task, &e);
 }
 
-void k_gelu_tanh(const kctx *ctx, const float *x, float *y, int64_t n) { ew_run(ctx, OP_GELU, x, NULL, 0, y, n); }
-void k_silu(const kctx *ctx, const float *x, float *y, int64_t n) { ew_run(ctx, OP_SILU, x, NULL, 0, y, n); }
-void k_tanh(const kctx *ctx, const float *x, float *y, int64_t n) { ew_run(ctx, OP_TANH, x, NULL, 0, y, n); }
-void k_leaky_relu(const kctx *ctx, const float *x, float *y, int64_t n, float slope)
+kstatus k_fill(const kctx *ctx, float *y, float value, int64_t n)
 {
-    ew_run(ctx, OP_LEAKY, x, NULL, slope, y, n);
+    K_DISPATCH(ctx, kcuda_fill(ctx, y, value, n));
+    if (n < 0 || (n > 0 && !y)) return KS_BAD_ARG;
+    if (n == 0) return KS_OK;
+    ew_args e = {y, NULL, y, value, OP_FILL, ctx->isa, 0, 0, 0};
+    return k_par(ctx, n, EW_GRAIN, ew_task, &e);
 }
-void k_add(const kctx *ctx, const float *a, const float *b, float *y, int64_t n) { ew_run(ctx, OP_ADD, a, b, 0, y, n); }
-void k_mul(const kctx *ctx, const float *a, const float *b, float *y, int64_t n) { ew_run(ctx, OP_MUL, a, b, 0, y, n); }
-void k_scale(const kctx *ctx, const float *x, float s, float *y, int64_t n) { ew_run(ctx, OP_SCALE, x, NULL, s, y, n); }
+
+/* The CPU op and its kcuda_elementwise twin. */
+#define EW_OP(name, params, op, cop, a, b, s)                   \
+    kstatus name params                                         \
+    {                                                           \
+        K_DISPATCH(ctx, kcuda_elementwise(ctx, cop, a, b, s, y, n)); \
+        return ew_run(ctx, op, a, b, s, y, n);                  \
+    }
+EW_OP(k_gelu_tanh, (const kctx *ctx, const float *x, float *y, int64_t n), OP_GELU, KCUDA_GELU_TANH, x, NULL, 0)
+EW_OP(k_silu, (const kctx *ctx, const float *x, float *y, int64_t n), OP_SILU, KCUDA_SILU, x, NULL, 0)
+EW_OP(k_tanh, (const kctx *ctx, const float *x, float *y, int64_t n), OP_TANH, KCUDA_TANH, x, NULL, 0)
+EW_OP(k_leaky_relu, (const kctx *ctx, const float *x, float *y, int64_t n, float slope), OP_LEAKY,
+      KCUDA_LEAKY_RELU, x, NULL, slope)
+EW_OP(k_add, (const kctx *ctx, const float *a, const float *b, float *y, int64_t n), OP_ADD, KCUDA_ADD, a, b, 0)
+EW_OP(k_mul, (const kctx *ctx, const float *a, const float *b, float *y, int64_t n), OP_MUL, KCUDA_MUL, a, b, 0)
+EW_OP(k_scale, (const kctx *ctx, const float *x, float s, float *y, int64_t n), OP_SCALE, KCUDA_SCALE, x, NULL, s)
 
 /* ---------------------------------------------------------------- row broadcasts */
 typedef struct row_args {
@@ -128,26 +146,31 @@ static void row_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-static void row_run(const kctx *ctx, int op, int64_t rows, int64_t dim, const float *x,
-                    const float *p, const float *q, float *y)
+static kstatus row_run(const kctx *ctx, int op, int64_t rows, int64_t dim, const float *x,
+                       const float *p, const float *q, float *y)
 {
-    if (rows <= 0 || dim <= 0) return;
+    if (rows < 0 || dim < 0) return KS_BAD_ARG;
+    if (rows == 0 || dim == 0) return KS_OK;
+    if (!x || !p || !y || (op == ROW_MODULATE && !q)) return KS_BAD_ARG;
     row_args r = {dim, x, p, q, y, op};
     int64_t grain = EW_GRAIN / dim + 1;
-    k_for(ctx, rows, grain, row_task, &r);
+    return k_par(ctx, rows, grain, row_task, &r);
 }
 
-void k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
-                const float *shift, float *y)
+kstatus k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
+                   const float *shift, float *y)
 {
-    row_run(ctx, ROW_MODULATE, rows, dim, x, scale, shift, y);
+    K_DISPATCH(ctx, kcuda_modulate(ctx, rows, dim, x, scale, shift, y));
+    return row_run(ctx, ROW_MODULATE, rows, dim, x, scale, shift, y);
 }
-void k_gated_add(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *gate,
-                 float *y)
+kstatus k_gated_add(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *gate,
+                    float *y)
 {
-    row_run(ctx, ROW_GATED_ADD, rows, dim, x, gate, NULL, y);
+    K_DISPATCH(ctx, kcuda_gated_add(ctx, rows, dim, x, gate, y));
+    return row_run(ctx, ROW_GATED_ADD, rows, dim, x, gate, NULL, y);
 }
-void k_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *b, float *y)
+kstatus k_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *b, float *y)
 {
-    row_run(ctx, ROW_ADD, rows, dim, x, b, NULL, y);
+    K_DISPATCH(ctx, kcuda_add_row(ctx, rows, dim, x, b, y));
+    return row_run(ctx, ROW_ADD, rows, dim, x, b, NULL, y);
 }

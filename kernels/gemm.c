@@ -6,6 +6,7 @@
  * (k_pack: one pool call per product) and when B is packed per call and all of A packed
  * over K fits GEMM_A_BUDGET (A packed once, then B in column blocks). */
 #include "gemm_internal.h"
+#include "kbackend.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -194,25 +195,6 @@ static void prologue_task(void *arg, int64_t i0, int64_t i1, int tid) {
     }
 }
 
-/* Without scratch memory: one element at a time (correct, slow; only when malloc fails). */
-static void gemm_naive(gemm_call *g) {
-    float one[2];
-    for (int64_t i = 0; i < g->m; i++)
-        for (int64_t j = 0; j < g->n; j++) {
-            float acc = 0.0f;
-            for (int64_t t = 0; t < g->k; t++) {
-                float av = g->ta ? g->a[t * g->lda + i] : g->a[i * g->lda + t];
-                av *= g->a_mult;
-                if (g->a_round) av = k_bf16_to_f32(k_f32_to_bf16(av));
-                gemm_pack_b_panel(&g->bsrc, g->n, g->k, j, t, 1, KF_F32, g->b_scale, g->b_round, one);
-                acc += av * one[0];
-            }
-            float *cp = g->c + i * g->ldc + j;
-            *cp = acc + (g->beta == 0.0f ? 0.0f : g->beta * *cp);
-            epilogue(g, cp, 1, j, 1);
-        }
-}
-
 /* Row blocks (and, for small m, column ranges) of the tasks of one pool call over a
  * column block of np_block panels. */
 static void plan_tasks(gemm_call *g, int threads, int64_t np_block) {
@@ -252,13 +234,12 @@ static void pack_a_all_task(void *arg, int64_t p0, int64_t p1, int tid) {
 }
 
 /* B packed per call without k blocks, when all of A packed over the whole K fits in
- * GEMM_A_BUDGET bytes: A is packed once, then per block of columns (packed B within
+ * GEMM_A_BUDGET bytes (scratch from sc; *st the outcome when it ran): A is packed once, then per block of columns (packed B within
  * GEMM_B_BUDGET) the panels are packed by all threads together and every tile is
  * summed over the whole K in registers and written once. Returns 0 when A is larger
  * (measured at M=4096, K=4096: 2-5 % slower than k blocks there, as the packed A no
- * longer stays in L3 between column blocks) or scratch memory is not available; the
- * k-blocked path then runs. */
-static int run_percall_fullk(const kctx *ctx, gemm_call *g, int threads) {
+ * longer stays in L3 between column blocks); the k-blocked path then runs. */
+static int run_percall_fullk(const kctx *ctx, gemm_call *g, int threads, kscratch *sc, kstatus *st) {
     const int mr = g->arch->mr, es = kfmt_size(g->fmt);
     const int64_t kcp = g->fmt == KF_DP ? (g->k + 1) & ~(int64_t)1 : g->k;
     const size_t a_bytes = (size_t)(kcp * mr) * (g->fmt == KF_DP ? 2 : 4);
@@ -269,41 +250,66 @@ static int run_percall_fullk(const kctx *ctx, gemm_call *g, int threads) {
     int64_t np_block = (int64_t)(GEMM_B_BUDGET / panel_bytes);
     if (np_block < 1) np_block = 1;
     if (np_block > np_all) np_block = np_all;
-    g->aall = malloc((size_t)panels_m * a_bytes);
-    g->bbuf = malloc((size_t)np_block * panel_bytes);
-    if (!g->aall || !g->bbuf) {
-        free(g->aall);
-        free(g->bbuf);
-        g->aall = NULL;
-        g->bbuf = NULL;
-        return 0;
-    }
+    void *aall, *bbuf;
+    if ((*st = k_scratch(sc, (size_t)panels_m * a_bytes, &aall)) != KS_OK ||
+        (*st = k_scratch(sc, (size_t)np_block * panel_bytes, &bbuf)) != KS_OK)
+        return 1;
+    g->aall = aall;
+    g->bbuf = bbuf;
     g->kc_max = g->k;
     g->nc = np_block * GEMM_NR;
     plan_tasks(g, threads, np_block);
-    k_for(ctx, g->micro_rows, 1, pack_a_all_task, g);
-    for (g->jc = 0; g->jc < g->n; g->jc += g->nc) {
+    K_THEN(*st, k_par(ctx, g->micro_rows, 1, pack_a_all_task, g));
+    for (g->jc = 0; *st == KS_OK && g->jc < g->n; g->jc += g->nc) {
         g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
         g->pc = 0;
         g->kc = g->k;
         g->bstride = (int64_t)panel_bytes;
-        k_for(ctx, (g->ncur + GEMM_NR - 1) / GEMM_NR, 1, pack_b_task, g);
-        k_for(ctx, g->m_tasks * g->n_tasks, 1, compute_task, g);
+        K_THEN(*st, k_par(ctx, (g->ncur + GEMM_NR - 1) / GEMM_NR, 1, pack_b_task, g));
+        K_THEN(*st, k_par(ctx, g->m_tasks * g->n_tasks, 1, compute_task, g));
     }
-    free(g->aall);
-    free(g->bbuf);
-    g->aall = NULL;
-    g->bbuf = NULL;
     return 1;
 }
 
-static void gemm_run(const kctx *ctx, gemm_call *g) {
-    if (g->m <= 0 || g->n <= 0) return;
-    int threads = kpool_threads(ctx->pool);
+static kstatus gemm_blocked(const kctx *ctx, gemm_call *g, int threads, kscratch *sc) {
     const int es = kfmt_size(g->fmt);
+    int64_t np_block = ((g->nc < g->n ? g->nc : g->n) + GEMM_NR - 1) / GEMM_NR;
+    plan_tasks(g, threads, np_block);
+    void *p;
+    kstatus st = k_scratch(sc, (size_t)threads * sizeof *g->abuf, &p);
+    g->abuf = p;
+    for (int t = 0; st == KS_OK && t < threads; t++) {
+        st = k_scratch(sc, (size_t)(g->mc * (g->kc_max + 2)) * 4, &p);
+        g->abuf[t] = p;
+    }
+    if (st == KS_OK && !g->direct) {
+        st = k_scratch(sc, (size_t)(np_block * (g->kc_max + 2) * GEMM_NR) * (size_t)es, &p);
+        g->bbuf = p;
+    }
+    for (g->jc = 0; st == KS_OK && g->jc < g->n; g->jc += g->nc) {
+        g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
+        int64_t np = (g->ncur + GEMM_NR - 1) / GEMM_NR;
+        if (g->direct) {
+            st = k_par(ctx, g->m_tasks * g->n_tasks, 1, direct_task, g);
+            continue;
+        }
+        for (g->pc = 0; st == KS_OK && g->pc < g->k; g->pc += g->kc_max) {
+            gemm_kblock kb = kblock_at(g, g->pc);
+            g->kc = kb.kc;
+            g->bstride = kb.bstride;
+            K_THEN(st, k_par(ctx, np, 4, pack_b_task, g));
+            K_THEN(st, k_par(ctx, g->m_tasks * g->n_tasks, 1, compute_task, g));
+        }
+    }
+    return st;
+}
+
+static kstatus gemm_run(const kctx *ctx, gemm_call *g) {
+    if (g->m <= 0 || g->n <= 0) return KS_OK;
+    int threads = kpool_threads(ctx->pool);
     if (g->k == 0 || (g->beta != 0.0f && g->beta != 1.0f)) {
-        k_for(ctx, g->m, 16, prologue_task, g);
-        if (g->k == 0) return;
+        kstatus st = k_par(ctx, g->m, 16, prologue_task, g);
+        if (st != KS_OK || g->k == 0) return st;
         g->beta = 1.0f;
     }
     /* bf16 pair panels are half the bytes per k: a twice longer k block keeps the same
@@ -316,38 +322,25 @@ static void gemm_run(const kctx *ctx, gemm_call *g) {
     if (g->direct) g->kc_max = g->k;
 #endif
     g->nc = g->direct ? g->n : GEMM_NC_PACKED;
-    int64_t np_block = ((g->nc < g->n ? g->nc : g->n) + GEMM_NR - 1) / GEMM_NR;
+    kscratch sc;
+    k_scratch_open(ctx, &sc);
+    kstatus st = KS_OK;
 #if GEMM_PERCALL_FULLK
-    if (!g->direct && run_percall_fullk(ctx, g, threads)) return;
+    if (g->direct || !run_percall_fullk(ctx, g, threads, &sc, &st))
 #endif
-    plan_tasks(g, threads, np_block);
-    g->abuf = calloc((size_t)threads, sizeof *g->abuf);
-    int ok = g->abuf != NULL;
-    for (int t = 0; ok && t < threads; t++) ok = (g->abuf[t] = malloc((size_t)(g->mc * (g->kc_max + 2)) * 4)) != NULL;
-    if (ok && !g->direct)
-        ok = (g->bbuf = malloc((size_t)(np_block * (g->kc_max + 2) * GEMM_NR) * (size_t)es)) != NULL;
-    if (ok) {
-        for (g->jc = 0; g->jc < g->n; g->jc += g->nc) {
-            g->ncur = g->n - g->jc < g->nc ? g->n - g->jc : g->nc;
-            int64_t np = (g->ncur + GEMM_NR - 1) / GEMM_NR;
-            if (g->direct) {
-                k_for(ctx, g->m_tasks * g->n_tasks, 1, direct_task, g);
-                continue;
-            }
-            for (g->pc = 0; g->pc < g->k; g->pc += g->kc_max) {
-                gemm_kblock kb = kblock_at(g, g->pc);
-                g->kc = kb.kc;
-                g->bstride = kb.bstride;
-                k_for(ctx, np, 4, pack_b_task, g);
-                k_for(ctx, g->m_tasks * g->n_tasks, 1, compute_task, g);
-            }
-        }
-    } else {
-        gemm_naive(g);
-    }
-    for (int t = 0; g->abuf && t < threads; t++) free(g->abuf[t]);
-    free(g->abuf);
-    free(g->bbuf);
+        st = gemm_blocked(ctx, g, threads, &sc);
+    k_scratch_close(&sc);
+    return st;
+}
+
+/* Shapes and strides a GEMM can run with. */
+static int gemm_args_ok(int64_t m, int64_t n, int64_t k, const void *a, int64_t lda, const void *b,
+                        int64_t ldb, const float *c, int64_t ldc, int trans_a, int trans_b) {
+    if (m < 0 || n < 0 || k < 0) return 0;
+    if (m == 0 || n == 0) return 1;
+    if (!c || ldc < n) return 0;
+    if (k == 0) return 1;
+    return a && b && lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n);
 }
 
 static kisa usable_isa(const kctx *ctx) {
@@ -355,7 +348,7 @@ static kisa usable_isa(const kctx *ctx) {
     return ctx->isa > best ? best : ctx->isa;
 }
 
-static void linear_core(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
+static kstatus linear_core(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
                         const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate) {
     int fast = ctx->prec == KP_FAST;
     gemm_call g;
@@ -383,17 +376,22 @@ static void linear_core(const kctx *ctx, int64_t m, const float *x, int64_t ldx,
     g.beta = accumulate ? 1.0f : 0.0f;
     g.bias = bias;
     g.round_out = 0; /* fast keeps f32 outputs: see KP_FAST in kernels.h */
-    gemm_run(ctx, &g);
+    return gemm_run(ctx, &g);
 }
 
-void k_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
-              const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate) {
-    linear_core(ctx, m, x, ldx, w, packed, bias, y, ldy, accumulate);
+kstatus k_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
+                 const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate) {
+    K_DISPATCH(ctx, kcuda_linear(ctx, m, x, ldx, w, bias, y, ldy, accumulate));
+    if (!w || w->ld < w->cols || !gemm_args_ok(m, w->rows, w->cols, x, ldx, w->data, w->ld, y, ldy, 0, 1))
+        return KS_BAD_ARG;
+    return linear_core(ctx, m, x, ldx, w, packed, bias, y, ldy, accumulate);
 }
 
-void k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-             float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-             float *c, int64_t ldc) {
+kstatus k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                float *c, int64_t ldc) {
+    K_DISPATCH(ctx, kcuda_sgemm(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+    if (!gemm_args_ok(m, n, k, a, lda, b, ldb, c, ldc, trans_a, trans_b)) return KS_BAD_ARG;
     gemm_call g;
     memset(&g, 0, sizeof g);
     g.arch = gemm_arch_for(usable_isa(ctx));
@@ -410,5 +408,5 @@ void k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, in
     g.c = c;
     g.ldc = ldc;
     g.beta = beta;
-    gemm_run(ctx, &g);
+    return gemm_run(ctx, &g);
 }

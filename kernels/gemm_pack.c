@@ -2,6 +2,7 @@
  * (gemm_internal.h), and k_pack / k_packed_free (weights re-laid once, in bf16 or f32,
  * never widened beyond their stored precision). */
 #include "gemm_internal.h"
+#include "kbackend.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -211,9 +212,13 @@ void gemm_pack_a(const float *a, int64_t lda, int trans, int64_t m, int64_t k, i
     }
 }
 
-kpacked *k_pack(const kctx *ctx, const kmat *w) {
+kstatus k_pack(const kctx *ctx, const kmat *w, kpacked **out) {
+    *out = NULL;
+    if (ctx->backend == KB_CUDA) return KS_OK; /* the device GEMM reads the stored weights */
+    K_DISPATCH(ctx, KS_UNSUPPORTED);
+    if (!w || w->rows < 0 || w->cols < 0 || w->ld < w->cols || (w->rows && w->cols && !w->data)) return KS_BAD_ARG;
     kpacked *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
+    if (!p) return KS_OOM;
     int fast = ctx->prec == KP_FAST;
     p->n = w->rows;
     p->k = w->cols;
@@ -226,7 +231,8 @@ kpacked *k_pack(const kctx *ctx, const kmat *w) {
     } else if (w->dtype == KD_F32) {
         p->fmt = KF_F32;
     } else if (w->dtype == KD_F16) {
-        return p; /* f16 is not exact in bf16 and f32 would double it: packed on the fly */
+        *out = p; /* f16 is not exact in bf16 and f32 would double it: packed on the fly */
+        return KS_OK;
     } else {
         p->fmt = KF_BF16W; /* bf16 and both FP8 formats are exact in bf16 */
     }
@@ -235,7 +241,7 @@ kpacked *k_pack(const kctx *ctx, const kmat *w) {
     p->data = alloc_large(panel_bytes * (size_t)(panels > 0 ? panels : 1));
     if (!p->data) {
         free(p);
-        return NULL;
+        return KS_OOM;
     }
     gemm_bsrc src = {NULL, w->dtype, w->data, w->ld, 1};
     float scale = fast ? w->scale : 1.0f;
@@ -243,7 +249,8 @@ kpacked *k_pack(const kctx *ctx, const kmat *w) {
     for (int64_t jp = 0; jp < panels; jp++)
         gemm_pack_b_any(arch, &src, p->n, p->k, jp * GEMM_NR, 0, p->kp, p->fmt, scale, fast,
                           (char *)p->data + panel_bytes * (size_t)jp);
-    return p;
+    *out = p;
+    return KS_OK;
 }
 
 void k_packed_free(kpacked *p) {

@@ -40,6 +40,8 @@ int kpool_for(kpool *pool, const volatile int32_t *cancel, int64_t n, int64_t gr
               void *arg);
 
 /* ------------------------------------------------------------------ status, backends */
+/* Every op's status must be read: the compiler flags a call that drops it. */
+#define K_MUST_USE __attribute__((warn_unused_result))
 /* What every op returns. Kernels never skip work silently: a failed scratch allocation
  * is KS_OOM, a request to stop is KS_CANCELLED (the output is then incomplete). */
 typedef enum kstatus {
@@ -51,6 +53,9 @@ typedef enum kstatus {
     KS_DEVICE = 5,      /* a device (driver, library) call failed */
 } kstatus;
 const char *k_status_name(kstatus s);
+/* Runs `call` only while st is KS_OK, so a sequence of ops stops at its first failure:
+ *   kstatus st = KS_OK; K_THEN(st, k_linear(...)); K_THEN(st, k_silu(...)); */
+#define K_THEN(st, call) ((void)((st) == KS_OK && ((st) = (call)) != KS_OK))
 
 /* Where an op runs and where its pointers live. The CPU ISA level (kisa) is an internal
  * detail of the CPU backend, not a backend. */
@@ -73,10 +78,44 @@ typedef struct kctx {
     const volatile int32_t *cancel;
     kbackend backend; /* KB_CPU: pointers are host memory; KB_CUDA: device memory of `cuda` */
     kcuda *cuda;      /* the device for KB_CUDA; NULL otherwise */
+    /* Workspace of the pass (may be NULL): ops take their scratch from it and give it
+     * back before returning; callers may take activations from it too. */
+    struct karena *arena;
 } kctx;
 /* Every kernel's parallel loop: kpool_for on ctx's pool with ctx's cancel flag. */
 int k_for(const kctx *ctx, int64_t n, int64_t grain, kpool_task fn, void *arg);
-kctx kctx_default(kpool *pool); /* exact precision, best ISA */
+kctx kctx_default(kpool *pool); /* exact precision, best ISA, CPU, no arena */
+
+/* ------------------------------------------------------------------ memory of the backend */
+/* Host memory (64-byte aligned) on the CPU, device memory of ctx->cuda on CUDA. */
+K_MUST_USE kstatus k_alloc(const kctx *ctx, size_t bytes, void **out);
+void k_free(const kctx *ctx, void *p);
+/* Same numbering as kcuda_dir. On the CPU every direction is a memmove. */
+typedef enum kcopy_dir { K_H2D = 0, K_D2H = 1, K_D2D = 2 } kcopy_dir;
+K_MUST_USE kstatus k_copy(const kctx *ctx, void *dst, const void *src, size_t bytes, kcopy_dir dir);
+K_MUST_USE kstatus k_memset0(const kctx *ctx, void *p, size_t bytes);
+/* Waits for the queued work of the backend (nothing to wait for on the CPU). */
+K_MUST_USE kstatus k_sync(const kctx *ctx);
+
+/* ------------------------------------------------------------------ workspace arena */
+/* A bump allocator over chunks of backend memory (k_alloc of the ctx it was made for):
+ * allocations are 64-byte aligned; k_arena_release rewinds to a mark, k_arena_reset to
+ * empty (once per pass); chunks are kept, so a repeated pass allocates nothing. Grows by
+ * chunks of chunk_bytes (or the request when larger); limit_bytes > 0 caps the memory
+ * held (KS_OOM beyond it). Not thread-safe: one pass at a time. */
+typedef struct karena karena;
+typedef struct kmark {
+    int chunk;
+    size_t off, used_before;
+} kmark;
+K_MUST_USE kstatus k_arena_create(const kctx *ctx, size_t chunk_bytes, size_t limit_bytes, karena **out);
+void k_arena_destroy(karena *a);
+K_MUST_USE kstatus k_arena_alloc(karena *a, size_t bytes, void **out);
+kmark k_arena_mark(const karena *a);
+void k_arena_release(karena *a, kmark m);
+void k_arena_reset(karena *a);
+size_t k_arena_peak(const karena *a); /* most bytes in use at once */
+size_t k_arena_held(const karena *a); /* bytes of chunks held */
 
 /* ------------------------------------------------------------------ dtypes */
 /* Same numbering as ltx2_dtype so callers need no translation table. */
@@ -107,17 +146,18 @@ typedef struct kmat {
 /* A weight matrix re-laid once for the micro-kernel (stays in its dtype; bf16 for
  * f32 weights only when built for KP_FAST). */
 typedef struct kpacked kpacked;
-kpacked *k_pack(const kctx *ctx, const kmat *w);
+/* *out NULL on a CUDA context (its GEMMs read the stored weights) and on failure. */
+K_MUST_USE kstatus k_pack(const kctx *ctx, const kmat *w, kpacked **out);
 void k_packed_free(kpacked *p);
 
 /* y[m][n] (+)= x[m][k] · Wᵀ + bias[n].  packed may be NULL (packs panels on the fly).
  * bias may be NULL. accumulate != 0 adds into y. */
-void k_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
+K_MUST_USE kstatus k_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
               const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate);
 
 /* Plain f32 GEMM: C = alpha·op(A)·op(B) + beta·C, op = transpose when trans != 0.
  * op(A) is m×k, op(B) is k×n. Exact precision regardless of ctx->prec. */
-void k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+K_MUST_USE kstatus k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
              float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
              float *c, int64_t ldc);
 
@@ -137,7 +177,7 @@ typedef struct kattn {
     int64_t window;        /* > 0: also j > i + (nkv - nq) - window (sliding window) */
     float scale;           /* score scale, usually 1/sqrt(head_dim) */
 } kattn;
-void k_attention(const kctx *ctx, const kattn *a);
+K_MUST_USE kstatus k_attention(const kctx *ctx, const kattn *a);
 
 /* ------------------------------------------------------------------ convolution */
 typedef enum kpad { KPAD_ZEROS = 0, KPAD_REFLECT = 1, KPAD_REPLICATE = 2 } kpad;
@@ -145,9 +185,12 @@ typedef enum kpad { KPAD_ZEROS = 0, KPAD_REFLECT = 1, KPAD_REPLICATE = 2 } kpad;
 /* Conv weights re-laid once for the implicit-GEMM kernel. w is the PyTorch weight
  * [cout][cin][kt][kh][kw] seen as a kmat of rows=cout, cols=cin*kt*kh*kw. */
 typedef struct kconvw kconvw;
-kconvw *k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw);
+typedef struct kcuda_convw kcuda_convw; /* device weights (kernels/cuda/kcuda.h) */
+/* On a CPU context k_convw_pack makes the packed panels; on a CUDA context only the
+ * device weights (member `cuda`). Free either with k_convw_free. */
+K_MUST_USE kstatus k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw, kconvw **out);
 /* Transposed conv weight, PyTorch [cin][cout][k] seen as kmat rows=cin, cols=cout*k. */
-kconvw *k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k);
+K_MUST_USE kstatus k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, int k, kconvw **out);
 void k_convw_free(kconvw *w);
 /* Bytes of packed weight panels held (bf16 panels for bf16/fp8/bf16-exact f16 weights). */
 size_t k_convw_bytes(const kconvw *w);
@@ -168,7 +211,7 @@ typedef struct kconv {
     const float *bias;          /* [cout] or NULL */
     float *y;
 } kconv;
-void k_conv(const kctx *ctx, const kconv *c);
+K_MUST_USE kstatus k_conv(const kctx *ctx, const kconv *c);
 int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, int pad1);
 
 /* Transposed 1D convolution (vocoder upsampling): x [len][cin] → y [len_out][cout],
@@ -181,24 +224,24 @@ typedef struct kconvt1d {
     const float *bias;
     float *y;
 } kconvt1d;
-void k_conv_transpose1d(const kctx *ctx, const kconvt1d *c);
+K_MUST_USE kstatus k_conv_transpose1d(const kctx *ctx, const kconvt1d *c);
 
 /* ------------------------------------------------------------------ norms */
 /* y = x / sqrt(mean(x²) + eps) * (w_offset + w)   (w NULL: no weight).
  * Gemma uses w_offset = 1, LTX-2 uses 0. x and y may alias. */
-void k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+K_MUST_USE kstatus k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
                const float *w, float w_offset, float eps, float *y, int64_t ldy);
 /* LayerNorm without affine: y = (x - mean) / sqrt(var + eps). */
-void k_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+K_MUST_USE kstatus k_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
                  float eps, float *y, int64_t ldy);
 /* GroupNorm over channels-last data x[n_pos][c]: statistics per group over all
  * positions and the group's channels; gamma/beta [c] or NULL. */
-void k_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x,
+K_MUST_USE kstatus k_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x,
                  const float *gamma, const float *beta, float eps, float *y);
 /* PixelNorm: y = x / sqrt(mean over channels of x² + eps), per position. */
-void k_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y);
+K_MUST_USE kstatus k_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y);
 /* Softmax over each row of length n, in place. */
-void k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld);
+K_MUST_USE kstatus k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld);
 
 /* ------------------------------------------------------------------ RoPE */
 /* x: [tokens][dim] (ld), rotated in place. cos/sin: [tokens][dim/2] (ld_cs).
@@ -207,42 +250,76 @@ void k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld);
  * INTERLEAVED: pair p rotates dims (2p, 2p+1); head_dim is ignored.
  * y_a = x_a·cos − x_b·sin,  y_b = x_b·cos + x_a·sin. */
 typedef enum krope_layout { KROPE_SPLIT = 0, KROPE_INTERLEAVED = 1 } krope_layout;
-void k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
+K_MUST_USE kstatus k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
             float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs);
 
 /* ------------------------------------------------------------------ activations and elementwise */
 /* All in place-safe (y may equal x), n elements, contiguous. */
-void k_gelu_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
-void k_silu(const kctx *ctx, const float *x, float *y, int64_t n);
-void k_leaky_relu(const kctx *ctx, const float *x, float *y, int64_t n, float slope);
-void k_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
-void k_add(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
-void k_mul(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
-void k_scale(const kctx *ctx, const float *x, float s, float *y, int64_t n);
+K_MUST_USE kstatus k_gelu_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
+K_MUST_USE kstatus k_silu(const kctx *ctx, const float *x, float *y, int64_t n);
+K_MUST_USE kstatus k_leaky_relu(const kctx *ctx, const float *x, float *y, int64_t n, float slope);
+K_MUST_USE kstatus k_tanh(const kctx *ctx, const float *x, float *y, int64_t n);
+K_MUST_USE kstatus k_add(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
+K_MUST_USE kstatus k_mul(const kctx *ctx, const float *a, const float *b, float *y, int64_t n);
+K_MUST_USE kstatus k_scale(const kctx *ctx, const float *x, float s, float *y, int64_t n);
+/* y[i] = value for n elements (masks). */
+K_MUST_USE kstatus k_fill(const kctx *ctx, float *y, float value, int64_t n);
 /* y = clamp((x + shift) · scale, lo, hi) (decoder pixels [-1, 1] to [0, 1]). */
-void k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi, float *y,
+K_MUST_USE kstatus k_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi, float *y,
                          int64_t n);
 /* y[r][i] = x[r][i] * (1 + scale[i]) + shift[i] (AdaLN modulate; broadcast over rows). */
-void k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
+K_MUST_USE kstatus k_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
                 const float *shift, float *y);
 /* y[r][i] += gate[i] * x[r][i] (gated residual; broadcast over rows). */
-void k_gated_add(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *gate,
+K_MUST_USE kstatus k_gated_add(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *gate,
                  float *y);
 /* y[r][i] = x[r][i] + b[i] (bias / channel broadcast over rows). */
-void k_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *b, float *y);
+K_MUST_USE kstatus k_add_row(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *b, float *y);
 
 /* ------------------------------------------------------------------ layout ops (channels-last) */
 /* depth-to-space: x [t][h][w][c*pt*ph*pw] → y [t*pt][h*ph][w*pw][c]; input channel index
  * is ((ci*pt + i)*ph + j)*pw + k  (einops "(c p1 p2 p3)"). */
-void k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+K_MUST_USE kstatus k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
                         int ph, int pw, const float *x, float *y);
 /* Inverse of k_depth_to_space3d (same arguments): x [t*pt][h*ph][w*pw][c] → y [t][h][w][c*pt*ph*pw]. */
-void k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+K_MUST_USE kstatus k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
                         int ph, int pw, const float *x, float *y);
+/* The video VAE's patchify: x [t][h*p][w*p][c] → y [t][h][w][c*p*p], output channel
+ * (ci*p + r)*p + q for row offset q and column offset r (einops "(c r q)"). h, w are the
+ * patched sizes; k_unpatchify2d (same arguments) is the inverse. */
+K_MUST_USE kstatus k_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p,
+                                const float *x, float *y);
+K_MUST_USE kstatus k_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p,
+                                  const float *x, float *y);
 /* Nearest-neighbour upsampling by integer factors, channels-last. */
-void k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
+K_MUST_USE kstatus k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
                           int fh, int fw, const float *x, float *y);
+/* x [rows][cols][width] → y [cols][rows][width] (audio latent [C][T][M] ↔ tokens [T][C·M]). */
+K_MUST_USE kstatus k_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x,
+                                      float *y);
 /* Layout change [c][n] ↔ [n][c] (NCDHW ↔ channels-last for a batch of 1). */
-void k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
+K_MUST_USE kstatus k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
+
+/* ------------------------------------------------------------------ sampler steps */
+/* Latents are [n tokens][ch channels]; mask[i] is token i's denoise strength (1 = noise
+ * it, 0 = keep its clean value). */
+/* x[i][c] = noise[i][c]·m + x[i][c]·(1 − m), m = mask[i]·scale (noising at the start). */
+K_MUST_USE kstatus k_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale,
+                                 const float *noise, float *x);
+/* x0[i][c] = x[i][c] − v[i][c]·t[i] (velocity to denoised, per-token timestep t). */
+K_MUST_USE kstatus k_x0_from_velocity(const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v,
+                                      const float *t, float *x0);
+/* Euler step with mask blending: den = x0·m + clean·(1 − m); x += (x − den)/sigma ·
+ * (sigma_next − sigma), or x = den when sigma == 0. */
+K_MUST_USE kstatus k_euler_step(const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean,
+                                const float *x0, float sigma, float sigma_next, float *x);
+/* Guidance in place on n elements: p = c; p += k_text·(c − uncond_text); p += k_stg·(c −
+ * uncond_perturbed); p += k_mod·(c − uncond_isolated), in this order; a NULL term is skipped. */
+K_MUST_USE kstatus k_guidance_combine(const kctx *ctx, int64_t n, float *cond, const float *uncond_text,
+                                      float k_text, const float *uncond_perturbed, float k_stg,
+                                      const float *uncond_isolated, float k_mod);
+/* Sample standard deviation (divisor n − 1, double accumulation) of n values into *out,
+ * host memory (a CUDA context waits for it); NaN for n < 2. The same value on any pool. */
+K_MUST_USE kstatus k_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
 #endif /* LTX2_KERNELS_H */

@@ -3,9 +3,37 @@
  * nearest upsampling, and 2D transpose ([c][n] ↔ [n][c]). Pure copies, split over
  * output rows.
  */
-#include "kernels.h"
+#include "kbackend.h"
 
 #include <string.h>
+
+/* ---------------------------------------------------------------- block transpose */
+typedef struct tb_args {
+    int64_t rows, cols, width;
+    const float *x;
+    float *y;
+} tb_args;
+
+/* one item = one output row j: the j-th block of every input row */
+static void tb_task(void *arg, int64_t j0, int64_t j1, int tid)
+{
+    (void)tid;
+    const tb_args *a = arg;
+    for (int64_t j = j0; j < j1; j++)
+        for (int64_t i = 0; i < a->rows; i++)
+            memcpy(a->y + (j * a->rows + i) * a->width, a->x + (i * a->cols + j) * a->width,
+                   sizeof(float) * (size_t)a->width);
+}
+
+kstatus k_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_transpose_blocks(ctx, rows, cols, width, x, y));
+    if (rows < 0 || cols < 0 || width < 0) return KS_BAD_ARG;
+    if (!rows || !cols || !width) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    tb_args a = {rows, cols, width, x, y};
+    return k_par(ctx, cols, 16384 / (rows * width) + 1, tb_task, &a);
+}
 
 /* ---------------------------------------------------------------- depth/space */
 typedef struct d2s_args {
@@ -14,6 +42,7 @@ typedef struct d2s_args {
     const float *x;
     float *y;
     int inverse; /* 0: depth-to-space, 1: space-to-depth */
+    int w_major; /* channel sub-index (i, k, j) instead of (i, j, k): the VAE's patch order */
 } d2s_args;
 
 /* One task item = one input position (ti, hi, wi): its c*pt*ph*pw channels map to a
@@ -33,7 +62,8 @@ static void d2s_task(void *arg, int64_t begin, int64_t end, int tid)
             for (int j = 0; j < a->ph; j++)
                 for (int k = 0; k < a->pw; k++) {
                     int64_t big = (((ti * a->pt + i) * H + hi * a->ph + j) * W + wi * a->pw + k) * a->c;
-                    int64_t sub = ((int64_t)i * a->ph + j) * a->pw + k;
+                    int64_t sub = a->w_major ? ((int64_t)i * a->pw + k) * a->ph + j
+                                             : ((int64_t)i * a->ph + j) * a->pw + k;
                     int64_t stride = (int64_t)a->pt * a->ph * a->pw;
                     if (!a->inverse) {
                         float *yo = a->y + big;
@@ -46,27 +76,51 @@ static void d2s_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-static void d2s_run(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
-                    int pw, const float *x, float *y, int inverse)
+/* Sizes of a channels-last layout op: OK (empty), bad, or runnable (KS_UNSUPPORTED). */
+static kstatus dims_check(int64_t t, int64_t h, int64_t w, int64_t c, int ft, int fh, int fw, const float *x,
+                          const float *y)
 {
-    if (t <= 0 || h <= 0 || w <= 0 || c <= 0 || pt <= 0 || ph <= 0 || pw <= 0) return;
-    d2s_args a = {t, h, w, c, pt, ph, pw, x, y, inverse};
-    int64_t per = c * pt * ph * pw;
-    k_for(ctx, t * h * w, 16384 / per + 1, d2s_task, &a);
+    if (t < 0 || h < 0 || w < 0 || c < 0 || ft <= 0 || fh <= 0 || fw <= 0) return KS_BAD_ARG;
+    if (!t || !h || !w || !c) return KS_OK;
+    return x && y ? KS_UNSUPPORTED : KS_BAD_ARG;
 }
 
-void k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
-                        int ph, int pw, const float *x, float *y)
+static kstatus d2s_run(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
+                       int pw, const float *x, float *y, int inverse, int w_major)
 {
-    d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 0);
+    kstatus st = dims_check(t, h, w, c, pt, ph, pw, x, y);
+    if (st != KS_UNSUPPORTED) return st;
+    d2s_args a = {t, h, w, c, pt, ph, pw, x, y, inverse, w_major};
+    int64_t per = c * pt * ph * pw;
+    return k_par(ctx, t * h * w, 16384 / per + 1, d2s_task, &a);
+}
+
+kstatus k_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+                           int ph, int pw, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_depth_to_space3d(ctx, t, h, w, c, pt, ph, pw, x, y));
+    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 0, 0);
 }
 
 /* t, h, w, c describe the depth-to-space INPUT (the space-to-depth output):
  * x [t*pt][h*ph][w*pw][c] → y [t][h][w][c*pt*ph*pw]. */
-void k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
-                        int ph, int pw, const float *x, float *y)
+kstatus k_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt,
+                           int ph, int pw, const float *x, float *y)
 {
-    d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 1);
+    K_DISPATCH(ctx, kcuda_space_to_depth3d(ctx, t, h, w, c, pt, ph, pw, x, y));
+    return d2s_run(ctx, t, h, w, c, pt, ph, pw, x, y, 1, 0);
+}
+
+kstatus k_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_patchify2d(ctx, t, h, w, c, p, x, y));
+    return d2s_run(ctx, t, h, w, c, 1, p, p, x, y, 1, 1);
+}
+
+kstatus k_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_unpatchify2d(ctx, t, h, w, c, p, x, y));
+    return d2s_run(ctx, t, h, w, c, 1, p, p, x, y, 0, 1);
 }
 
 /* ---------------------------------------------------------------- nearest upsample */
@@ -91,13 +145,15 @@ static void up_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
-                          int fh, int fw, const float *x, float *y)
+kstatus k_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
+                             int fh, int fw, const float *x, float *y)
 {
-    if (t <= 0 || h <= 0 || w <= 0 || c <= 0 || ft <= 0 || fh <= 0 || fw <= 0) return;
+    K_DISPATCH(ctx, kcuda_upsample_nearest3d(ctx, t, h, w, c, ft, fh, fw, x, y));
+    kstatus st = dims_check(t, h, w, c, ft, fh, fw, x, y);
+    if (st != KS_UNSUPPORTED) return st;
     up_args a = {t, h, w, c, ft, fh, fw, x, y};
     int64_t per = w * fw * c;
-    k_for(ctx, t * ft * h * fh, 16384 / per + 1, up_task, &a);
+    return k_par(ctx, t * ft * h * fh, 16384 / per + 1, up_task, &a);
 }
 
 /* ---------------------------------------------------------------- transpose */
@@ -125,10 +181,12 @@ static void tr_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y)
+kstatus k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y)
 {
-    if (rows <= 0 || cols <= 0) return;
+    K_DISPATCH(ctx, kcuda_transpose2d(ctx, rows, cols, x, y));
+    kstatus st = dims_check(1, 1, rows, cols, 1, 1, 1, x, y);
+    if (st != KS_UNSUPPORTED) return st;
     tr_args a = {rows, cols, x, y};
     int64_t blocks = (cols + TR_BLOCK - 1) / TR_BLOCK;
-    k_for(ctx, blocks, 16384 / (rows * TR_BLOCK) + 1, tr_task, &a);
+    return k_par(ctx, blocks, 16384 / (rows * TR_BLOCK) + 1, tr_task, &a);
 }

@@ -3,10 +3,11 @@
  * row softmax. Rows are independent and split over the pool; row sums use eight
  * partial sums so the compiler can vectorise them and rounding stays small.
  */
-#include "kernels.h"
+#include "kbackend.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define NORM_GRAIN_ELEMS 16384
 
@@ -76,17 +77,29 @@ static void rms_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
-               const float *w, float w_offset, float eps, float *y, int64_t ldy)
+/* rows × dim rows of x (ldx) into y (ldy): OK (nothing to do), bad, or runnable. */
+static kstatus rows_check(int64_t rows, int64_t dim, const float *x, int64_t ldx, const float *y, int64_t ldy)
 {
-    if (rows <= 0 || dim <= 0) return;
+    if (rows < 0 || dim < 0) return KS_BAD_ARG;
+    if (rows == 0 || dim == 0) return KS_OK;
+    return x && y && ldx >= dim && ldy >= dim ? KS_UNSUPPORTED : KS_BAD_ARG;
+}
+#define ROWS_OK(st) ((st) == KS_UNSUPPORTED) /* rows_check: there is work to do */
+
+kstatus k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+                  const float *w, float w_offset, float eps, float *y, int64_t ldy)
+{
+    K_DISPATCH(ctx, kcuda_rmsnorm(ctx, rows, dim, x, ldx, w, w_offset, eps, y, ldy));
+    kstatus st = rows_check(rows, dim, x, ldx, y, ldy);
+    if (!ROWS_OK(st)) return st;
     rms_args a = {dim, ldx, ldy, x, w, w_offset, eps, y};
-    k_for(ctx, rows, row_grain(dim), rms_task, &a);
+    return k_par(ctx, rows, row_grain(dim), rms_task, &a);
 }
 
-void k_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y)
+kstatus k_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y)
 {
-    k_rmsnorm(ctx, n_pos, c, x, c, NULL, 0.0f, eps, y, c);
+    K_DISPATCH(ctx, kcuda_pixelnorm(ctx, n_pos, c, x, eps, y));
+    return k_rmsnorm(ctx, n_pos, c, x, c, NULL, 0.0f, eps, y, c);
 }
 
 /* ---------------------------------------------------------------- LayerNorm */
@@ -111,12 +124,14 @@ static void ln_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
-                 float eps, float *y, int64_t ldy)
+kstatus k_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+                    float eps, float *y, int64_t ldy)
 {
-    if (rows <= 0 || dim <= 0) return;
+    K_DISPATCH(ctx, kcuda_layernorm(ctx, rows, dim, x, ldx, eps, y, ldy));
+    kstatus st = rows_check(rows, dim, x, ldx, y, ldy);
+    if (!ROWS_OK(st)) return st;
     ln_args a = {dim, ldx, ldy, x, eps, y};
-    k_for(ctx, rows, row_grain(dim), ln_task, &a);
+    return k_par(ctx, rows, row_grain(dim), ln_task, &a);
 }
 
 /* ---------------------------------------------------------------- GroupNorm */
@@ -176,35 +191,44 @@ static void gn_reduce(double *part, int threads, int groups, double *out)
     }
 }
 
-void k_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x,
-                 const float *gamma, const float *beta, float eps, float *y)
+kstatus k_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x,
+                    const float *gamma, const float *beta, float eps, float *y)
 {
-    if (n_pos <= 0 || c <= 0 || groups <= 0 || c % groups) return;
+    K_DISPATCH(ctx, kcuda_groupnorm(ctx, n_pos, c, groups, x, gamma, beta, eps, y));
+    if (n_pos < 0 || c <= 0 || groups <= 0 || c % groups || (n_pos > 0 && (!x || !y))) return KS_BAD_ARG;
+    if (n_pos == 0) return KS_OK;
     int threads = kpool_threads(ctx->pool);
-    double *part = calloc((size_t)threads * groups + groups, sizeof(double));
-    float *stats = malloc(sizeof(float) * 2 * (size_t)groups);
-    if (!part || !stats) {
-        free(part);
-        free(stats);
-        return;
+    kscratch sc;
+    k_scratch_open(ctx, &sc);
+    void *pm, *sm;
+    kstatus st = k_scratch(&sc, ((size_t)threads * groups + groups) * sizeof(double), &pm);
+    if (st == KS_OK) st = k_scratch(&sc, sizeof(float) * 2 * (size_t)groups, &sm);
+    if (st != KS_OK) {
+        k_scratch_close(&sc);
+        return st;
     }
+    double *part = pm;
+    float *stats = sm;
+    memset(part, 0, ((size_t)threads * groups + groups) * sizeof(double));
     double *tot = part + (int64_t)threads * groups;
     gn_args a = {c, c / groups, groups, x, part, stats, gamma, beta, stats + groups, y};
     double count = (double)n_pos * (double)(c / groups);
     int64_t grain = row_grain(c);
 
-    k_for(ctx, n_pos, grain, gn_mean_task, &a);
-    gn_reduce(part, threads, groups, tot);
-    for (int g = 0; g < groups; g++) stats[g] = (float)(tot[g] / count);
-
-    for (int64_t i = 0; i < (int64_t)threads * groups; i++) part[i] = 0;
-    k_for(ctx, n_pos, grain, gn_var_task, &a);
-    gn_reduce(part, threads, groups, tot);
-    for (int g = 0; g < groups; g++) stats[groups + g] = (float)(1.0 / sqrt(tot[g] / count + eps));
-
-    k_for(ctx, n_pos, grain, gn_apply_task, &a);
-    free(part);
-    free(stats);
+    st = k_par(ctx, n_pos, grain, gn_mean_task, &a);
+    if (st == KS_OK) {
+        gn_reduce(part, threads, groups, tot);
+        for (int g = 0; g < groups; g++) stats[g] = (float)(tot[g] / count);
+        for (int64_t i = 0; i < (int64_t)threads * groups; i++) part[i] = 0;
+        st = k_par(ctx, n_pos, grain, gn_var_task, &a);
+    }
+    if (st == KS_OK) {
+        gn_reduce(part, threads, groups, tot);
+        for (int g = 0; g < groups; g++) stats[groups + g] = (float)(1.0 / sqrt(tot[g] / count + eps));
+        st = k_par(ctx, n_pos, grain, gn_apply_task, &a);
+    }
+    k_scratch_close(&sc);
+    return st;
 }
 
 /* ---------------------------------------------------------------- softmax */
@@ -232,9 +256,11 @@ static void sm_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld)
+kstatus k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld)
 {
-    if (rows <= 0 || n <= 0) return;
+    K_DISPATCH(ctx, kcuda_softmax(ctx, rows, n, x, ld));
+    kstatus st = rows_check(rows, n, x, ld, x, ld);
+    if (!ROWS_OK(st)) return st;
     sm_args a = {n, ld, x};
-    k_for(ctx, rows, row_grain(n), sm_task, &a);
+    return k_par(ctx, rows, row_grain(n), sm_task, &a);
 }

@@ -3,7 +3,7 @@
  * cos/sin tables [tokens][dim/2]. Split layout rotates (j, j + head_dim/2) inside each
  * head; interleaved rotates (2p, 2p+1).
  */
-#include "kernels.h"
+#include "kbackend.h"
 
 typedef struct rope_args {
     krope_layout layout;
@@ -42,10 +42,17 @@ static void rope_task(void *arg, int64_t begin, int64_t end, int tid)
     }
 }
 
-void k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
-            float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs)
+kstatus k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
+               float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs)
 {
-    if (tokens <= 0 || dim <= 1) return;
+    K_DISPATCH(ctx, kcuda_rope(ctx, layout, tokens, dim, head_dim, x, ldx, cos, sin, ld_cs));
+    if (tokens < 0) return KS_BAD_ARG;
+    if (tokens == 0) return KS_OK;
+    /* never a silent identity: every shape that cannot be rotated is refused */
+    if (dim < 2 || dim % 2 || !x || !cos || !sin || ldx < dim || ld_cs < dim / 2 ||
+        (layout == KROPE_SPLIT && (head_dim < 2 || head_dim % 2 || dim % head_dim)) ||
+        (layout != KROPE_SPLIT && layout != KROPE_INTERLEAVED))
+        return KS_BAD_ARG;
     rope_args a = {layout, dim, head_dim, ldx, ld_cs, x, cos, sin};
-    k_for(ctx, tokens, 16384 / dim + 1, rope_task, &a);
+    return k_par(ctx, tokens, 16384 / dim + 1, rope_task, &a);
 }

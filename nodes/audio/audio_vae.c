@@ -10,6 +10,7 @@
 
 #include "json_util.h"
 #include "loaders/loaders.h"
+#include "node.h"
 #include "object.h"
 
 #define AVAE "audio_vae."
@@ -302,7 +303,7 @@ static bool fmap_alloc(fmap *m, int64_t t, int64_t f, int64_t c)
 }
 
 /* Causal 2-D conv, stride 1, output same size. */
-static void causal_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
+static kstatus causal_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
 {
     int k = c->kh;
     kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = k,
@@ -310,108 +311,118 @@ static void causal_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
                 .ph0 = k - 1, .ph1 = 0, .pw0 = (c->kw - 1) / 2, .pw1 = (c->kw - 1) / 2,
                 .tpad = KPAD_ZEROS, .hpad = KPAD_ZEROS, .wpad = KPAD_ZEROS,
                 .x = x->d, .weights = c->w, .bias = c->bias, .y = y->d};
-    k_conv(ctx, &kc);
+    return k_conv(ctx, &kc);
 }
 
 /* y = conv(silu(pixnorm(x))), allocating y. */
-static bool norm_act_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
+static kstatus norm_act_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
 {
     int64_t n = x->t * x->f;
     float *h = malloc((size_t)(n * x->c) * sizeof(float) + 64);
     if (!h || !fmap_alloc(y, x->t, x->f, c->cout)) {
         free(h);
-        return false;
+        return KS_OOM;
     }
-    k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, h);
-    k_silu(ctx, h, h, n * x->c);
+    kstatus ks = k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, h);
+    K_THEN(ks, k_silu(ctx, h, h, n * x->c));
     fmap hx = {h, x->t, x->f, x->c};
-    causal_conv(ctx, c, &hx, y);
+    K_THEN(ks, causal_conv(ctx, c, &hx, y));
     free(h);
-    return true;
+    return ks;
 }
 
 /* Replaces *x by resblock(*x). */
-static bool resblock_run(const kctx *ctx, const audio_resblock *b, fmap *x)
+static kstatus resblock_run(const kctx *ctx, const audio_resblock *b, fmap *x)
 {
     fmap h1 = {0}, h2 = {0}, skip = {0};
-    if (!norm_act_conv(ctx, &b->conv1, x, &h1))
-        return false;
-    bool ok = norm_act_conv(ctx, &b->conv2, &h1, &h2);
+    kstatus ks = norm_act_conv(ctx, &b->conv1, x, &h1);
+    K_THEN(ks, norm_act_conv(ctx, &b->conv2, &h1, &h2));
     fmap_free(&h1);
-    if (!ok)
-        return false;
-    if (b->has_nin) {
-        if (!fmap_alloc(&skip, x->t, x->f, b->nin.cout)) {
-            fmap_free(&h2);
-            return false;
-        }
-        causal_conv(ctx, &b->nin, x, &skip);
-        k_add(ctx, skip.d, h2.d, h2.d, h2.t * h2.f * h2.c);
+    if (ks == KS_OK && b->has_nin) {
+        ks = fmap_alloc(&skip, x->t, x->f, b->nin.cout) ? KS_OK : KS_OOM;
+        K_THEN(ks, causal_conv(ctx, &b->nin, x, &skip));
+        K_THEN(ks, k_add(ctx, skip.d, h2.d, h2.d, h2.t * h2.f * h2.c));
         fmap_free(&skip);
     } else {
-        k_add(ctx, x->d, h2.d, h2.d, h2.t * h2.f * h2.c);
+        K_THEN(ks, k_add(ctx, x->d, h2.d, h2.d, h2.t * h2.f * h2.c));
+    }
+    if (ks != KS_OK) {
+        fmap_free(&h2);
+        return ks;
     }
     fmap_free(x);
     *x = h2;
-    return true;
+    return KS_OK;
 }
 
 /* Nearest ×2 on time and mel, causal conv, then the first time row dropped. */
-static bool upsample_run(const kctx *ctx, const vconv *c, fmap *x)
+static kstatus upsample_run(const kctx *ctx, const vconv *c, fmap *x)
 {
     fmap up = {0}, y = {0};
-    if (!fmap_alloc(&up, 2 * x->t, 2 * x->f, x->c))
-        return false;
-    k_upsample_nearest3d(ctx, 1, x->t, x->f, x->c, 1, 2, 2, x->d, up.d);
-    if (!fmap_alloc(&y, up.t, up.f, c->cout)) {
-        fmap_free(&up);
-        return false;
-    }
-    causal_conv(ctx, c, &up, &y);
+    kstatus ks = fmap_alloc(&up, 2 * x->t, 2 * x->f, x->c) && fmap_alloc(&y, 2 * x->t, 2 * x->f, c->cout) ? KS_OK
+                                                                                                          : KS_OOM;
+    K_THEN(ks, k_upsample_nearest3d(ctx, 1, x->t, x->f, x->c, 1, 2, 2, x->d, up.d));
+    K_THEN(ks, causal_conv(ctx, c, &up, &y));
     fmap_free(&up);
+    if (ks != KS_OK) {
+        fmap_free(&y);
+        return ks;
+    }
     int64_t row = y.f * y.c;
-    memmove(y.d, y.d + row, (size_t)((y.t - 1) * row) * sizeof(float));
+    if ((ks = k_copy(ctx, y.d, y.d + row, (size_t)((y.t - 1) * row) * sizeof(float), K_D2D)) != KS_OK) {
+        fmap_free(&y);
+        return ks;
+    }
     y.t -= 1;
     fmap_free(x);
     *x = y;
-    return true;
+    return KS_OK;
 }
 
 /* Zero pad 2 rows in front (time) and 1 column behind (mel), 3×3 conv of stride 2. */
-static bool downsample_run(const kctx *ctx, const vconv *c, fmap *x)
+static kstatus downsample_run(const kctx *ctx, const vconv *c, fmap *x)
 {
     int64_t to = k_conv_out_len(x->t, 3, 2, 1, 2, 0), fo = k_conv_out_len(x->f, 3, 2, 1, 0, 1);
     fmap y = {0};
     if (!fmap_alloc(&y, to, fo, c->cout))
-        return false;
+        return KS_OOM;
     kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = 3,
                 .kw = 3, .st = 1, .sh = 2, .sw = 2, .dt = 1, .dh = 1, .dw = 1, .ph0 = 2, .ph1 = 0,
                 .pw0 = 0, .pw1 = 1, .x = x->d, .weights = c->w, .bias = c->bias, .y = y.d};
-    k_conv(ctx, &kc);
+    kstatus ks = k_conv(ctx, &kc);
+    if (ks != KS_OK) {
+        fmap_free(&y);
+        return ks;
+    }
     fmap_free(x);
     *x = y;
-    return true;
+    return KS_OK;
 }
 
 /* Replaces *x by conv(x) (same size). */
-static bool conv_run(const kctx *ctx, const vconv *c, fmap *x)
+static kstatus conv_run(const kctx *ctx, const vconv *c, fmap *x)
 {
     fmap y = {0};
     if (!fmap_alloc(&y, x->t, x->f, c->cout))
-        return false;
-    causal_conv(ctx, c, x, &y);
+        return KS_OOM;
+    kstatus ks = causal_conv(ctx, c, x, &y);
+    if (ks != KS_OK) {
+        fmap_free(&y);
+        return ks;
+    }
     fmap_free(x);
     *x = y;
-    return true;
+    return KS_OK;
 }
 
 /* Replaces *x by conv_out(silu(pixnorm(x))), the last layer of both coders. */
-static bool out_head(const kctx *ctx, const vconv *conv_out, fmap *x)
+static kstatus out_head(const kctx *ctx, const vconv *conv_out, fmap *x)
 {
     int64_t n = x->t * x->f;
-    k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, x->d);
-    k_silu(ctx, x->d, x->d, n * x->c);
-    return conv_run(ctx, conv_out, x);
+    kstatus ks = k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, x->d);
+    K_THEN(ks, k_silu(ctx, x->d, x->d, n * x->c));
+    K_THEN(ks, conv_run(ctx, conv_out, x));
+    return ks;
 }
 
 int64_t audio_vae_mel_frames(const audio_vae *v, int64_t t_latent)
@@ -437,12 +448,12 @@ static ltx2_status level_run(const kctx *ctx, const audio_level *lv, bool up,
     for (int j = 0; j < lv->n_blocks; j++) {
         if (cancel && *cancel)
             return LTX2_CANCELLED;
-        if (!resblock_run(ctx, &lv->blocks[j], x))
-            return LTX2_ERR_OOM;
+        kstatus ks = resblock_run(ctx, &lv->blocks[j], x);
+        if (ks != KS_OK)
+            return ltx2_kstatus(ks);
     }
-    if (lv->has_resample &&
-        !(up ? upsample_run(ctx, &lv->resample, x) : downsample_run(ctx, &lv->resample, x)))
-        return LTX2_ERR_OOM;
+    if (lv->has_resample)
+        return ltx2_kstatus(up ? upsample_run(ctx, &lv->resample, x) : downsample_run(ctx, &lv->resample, x));
     return LTX2_OK;
 }
 
@@ -465,17 +476,18 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
                 int64_t s = ci * F + f;
                 x.d[(t * F + f) * zc + ci] = latent[(ci * t_latent + t) * F + f] * v->std[s] + v->mean[s];
             }
-    bool ok = conv_run(ctx, &c->conv_in, &x) && resblock_run(ctx, &c->mid1, &x) &&
-              resblock_run(ctx, &c->mid2, &x);
-    ltx2_status st = ok ? LTX2_OK : LTX2_ERR_OOM;
+    kstatus ks = conv_run(ctx, &c->conv_in, &x);
+    K_THEN(ks, resblock_run(ctx, &c->mid1, &x));
+    K_THEN(ks, resblock_run(ctx, &c->mid2, &x));
+    ltx2_status st = ltx2_kstatus(ks);
     for (int i = cfg->n_levels - 1; st == LTX2_OK && i >= 0; i--)
         st = level_run(ctx, &c->levels[i], true, cancel, &x);
-    if (st == LTX2_OK && !out_head(ctx, &c->conv_out, &x))
-        st = LTX2_ERR_OOM;
+    if (st == LTX2_OK)
+        st = ltx2_kstatus(out_head(ctx, &c->conv_out, &x));
     if (st != LTX2_OK) {
         fmap_free(&x);
         return st == LTX2_CANCELLED ? ltx2_err(err, st, "cancelled")
-                                    : ltx2_err(err, st, "out of memory in the audio VAE decoder");
+                                    : ltx2_err(err, st, "audio VAE decoder: %s", st == LTX2_ERR_OOM ? "out of memory" : "a kernel failed");
     }
     /* Crop / zero-pad to (out_ch, T_mel, mel_bins), back to channel-major. */
     int64_t T = audio_vae_mel_frames(v, t_latent), M = cfg->mel_bins;
@@ -503,16 +515,19 @@ ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
         for (int64_t t = 0; t < t_mel; t++)
             for (int64_t m = 0; m < M; m++)
                 x.d[(t * M + m) * C + ci] = mel[(ci * t_mel + t) * M + m];
-    ltx2_status st = conv_run(ctx, &c->conv_in, &x) ? LTX2_OK : LTX2_ERR_OOM;
+    ltx2_status st = ltx2_kstatus(conv_run(ctx, &c->conv_in, &x));
     for (int i = 0; st == LTX2_OK && i < cfg->n_levels; i++)
         st = level_run(ctx, &c->levels[i], false, cancel, &x);
-    if (st == LTX2_OK && !(resblock_run(ctx, &c->mid1, &x) && resblock_run(ctx, &c->mid2, &x) &&
-                           out_head(ctx, &c->conv_out, &x)))
-        st = LTX2_ERR_OOM;
+    if (st == LTX2_OK) {
+        kstatus ks = resblock_run(ctx, &c->mid1, &x);
+        K_THEN(ks, resblock_run(ctx, &c->mid2, &x));
+        K_THEN(ks, out_head(ctx, &c->conv_out, &x));
+        st = ltx2_kstatus(ks);
+    }
     if (st != LTX2_OK) {
         fmap_free(&x);
         return st == LTX2_CANCELLED ? ltx2_err(err, st, "cancelled")
-                                    : ltx2_err(err, st, "out of memory in the audio VAE encoder");
+                                    : ltx2_err(err, st, "audio VAE encoder: %s", st == LTX2_ERR_OOM ? "out of memory" : "a kernel failed");
     }
     /* Keep the means (first z channels) and normalize with index c*F + f. */
     int64_t zc = cfg->z_channels, F = x.f;

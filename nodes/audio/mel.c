@@ -1,6 +1,7 @@
 /* mel.c — STFT magnitude as two GEMMs against a windowed DFT basis, then the Slaney
  * mel filterbank, then log(max(x, 1e-5)). */
 #include "audio/mel.h"
+#include "node.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -86,23 +87,27 @@ ltx2_status mel_compute(const mel_config *cfg, const kctx *ctx, int channels, in
             basis[(size_t)(nbins + k) * nfft + j] = (float)(w * sin(ang));
         }
     slaney_filterbank(cfg, nbins, fb);
-    for (int c = 0; c < channels; c++) {
+    kstatus ks = KS_OK;
+    for (int c = 0; ks == KS_OK && c < channels; c++) {
         const float *x = wave + (int64_t)c * n;
         for (int64_t t = 0; t < T; t++)
             for (int j = 0; j < nfft; j++)
                 frames[t * nfft + j] = x[reflect(t * cfg->hop + j - nfft / 2, n)];
-        k_sgemm(ctx, 0, 1, T, 2 * nbins, nfft, 1.0f, frames, nfft, basis, nfft, 0.0f, spec,
-                2 * nbins);
+        K_THEN(ks, k_sgemm(ctx, 0, 1, T, 2 * nbins, nfft, 1.0f, frames, nfft, basis, nfft, 0.0f, spec,
+                           2 * nbins));
+        if (ks != KS_OK)
+            break;
         for (int64_t t = 0; t < T; t++)
             for (int k = 0; k < nbins; k++) {
                 float re = spec[t * 2 * nbins + k], im = spec[t * 2 * nbins + nbins + k];
                 mag[t * nbins + k] = sqrtf(re * re + im * im);
             }
         float *o = mel + (int64_t)c * T * nm;
-        k_sgemm(ctx, 0, 0, T, nm, nbins, 1.0f, mag, nbins, fb, nm, 0.0f, o, nm);
-        for (int64_t i = 0; i < T * nm; i++)
+        K_THEN(ks, k_sgemm(ctx, 0, 0, T, nm, nbins, 1.0f, mag, nbins, fb, nm, 0.0f, o, nm));
+        for (int64_t i = 0; ks == KS_OK && i < T * nm; i++)
             o[i] = logf(o[i] > 1e-5f ? o[i] : 1e-5f);
     }
+    st = ltx2_kerr(err, ks, "mel front end");
 done:
     free(basis);
     free(fb);
@@ -135,7 +140,8 @@ ltx2_status mel_resample(int channels, int64_t n, const float *wave, int from, i
     const double width = 6.0, rolloff = 0.99;
     double base = (up < down ? up : down) * rolloff; /* cutoff in the finer grid */
     int64_t half = (int64_t)ceil(width * down / base);
-    for (int c = 0; c < channels; c++) {
+    kstatus ks = KS_OK;
+    for (int c = 0; ks == KS_OK && c < channels; c++) {
         const float *x = wave + (int64_t)c * n;
         for (int64_t i = 0; i < m; i++) {
             /* Output sample i sits at input time i*down/up. */

@@ -2,6 +2,7 @@
  * the multi-receptive-field ResBlocks, then LeakyReLU(0.01) → conv_post → tanh.
  * Activations are channels-last [time][channel]. */
 #include "audio/vocoder.h"
+#include "node.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -28,10 +29,10 @@ static ltx2_status conv1d_load(voc_conv1d *c, const ltx2_checkpoint *ck, const c
     kmat m = {.dtype = (kdtype)st->dtype, .data = st->data, .rows = shape[0],
               .cols = shape[1] * k, .ld = shape[1] * k, .scale = 1.0f};
     kctx pctx = kctx_default(NULL);
-    c->w = transposed ? k_convw_pack_transposed1d(&pctx, &m, cout, k)
-                      : k_convw_pack(&pctx, &m, cin, 1, 1, k);
-    if (!c->w)
-        return ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory packing the weight", name);
+    kstatus ks = transposed ? k_convw_pack_transposed1d(&pctx, &m, cout, k, &c->w)
+                            : k_convw_pack(&pctx, &m, cin, 1, 1, k, &c->w);
+    if ((s = ltx2_kerr(err, ks, name)) != LTX2_OK)
+        return s;
     c->cin = cin;
     c->cout = cout;
     c->k = k;
@@ -193,12 +194,12 @@ int64_t vocoder_samples(const vocoder *v, int64_t t)
 }
 
 /* y [len][cout] = conv1d(x [len][cin]) with "same" zero padding. */
-static void conv1d(const kctx *ctx, const voc_conv1d *c, int64_t len, const float *x, float *y)
+static kstatus conv1d(const kctx *ctx, const voc_conv1d *c, int64_t len, const float *x, float *y)
 {
     kconv k = {.t = 1, .h = 1, .w = len, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = 1,
                .kw = c->k, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = c->dilation,
                .pw0 = c->pad, .pw1 = c->pad, .x = x, .weights = c->w, .bias = c->bias, .y = y};
-    k_conv(ctx, &k);
+    return k_conv(ctx, &k);
 }
 
 ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
@@ -226,40 +227,42 @@ ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const floa
         for (int64_t i = 0; i < t; i++)
             for (int64_t m = 0; m < M; m++)
                 y[i * C + s * M + m] = mel[(s * t + i) * M + m];
-    conv1d(ctx, &v->conv_pre, len, y, x);
+    kstatus ks = conv1d(ctx, &v->conv_pre, len, y, x);
     int64_t ch = v->initial_channels;
-    for (int i = 0; i < v->n_ups; i++) {
-        k_leaky_relu(ctx, x, x, len * ch, 0.1f);
+    for (int i = 0; ks == KS_OK && i < v->n_ups; i++) {
+        K_THEN(ks, k_leaky_relu(ctx, x, x, len * ch, 0.1f));
         const voc_conv1d *u = &v->ups[i];
         int64_t lo = (len - 1) * v->up_rates[i] - 2 * u->pad + u->k;
         kconvt1d kt = {.len = len, .cin = ch, .cout = u->cout, .k = u->k, .stride = v->up_rates[i],
                        .pad = u->pad, .dilation = 1, .output_padding = 0, .x = x,
                        .weights = u->w, .bias = u->bias, .y = y};
-        k_conv_transpose1d(ctx, &kt);
+        K_THEN(ks, k_conv_transpose1d(ctx, &kt));
         len = lo;
         ch = u->cout;
         int64_t n = len * ch;
-        memset(acc, 0, (size_t)n * sizeof(float));
-        for (int j = 0; j < v->n_kernels; j++) {
+        K_THEN(ks, k_memset0(ctx, acc, (size_t)n * sizeof(float)));
+        for (int j = 0; ks == KS_OK && j < v->n_kernels; j++) {
             if (cancel && *cancel) {
                 st = ltx2_err(err, LTX2_CANCELLED, "cancelled");
                 goto done;
             }
             const voc_resblock *r = &v->res[i * v->n_kernels + j];
-            memcpy(x, y, (size_t)n * sizeof(float));
+            K_THEN(ks, k_copy(ctx, x, y, (size_t)n * sizeof(float), K_D2D));
             for (int p = 0; p < r->n; p++) {
-                k_leaky_relu(ctx, x, h, n, 0.1f);
-                conv1d(ctx, &r->c1[p], len, h, h2);
-                k_leaky_relu(ctx, h2, h2, n, 0.1f);
-                conv1d(ctx, &r->c2[p], len, h2, h);
-                k_add(ctx, x, h, x, n);
+                K_THEN(ks, k_leaky_relu(ctx, x, h, n, 0.1f));
+                K_THEN(ks, conv1d(ctx, &r->c1[p], len, h, h2));
+                K_THEN(ks, k_leaky_relu(ctx, h2, h2, n, 0.1f));
+                K_THEN(ks, conv1d(ctx, &r->c2[p], len, h2, h));
+                K_THEN(ks, k_add(ctx, x, h, x, n));
             }
-            k_add(ctx, acc, x, acc, n);
+            K_THEN(ks, k_add(ctx, acc, x, acc, n));
         }
-        k_scale(ctx, acc, 1.0f / (float)v->n_kernels, x, n);
+        K_THEN(ks, k_scale(ctx, acc, 1.0f / (float)v->n_kernels, x, n));
     }
-    k_leaky_relu(ctx, x, x, len * ch, 0.01f);
-    conv1d(ctx, &v->conv_post, len, x, y);
+    K_THEN(ks, k_leaky_relu(ctx, x, x, len * ch, 0.01f));
+    K_THEN(ks, conv1d(ctx, &v->conv_post, len, x, y));
+    if ((st = ltx2_kerr(err, ks, "vocoder")) != LTX2_OK)
+        goto done;
     /* Checked before tanh, which would squash NaN/Inf into a full-scale waveform. */
     int64_t bad = ltx2_find_nonfinite(y, len * v->out_channels);
     if (bad >= 0) {
@@ -268,7 +271,9 @@ ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const floa
                       "and the mel input", (long long)(bad / v->out_channels), (long long)len);
         goto done;
     }
-    k_tanh(ctx, y, y, len * v->out_channels);
+    K_THEN(ks, k_tanh(ctx, y, y, len * v->out_channels));
+    if ((st = ltx2_kerr(err, ks, "vocoder")) != LTX2_OK)
+        goto done;
     for (int64_t s = 0; s < v->out_channels; s++)
         for (int64_t i = 0; i < len; i++)
             wave[s * len + i] = y[i * v->out_channels + s];

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lora.h"
+#include "node.h"
 
 #define LORA_A ".lora_A.weight"
 
@@ -102,10 +103,12 @@ static ltx2_status lora_delta(const kctx *kc, const ltx2_dit_lora *lo, const cha
     }
     kctx exact = *kc;
     exact.prec = KP_EXACT;
-    k_sgemm(&exact, 0, 0, rows, cols, r, 1.0f, b, r, a, cols, 0.0f, d, cols);
+    kstatus ks = k_sgemm(&exact, 0, 0, rows, cols, r, 1.0f, b, r, a, cols, 0.0f, d, cols);
+    free(a), free(b);
+    if (ks != KS_OK)
+        return ltx2_kerr(err, ks, file);
     if (bf16)
         k_round_bf16(d, rows * cols);
-    free(a), free(b);
     *hit = true;
     return LTX2_OK;
 }
@@ -136,7 +139,11 @@ static ltx2_status fuse_one(ltx2_dit *n, const kctx *kc, const char *module, ltx
             return st;
         }
         if (hit) {
-            k_add(kc, acc, d, acc, rows * cols);
+            kstatus ks = k_add(kc, acc, d, acc, rows * cols);
+            if (ks != KS_OK) {
+                free(acc), free(d);
+                return ltx2_kerr(err, ks, key);
+            }
             hits++;
             all_bf16 = all_bf16 && rounded;
         }

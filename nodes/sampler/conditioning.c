@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node.h"
 #include "sampler/latent.h"
 #include "transformer/transformer.h"
 
@@ -33,12 +34,10 @@ static ltx2_status set_new(ltx2_object *o, const char *key, int ndim, const int6
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory for %s", key);
     int64_t n = ltx2_tensor_numel(t);
     float *p = ltx2_tensor_f32(t);
-    if (src)
-        memcpy(p, src, (size_t)n * sizeof(float));
-    else
-        for (int64_t i = 0; i < n; i++)
-            p[i] = fill;
-    ltx2_status st = ltx2_object_set_tensor(o, key, t);
+    /* LATENT entries are host memory: a host context for their values */
+    const kctx host = kctx_default(NULL);
+    kstatus ks = src ? k_copy(&host, p, src, (size_t)n * sizeof(float), K_H2D) : k_fill(&host, p, fill, n);
+    ltx2_status st = ks == KS_OK ? ltx2_object_set_tensor(o, key, t) : ltx2_kstatus(ks);
     ltx2_tensor_release(t);
     if (st)
         return ltx2_err(err, st, "out of memory for %s", key);
@@ -93,9 +92,8 @@ ltx2_status ltx2_cond_latent_index(const ltx2_object *lat, const ltx2_tensor *im
     ltx2_tensor_release(oldf);
     if (st)
         goto done;
-    const float m = (float)(1.0 - strength);
-    for (int64_t i = latent_idx * hw; i < (latent_idx + fi) * hw; i++)
-        mask[i] = m;
+    const kctx host = kctx_default(NULL);
+    st = ltx2_kerr(err, k_fill(&host, mask + latent_idx * hw, (float)(1.0 - strength), fi * hw), "denoise mask");
 done:
     ltx2_tensor_release(img);
     ltx2_tensor_release(vid);
@@ -143,10 +141,12 @@ static ltx2_status append_tokens(const ltx2_object *lat, const ltx2_latent_dims 
         if (st)
             goto done;
     }
-    ltx2_patchify_video(ltx2_tensor_cf32(img), c, n, tp + old * c);
-    const float m = (float)(1.0 - strength);
-    for (int64_t i = 0; i < n; i++)
-        mp[old + i] = m;
+    /* the LATENT object's tensors are host memory: a host context for its layout */
+    const kctx host = kctx_default(NULL);
+    if ((st = ltx2_kerr(err, ltx2_patchify_video(&host, ltx2_tensor_cf32(img), c, n, tp + old * c), "patchify")))
+        goto done;
+    if ((st = ltx2_kerr(err, k_fill(&host, mp + old, (float)(1.0 - strength), n), "denoise mask")))
+        goto done;
     for (int a = 0; a < 3; a++)
         memcpy(pp + a * tot * 2 + old * 2, pos + a * n * 2, (size_t)n * 2 * sizeof(float));
     if (ltx2_object_set_tensor(o, LTX2_LAT_COND_TOKENS, tok) || ltx2_object_set_tensor(o, LTX2_LAT_COND_MASK, msk) ||

@@ -7,16 +7,9 @@
 #include "finite.h"
 #include "node.h"
 
-void ltx2_seq_noise(ltx2_seq *s, const float *noise, double noise_scale)
+kstatus ltx2_seq_noise(const kctx *kc, ltx2_seq *s, const float *noise, double noise_scale)
 {
-    const float k = (float)noise_scale;
-    for (int64_t i = 0; i < s->n; i++) {
-        const float m = s->mask[i] * k, keep = 1.0f - m;
-        float *x = s->x + i * s->ch;
-        const float *z = noise + i * s->ch;
-        for (int64_t c = 0; c < s->ch; c++)
-            x[c] = z[c] * m + x[c] * keep;
-    }
+    return k_noise_blend(kc, s->n, s->ch, s->mask, (float)noise_scale, noise, s->x);
 }
 
 /* One guidance pass's x0 predictions. */
@@ -26,6 +19,7 @@ typedef struct pass_out {
 
 typedef struct loop_ctx {
     const ltx2_denoise_args *args;
+    kctx kc;              /* args->kc with the loop's workspace arena */
     ltx2_seq *video, *audio;
     bool with_audio;
     float *ts_v, *ts_a;   /* per-token timesteps */
@@ -53,37 +47,19 @@ static ltx2_status run_pass(loop_ctx *L, const ltx2_ctx_pair *text, const ltx2_d
         as = (ltx2_dit_stream){.n = au->n, .latent = au->x, .sigma = L->ts_a, .positions = au->pos,
                                .context = text->audio, .n_ctx = text->n_audio, .velocity = L->vel_a};
     ltx2_dit_hooks hooks = {.tick = tick, .arg = a->ctx};
-    ltx2_status st = ltx2_dit_forward(a->model, &a->kc, &vs, L->with_audio ? &as : NULL, pert, &hooks, err);
+    ltx2_status st = ltx2_dit_forward(a->model, &L->kc, &vs, L->with_audio ? &as : NULL, pert, &hooks, err);
     if (st)
         return st;
-    for (int64_t i = 0; i < v->n; i++)
-        for (int64_t c = 0; c < v->ch; c++)
-            out->v[i * v->ch + c] = v->x[i * v->ch + c] - L->vel_v[i * v->ch + c] * L->ts_v[i];
+    kstatus ks = k_x0_from_velocity(&L->kc, v->n, v->ch, v->x, L->vel_v, L->ts_v, out->v);
     if (L->with_audio)
-        for (int64_t i = 0; i < au->n; i++)
-            for (int64_t c = 0; c < au->ch; c++)
-                out->a[i * au->ch + c] = au->x[i * au->ch + c] - L->vel_a[i * au->ch + c] * L->ts_a[i];
-    return LTX2_OK;
+        K_THEN(ks, k_x0_from_velocity(&L->kc, au->n, au->ch, au->x, L->vel_a, L->ts_a, out->a));
+    return ltx2_kerr(err, ks, "x0 from the velocity");
 }
 
 /* x0 <- x0 * mask + clean * (1 - mask); v = (x - x0) / sigma; x <- x + v * (sigma' - sigma). */
-static void euler(ltx2_seq *s, float *x0, float sigma, float sigma_next)
+static kstatus euler(const kctx *kc, ltx2_seq *s, const float *x0, float sigma, float sigma_next)
 {
-    const float dt = sigma_next - sigma;
-    for (int64_t i = 0; i < s->n; i++) {
-        const float m = s->mask[i], keep = 1.0f - m;
-        float *x = s->x + i * s->ch, *d = x0 + i * s->ch;
-        const float *cl = s->clean + i * s->ch;
-        for (int64_t c = 0; c < s->ch; c++) {
-            const float den = d[c] * m + cl[c] * keep;
-            if (sigma == 0.0f) { /* a manual list may repeat 0: nothing left to remove */
-                x[c] = den;
-                continue;
-            }
-            const float vel = (x[c] - den) / sigma;
-            x[c] = x[c] + vel * dt;
-        }
-    }
+    return k_euler_step(kc, s->n, s->ch, s->mask, s->clean, x0, sigma, sigma_next, s->x);
 }
 
 /* One pass over the latent after each step: NaN/Inf (bad weights or inputs) would
@@ -108,7 +84,7 @@ static void set_blocks(ltx2_dit_blocks *b, const ltx2_guide *g)
 ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *audio,
                          ltx2_error *err)
 {
-    loop_ctx L = {.args = a, .video = video, .audio = audio};
+    loop_ctx L = {.args = a, .kc = a->kc, .video = video, .audio = audio};
     L.with_audio = audio && audio->n > 0 && a->model->cfg.has_audio;
     const ltx2_guide *gv = &a->video_guide, *ga = &a->audio_guide;
     const bool p_text = ltx2_guide_uses_text(gv) || (L.with_audio && ltx2_guide_uses_text(ga));
@@ -116,23 +92,31 @@ ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *
     const bool p_mod = ltx2_guide_uses_modality(gv) || (L.with_audio && ltx2_guide_uses_modality(ga));
     if (p_text && !a->negative.video)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "cfg != 1 needs a negative conditioning");
+    /* one workspace for every pass of the loop: after the first pass a forward
+     * allocates nothing */
+    karena *arena = NULL;
+    if (!L.kc.arena) {
+        kstatus ks = k_arena_create(&L.kc, (size_t)16 << 20, 0, &arena);
+        if (ks != KS_OK)
+            return ltx2_kerr(err, ks, "sampler workspace");
+        L.kc.arena = arena;
+    }
     const int passes = 1 + p_text + p_stg + p_mod;
     const int steps = a->n_sigmas - 1;
     const int64_t nv = video->n * video->ch, na = L.with_audio ? audio->n * audio->ch : 0;
 
     pass_out po[4] = {{0}};
     ltx2_status st = LTX2_OK;
-    L.ts_v = malloc((size_t)(video->n ? video->n : 1) * sizeof(float));
-    L.vel_v = malloc((size_t)(nv ? nv : 1) * sizeof(float));
-    L.ts_a = malloc((size_t)(L.with_audio ? audio->n : 1) * sizeof(float));
-    L.vel_a = malloc((size_t)(na ? na : 1) * sizeof(float));
-    bool ok = L.ts_v && L.vel_v && L.ts_a && L.vel_a;
-    for (int p = 0; p < passes && ok; p++) {
-        po[p].v = malloc((size_t)(nv ? nv : 1) * sizeof(float));
-        po[p].a = malloc((size_t)(na ? na : 1) * sizeof(float));
-        ok = po[p].v && po[p].a;
+    /* buffers of the backend (host memory on the CPU) */
+    kstatus ks = k_alloc(&L.kc, (size_t)video->n * sizeof(float), (void **)&L.ts_v);
+    K_THEN(ks, k_alloc(&L.kc, (size_t)nv * sizeof(float), (void **)&L.vel_v));
+    K_THEN(ks, k_alloc(&L.kc, (size_t)(L.with_audio ? audio->n : 0) * sizeof(float), (void **)&L.ts_a));
+    K_THEN(ks, k_alloc(&L.kc, (size_t)na * sizeof(float), (void **)&L.vel_a));
+    for (int p = 0; p < passes; p++) {
+        K_THEN(ks, k_alloc(&L.kc, (size_t)nv * sizeof(float), (void **)&po[p].v));
+        K_THEN(ks, k_alloc(&L.kc, (size_t)na * sizeof(float), (void **)&po[p].a));
     }
-    if (!ok) {
+    if (ks != KS_OK) {
         st = ltx2_err(err, LTX2_ERR_OOM, "out of memory for the sampler buffers");
         goto done;
     }
@@ -147,11 +131,11 @@ ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *
 
     for (int step = 0; step < steps; step++) {
         const float sigma = a->sigmas[step], sigma_next = a->sigmas[step + 1];
-        for (int64_t i = 0; i < video->n; i++)
-            L.ts_v[i] = video->mask[i] * sigma;
+        ks = k_scale(&L.kc, video->mask, sigma, L.ts_v, video->n);
         if (L.with_audio)
-            for (int64_t i = 0; i < audio->n; i++)
-                L.ts_a[i] = audio->mask[i] * sigma;
+            K_THEN(ks, k_scale(&L.kc, audio->mask, sigma, L.ts_a, audio->n));
+        if ((st = ltx2_kerr(err, ks, "per-token timesteps")) != LTX2_OK)
+            goto done;
         int p = 0;
         pass_out *c = &po[0], *u = NULL, *ptb = NULL, *iso = NULL;
         struct {
@@ -180,30 +164,35 @@ ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *
                 *plan[k].slot = &po[p];
             p++;
         }
-        ltx2_guide_combine(gv, nv, c->v, u ? u->v : NULL, ptb ? ptb->v : NULL, iso ? iso->v : NULL);
+        K_THEN(ks, ltx2_guide_combine(&L.kc, gv, nv, c->v, u ? u->v : NULL, ptb ? ptb->v : NULL,
+                                      iso ? iso->v : NULL));
         if (L.with_audio)
-            ltx2_guide_combine(ga, na, c->a, u ? u->a : NULL, ptb ? ptb->a : NULL, iso ? iso->a : NULL);
-        euler(video, c->v, sigma, sigma_next);
+            K_THEN(ks, ltx2_guide_combine(&L.kc, ga, na, c->a, u ? u->a : NULL, ptb ? ptb->a : NULL,
+                                          iso ? iso->a : NULL));
+        K_THEN(ks, euler(&L.kc, video, c->v, sigma, sigma_next));
         if (L.with_audio)
-            euler(audio, c->a, sigma, sigma_next);
+            K_THEN(ks, euler(&L.kc, audio, c->a, sigma, sigma_next));
+        if (step == 0 && a->video_after_step1)
+            K_THEN(ks, k_copy(&L.kc, a->video_after_step1, video->x, (size_t)nv * sizeof(float), K_D2D));
+        if (step == 0 && a->audio_after_step1 && L.with_audio)
+            K_THEN(ks, k_copy(&L.kc, a->audio_after_step1, audio->x, (size_t)na * sizeof(float), K_D2D));
+        if ((st = ltx2_kerr(err, ks, "guidance and Euler step")) != LTX2_OK)
+            goto done;
         if ((st = check_finite(video, "video", step, steps, err)) != LTX2_OK ||
             (L.with_audio && (st = check_finite(audio, "audio", step, steps, err)) != LTX2_OK))
             goto done;
-        if (step == 0 && a->video_after_step1)
-            memcpy(a->video_after_step1, video->x, (size_t)nv * sizeof(float));
-        if (step == 0 && a->audio_after_step1 && L.with_audio)
-            memcpy(a->audio_after_step1, audio->x, (size_t)na * sizeof(float));
     }
     if (a->ctx)
         st = ltx2_progress(a->ctx, (double)(steps * passes), (double)(steps * passes), "sample");
 done:
     for (int p = 0; p < 4; p++) {
-        free(po[p].v);
-        free(po[p].a);
+        k_free(&L.kc, po[p].v);
+        k_free(&L.kc, po[p].a);
     }
-    free(L.ts_v);
-    free(L.vel_v);
-    free(L.ts_a);
-    free(L.vel_a);
+    k_free(&L.kc, L.ts_v);
+    k_free(&L.kc, L.vel_v);
+    k_free(&L.kc, L.ts_a);
+    k_free(&L.kc, L.vel_a);
+    k_arena_destroy(arena);
     return st;
 }

@@ -30,7 +30,7 @@ typedef struct ltx2_denoise_args {
 } ltx2_denoise_args;
 
 /* GaussianNoiser: x = noise * (mask * scale) + x * (1 - mask * scale), per token. */
-void ltx2_seq_noise(ltx2_seq *s, const float *noise, double noise_scale);
+K_MUST_USE kstatus ltx2_seq_noise(const kctx *kc, ltx2_seq *s, const float *noise, double noise_scale);
 
 /* Runs the loop in place on video (and audio when audio->n > 0 and the model has an
  * audio stream). Returns LTX2_CANCELLED when the host asked to stop. */

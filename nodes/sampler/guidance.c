@@ -37,51 +37,27 @@ ltx2_status ltx2_guide_parse_blocks(const char *text, int n_layers, ltx2_guide *
     return LTX2_OK;
 }
 
-float ltx2_std_f32(const float *x, int64_t n)
-{
-    if (n < 2)
-        return NAN;
-    double mean = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        mean += x[i];
-    mean /= (double)n;
-    double ss = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = x[i] - mean;
-        ss += d * d;
-    }
-    return (float)sqrt(ss / (double)(n - 1));
-}
-
-void ltx2_guide_combine(const ltx2_guide *g, int64_t n, float *cond, const float *uncond_text,
-                        const float *uncond_perturbed, const float *uncond_isolated)
+kstatus ltx2_guide_combine(const kctx *kc, const ltx2_guide *g, int64_t n, float *cond, const float *uncond_text,
+                           const float *uncond_perturbed, const float *uncond_isolated)
 {
     const bool t = ltx2_guide_uses_text(g) && uncond_text;
     const bool s = ltx2_guide_uses_stg(g) && uncond_perturbed;
     const bool m = ltx2_guide_uses_modality(g) && uncond_isolated;
-    const float kt = (float)(g->cfg - 1.0), ks = (float)g->stg, km = (float)(g->modality - 1.0);
-    float std_c = 0.0f;
-    const bool rescale = g->rescale != 0.0 && (t || s || m);
-    if (rescale)
-        std_c = ltx2_std_f32(cond, n);
     if (!t && !s && !m)
-        return; /* pred == cond: a rescale by std(c)/std(c) is the identity */
-    for (int64_t i = 0; i < n; i++) {
-        const float c = cond[i];
-        float p = c;
-        if (t)
-            p = p + kt * (c - uncond_text[i]);
-        if (s)
-            p = p + ks * (c - uncond_perturbed[i]);
-        if (m)
-            p = p + km * (c - uncond_isolated[i]);
-        cond[i] = p;
-    }
+        return KS_OK; /* pred == cond: a rescale by std(c)/std(c) is the identity */
+    const float kt = (float)(g->cfg - 1.0), ks = (float)g->stg, km = (float)(g->modality - 1.0);
+    const bool rescale = g->rescale != 0.0;
+    float std_c = 0.0f, std_p = 0.0f;
+    kstatus st = KS_OK;
+    if (rescale)
+        K_THEN(st, k_std(kc, cond, n, &std_c));
+    K_THEN(st, k_guidance_combine(kc, n, cond, t ? uncond_text : NULL, kt, s ? uncond_perturbed : NULL, ks,
+                                  m ? uncond_isolated : NULL, km));
     if (rescale) {
-        const float std_p = ltx2_std_f32(cond, n);
+        K_THEN(st, k_std(kc, cond, n, &std_p));
         float f = std_c / std_p;
         f = (float)g->rescale * f + (float)(1.0 - g->rescale);
-        for (int64_t i = 0; i < n; i++)
-            cond[i] = cond[i] * f;
+        K_THEN(st, k_scale(kc, cond, f, cond, n));
     }
+    return st;
 }

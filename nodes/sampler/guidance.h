@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "error.h"
+#include "kernels.h"
 
 #define LTX2_GUIDE_MAX_BLOCKS 64
 
@@ -28,12 +29,10 @@ bool ltx2_guide_uses_modality(const ltx2_guide *g);
 /* Parses "29" / "1, 2, 28" / "[29]" into g->stg_blocks (each in [0, n_layers)). */
 ltx2_status ltx2_guide_parse_blocks(const char *text, int n_layers, ltx2_guide *g, ltx2_error *err);
 
-/* In place: cond (n values) becomes the guided prediction. Passes a term does not use
- * may be NULL. */
-void ltx2_guide_combine(const ltx2_guide *g, int64_t n, float *cond, const float *uncond_text,
-                        const float *uncond_perturbed, const float *uncond_isolated);
-
-/* Unbiased standard deviation in double accumulation, rounded to float (torch.std). */
-float ltx2_std_f32(const float *x, int64_t n);
+/* In place: cond (n values) becomes the guided prediction (k_guidance_combine, then the
+ * std rescale through k_std and k_scale). Passes a term does not use may be NULL. */
+K_MUST_USE kstatus ltx2_guide_combine(const kctx *kc, const ltx2_guide *g, int64_t n, float *cond,
+                                      const float *uncond_text, const float *uncond_perturbed,
+                                      const float *uncond_isolated);
 
 #endif

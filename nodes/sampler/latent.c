@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node.h"
 #include "transformer/transformer.h"
 
 static ltx2_status want_f32(const ltx2_tensor *t, const char *key, int ndim, ltx2_error *err)
@@ -64,32 +65,24 @@ ltx2_status ltx2_latent_dims_of(const ltx2_object *lat, ltx2_latent_dims *d, ltx
     return LTX2_OK;
 }
 
-void ltx2_patchify_video(const float *src, int64_t c, int64_t n, float *dst)
+kstatus ltx2_patchify_video(const kctx *kc, const float *src, int64_t c, int64_t n, float *dst)
 {
-    for (int64_t ci = 0; ci < c; ci++)
-        for (int64_t i = 0; i < n; i++)
-            dst[i * c + ci] = src[ci * n + i];
+    return k_transpose2d(kc, c, n, src, dst);
 }
 
-void ltx2_unpatchify_video(const float *src, int64_t c, int64_t n, float *dst)
+kstatus ltx2_unpatchify_video(const kctx *kc, const float *src, int64_t c, int64_t n, float *dst)
 {
-    for (int64_t ci = 0; ci < c; ci++)
-        for (int64_t i = 0; i < n; i++)
-            dst[ci * n + i] = src[i * c + ci];
+    return k_transpose2d(kc, n, c, src, dst);
 }
 
-void ltx2_patchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst)
+kstatus ltx2_patchify_audio(const kctx *kc, const float *src, int64_t c, int64_t t, int64_t m, float *dst)
 {
-    for (int64_t ci = 0; ci < c; ci++)
-        for (int64_t ti = 0; ti < t; ti++)
-            memcpy(dst + ti * c * m + ci * m, src + (ci * t + ti) * m, (size_t)m * sizeof(float));
+    return k_transpose_blocks(kc, c, t, m, src, dst);
 }
 
-void ltx2_unpatchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst)
+kstatus ltx2_unpatchify_audio(const kctx *kc, const float *src, int64_t c, int64_t t, int64_t m, float *dst)
 {
-    for (int64_t ci = 0; ci < c; ci++)
-        for (int64_t ti = 0; ti < t; ti++)
-            memcpy(dst + (ci * t + ti) * m, src + ti * c * m + ci * m, (size_t)m * sizeof(float));
+    return k_transpose_blocks(kc, t, c, m, src, dst);
 }
 
 int64_t ltx2_audio_latent_frames(int64_t frames, double fps)
@@ -110,9 +103,8 @@ static ltx2_status entry_values(const ltx2_object *lat, const char *key, int64_t
 {
     const ltx2_tensor *t = ltx2_object_tensor(lat, key);
     if (!t) {
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = fill;
-        return LTX2_OK;
+        const kctx host = kctx_default(NULL); /* the sequence buffers are host memory */
+        return ltx2_kerr(err, k_fill(&host, dst, fill, n), key);
     }
     ltx2_tensor *f = ltx2_tensor_to_f32(t);
     if (!f)
@@ -137,7 +129,7 @@ static ltx2_status seq_alloc(ltx2_seq *s, int64_t n, int64_t ch, int axes, ltx2_
     return LTX2_OK;
 }
 
-ltx2_status ltx2_seq_video(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
+ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
 {
     memset(s, 0, sizeof *s);
     ltx2_latent_dims d;
@@ -153,8 +145,12 @@ ltx2_status ltx2_seq_video(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
         ltx2_seq_free(s);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying samples");
     }
-    ltx2_patchify_video(ltx2_tensor_cf32(v), d.c, ng, s->x);
+    kstatus ks = ltx2_patchify_video(kc, ltx2_tensor_cf32(v), d.c, ng, s->x);
     ltx2_tensor_release(v);
+    if (ks != KS_OK) {
+        ltx2_seq_free(s);
+        return ltx2_kerr(err, ks, "video patchify");
+    }
     float *gpos = malloc((size_t)(ng > 0 ? ng : 1) * 6 * sizeof(float));
     if (!gpos) {
         ltx2_seq_free(s);
@@ -184,11 +180,10 @@ ltx2_status ltx2_seq_video(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
         ltx2_seq_free(s);
         return st;
     }
-    memcpy(s->clean, s->x, (size_t)n * d.c * sizeof(float));
-    return LTX2_OK;
+    return ltx2_kerr(err, k_copy(kc, s->clean, s->x, (size_t)n * d.c * sizeof(float), K_D2D), "clean latent");
 }
 
-ltx2_status ltx2_seq_audio(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
+ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
 {
     memset(s, 0, sizeof *s);
     ltx2_latent_dims d;
@@ -205,9 +200,13 @@ ltx2_status ltx2_seq_audio(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
         ltx2_seq_free(s);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying audio_samples");
     }
-    ltx2_patchify_audio(ltx2_tensor_cf32(a), d.ca, d.t, d.m, s->x);
+    kstatus ks = ltx2_patchify_audio(kc, ltx2_tensor_cf32(a), d.ca, d.t, d.m, s->x);
     ltx2_tensor_release(a);
-    memcpy(s->clean, s->x, (size_t)(d.t * s->ch) * sizeof(float));
+    K_THEN(ks, k_copy(kc, s->clean, s->x, (size_t)(d.t * s->ch) * sizeof(float), K_D2D));
+    if (ks != KS_OK) {
+        ltx2_seq_free(s);
+        return ltx2_kerr(err, ks, "audio patchify");
+    }
     ltx2_dit_audio_positions(d.t, s->pos);
     if ((st = entry_values(lat, LTX2_LAT_AUDIO_MASK, d.t, 1.0f, s->mask, err))) {
         ltx2_seq_free(s);

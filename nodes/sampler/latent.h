@@ -18,6 +18,7 @@
 #define LTX2_SAMPLER_LATENT_H
 #include <stdint.h>
 #include "error.h"
+#include "kernels.h"
 #include "object.h"
 #include "tensor.h"
 
@@ -47,11 +48,14 @@ typedef struct ltx2_latent_dims {
 /* Checks every entry's shape against the others; err names the entry. */
 ltx2_status ltx2_latent_dims_of(const ltx2_object *lat, ltx2_latent_dims *d, ltx2_error *err);
 
-/* Patchify: video [C][N] (N = F*H*W) -> tokens [N][C]; audio [C][T][M] -> [T][C*M]. */
-void ltx2_patchify_video(const float *src, int64_t c, int64_t n, float *dst);
-void ltx2_unpatchify_video(const float *src, int64_t c, int64_t n, float *dst);
-void ltx2_patchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst);
-void ltx2_unpatchify_audio(const float *src, int64_t c, int64_t t, int64_t m, float *dst);
+/* Patchify: video [C][N] (N = F*H*W) -> tokens [N][C]; audio [C][T][M] -> [T][C*M]
+ * (pooled layout ops on kc's backend). */
+K_MUST_USE kstatus ltx2_patchify_video(const kctx *kc, const float *src, int64_t c, int64_t n, float *dst);
+K_MUST_USE kstatus ltx2_unpatchify_video(const kctx *kc, const float *src, int64_t c, int64_t n, float *dst);
+K_MUST_USE kstatus ltx2_patchify_audio(const kctx *kc, const float *src, int64_t c, int64_t t, int64_t m,
+                                       float *dst);
+K_MUST_USE kstatus ltx2_unpatchify_audio(const kctx *kc, const float *src, int64_t c, int64_t t, int64_t m,
+                                         float *dst);
 
 /* Audio latent frames for a clip: round(frames / fps * 25), half to even. */
 int64_t ltx2_audio_latent_frames(int64_t frames, double fps);
@@ -73,8 +77,8 @@ typedef struct ltx2_seq {
 
 /* Builds the video / audio sequence of a LATENT (the audio one is empty, n = 0,
  * when the latent has no audio). x = clean = the latent values. */
-ltx2_status ltx2_seq_video(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
-ltx2_status ltx2_seq_audio(const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
+ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
+ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
 void ltx2_seq_free(ltx2_seq *s);
 
 #endif

@@ -119,7 +119,8 @@ static ltx2_status put(ltx2_object *o, const char *key, const float *data, int n
     return st;
 }
 
-static ltx2_status build_outputs(const sm_run *r, const ltx2_object *in_lat, const ltx2_latent_dims *d, bool audio,
+static ltx2_status build_outputs(const kctx *kc, const sm_run *r, const ltx2_object *in_lat, const ltx2_latent_dims *d,
+                                 bool audio,
                                  ltx2_value *out)
 {
     ltx2_object *lat = ltx2_object_new("LATENT"), *tr = ltx2_object_new("TENSORS");
@@ -127,12 +128,14 @@ static ltx2_status build_outputs(const sm_run *r, const ltx2_object *in_lat, con
     ltx2_tensor *at = audio ? ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){1, d->ca, d->t, d->m}) : NULL;
     ltx2_status st = (!lat || !tr || !vt || (audio && !at)) ? LTX2_ERR_OOM : LTX2_OK;
     if (!st) {
-        ltx2_unpatchify_video(r->v.x, d->c, r->v.n_gen, ltx2_tensor_f32(vt));
-        st = ltx2_object_set_tensor(lat, LTX2_LAT_VIDEO, vt);
+        st = ltx2_kstatus(ltx2_unpatchify_video(kc, r->v.x, d->c, r->v.n_gen, ltx2_tensor_f32(vt)));
+        if (!st)
+            st = ltx2_object_set_tensor(lat, LTX2_LAT_VIDEO, vt);
     }
     if (!st && audio) {
-        ltx2_unpatchify_audio(r->a.x, d->ca, d->t, d->m, ltx2_tensor_f32(at));
-        st = ltx2_object_set_tensor(lat, LTX2_LAT_AUDIO, at);
+        st = ltx2_kstatus(ltx2_unpatchify_audio(kc, r->a.x, d->ca, d->t, d->m, ltx2_tensor_f32(at)));
+        if (!st)
+            st = ltx2_object_set_tensor(lat, LTX2_LAT_AUDIO, at);
     }
     if (!st && !audio && ltx2_object_tensor(in_lat, LTX2_LAT_AUDIO)) /* video-only model: audio passes through */
         st = ltx2_object_set_tensor(lat, LTX2_LAT_AUDIO, ltx2_object_tensor(in_lat, LTX2_LAT_AUDIO));
@@ -262,7 +265,7 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         a.negative = (ltx2_ctx_pair){ltx2_tensor_cf32(r.ctx[2]), r.ctx[2]->shape[1],
                                      audio ? ltx2_tensor_cf32(r.ctx[3]) : NULL, audio ? r.ctx[3]->shape[1] : 0};
 
-    if (ltx2_seq_video(lat, &r.v, &err) || (audio && ltx2_seq_audio(lat, &r.a, &err))) {
+    if (ltx2_seq_video(&a.kc, lat, &r.v, &err) || (audio && ltx2_seq_audio(&a.kc, lat, &r.a, &err))) {
         st = ltx2_fail_err(ctx, "latent", &err);
         goto done;
     }
@@ -271,9 +274,11 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         (audio && (st = noise_in(ctx, nz_a, "noise_audio", &r.a, seed, LTX2_RNG_STREAM_AUDIO, &r.noise_a))))
         goto done;
     const double noise_scale = ltx2_in_float(in, SM_NOISE_SCALE);
-    ltx2_seq_noise(&r.v, r.noise_v, noise_scale);
+    kstatus ks = ltx2_seq_noise(&a.kc, &r.v, r.noise_v, noise_scale);
     if (audio)
-        ltx2_seq_noise(&r.a, r.noise_a, noise_scale);
+        K_THEN(ks, ltx2_seq_noise(&a.kc, &r.a, r.noise_a, noise_scale));
+    if ((st = ltx2_fail_k(ctx, "noise_scale", ks, "noising")) != LTX2_OK)
+        goto done;
 
     const size_t bv = (size_t)(r.v.n * r.v.ch) * sizeof(float), ba = (size_t)(r.a.n * r.a.ch) * sizeof(float);
     r.init_v = malloc(bv ? bv : 1);
@@ -284,9 +289,11 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
-    memcpy(r.init_v, r.v.x, bv);
+    ks = k_copy(&a.kc, r.init_v, r.v.x, bv, K_D2D);
     if (audio)
-        memcpy(r.init_a, r.a.x, ba);
+        K_THEN(ks, k_copy(&a.kc, r.init_a, r.a.x, ba, K_D2D));
+    if ((st = ltx2_fail_k(ctx, "latent", ks, "latent copy")) != LTX2_OK)
+        goto done;
     a.video_after_step1 = r.step1_v;
     a.audio_after_step1 = audio ? r.step1_a : NULL;
 
@@ -297,7 +304,7 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         st = ltx2_fail_err(ctx, strstr(err.msg, "negative") ? "negative" : "model", &err);
         goto done;
     }
-    if ((st = build_outputs(&r, lat, &d, audio, out)))
+    if ((st = build_outputs(&a.kc, &r, lat, &d, audio, out)))
         st = ltx2_fail(ctx, st, NULL, "out of memory");
 done:
     sm_free(&r);

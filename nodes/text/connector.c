@@ -1,5 +1,8 @@
 /* connector.c — LTX-2 embeddings connector (1-D transformer over the text tokens). */
 #include "text/connector.h"
+#include "common/layers.h"
+#include "common/rope_grid.h"
+#include "node.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -86,33 +89,6 @@ fail:
     return st;
 }
 
-/* cos/sin [seq][dim/2] for 1-D positions 0..seq-1 (LTX-2 rope: freq grid from π/2 to
- * θ·π/2, angle freq·(2·pos/max_pos − 1), identity slots first when the grid is short). */
-static void rope_table(const ltx2_connector_geom *g, int64_t dim, int64_t seq, float *cs, float *sn)
-{
-    const int64_t half = dim / 2, F = dim / 2; /* one axis: dim // (2·1) frequencies */
-    const int64_t pad = half - F;
-    for (int64_t t = 0; t < seq; ++t) {
-        float u = (float)t / (float)g->max_pos;
-        float w = u * 2.0f - 1.0f;
-        for (int64_t s = 0; s < pad; ++s) cs[t * half + s] = 1.0f, sn[t * half + s] = 0.0f;
-        for (int64_t k = 0; k < F; ++k) {
-            float freq;
-            if (g->f64_grid) {
-                double x = F > 1 ? (k == F - 1 ? 1.0 : (double)k * (1.0 / (double)(F - 1))) : 0.0;
-                freq = (float)(pow(g->theta, x) * M_PI / 2.0);
-            } else {
-                float step = F > 1 ? 1.0f / (float)(F - 1) : 0.0f;
-                float x = k < F / 2 ? (float)k * step : 1.0f - step * (float)(F - 1 - k);
-                freq = powf((float)g->theta, x) * (float)(M_PI / 2.0);
-            }
-            float a = freq * w;
-            cs[t * half + pad + k] = (float)cos((double)a);
-            sn[t * half + pad + k] = (float)sin((double)a);
-        }
-    }
-}
-
 ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, const float *x, int64_t n_valid,
                                    int64_t seq, float *out, ltx2_error *err)
 {
@@ -127,39 +103,41 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
     memcpy(out, x, (size_t)(n_valid * D) * sizeof(float));
     for (int64_t r = n_valid; r < seq; ++r) memcpy(out + r * D, c->registers + (r % R) * D, (size_t)D * sizeof(float));
 
-    float *a = malloc((size_t)(seq * D) * 4), *q = malloc((size_t)(seq * D) * 4), *k = malloc((size_t)(seq * D) * 4);
-    float *v = malloc((size_t)(seq * D) * 4), *att = malloc((size_t)(seq * D) * 4), *ff = malloc((size_t)(seq * F) * 4);
+    float *a = malloc((size_t)(seq * D) * 4), *pos = malloc((size_t)(seq * 2) * 4);
     float *cs = malloc((size_t)(seq * D / 2) * 4), *sn = malloc((size_t)(seq * D / 2) * 4);
+    kctx local;
+    karena *own = NULL;
+    const kctx *kc = lx_workspace(ctx, &local, &own); /* one workspace for all blocks */
     ltx2_status st = LTX2_OK;
-    if (!a || !q || !k || !v || !att || !ff || !cs || !sn) {
+    const lx_rope_grid grid = {g->theta, g->f64_grid, !g->interleaved, false};
+    for (int64_t t = 0; pos && t < seq; ++t) /* 1-D positions 0..seq-1 */
+        pos[2 * t] = pos[2 * t + 1] = (float)t;
+    if (!a || !pos || !cs || !sn || !kc || !lx_rope_tables(&grid, seq, 1, pos, &g->max_pos, (int)D, cs, sn)) {
         st = ltx2_err(err, LTX2_ERR_OOM, "connector: out of memory for %lld tokens", (long long)seq);
         goto done;
     }
-    rope_table(g, D, seq, cs, sn);
-    const krope_layout lay = g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT;
-    for (int64_t i = 0; i < g->n_layers; ++i) {
+    const lx_rope rope = {cs, sn, (int)D, (int)hd, g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT};
+    for (int64_t i = 0; st == LTX2_OK && i < g->n_layers; ++i) {
         const ltx2_connector_block *b = &c->blocks[i];
-        k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D);
-        k_linear(ctx, seq, a, D, &b->q, NULL, b->bq, q, D, 0);
-        k_linear(ctx, seq, a, D, &b->k, NULL, b->bk, k, D, 0);
-        k_linear(ctx, seq, a, D, &b->v, NULL, b->bv, v, D, 0);
-        k_rmsnorm(ctx, seq, D, q, D, b->q_norm, 0.0f, 1e-6f, q, D);
-        k_rmsnorm(ctx, seq, D, k, D, b->k_norm, 0.0f, 1e-6f, k, D);
-        k_rope(ctx, lay, seq, D, hd, q, D, cs, sn, D / 2);
-        k_rope(ctx, lay, seq, D, hd, k, D, cs, sn, D / 2);
-        kattn at = {.nq = seq, .nkv = seq, .n_heads = (int)g->n_heads, .n_kv_heads = (int)g->n_heads,
-                    .head_dim = (int)hd, .q = q, .ldq = D, .k = k, .ldk = D, .v = v, .ldv = D, .out = att, .ldo = D,
-                    .scale = (float)(1.0 / sqrt((double)hd))};
-        k_attention(ctx, &at);
-        k_linear(ctx, seq, att, D, &b->o, NULL, b->bo, out, D, 1);
-
-        k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D);
-        k_linear(ctx, seq, a, D, &b->ff_in, NULL, b->b_ff_in, ff, F, 0);
-        k_gelu_tanh(ctx, ff, ff, seq * F);
-        k_linear(ctx, seq, ff, F, &b->ff_out, NULL, b->b_ff_out, out, D, 1);
+        const lx_attn at = {b->q, b->k, b->v, b->o, b->bq, b->bk, b->bv, b->bo, b->q_norm, b->k_norm,
+                            (int)g->n_heads, (int)hd};
+        const lx_ff ff = {b->ff_in, b->ff_out, b->b_ff_in, b->b_ff_out, (int)F};
+        /* pre-norm residual blocks: out += attn(norm(out)); out += ff(norm(out)) */
+        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+        if (st == LTX2_OK)
+            st = lx_attention(kc, &at, 1e-6f, seq, a, seq, a, &rope, &rope, NULL, out, 1);
+        if (st == LTX2_OK)
+            st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+        if (st == LTX2_OK)
+            st = lx_ff_run(kc, &ff, seq, a, out, 1);
     }
-    k_rmsnorm(ctx, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D);
+    if (st == LTX2_OK)
+        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D));
+    if (st != LTX2_OK)
+        st = st == LTX2_CANCELLED ? st : ltx2_err(err, st, "connector: %s", st == LTX2_ERR_OOM ? "out of memory"
+                                                                                              : "a kernel failed");
 done:
-    free(a), free(q), free(k), free(v), free(att), free(ff), free(cs), free(sn);
+    k_arena_destroy(own);
+    free(a), free(pos), free(cs), free(sn);
     return st;
 }

@@ -1,5 +1,6 @@
 /* features.c — per-layer masked normalisation + flatten + projection. */
 #include "text/features.h"
+#include "node.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ ltx2_status ltx2_text_features(const kctx *ctx, const float *hidden, int64_t NS,
         mean[l] = (float)(sum / ((double)(n * D) + 1e-6));
         inv[l] = 8.0f / (hi - lo + 1e-6f);
     }
-    for (int64_t r0 = 0; r0 < n; r0 += rb) {
+    kstatus ks = KS_OK;
+    for (int64_t r0 = 0; ks == KS_OK && r0 < n; r0 += rb) {
         int64_t rows = n - r0 < rb ? n - r0 : rb;
         for (int64_t r = 0; r < rows; ++r)
             for (int64_t l = 0; l < NS; ++l) {
@@ -44,8 +46,8 @@ ltx2_status ltx2_text_features(const kctx *ctx, const float *hidden, int64_t NS,
                 float *y = buf + r * K + l;
                 for (int64_t d = 0; d < D; ++d) y[d * NS] = (x[d] - mean[l]) * inv[l];
             }
-        k_linear(ctx, rows, buf, K, proj, NULL, NULL, out + r0 * proj->rows, proj->rows, 0);
+        K_THEN(ks, k_linear(ctx, rows, buf, K, proj, NULL, NULL, out + r0 * proj->rows, proj->rows, 0));
     }
     free(mean), free(inv), free(buf);
-    return LTX2_OK;
+    return ltx2_kerr(err, ks, "feature extractor");
 }

@@ -1,6 +1,7 @@
 /* gemma3.c — Gemma 3 text model: weights over the mapped checkpoint and the forward
  * on the real tokens only (positions 0..n-1; left padding never reaches it). */
 #include "text/gemma3.h"
+#include "node.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -175,40 +176,42 @@ static int scratch_alloc(scratch *s, const ltx2_gemma3_config *g, int64_t n)
 }
 
 /* One decoder layer, h [n][D] updated in place. */
-static void layer_forward(const kctx *ctx, const ltx2_gemma3_config *g, const ltx2_gemma3_layer *l, int sliding,
-                          int64_t n, float *h, scratch *s)
+static kstatus layer_forward(const kctx *ctx, const ltx2_gemma3_config *g, const ltx2_gemma3_layer *l,
+                             int sliding, int64_t n, float *h, scratch *s)
 {
     const int64_t D = g->hidden, hd = g->head_dim, H = g->n_heads, Hkv = g->n_kv_heads;
     const int64_t hq = H * hd, hkv = Hkv * hd, I = g->intermediate;
     const float eps = (float)g->rms_eps;
+    kstatus ks = KS_OK;
 
-    k_rmsnorm(ctx, n, D, h, D, l->ln_in, 1.0f, eps, s->a, D);
-    k_linear(ctx, n, s->a, D, &l->q, NULL, NULL, s->q, hq, 0);
-    k_linear(ctx, n, s->a, D, &l->k, NULL, NULL, s->k, hkv, 0);
-    k_linear(ctx, n, s->a, D, &l->v, NULL, NULL, s->v, hkv, 0);
+    K_THEN(ks, k_rmsnorm(ctx, n, D, h, D, l->ln_in, 1.0f, eps, s->a, D));
+    K_THEN(ks, k_linear(ctx, n, s->a, D, &l->q, NULL, NULL, s->q, hq, 0));
+    K_THEN(ks, k_linear(ctx, n, s->a, D, &l->k, NULL, NULL, s->k, hkv, 0));
+    K_THEN(ks, k_linear(ctx, n, s->a, D, &l->v, NULL, NULL, s->v, hkv, 0));
     /* q/k norms are per head: rows of head_dim. */
-    k_rmsnorm(ctx, n * H, hd, s->q, hd, l->q_norm, 1.0f, eps, s->q, hd);
-    k_rmsnorm(ctx, n * Hkv, hd, s->k, hd, l->k_norm, 1.0f, eps, s->k, hd);
+    K_THEN(ks, k_rmsnorm(ctx, n * H, hd, s->q, hd, l->q_norm, 1.0f, eps, s->q, hd));
+    K_THEN(ks, k_rmsnorm(ctx, n * Hkv, hd, s->k, hd, l->k_norm, 1.0f, eps, s->k, hd));
     const float *cs = sliding ? s->cos_l : s->cos_g, *sn = sliding ? s->sin_l : s->sin_g;
-    k_rope(ctx, KROPE_SPLIT, n, hq, hd, s->q, hq, cs, sn, hq / 2);
-    k_rope(ctx, KROPE_SPLIT, n, hkv, hd, s->k, hkv, cs, sn, hq / 2);
+    K_THEN(ks, k_rope(ctx, KROPE_SPLIT, n, hq, hd, s->q, hq, cs, sn, hq / 2));
+    K_THEN(ks, k_rope(ctx, KROPE_SPLIT, n, hkv, hd, s->k, hkv, cs, sn, hq / 2));
     kattn at = {.nq = n, .nkv = n, .n_heads = (int)H, .n_kv_heads = (int)Hkv, .head_dim = (int)hd,
                 .q = s->q, .ldq = hq, .k = s->k, .ldk = hkv, .v = s->v, .ldv = hkv, .out = s->att, .ldo = hq,
                 .causal = 1, .window = sliding ? g->sliding_window : 0,
                 .scale = (float)pow(g->query_pre_attn_scalar, -0.5)};
-    k_attention(ctx, &at);
-    k_linear(ctx, n, s->att, hq, &l->o, NULL, NULL, s->tmp, D, 0);
-    k_rmsnorm(ctx, n, D, s->tmp, D, l->ln_post_attn, 1.0f, eps, s->tmp, D);
-    k_add(ctx, h, s->tmp, h, n * D);
+    K_THEN(ks, k_attention(ctx, &at));
+    K_THEN(ks, k_linear(ctx, n, s->att, hq, &l->o, NULL, NULL, s->tmp, D, 0));
+    K_THEN(ks, k_rmsnorm(ctx, n, D, s->tmp, D, l->ln_post_attn, 1.0f, eps, s->tmp, D));
+    K_THEN(ks, k_add(ctx, h, s->tmp, h, n * D));
 
-    k_rmsnorm(ctx, n, D, h, D, l->ln_pre_ff, 1.0f, eps, s->a, D);
-    k_linear(ctx, n, s->a, D, &l->gate, NULL, NULL, s->g, I, 0);
-    k_linear(ctx, n, s->a, D, &l->up, NULL, NULL, s->u, I, 0);
-    k_gelu_tanh(ctx, s->g, s->g, n * I);
-    k_mul(ctx, s->g, s->u, s->g, n * I);
-    k_linear(ctx, n, s->g, I, &l->down, NULL, NULL, s->tmp, D, 0);
-    k_rmsnorm(ctx, n, D, s->tmp, D, l->ln_post_ff, 1.0f, eps, s->tmp, D);
-    k_add(ctx, h, s->tmp, h, n * D);
+    K_THEN(ks, k_rmsnorm(ctx, n, D, h, D, l->ln_pre_ff, 1.0f, eps, s->a, D));
+    K_THEN(ks, k_linear(ctx, n, s->a, D, &l->gate, NULL, NULL, s->g, I, 0));
+    K_THEN(ks, k_linear(ctx, n, s->a, D, &l->up, NULL, NULL, s->u, I, 0));
+    K_THEN(ks, k_gelu_tanh(ctx, s->g, s->g, n * I));
+    K_THEN(ks, k_mul(ctx, s->g, s->u, s->g, n * I));
+    K_THEN(ks, k_linear(ctx, n, s->g, I, &l->down, NULL, NULL, s->tmp, D, 0));
+    K_THEN(ks, k_rmsnorm(ctx, n, D, s->tmp, D, l->ln_post_ff, 1.0f, eps, s->tmp, D));
+    K_THEN(ks, k_add(ctx, h, s->tmp, h, n * D));
+    return ks;
 }
 
 ltx2_status ltx2_gemma3_forward(const kctx *ctx, const ltx2_gemma3 *m, const int32_t *ids, int64_t n, float *hidden,
@@ -244,9 +247,10 @@ ltx2_status ltx2_gemma3_forward(const kctx *ctx, const ltx2_gemma3 *m, const int
     rope_table(n, g->n_heads, g->head_dim, g->theta_global, g->factor_global, s.cos_g, s.sin_g);
     for (int64_t i = 0; i < NL; ++i) {
         float *h = hidden + (i + 1) * n * D;
-        memcpy(h, hidden + i * n * D, (size_t)(n * D) * sizeof(float));
-        layer_forward(ctx, g, &m->layers[i], g->sliding[i], n, h, &s);
-        if (i == NL - 1) k_rmsnorm(ctx, n, D, h, D, m->final_norm, 1.0f, (float)g->rms_eps, h, D);
+        kstatus ks = k_copy(ctx, h, hidden + i * n * D, (size_t)(n * D) * sizeof(float), K_D2D);
+        K_THEN(ks, layer_forward(ctx, g, &m->layers[i], g->sliding[i], n, h, &s));
+        if (i == NL - 1) K_THEN(ks, k_rmsnorm(ctx, n, D, h, D, m->final_norm, 1.0f, (float)g->rms_eps, h, D));
+        if ((st = ltx2_kerr(err, ks, "Gemma layer")) != LTX2_OK) break;
         if (progress && (st = progress(user, i + 1, NL))) break;
     }
     scratch_free(&s);

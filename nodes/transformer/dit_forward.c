@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dit_internal.h"
+#include "node.h"
 
 typedef struct run {
     int64_t start, len;
@@ -34,23 +35,11 @@ typedef struct prep {
     dit_rope pe, xpe;
 } prep;
 
-static void prep_free(prep *p)
-{
-    free(p->x), free(p->usig), free(p->runs), free(p->mod), free(p->emb), free(p->css);
-    free(p->cgate), free(p->vals), free(p->cvals), free(p->ctx), free(p->kbias);
-    free(p->pe_cos), free(p->pe_sin), free(p->xpe_cos), free(p->xpe_sin);
-    memset(p, 0, sizeof *p);
-}
 
-void ltx2_dit_timestep_features(float t, float *out)
+float *dit_falloc(const kctx *kc, int64_t n)
 {
-    const float neg_log = (float)-log(10000.0);
-    for (int k = 0; k < 128; k++) {
-        float f = expf(neg_log * (float)k / 128.0f);
-        float a = t * f;
-        out[k] = cosf(a);
-        out[128 + k] = sinf(a);
-    }
+    void *p = NULL;
+    return k_arena_alloc(kc->arena, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) == KS_OK ? p : NULL;
 }
 
 bool ltx2_dit_blocks_has(const ltx2_dit_blocks *b, int block)
@@ -69,27 +58,24 @@ static ltx2_status adaln_run(const kctx *kc, const ltx2_dit_adaln *a, int nu, co
                              float **mod_out, float **emb_out)
 {
     const int64_t d = a->dim;
-    float *feat = dit_falloc((int64_t)nu * 256), *h = dit_falloc((int64_t)nu * d);
-    float *emb = dit_falloc((int64_t)nu * d), *mod = dit_falloc((int64_t)nu * a->coef * d);
-    if (!feat || !h || !emb || !mod) {
-        free(feat), free(h), free(emb), free(mod);
+    /* emb and mod outlive the call (in the pass's arena); h is released */
+    float *emb = dit_falloc(kc, (int64_t)nu * d), *mod = dit_falloc(kc, (int64_t)nu * a->coef * d);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *h = dit_falloc(kc, (int64_t)nu * d);
+    if (!h || !emb || !mod)
         return LTX2_ERR_OOM;
-    }
-    for (int u = 0; u < nu; u++)
-        ltx2_dit_timestep_features(t[u], feat + (int64_t)u * 256);
-    if (kc->prec == KP_FAST)
-        k_round_bf16(feat, (int64_t)nu * 256);
-    k_linear(kc, nu, feat, 256, &a->l1, NULL, a->b1, h, d, 0);
-    k_silu(kc, h, h, (int64_t)nu * d);
-    k_linear(kc, nu, h, d, &a->l2, NULL, a->b2, emb, d, 0);
-    k_silu(kc, emb, h, (int64_t)nu * d);
-    k_linear(kc, nu, h, d, &a->lin, NULL, a->blin, mod, a->coef * d, 0);
-    free(feat), free(h);
+    ltx2_status st = lx_timestep_embed(kc, &a->l1, a->b1, &a->l2, a->b2, nu, t, emb);
+    if (st != LTX2_OK)
+        return st;
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_silu(kc, emb, h, (int64_t)nu * d));
+    K_THEN(ks, k_linear(kc, nu, h, d, &a->lin, NULL, a->blin, mod, a->coef * d, 0));
+    k_arena_release(kc->arena, mark);
+    if (ks != KS_OK)
+        return ltx2_kstatus(ks);
     *mod_out = mod;
     if (emb_out)
         *emb_out = emb;
-    else
-        free(emb);
     return LTX2_OK;
 }
 
@@ -99,7 +85,7 @@ static void dump_runs(const ltx2_dit_hooks *hk, const char *name, const prep *p,
 {
     if (!hk || !hk->dump)
         return;
-    float *t = dit_falloc(p->n * cols);
+    float *t = malloc((size_t)(p->n * cols) * sizeof(float)); /* debug hooks only */
     if (!t)
         return;
     for (int64_t r = 0; r < p->nruns; r++)
@@ -130,10 +116,11 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     const int64_t n = s->n, d = p->dim;
 
     /* distinct sigmas and the runs of tokens sharing one */
-    p->usig = malloc((size_t)n * sizeof(float));
-    p->runs = malloc((size_t)n * sizeof(run));
-    p->x = dit_falloc(n * d);
-    p->ctx = dit_falloc(s->n_ctx * d);
+    void *runs = NULL;
+    p->usig = dit_falloc(kc, n);
+    p->runs = k_arena_alloc(kc->arena, (size_t)n * sizeof(run), &runs) == KS_OK ? runs : NULL;
+    p->x = dit_falloc(kc, n * d);
+    p->ctx = dit_falloc(kc, s->n_ctx * d);
     if (!p->usig || !p->runs || !p->x || !p->ctx)
         return LTX2_ERR_OOM;
     for (int64_t i = 0; i < n;) {
@@ -150,16 +137,17 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     }
 
     /* patchify */
-    k_linear(kc, n, s->latent, p->io->patchify.cols, &p->io->patchify, NULL, p->io->b_patchify, p->x, d, 0);
+    kstatus ks = k_linear(kc, n, s->latent, p->io->patchify.cols, &p->io->patchify, NULL, p->io->b_patchify, p->x,
+                          d, 0);
+    if (ks != KS_OK)
+        return ltx2_kstatus(ks);
     snprintf(nm, sizeof nm, "%s_x_in", tag);
     dump(hk, nm, p->x, n, d);
 
     /* AdaLN: t = sigma * timestep_scale; the A<->V gate sees t * av_ca / timestep_scale */
-    float *t = malloc((size_t)p->nu * sizeof(float)), *tg = malloc((size_t)p->nu * sizeof(float));
-    if (!t || !tg) {
-        free(t), free(tg);
+    float *t = dit_falloc(kc, p->nu), *tg = dit_falloc(kc, p->nu);
+    if (!t || !tg)
         return LTX2_ERR_OOM;
-    }
     const float gate_factor = (float)(c->av_ca_timestep_scale / c->timestep_scale);
     for (int u = 0; u < p->nu; u++) {
         t[u] = p->usig[u] * (float)c->timestep_scale;
@@ -170,7 +158,6 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
         st = adaln_run(kc, &p->io->cross_ss, p->nu, t, &p->css, NULL);
     if (st == LTX2_OK && av)
         st = adaln_run(kc, &p->io->cross_gate, p->nu, tg, &p->cgate, NULL);
-    free(t), free(tg);
     if (st != LTX2_OK)
         return st;
     snprintf(nm, sizeof nm, "%s_adaln_timestep", tag);
@@ -183,23 +170,26 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
         snprintf(nm, sizeof nm, "%s_cross_gate_timestep", tag);
         dump_runs(hk, nm, p, p->cgate, d);
     }
-    p->vals = dit_falloc((int64_t)p->nu * 6 * d);
-    p->cvals = av ? dit_falloc((int64_t)p->nu * 5 * d) : NULL;
+    p->vals = dit_falloc(kc, (int64_t)p->nu * 6 * d);
+    p->cvals = av ? dit_falloc(kc, (int64_t)p->nu * 5 * d) : NULL;
     if (!p->vals || (av && !p->cvals))
         return LTX2_ERR_OOM;
 
     /* caption projection: linear_2(gelu_tanh(linear_1(ctx))) */
-    float *h = dit_falloc(s->n_ctx * d);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *h = dit_falloc(kc, s->n_ctx * d);
     if (!h)
         return LTX2_ERR_OOM;
-    k_linear(kc, s->n_ctx, s->context, c->caption_channels, &p->io->cap1, NULL, p->io->b_cap1, h, d, 0);
-    k_gelu_tanh(kc, h, h, s->n_ctx * d);
-    k_linear(kc, s->n_ctx, h, d, &p->io->cap2, NULL, p->io->b_cap2, p->ctx, d, 0);
-    free(h);
+    K_THEN(ks, k_linear(kc, s->n_ctx, s->context, c->caption_channels, &p->io->cap1, NULL, p->io->b_cap1, h, d, 0));
+    K_THEN(ks, k_gelu_tanh(kc, h, h, s->n_ctx * d));
+    K_THEN(ks, k_linear(kc, s->n_ctx, h, d, &p->io->cap2, NULL, p->io->b_cap2, p->ctx, d, 0));
+    k_arena_release(kc->arena, mark);
+    if (ks != KS_OK)
+        return ltx2_kstatus(ks);
     snprintf(nm, sizeof nm, "%s_context_projected", tag);
     dump(hk, nm, p->ctx, s->n_ctx, d);
     if (s->context_mask) {
-        p->kbias = malloc((size_t)s->n_ctx * sizeof(float));
+        p->kbias = dit_falloc(kc, s->n_ctx);
         if (!p->kbias)
             return LTX2_ERR_OOM;
         /* reference: (mask - 1) * finfo.max; -1e30 keeps bf16 rounding finite */
@@ -210,12 +200,13 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     /* RoPE: self (3-D video / 1-D audio) and, for AV, the 1-D temporal cross tables */
     const krope_layout lay = c->rope_type == LTX2_ROPE_SPLIT ? KROPE_SPLIT : KROPE_INTERLEAVED;
     const int heads = audio ? c->a_heads : c->v_heads;
-    p->pe_cos = dit_falloc(n * (d / 2));
-    p->pe_sin = dit_falloc(n * (d / 2));
+    p->pe_cos = dit_falloc(kc, n * (d / 2));
+    p->pe_sin = dit_falloc(kc, n * (d / 2));
     if (!p->pe_cos || !p->pe_sin)
         return LTX2_ERR_OOM;
-    ltx2_dit_rope_tables(c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
-                         p->pe_cos, p->pe_sin);
+    if (ltx2_dit_rope_tables(c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
+                             p->pe_cos, p->pe_sin) != LTX2_OK)
+        return LTX2_ERR_OOM;
     p->pe = (dit_rope){p->pe_cos, p->pe_sin, (int)d, (int)d / heads, lay};
     if (kc->prec == KP_FAST) {
         k_round_bf16(p->pe_cos, n * (d / 2));
@@ -228,14 +219,15 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     if (av) {
         const int xd = c->a_ctx_dim;
         const double xmax[1] = {c->cross_max_pos};
-        p->xpe_cos = dit_falloc(n * (xd / 2));
-        p->xpe_sin = dit_falloc(n * (xd / 2));
+        p->xpe_cos = dit_falloc(kc, n * (xd / 2));
+        p->xpe_sin = dit_falloc(kc, n * (xd / 2));
         if (!p->xpe_cos || !p->xpe_sin)
             return LTX2_ERR_OOM;
         /* the time axis only: the first [n][2] rows of the positions */
         ltx2_dit_config cc = *c;
         cc.middle_indices = true;
-        ltx2_dit_rope_tables(&cc, n, 1, s->positions, xmax, xd, p->xpe_cos, p->xpe_sin);
+        if (ltx2_dit_rope_tables(&cc, n, 1, s->positions, xmax, xd, p->xpe_cos, p->xpe_sin) != LTX2_OK)
+            return LTX2_ERR_OOM;
         p->xpe = (dit_rope){p->xpe_cos, p->xpe_sin, xd, xd / heads, lay};
         if (kc->prec == KP_FAST) {
             k_round_bf16(p->xpe_cos, n * (xd / 2));
@@ -250,46 +242,52 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
 }
 
 /* vals[u][r] = table[r] + mod[u][r] for this block (bf16-rounded in fast precision). */
-static void block_values(const kctx *kc, prep *p, const float *sst, const float *sst_av)
+static kstatus block_values(const kctx *kc, prep *p, const float *sst, const float *sst_av)
 {
     const int64_t d = p->dim;
+    kstatus ks = KS_OK;
     for (int u = 0; u < p->nu; u++) {
-        k_add(kc, sst, p->mod + (int64_t)u * 6 * d, p->vals + (int64_t)u * 6 * d, 6 * d);
+        K_THEN(ks, k_add(kc, sst, p->mod + (int64_t)u * 6 * d, p->vals + (int64_t)u * 6 * d, 6 * d));
         if (sst_av && p->cvals) {
             float *cv = p->cvals + (int64_t)u * 5 * d;
-            k_add(kc, sst_av, p->css + (int64_t)u * 4 * d, cv, 4 * d);
-            k_add(kc, sst_av + 4 * d, p->cgate + (int64_t)u * d, cv + 4 * d, d);
+            K_THEN(ks, k_add(kc, sst_av, p->css + (int64_t)u * 4 * d, cv, 4 * d));
+            K_THEN(ks, k_add(kc, sst_av + 4 * d, p->cgate + (int64_t)u * d, cv + 4 * d, d));
         }
     }
-    if (kc->prec == KP_FAST) {
+    if (ks == KS_OK && kc->prec == KP_FAST) {
         k_round_bf16(p->vals, (int64_t)p->nu * 6 * d);
         if (p->cvals && sst_av)
             k_round_bf16(p->cvals, (int64_t)p->nu * 5 * d);
     }
+    return ks;
 }
 
 /* h = h*(1 + vals[u][rs]) + vals[u][rh] over each run (nrows rows per distinct sigma). */
-static void modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh,
-                          float *h)
+static kstatus modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh,
+                             float *h)
 {
     const int64_t d = p->dim;
+    kstatus ks = KS_OK;
     for (int64_t r = 0; r < p->nruns; r++) {
         const run *q = &p->runs[r];
         const float *v = vals + (int64_t)q->u * nrows * d;
-        k_modulate(kc, q->len, d, h + q->start * d, v + rs * d, v + rh * d, h + q->start * d);
+        K_THEN(ks, k_modulate(kc, q->len, d, h + q->start * d, v + rs * d, v + rh * d, h + q->start * d));
     }
+    return ks;
 }
 
 /* x += vals[u][rg] * src over each run. */
-static void gate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rg,
-                      const float *src, float *x)
+static kstatus gate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rg,
+                         const float *src, float *x)
 {
     const int64_t d = p->dim;
+    kstatus ks = KS_OK;
     for (int64_t r = 0; r < p->nruns; r++) {
         const run *q = &p->runs[r];
         const float *v = vals + (int64_t)q->u * nrows * d;
-        k_gated_add(kc, q->len, d, src + q->start * d, v + rg * d, x + q->start * d);
+        K_THEN(ks, k_gated_add(kc, q->len, d, src + q->start * d, v + rg * d, x + q->start * d));
     }
+    return ks;
 }
 
 /* Self-attention (modulated, gated), then text cross-attention (plain residual). */
@@ -297,43 +295,44 @@ static ltx2_status stream_attn(const kctx *kc, float eps, prep *p, const ltx2_di
                                const ltx2_dit_attn *text, bool skip_self)
 {
     const int64_t n = p->n, d = p->dim;
-    float *h = dit_falloc(n * d), *o = dit_falloc(n * d);
-    if (!h || !o) {
-        free(h), free(o);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *h = dit_falloc(kc, n * d), *o = dit_falloc(kc, n * d);
+    if (!h || !o)
         return LTX2_ERR_OOM;
-    }
     ltx2_status st = LTX2_OK;
+    kstatus ks = KS_OK;
     if (!skip_self) {
-        k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
-        modulate_runs(kc, p, p->vals, 6, 1, 0, h);
-        st = dit_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o);
+        K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
+        K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 1, 0, h));
+        st = ks ? ltx2_kstatus(ks) : lx_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o, 0);
         if (st == LTX2_OK)
-            gate_runs(kc, p, p->vals, 6, 2, o, p->x);
+            st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 2, o, p->x));
     }
     if (st == LTX2_OK) {
-        k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
-        st = dit_attention(kc, text, eps, n, h, p->n_ctx, p->ctx, NULL, NULL, p->kbias, o);
+        st = ltx2_kstatus(k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
         if (st == LTX2_OK)
-            k_add(kc, p->x, o, p->x, n * d);
+            st = lx_attention(kc, text, eps, n, h, p->n_ctx, p->ctx, NULL, NULL, p->kbias, o, 0);
+        if (st == LTX2_OK)
+            st = ltx2_kstatus(k_add(kc, p->x, o, p->x, n * d));
     }
-    free(h), free(o);
+    k_arena_release(kc->arena, mark);
     return st;
 }
 
 static ltx2_status stream_ff(const kctx *kc, float eps, prep *p, const ltx2_dit_ff *ff)
 {
     const int64_t n = p->n, d = p->dim;
-    float *h = dit_falloc(n * d), *o = dit_falloc(n * d);
-    if (!h || !o) {
-        free(h), free(o);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *h = dit_falloc(kc, n * d), *o = dit_falloc(kc, n * d);
+    if (!h || !o)
         return LTX2_ERR_OOM;
-    }
-    k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d);
-    modulate_runs(kc, p, p->vals, 6, 4, 3, h);
-    ltx2_status st = dit_ff(kc, ff, n, h, o);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
+    K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 4, 3, h));
+    ltx2_status st = ks ? ltx2_kstatus(ks) : lx_ff_run(kc, ff, n, h, o, 0);
     if (st == LTX2_OK)
-        gate_runs(kc, p, p->vals, 6, 5, o, p->x);
-    free(h), free(o);
+        st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 5, o, p->x));
+    k_arena_release(kc->arena, mark);
     return st;
 }
 
@@ -346,39 +345,45 @@ static ltx2_status stream_av(const kctx *kc, float eps, const ltx2_dit_block *b,
     if (skip_a2v && skip_v2a)
         return LTX2_OK;
     const int64_t nv = V->n, na = A->n, vd = V->dim, ad = A->dim;
-    float *nvx = dit_falloc(nv * vd), *nax = dit_falloc(na * ad);
-    float *qv = dit_falloc(nv * vd), *ka = dit_falloc(na * ad);
-    float *ov = dit_falloc(nv * vd), *oa = dit_falloc(na * ad);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *nvx = dit_falloc(kc, nv * vd), *nax = dit_falloc(kc, na * ad);
+    float *qv = dit_falloc(kc, nv * vd), *ka = dit_falloc(kc, na * ad);
+    float *ov = dit_falloc(kc, nv * vd), *oa = dit_falloc(kc, na * ad);
     ltx2_status st = LTX2_ERR_OOM;
     if (!nvx || !nax || !qv || !ka || !ov || !oa)
         goto done;
-    k_rmsnorm(kc, nv, vd, V->x, vd, NULL, 0.0f, eps, nvx, vd);
-    k_rmsnorm(kc, na, ad, A->x, ad, NULL, 0.0f, eps, nax, ad);
-    st = LTX2_OK;
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_rmsnorm(kc, nv, vd, V->x, vd, NULL, 0.0f, eps, nvx, vd));
+    K_THEN(ks, k_rmsnorm(kc, na, ad, A->x, ad, NULL, 0.0f, eps, nax, ad));
     if (!skip_a2v) {
-        memcpy(qv, nvx, (size_t)(nv * vd) * sizeof(float));
-        memcpy(ka, nax, (size_t)(na * ad) * sizeof(float));
-        modulate_runs(kc, V, V->cvals, 5, 0, 1, qv);
-        modulate_runs(kc, A, A->cvals, 5, 0, 1, ka);
-        st = dit_attention(kc, &b->a2v, eps, nv, qv, na, ka, &V->xpe, &A->xpe, NULL, ov);
+        K_THEN(ks, k_copy(kc, qv, nvx, (size_t)(nv * vd) * sizeof(float), K_D2D));
+        K_THEN(ks, k_copy(kc, ka, nax, (size_t)(na * ad) * sizeof(float), K_D2D));
+        K_THEN(ks, modulate_runs(kc, V, V->cvals, 5, 0, 1, qv));
+        K_THEN(ks, modulate_runs(kc, A, A->cvals, 5, 0, 1, ka));
+        if ((st = ltx2_kstatus(ks)) != LTX2_OK)
+            goto done;
+        st = lx_attention(kc, &b->a2v, eps, nv, qv, na, ka, &V->xpe, &A->xpe, NULL, ov, 0);
         if (st != LTX2_OK)
             goto done;
     }
     if (!skip_v2a) {
-        memcpy(ka, nax, (size_t)(na * ad) * sizeof(float));
-        memcpy(qv, nvx, (size_t)(nv * vd) * sizeof(float));
-        modulate_runs(kc, A, A->cvals, 5, 2, 3, ka);
-        modulate_runs(kc, V, V->cvals, 5, 2, 3, qv);
-        st = dit_attention(kc, &b->v2a, eps, na, ka, nv, qv, &A->xpe, &V->xpe, NULL, oa);
+        K_THEN(ks, k_copy(kc, ka, nax, (size_t)(na * ad) * sizeof(float), K_D2D));
+        K_THEN(ks, k_copy(kc, qv, nvx, (size_t)(nv * vd) * sizeof(float), K_D2D));
+        K_THEN(ks, modulate_runs(kc, A, A->cvals, 5, 2, 3, ka));
+        K_THEN(ks, modulate_runs(kc, V, V->cvals, 5, 2, 3, qv));
+        if ((st = ltx2_kstatus(ks)) != LTX2_OK)
+            goto done;
+        st = lx_attention(kc, &b->v2a, eps, na, ka, nv, qv, &A->xpe, &V->xpe, NULL, oa, 0);
         if (st != LTX2_OK)
             goto done;
     }
     if (!skip_a2v)
-        gate_runs(kc, V, V->cvals, 5, 4, ov, V->x);
+        K_THEN(ks, gate_runs(kc, V, V->cvals, 5, 4, ov, V->x));
     if (!skip_v2a)
-        gate_runs(kc, A, A->cvals, 5, 4, oa, A->x);
+        K_THEN(ks, gate_runs(kc, A, A->cvals, 5, 4, oa, A->x));
+    st = ltx2_kstatus(ks);
 done:
-    free(nvx), free(nax), free(qv), free(ka), free(ov), free(oa);
+    k_arena_release(kc->arena, mark);
     return st;
 }
 
@@ -391,12 +396,13 @@ static ltx2_status block_fwd(const ltx2_dit *m, const kctx *kc, const kctx *akc,
     static const ltx2_dit_perturb none = {{0}, {0}, {0}, {0}};
     if (!pt)
         pt = &none;
-    ltx2_status st = LTX2_OK;
+    kstatus ks = KS_OK;
     if (V->on)
-        block_values(kc, V, b->sst, av ? b->sst_a2v_video : NULL);
+        K_THEN(ks, block_values(kc, V, b->sst, av ? b->sst_a2v_video : NULL));
     if (A->on)
-        block_values(akc, A, b->audio_sst, av ? b->sst_a2v_audio : NULL);
-    if (V->on)
+        K_THEN(ks, block_values(akc, A, b->audio_sst, av ? b->sst_a2v_audio : NULL));
+    ltx2_status st = ltx2_kstatus(ks);
+    if (st == LTX2_OK && V->on)
         st = stream_attn(kc, eps, V, &b->attn1, &b->attn2, ltx2_dit_blocks_has(&pt->skip_video_self, bi));
     if (st == LTX2_OK && A->on)
         st = stream_attn(akc, eps, A, &b->audio_attn1, &b->audio_attn2,
@@ -426,23 +432,23 @@ static ltx2_status block_fwd(const ltx2_dit *m, const kctx *kc, const kctx *akc,
 static ltx2_status head_fwd(const kctx *kc, float eps, prep *p, float *velocity)
 {
     const int64_t n = p->n, d = p->dim;
-    float *h = dit_falloc(n * d), *ss = dit_falloc(2 * d * (int64_t)p->nu);
-    if (!h || !ss) {
-        free(h), free(ss);
+    const kmark mark = k_arena_mark(kc->arena);
+    float *h = dit_falloc(kc, n * d), *ss = dit_falloc(kc, 2 * d * (int64_t)p->nu);
+    if (!h || !ss)
         return LTX2_ERR_OOM;
-    }
-    k_layernorm(kc, n, d, p->x, d, eps, h, d);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_layernorm(kc, n, d, p->x, d, eps, h, d));
     for (int u = 0; u < p->nu; u++) {
-        k_add(kc, p->io->sst_out, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d, d);
-        k_add(kc, p->io->sst_out + d, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d + d, d);
+        K_THEN(ks, k_add(kc, p->io->sst_out, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d, d));
+        K_THEN(ks, k_add(kc, p->io->sst_out + d, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d + d, d));
     }
     if (kc->prec == KP_FAST)
         k_round_bf16(ss, 2 * d * (int64_t)p->nu);
-    modulate_runs(kc, p, ss, 2, 1, 0, h);
-    free(ss);
-    k_linear(kc, n, h, d, &p->io->proj_out, NULL, p->io->b_proj_out, velocity, p->io->proj_out.rows, 0);
-    free(h);
-    return LTX2_OK;
+    K_THEN(ks, modulate_runs(kc, p, ss, 2, 1, 0, h));
+    K_THEN(ks, k_linear(kc, n, h, d, &p->io->proj_out, NULL, p->io->b_proj_out, velocity, p->io->proj_out.rows,
+                        0));
+    k_arena_release(kc->arena, mark);
+    return ltx2_kstatus(ks);
 }
 
 static ltx2_status check_stream(const ltx2_dit *m, const ltx2_dit_stream *s, bool audio, ltx2_error *err)
@@ -457,7 +463,10 @@ static ltx2_status check_stream(const ltx2_dit *m, const ltx2_dit_stream *s, boo
     return LTX2_OK;
 }
 
-ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *video,
+/* Chunks of the arena a forward makes when its caller gives none. */
+#define DIT_ARENA_CHUNK ((size_t)16 << 20)
+
+ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_dit_stream *video,
                              const ltx2_dit_stream *audio, const ltx2_dit_perturb *perturb,
                              const ltx2_dit_hooks *hooks, ltx2_error *err)
 {
@@ -470,6 +479,18 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc, const ltx2_dit_s
     if (aon && (st = check_stream(m, audio, true, err)) != LTX2_OK)
         return st;
     const bool av = von && aon;
+    /* Activations and kernel scratch come from the pass's arena: the caller's (kept warm
+     * across the passes of a sampler) or one made for this call. */
+    kctx kcl = *kc_in;
+    karena *own = NULL;
+    if (!kcl.arena) {
+        kstatus ks = k_arena_create(&kcl, DIT_ARENA_CHUNK, 0, &own);
+        if (ks != KS_OK)
+            return ltx2_kerr(err, ks, "transformer forward: workspace");
+        kcl.arena = own;
+    }
+    const kctx *kc = &kcl;
+    const kmark mark = k_arena_mark(kc->arena);
     /* Fast precision rounds only the video stream to bf16: the audio stream is a few
      * percent of the FLOPs, and guidance (audio cfg 7) amplifies its rounding error
      * past 1e-2 of the f32 result (measured on the sampler_cfg fixture). */
@@ -492,11 +513,13 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc, const ltx2_dit_s
         st = head_fwd(kc, m->cfg.norm_eps, &V, video->velocity);
     if (st == LTX2_OK && aon)
         st = head_fwd(&akc, m->cfg.norm_eps, &A, audio->velocity);
-    prep_free(&V);
-    prep_free(&A);
+    k_arena_release(kc->arena, mark);
+    k_arena_destroy(own);
     if (st == LTX2_ERR_OOM)
         return ltx2_err(err, st, "transformer forward: out of memory");
     if (st == LTX2_CANCELLED)
         return ltx2_err(err, st, "transformer forward: cancelled");
+    if (st != LTX2_OK)
+        return ltx2_err(err, st, "transformer forward: a kernel refused its arguments or backend");
     return st;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rope_grid.h"
 #include "transformer.h"
 
 void ltx2_dit_video_positions_ex(int64_t frames, int64_t height, int64_t width, int scale_t,
@@ -49,63 +50,9 @@ void ltx2_dit_audio_positions(int64_t n, float *out)
     }
 }
 
-/* freq[k] = theta^(k/(F-1)) * pi/2: float64 then rounded once (frequencies_precision
- * "float64"), or torch's float32 linspace + powf. */
-static void freq_grid(const ltx2_dit_config *cfg, int nf, float *freq)
+ltx2_status ltx2_dit_rope_tables(const ltx2_dit_config *cfg, int64_t n, int n_axes, const float *positions,
+                                 const double *max_pos, int dim, float *cos_t, float *sin_t)
 {
-    if (cfg->rope_f64) {
-        const double step = nf > 1 ? 1.0 / (double)(nf - 1) : 0.0;
-        for (int k = 0; k < nf; k++) {
-            double u = k == nf - 1 && nf > 1 ? 1.0 : (double)k * step;
-            freq[k] = (float)(pow(cfg->theta, u) * M_PI / 2.0);
-        }
-        return;
-    }
-    const float step = nf > 1 ? 1.0f / (float)(nf - 1) : 0.0f;
-    const float th = (float)cfg->theta;
-    for (int k = 0; k < nf; k++) {
-        /* torch.linspace fills the first half from the start, the rest from the end */
-        float u = k < nf / 2 ? step * (float)k : 1.0f - step * (float)(nf - 1 - k);
-        freq[k] = powf(th, u) * (float)M_PI / 2.0f;
-    }
-}
-
-void ltx2_dit_rope_tables(const ltx2_dit_config *cfg, int64_t n, int n_axes, const float *positions,
-                          const double *max_pos, int dim, float *cos_t, float *sin_t)
-{
-    const int nf = dim / (2 * n_axes);
-    const int half = dim / 2;
-    /* Identity slots at the front: SPLIT pads to dim/2 slots; INTERLEAVED prepends
-     * dim % (2*n_axes) entries, i.e. half as many rotated pairs. */
-    const int pad = cfg->rope_type == LTX2_ROPE_SPLIT ? half - nf * n_axes : (dim % (2 * n_axes)) / 2;
-    float freq_small[64];
-    float *freq = nf <= 64 ? freq_small : malloc((size_t)nf * sizeof(float));
-    if (!freq) { /* tiny allocation; fall back to identity tables rather than crash */
-        for (int64_t i = 0; i < n * half; i++)
-            cos_t[i] = 1.0f, sin_t[i] = 0.0f;
-        return;
-    }
-    freq_grid(cfg, nf, freq);
-    for (int64_t i = 0; i < n; i++) {
-        float *c = cos_t + i * half, *s = sin_t + i * half;
-        for (int p = 0; p < pad; p++)
-            c[p] = 1.0f, s[p] = 0.0f;
-        float w[3] = {0, 0, 0};
-        for (int a = 0; a < n_axes; a++) {
-            const float *pa = positions + (int64_t)a * n * 2 + 2 * i;
-            float pos = cfg->middle_indices ? (pa[0] + pa[1]) / 2.0f : pa[0];
-            float u = pos / (float)max_pos[a];
-            w[a] = u * 2.0f - 1.0f;
-        }
-        for (int k = 0; k < nf; k++)
-            for (int a = 0; a < n_axes; a++) {
-                const float ang = freq[k] * w[a];
-                c[pad + k * n_axes + a] = cosf(ang);
-                s[pad + k * n_axes + a] = sinf(ang);
-            }
-        for (int p = pad + nf * n_axes; p < half; p++) /* INTERLEAVED tail never happens; be safe */
-            c[p] = 1.0f, s[p] = 0.0f;
-    }
-    if (freq != freq_small)
-        free(freq);
+    const lx_rope_grid g = {cfg->theta, cfg->rope_f64, cfg->rope_type == LTX2_ROPE_SPLIT, cfg->middle_indices};
+    return lx_rope_tables(&g, n, n_axes, positions, max_pos, dim, cos_t, sin_t) ? LTX2_OK : LTX2_ERR_OOM;
 }

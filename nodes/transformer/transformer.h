@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "error.h"
+#include "common/layers.h"
 #include "kernels.h"
 #include "object.h"
 #include "store/store.h"
@@ -54,18 +55,10 @@ typedef struct ltx2_dit_config {
 } ltx2_dit_config;
 
 /* One attention module: q/k/v/out projections with biases and q/k RMSNorm weights. */
-typedef struct ltx2_dit_attn {
-    kmat q, k, v, o;
-    float *bq, *bk, *bv, *bo;
-    float *q_norm, *k_norm;
-    int heads, head_dim;
-} ltx2_dit_attn;
-
-typedef struct ltx2_dit_ff {
-    kmat w1, w2; /* net.0.proj [hidden][dim], net.2 [dim][hidden] */
-    float *b1, *b2;
-    int hidden;
-} ltx2_dit_ff;
+/* The shared attention and feed-forward (nodes/common/layers.h); ff: net.0.proj
+ * [hidden][dim], net.2 [dim][hidden]. */
+typedef lx_attn ltx2_dit_attn;
+typedef lx_ff ltx2_dit_ff;
 
 typedef struct ltx2_dit_block {
     ltx2_dit_attn attn1, attn2, audio_attn1, audio_attn2, a2v, v2a;
@@ -199,12 +192,10 @@ void ltx2_dit_video_positions_ex(int64_t frames, int64_t height, int64_t width, 
 void ltx2_dit_audio_positions(int64_t n, float *out);
 
 /* ---------------------------------------------------------------- pieces (tests) */
-/* Sinusoidal timestep features (256 wide: cos half first) of t (already scaled). */
-void ltx2_dit_timestep_features(float t, float *out256);
 /* RoPE tables for one attention: n tokens, positions [n_axes][n][2], inner width dim over
  * heads. Layout as k_rope wants: SPLIT cos/sin [n][dim/2] (slot h*(head_dim/2)+j),
  * INTERLEAVED [n][dim/2] (one value per rotated pair). */
-void ltx2_dit_rope_tables(const ltx2_dit_config *cfg, int64_t n, int n_axes, const float *positions,
-                          const double *max_pos, int dim, float *cos, float *sin);
+ltx2_status ltx2_dit_rope_tables(const ltx2_dit_config *cfg, int64_t n, int n_axes, const float *positions,
+                                 const double *max_pos, int dim, float *cos, float *sin);
 
 #endif

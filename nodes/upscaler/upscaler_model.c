@@ -8,6 +8,7 @@
 
 #include "json_util.h"
 #include "upscaler/upscaler_model.h"
+#include "node.h"
 
 #define GN_EPS 1e-5f
 
@@ -184,11 +185,12 @@ void ltx2_upscaler_out_size(const ltx2_upscaler *u, int64_t f, int64_t h, int64_
 }
 
 /* x = silu(GN(x)) */
-static void gn_silu(const kctx *ctx, const ltx2_upscaler *u, int64_t n, const float *g,
-                    const float *b, float *x)
+static kstatus gn_silu(const kctx *ctx, const ltx2_upscaler *u, int64_t n, const float *g,
+                       const float *b, float *x)
 {
-    k_groupnorm(ctx, n, u->mid, u->groups, x, g, b, GN_EPS, x);
-    k_silu(ctx, x, x, n * u->mid);
+    kstatus ks = k_groupnorm(ctx, n, u->mid, u->groups, x, g, b, GN_EPS, x);
+    K_THEN(ks, k_silu(ctx, x, x, n * u->mid));
+    return ks;
 }
 
 static ltx2_status res_stack(const kctx *ctx, const ltx2_upscaler *u, const ures *r, int64_t f,
@@ -201,17 +203,18 @@ static ltx2_status res_stack(const kctx *ctx, const ltx2_upscaler *u, const ures
         free(b);
         return LTX2_ERR_OOM;
     }
-    for (int i = 0; i < u->n_blocks; i++) {
-        vconv_run(ctx, &r[i].conv1, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS);
-        gn_silu(ctx, u, n, r[i].n1w, r[i].n1b, a);
-        vconv_run(ctx, &r[i].conv2, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS);
-        k_groupnorm(ctx, n, c, u->groups, b, r[i].n2w, r[i].n2b, GN_EPS, b);
-        k_add(ctx, x, b, x, n * c); /* activation after the residual add */
-        k_silu(ctx, x, x, n * c);
+    kstatus ks = KS_OK;
+    for (int i = 0; ks == KS_OK && i < u->n_blocks; i++) {
+        K_THEN(ks, vconv_run(ctx, &r[i].conv1, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS));
+        K_THEN(ks, gn_silu(ctx, u, n, r[i].n1w, r[i].n1b, a));
+        K_THEN(ks, vconv_run(ctx, &r[i].conv2, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS));
+        K_THEN(ks, k_groupnorm(ctx, n, c, u->groups, b, r[i].n2w, r[i].n2b, GN_EPS, b));
+        K_THEN(ks, k_add(ctx, x, b, x, n * c)); /* activation after the residual add */
+        K_THEN(ks, k_silu(ctx, x, x, n * c));
     }
     free(a);
     free(b);
-    return LTX2_OK;
+    return ltx2_kstatus(ks);
 }
 
 static void blur_down(const ltx2_upscaler *u, int64_t f, int64_t h, int64_t w, const float *x,
@@ -248,26 +251,35 @@ ltx2_status ltx2_upscaler_run(const kctx *ctx, const ltx2_upscaler *u, const flo
     if (!x || !(a = malloc((size_t)(n * m) * sizeof *a))) goto out;
     for (int64_t c = 0; c < C; c++) /* un-normalize into channels-last */
         for (int64_t i = 0; i < n; i++) x[i * C + c] = latent[c * n + i] * std[c] + mean[c];
-    vconv_run(ctx, &u->initial_conv, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS);
-    gn_silu(ctx, u, n, u->in_w, u->in_b, a);
-    if (res_stack(ctx, u, u->res, f, h, w, a) != LTX2_OK) goto out;
+    if ((s = ltx2_kstatus(vconv_run(ctx, &u->initial_conv, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK ||
+        (s = ltx2_kstatus(gn_silu(ctx, u, n, u->in_w, u->in_b, a))) != LTX2_OK ||
+        (s = res_stack(ctx, u, u->res, f, h, w, a)) != LTX2_OK)
+        goto out;
+    s = LTX2_ERR_OOM;
 
     int64_t f2 = f, h2 = h, w2 = w;
     if (u->temporal) {
         if (!(b = malloc((size_t)(n * 2 * m) * sizeof *b))) goto out;
-        vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS);
+        if ((s = ltx2_kstatus(vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK) goto out;
         free(a);
+        s = LTX2_ERR_OOM;
         if (!(a = malloc((size_t)(2 * n * m) * sizeof *a))) goto out;
-        k_depth_to_space3d(ctx, f, h, w, m, 2, 1, 1, b, a);
-        memmove(a, a + h * w * m, (size_t)((2 * f - 1) * h * w * m) * sizeof *a); /* drop frame 0 */
+        if ((s = ltx2_kstatus(k_depth_to_space3d(ctx, f, h, w, m, 2, 1, 1, b, a))) != LTX2_OK) goto out;
+        s = LTX2_ERR_OOM;
+        /* drop frame 0 */
+        if ((s = ltx2_kstatus(k_copy(ctx, a, a + h * w * m, (size_t)((2 * f - 1) * h * w * m) * sizeof *a, K_D2D))))
+            goto out;
         f2 = 2 * f - 1;
     } else {
         int64_t r = u->num, hs = h * r, ws = w * r;
         if (!(b = malloc((size_t)(n * r * r * m) * sizeof *b))) goto out;
-        vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS); /* kt = 1: per frame */
+        /* kt = 1: per frame */
+        if ((s = ltx2_kstatus(vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK) goto out;
         free(a);
+        s = LTX2_ERR_OOM;
         if (!(a = malloc((size_t)(f * hs * ws * m) * sizeof *a))) goto out;
-        k_depth_to_space3d(ctx, f, h, w, m, 1, (int)r, (int)r, b, a);
+        if ((s = ltx2_kstatus(k_depth_to_space3d(ctx, f, h, w, m, 1, (int)r, (int)r, b, a))) != LTX2_OK) goto out;
+        s = LTX2_ERR_OOM;
         h2 = hs;
         w2 = ws;
         if (u->den > 1) {
@@ -283,10 +295,12 @@ ltx2_status ltx2_upscaler_run(const kctx *ctx, const ltx2_upscaler *u, const flo
     }
     free(b);
     b = NULL;
-    if (res_stack(ctx, u, u->post, f2, h2, w2, a) != LTX2_OK) goto out;
+    if ((s = res_stack(ctx, u, u->post, f2, h2, w2, a)) != LTX2_OK) goto out;
+    s = LTX2_ERR_OOM;
     int64_t n2 = f2 * h2 * w2;
     if (!(o = malloc((size_t)(n2 * C) * sizeof *o))) goto out;
-    vconv_run(ctx, &u->final_conv, f2, h2, w2, a, o, VT_ZEROS, KPAD_ZEROS);
+    if ((s = ltx2_kstatus(vconv_run(ctx, &u->final_conv, f2, h2, w2, a, o, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK)
+        goto out;
     for (int64_t c = 0; c < C; c++) /* re-normalize back to NCFHW */
         for (int64_t i = 0; i < n2; i++) y[c * n2 + i] = (o[i * C + c] - mean[c]) / std[c];
     s = LTX2_OK;
@@ -295,6 +309,7 @@ out:
     free(a);
     free(b);
     free(o);
-    if (s != LTX2_OK) return ltx2_err(err, s, "out of memory while upscaling");
+    if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while upscaling");
+    if (s != LTX2_OK) return ltx2_err(err, s, "upscaling %s", s == LTX2_CANCELLED ? "cancelled" : "failed in a kernel");
     return LTX2_OK;
 }

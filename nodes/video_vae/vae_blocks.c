@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "video_vae/vae_blocks.h"
+#include "node.h"
 
 #define PIXNORM_EPS 1e-8f
 
@@ -20,24 +21,25 @@ ltx2_status vblock_res(const kctx *ctx, const vblock *b, int64_t t, int64_t h, i
         free(ada);
         return LTX2_ERR_OOM;
     }
-    for (int j = 0; j < b->n_res; j++) {
+    kstatus ks = KS_OK;
+    for (int j = 0; ks == KS_OK && j < b->n_res; j++) {
         const vres *r = &b->res[j];
         if (temb) /* rows: shift1, scale1, shift2, scale2 */
-            for (int64_t i = 0; i < 4 * c; i++) ada[i] = r->sst[i] + temb[i];
-        k_pixelnorm(ctx, n, c, x, PIXNORM_EPS, a);
-        if (temb) k_modulate(ctx, n, c, a, ada + c, ada, a);
-        k_silu(ctx, a, a, n * c);
-        vconv_run(ctx, &r->conv1, t, h, w, a, z, tpad, spad);
-        k_pixelnorm(ctx, n, c, z, PIXNORM_EPS, z);
-        if (temb) k_modulate(ctx, n, c, z, ada + 3 * c, ada + 2 * c, z);
-        k_silu(ctx, z, z, n * c);
-        vconv_run(ctx, &r->conv2, t, h, w, z, a, tpad, spad);
-        k_add(ctx, x, a, x, n * c);
+            K_THEN(ks, k_add(ctx, r->sst, temb, ada, 4 * c));
+        K_THEN(ks, k_pixelnorm(ctx, n, c, x, PIXNORM_EPS, a));
+        if (temb) K_THEN(ks, k_modulate(ctx, n, c, a, ada + c, ada, a));
+        K_THEN(ks, k_silu(ctx, a, a, n * c));
+        K_THEN(ks, vconv_run(ctx, &r->conv1, t, h, w, a, z, tpad, spad));
+        K_THEN(ks, k_pixelnorm(ctx, n, c, z, PIXNORM_EPS, z));
+        if (temb) K_THEN(ks, k_modulate(ctx, n, c, z, ada + 3 * c, ada + 2 * c, z));
+        K_THEN(ks, k_silu(ctx, z, z, n * c));
+        K_THEN(ks, vconv_run(ctx, &r->conv2, t, h, w, z, a, tpad, spad));
+        K_THEN(ks, k_add(ctx, x, a, x, n * c));
     }
     free(a);
     free(z);
     free(ada);
-    return LTX2_OK;
+    return ltx2_kstatus(ks);
 }
 
 ltx2_status vblock_up(const kctx *ctx, const vblock *b, int64_t t, int64_t h, int64_t w,
@@ -56,14 +58,20 @@ ltx2_status vblock_up(const kctx *ctx, const vblock *b, int64_t t, int64_t h, in
         free(res);
         return LTX2_ERR_OOM;
     }
-    vconv_run(ctx, &b->conv, t, h, w, x, y, tpad, spad);
-    k_depth_to_space3d(ctx, t, h, w, co, b->st, b->sh, b->sw, y, d);
+    kstatus ks = vconv_run(ctx, &b->conv, t, h, w, x, y, tpad, spad);
+    K_THEN(ks, k_depth_to_space3d(ctx, t, h, w, co, b->st, b->sh, b->sw, y, d));
     free(y);
-    if (drop) memmove(d, d + frame, (size_t)((T - 1) * frame) * sizeof *d);
+    if (b->residual) /* depth-to-space of the input, its channels tiled P/mult times */
+        K_THEN(ks, k_depth_to_space3d(ctx, t, h, w, c / P, b->st, b->sh, b->sw, x, res));
+    if (drop)
+        K_THEN(ks, k_copy(ctx, d, d + frame, (size_t)((T - 1) * frame) * sizeof *d, K_D2D));
+    if (ks != KS_OK) {
+        free(d);
+        free(res);
+        return ltx2_kstatus(ks);
+    }
     if (b->residual) {
-        /* depth-to-space of the input, its channels tiled P/mult times */
         int64_t cr = c / P;
-        k_depth_to_space3d(ctx, t, h, w, cr, b->st, b->sh, b->sw, x, res);
         const float *rs = res + drop * H * W * cr;
         int64_t np = (T - drop) * H * W;
         for (int64_t i = 0; i < np; i++) {
@@ -98,13 +106,18 @@ ltx2_status vblock_down(const kctx *ctx, const vblock *b, int64_t t, int64_t h, 
         return LTX2_ERR_OOM;
     }
     /* a time stride of 2 first duplicates frame 0 */
-    if (tp > t) memcpy(xp, x, (size_t)frame * sizeof *xp);
-    memcpy(xp + (tp - t) * frame, x, (size_t)(t * frame) * sizeof *xp);
-    k_space_to_depth3d(ctx, T, H, W, c, b->st, b->sh, b->sw, xp, s2d);
-    vconv_run(ctx, &b->conv, tp, h, w, xp, y, tpad, spad);
+    kstatus ks = tp > t ? k_copy(ctx, xp, x, (size_t)frame * sizeof *xp, K_D2D) : KS_OK;
+    K_THEN(ks, k_copy(ctx, xp + (tp - t) * frame, x, (size_t)(t * frame) * sizeof *xp, K_D2D));
+    K_THEN(ks, k_space_to_depth3d(ctx, T, H, W, c, b->st, b->sh, b->sw, xp, s2d));
+    K_THEN(ks, vconv_run(ctx, &b->conv, tp, h, w, xp, y, tpad, spad));
     free(xp);
-    k_space_to_depth3d(ctx, T, H, W, cc, b->st, b->sh, b->sw, y, o);
+    K_THEN(ks, k_space_to_depth3d(ctx, T, H, W, cc, b->st, b->sh, b->sw, y, o));
     free(y);
+    if (ks != KS_OK) {
+        free(s2d);
+        free(o);
+        return ltx2_kstatus(ks);
+    }
     /* skip: mean of each group of g consecutive space-to-depth channels */
     for (int64_t i = 0; i < np; i++) {
         const float *s = s2d + i * c * P;

@@ -56,14 +56,15 @@ static ltx2_status emit(ltx2_exec_ctx *ctx, const kctx *k, const float *px, int6
         return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the frames");
     }
     int64_t n = F * H * W;
+    kstatus ks = KS_OK;
     if (img)
-        k_shift_scale_clamp(k, px, 1.0f, 0.5f, 0.0f, 1.0f, ltx2_tensor_f32(img), n * c);
-    if (raw && !ltx2_cancelled(ctx))
-        vae_from_cl(c, n, px, ltx2_tensor_f32(raw));
-    if (ltx2_cancelled(ctx)) { /* the pooled copy stops early: the frames are incomplete */
+        K_THEN(ks, k_shift_scale_clamp(k, px, 1.0f, 0.5f, 0.0f, 1.0f, ltx2_tensor_f32(img), n * c));
+    if (raw)
+        K_THEN(ks, k_transpose2d(k, n, c, px, ltx2_tensor_f32(raw)));
+    if (ks != KS_OK) { /* a cancelled pooled copy stopped early: the frames are incomplete */
         ltx2_tensor_release(img);
         ltx2_tensor_release(raw);
-        return LTX2_CANCELLED;
+        return ltx2_fail_k(ctx, "samples", ks, "frames from the decoder output");
     }
     outputs[0] = ltx2_value_tensor(img);
     outputs[1] = ltx2_value_tensor(raw);

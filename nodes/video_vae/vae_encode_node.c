@@ -1,4 +1,5 @@
 /* vae_encode_node.c — LTX2VAEEncode: frames (1 + 8k) → normalized LATENT. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "video_vae/vae_node_util.h"
@@ -46,8 +47,10 @@ static ltx2_status exec_encode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
     if (pix) { /* [0,1] channels-last → [-1,1] NCFHW */
         int64_t n = F * H * W;
         if (!(ncf = malloc((size_t)(n * c) * sizeof *ncf))) { s = ltx2_fail(ctx, LTX2_ERR_OOM, name, "out of memory"); goto out; }
-        vae_from_cl(c, n, video, ncf);
-        for (int64_t i = 0; i < n * c; i++) ncf[i] = ncf[i] * 2.0f - 1.0f;
+        kctx kt = ltx2_node_kctx(inst, ctx, 0);
+        kstatus ks = k_transpose2d(&kt, n, c, video, ncf);
+        K_THEN(ks, k_shift_scale_clamp(&kt, ncf, -0.5f, 2.0f, -INFINITY, INFINITY, ncf, n * c)); /* 2x - 1 */
+        if (ks != KS_OK) { s = ltx2_fail_k(ctx, name, ks, "pixels to NCFHW"); goto out; }
         video = ncf;
     }
     lat = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, v->latent_ch, lf, lh, lw});

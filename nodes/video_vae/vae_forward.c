@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "video_vae/vae_blocks.h"
+#include "node.h"
 
 void ltx2_vae_pixel_size(const ltx2_video_vae *v, int64_t f, int64_t h, int64_t w, int64_t *F,
                          int64_t *H, int64_t *W)
@@ -47,7 +48,7 @@ ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const floa
     int64_t c = v->dec.conv_in.cout;
     cur = malloc((size_t)(n * c) * sizeof *cur);
     if (!cur) { s = LTX2_ERR_OOM; goto out; }
-    vconv_run(ctx, &v->dec.conv_in, f, h, w, x, cur, tpad, spad);
+    if ((s = ltx2_kstatus(vconv_run(ctx, &v->dec.conv_in, f, h, w, x, cur, tpad, spad))) != LTX2_OK) goto out;
     free(x);
     x = NULL;
     for (int i = 0; i < v->dec.n_blocks; i++) {
@@ -56,7 +57,8 @@ ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const floa
         if (b->kind == VB_RES) {
             if (b->has_te) {
                 temb = malloc((size_t)(4 * c) * sizeof *temb);
-                if (!temb || vtembed_run(ctx, &b->te, ts, temb) != LTX2_OK) { s = LTX2_ERR_OOM; goto out; }
+                s = temb ? vtembed_run(ctx, &b->te, ts, temb) : LTX2_ERR_OOM;
+                if (s != LTX2_OK) goto out;
             }
             s = vblock_res(ctx, b, f, h, w, cur, tpad, spad, temb);
             free(temb);
@@ -77,20 +79,22 @@ ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const floa
         if (s != LTX2_OK) goto out;
     }
     n = f * h * w;
-    k_pixelnorm(ctx, n, c, cur, 1e-8f, cur);
+    if ((s = ltx2_kstatus(k_pixelnorm(ctx, n, c, cur, 1e-8f, cur))) != LTX2_OK) goto out;
     if (v->ts_cond) {
         float *e = malloc((size_t)(2 * c) * sizeof *e);
-        if (!e || vtembed_run(ctx, &v->last_te, ts, e) != LTX2_OK) { free(e); s = LTX2_ERR_OOM; goto out; }
+        s = e ? vtembed_run(ctx, &v->last_te, ts, e) : LTX2_ERR_OOM;
+        if (s != LTX2_OK) { free(e); goto out; }
         for (int64_t i = 0; i < 2 * c; i++) e[i] += v->last_sst[i]; /* rows: shift, scale */
-        k_modulate(ctx, n, c, cur, e + c, e, cur);
+        s = ltx2_kstatus(k_modulate(ctx, n, c, cur, e + c, e, cur));
         free(e);
+        if (s != LTX2_OK) goto out;
     }
-    k_silu(ctx, cur, cur, n * c);
+    if ((s = ltx2_kstatus(k_silu(ctx, cur, cur, n * c))) != LTX2_OK) goto out;
     int64_t co = v->dec.conv_out.cout;
     x = malloc((size_t)(n * co) * sizeof *x);
     if (!x) { s = LTX2_ERR_OOM; goto out; }
-    vconv_run(ctx, &v->dec.conv_out, f, h, w, cur, x, tpad, spad);
-    vae_unpatchify(f, h, w, v->in_ch, v->patch, x, y);
+    if ((s = ltx2_kstatus(vconv_run(ctx, &v->dec.conv_out, f, h, w, cur, x, tpad, spad))) != LTX2_OK) goto out;
+    s = ltx2_kstatus(k_unpatchify2d(ctx, f, h, w, v->in_ch, v->patch, x, y));
 out:
     free(x);
     free(cur);
@@ -138,19 +142,20 @@ ltx2_status ltx2_vae_encode(const kctx *ctx, const ltx2_video_vae *v, const floa
     int64_t f = Fk, h = H / p, w = W / p, n = f * h * w;
     vtpad tpad = VT_CAUSAL;
     kpad spad = v->enc_spad;
-    float *cl = malloc((size_t)(Fk * plane * cin) * sizeof *cl);
+    float *cl = malloc((size_t)(F * plane * cin) * sizeof *cl);
     float *x = malloc((size_t)(n * cin * p * p) * sizeof *x);
     float *cur = NULL;
     if (!cl || !x) { s = LTX2_ERR_OOM; goto out; }
-    for (int64_t c = 0; c < cin; c++) /* NCFHW → channels-last, cropped frames */
-        for (int64_t i = 0; i < Fk * plane; i++) cl[i * cin + c] = video[c * F * plane + i];
-    vae_patchify(f, h, w, cin, p, cl, x);
+    /* NCFHW → channels-last; the cropped frames are the first Fk of it */
+    if ((s = ltx2_kstatus(k_transpose2d(ctx, cin, F * plane, video, cl))) != LTX2_OK ||
+        (s = ltx2_kstatus(k_patchify2d(ctx, f, h, w, cin, p, cl, x))) != LTX2_OK)
+        goto out;
     free(cl);
     cl = NULL;
     int64_t c = v->enc.conv_in.cout;
     cur = malloc((size_t)(n * c) * sizeof *cur);
     if (!cur) { s = LTX2_ERR_OOM; goto out; }
-    vconv_run(ctx, &v->enc.conv_in, f, h, w, x, cur, tpad, spad);
+    if ((s = ltx2_kstatus(vconv_run(ctx, &v->enc.conv_in, f, h, w, x, cur, tpad, spad))) != LTX2_OK) goto out;
     free(x);
     x = NULL;
     for (int i = 0; i < v->enc.n_blocks; i++) {
@@ -173,12 +178,12 @@ ltx2_status ltx2_vae_encode(const kctx *ctx, const ltx2_video_vae *v, const floa
         if (s != LTX2_OK) goto out;
     }
     n = f * h * w;
-    k_pixelnorm(ctx, n, c, cur, 1e-8f, cur);
-    k_silu(ctx, cur, cur, n * c);
+    if ((s = ltx2_kstatus(k_pixelnorm(ctx, n, c, cur, 1e-8f, cur))) != LTX2_OK) goto out;
+    if ((s = ltx2_kstatus(k_silu(ctx, cur, cur, n * c))) != LTX2_OK) goto out;
     int64_t co = v->enc.conv_out.cout, C = v->latent_ch;
     x = malloc((size_t)(n * co) * sizeof *x);
     if (!x) { s = LTX2_ERR_OOM; goto out; }
-    vconv_run(ctx, &v->enc.conv_out, f, h, w, cur, x, tpad, spad);
+    if ((s = ltx2_kstatus(vconv_run(ctx, &v->enc.conv_out, f, h, w, cur, x, tpad, spad))) != LTX2_OK) goto out;
     /* means = the first C channels, normalized, to NCFHW */
     for (int64_t ch = 0; ch < C; ch++)
         for (int64_t i = 0; i < n; i++) latent[ch * n + i] = (x[i * co + ch] - v->mean[ch]) / v->std[ch];

@@ -1,5 +1,7 @@
 /* vae_ops.c — conv layers, patchify and the timestep embedder (see vae_ops.h). */
 #include "video_vae/vae_ops.h"
+#include "common/layers.h"
+#include "node.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,8 +31,7 @@ ltx2_status vconv_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix, 
               .cols = cin * kt * kh * kw, .ld = cin * kt * kh * kw, .scale = 1.0f};
     /* Packed once with the exact context: bf16 weights stay bf16 either way. */
     kctx pctx = kctx_default(NULL);
-    c->w = k_convw_pack(&pctx, &m, cin, kt, kh, kw);
-    if (!c->w) return ltx2_err(err, LTX2_ERR_OOM, "%s: out of memory packing the weight", name);
+    if ((s = ltx2_kerr(err, k_convw_pack(&pctx, &m, cin, kt, kh, kw, &c->w), name)) != LTX2_OK) return s;
     snprintf(name, sizeof name, "%sbias", prefix);
     s = ltx2_ckpt_vec(ck, name, cout, &c->bias, err);
     if (s != LTX2_OK) {
@@ -49,7 +50,7 @@ void vconv_free(vconv *c)
     c->bias = NULL;
 }
 
-void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
+kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad)
 {
     kconv k = {.t = t, .h = h, .w = w, .cin = c->cin, .cout = c->cout, .kt = c->kt, .kh = c->kh,
@@ -64,44 +65,13 @@ void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w,
         default: k.pt0 = p / 2; k.pt1 = p - p / 2; k.tpad = KPAD_ZEROS; break;
         }
     }
-    k_conv(ctx, &k);
+    return k_conv(ctx, &k);
 }
 
 int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name)
 {
     const ltx2_st_tensor *st = ltx2_checkpoint_find(ck, name);
     return (st && st->ndim >= 1) ? st->shape[0] : -1;
-}
-
-void vae_unpatchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
-{
-    int64_t cp = c * p * p, W = w * p;
-    for (int64_t f = 0; f < t; f++)
-        for (int64_t i = 0; i < h; i++)
-            for (int64_t j = 0; j < w; j++) {
-                const float *src = x + ((f * h + i) * w + j) * cp;
-                for (int q = 0; q < p; q++)     /* row offset */
-                    for (int r = 0; r < p; r++) { /* column offset */
-                        float *dst = y + ((f * h * p + i * p + q) * W + j * p + r) * c;
-                        for (int64_t ch = 0; ch < c; ch++) dst[ch] = src[ch * p * p + p * r + q];
-                    }
-            }
-}
-
-void vae_patchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y)
-{
-    /* h, w are the patched sizes; x is [t][h*p][w*p][c]. */
-    int64_t cp = c * p * p, W = w * p;
-    for (int64_t f = 0; f < t; f++)
-        for (int64_t i = 0; i < h; i++)
-            for (int64_t j = 0; j < w; j++) {
-                float *dst = y + ((f * h + i) * w + j) * cp;
-                for (int q = 0; q < p; q++)
-                    for (int r = 0; r < p; r++) {
-                        const float *src = x + ((f * h * p + i * p + q) * W + j * p + r) * c;
-                        for (int64_t ch = 0; ch < c; ch++) dst[ch * p * p + p * r + q] = src[ch];
-                    }
-            }
 }
 
 ltx2_status vtembed_load(vtembed *e, const ltx2_checkpoint *ck, const char *prefix, int64_t dim,
@@ -131,35 +101,7 @@ void vtembed_free(vtembed *e)
 
 ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out)
 {
-    float sinus[256];
-    /* float32 arithmetic as the reference's get_timestep_embedding (flip: cos first). */
-    const float lmp = (float)log(10000.0);
-    for (int i = 0; i < 128; i++) {
-        float ex = -lmp * (float)i;
-        ex = ex / 128.0f;
-        float arg = t * expf(ex);
-        sinus[i] = cosf(arg);
-        sinus[128 + i] = sinf(arg);
-    }
-    float *hid = malloc((size_t)e->dim * sizeof *hid);
-    if (!hid) return LTX2_ERR_OOM;
     kctx ex = *ctx;
     ex.prec = KP_EXACT; /* a handful of numbers: keep them exact */
-    k_linear(&ex, 1, sinus, 256, &e->l1, NULL, e->b1, hid, e->dim, 0);
-    k_silu(&ex, hid, hid, e->dim);
-    k_linear(&ex, 1, hid, e->dim, &e->l2, NULL, e->b2, out, e->dim, 0);
-    free(hid);
-    return LTX2_OK;
-}
-
-void vae_to_cl(int64_t c, int64_t n, const float *ncf, float *cl)
-{
-    for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t i = 0; i < n; i++) cl[i * c + ch] = ncf[ch * n + i];
-}
-
-void vae_from_cl(int64_t c, int64_t n, const float *cl, float *ncf)
-{
-    for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t i = 0; i < n; i++) ncf[ch * n + i] = cl[i * c + ch];
+    return lx_timestep_embed(&ex, &e->l1, e->b1, &e->l2, e->b2, 1, &t, out);
 }

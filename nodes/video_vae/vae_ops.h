@@ -31,16 +31,11 @@ void vconv_free(vconv *c);
 
 /* Same-size conv of x [t][h][w][cin] into y [t][h][w][cout]; padding 1 on h, w
  * (mode spad) and the given time padding (ignored when kt == 1). */
-void vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
+K_MUST_USE kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad);
 
 /* Output rows of a weight by its first dim, read off the checkpoint (for widths). */
 int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name);
-
-/* VAE unpatchify: x [t][h][w][c*p*p] → y [t][h*p][w*p][c]; patched channel
- * c*p*p + p*col + row (column offset is the slower index). patchify is the inverse. */
-void vae_unpatchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y);
-void vae_patchify(int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y);
 
 /* Timestep embedder (PixArt style): sinusoid 256 (cos first) → linear_1 → SiLU →
  * linear_2, keys `<prefix>linear_1.{weight,bias}` and `linear_2`. */
@@ -54,9 +49,5 @@ ltx2_status vtembed_load(vtembed *e, const ltx2_checkpoint *ck, const char *pref
 void vtembed_free(vtembed *e);
 /* out [dim]; returns LTX2_ERR_OOM on allocation failure. */
 ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out);
-
-/* Channels-last [n][c] ↔ NCFHW [c][n] for a batch of 1. */
-void vae_to_cl(int64_t c, int64_t n, const float *ncf, float *cl);
-void vae_from_cl(int64_t c, int64_t n, const float *cl, float *ncf);
 
 #endif

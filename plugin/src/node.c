@@ -58,6 +58,35 @@ ltx2_status ltx2_fail_err(ltx2_exec_ctx *ctx, const char *input, const ltx2_erro
     return ltx2_fail(ctx, code, input, "%s", err->msg);
 }
 
+ltx2_status ltx2_kstatus(kstatus ks)
+{
+    switch (ks) {
+    case KS_OK: return LTX2_OK;
+    case KS_CANCELLED: return LTX2_CANCELLED;
+    case KS_OOM: return LTX2_ERR_OOM;
+    case KS_BAD_ARG: return LTX2_ERR_BAD_INPUT;
+    case KS_UNSUPPORTED: return LTX2_ERR_UNSUPPORTED;
+    case KS_DEVICE: return LTX2_ERR_FAILED;
+    }
+    return LTX2_ERR_INTERNAL;
+}
+
+ltx2_status ltx2_kerr(ltx2_error *err, kstatus ks, const char *what)
+{
+    ltx2_status code = ltx2_kstatus(ks);
+    if (code == LTX2_OK || code == LTX2_CANCELLED)
+        return code;
+    return ltx2_err(err, code, "%s: %s", what, k_status_name(ks));
+}
+
+ltx2_status ltx2_fail_k(ltx2_exec_ctx *ctx, const char *input, kstatus ks, const char *what)
+{
+    ltx2_status code = ltx2_kstatus(ks);
+    if (code == LTX2_OK || code == LTX2_CANCELLED)
+        return code;
+    return ltx2_fail(ctx, code, input, "%s: %s", what, k_status_name(ks));
+}
+
 void ltx2_logf(ltx2_exec_ctx *ctx, int level, const char *fmt, ...)
 {
     if (!ctx || !ctx->log)

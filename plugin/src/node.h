@@ -37,6 +37,15 @@ kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast);
 ltx2_status ltx2_fail(ltx2_exec_ctx *ctx, ltx2_status code, const char *input, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 ltx2_status ltx2_fail_err(ltx2_exec_ctx *ctx, const char *input, const ltx2_error *err);
+/* A kernel status as a plugin status: KS_CANCELLED is LTX2_CANCELLED, KS_OOM
+ * LTX2_ERR_OOM, KS_BAD_ARG LTX2_ERR_BAD_INPUT, KS_UNSUPPORTED LTX2_ERR_UNSUPPORTED,
+ * KS_DEVICE LTX2_ERR_FAILED. */
+ltx2_status ltx2_kstatus(kstatus ks);
+/* Fills err with "what: <status>" (nothing for OK or a cancel) and returns ltx2_kstatus(ks). */
+ltx2_status ltx2_kerr(ltx2_error *err, kstatus ks, const char *what);
+/* In a node: reports a failed op as an error naming the input (may be NULL); a cancel
+ * returns LTX2_CANCELLED without an error, KS_OK returns LTX2_OK. */
+ltx2_status ltx2_fail_k(ltx2_exec_ctx *ctx, const char *input, kstatus ks, const char *what);
 void ltx2_logf(ltx2_exec_ctx *ctx, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static inline ltx2_status ltx2_progress(ltx2_exec_ctx *ctx, double v, double max, const char *phase)

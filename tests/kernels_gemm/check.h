@@ -15,6 +15,9 @@
         }                                                                            \
     } while (0)
 
+/* An op that must return KS_OK. */
+#define KOK(call) CHECK((call) == KS_OK, "%s", "op failed")
+
 /* Deterministic xorshift generator, so failures reproduce. */
 typedef struct rng {
     uint64_t s;

@@ -52,9 +52,9 @@ static int run_case(rng *r, const kctx *ctx, kdtype dt, lcase sz, int use_pack, 
     memcpy(y, y0, sizeof(float) * (size_t)(m * ldy));
     float scale = (dt == KD_F8_E4M3 || dt == KD_F8_E5M2) ? 0.0371f : 1.0f;
     kmat W = {dt, w, n, k, ldw, scale};
-    kpacked *pk = use_pack ? k_pack(ctx, &W) : NULL;
-    if (use_pack) CHECK(pk != NULL, "k_pack");
-    k_linear(ctx, m, x, ldx, &W, pk, use_bias ? bias : NULL, y, ldy, accumulate);
+    kpacked *pk = NULL;
+    if (use_pack) KOK(k_pack(ctx, &W, &pk));
+    KOK(k_linear(ctx, m, x, ldx, &W, pk, use_bias ? bias : NULL, y, ldy, accumulate));
     int fast = ctx->prec == KP_FAST;
     for (int64_t i = 0; i < m; i++) {
         for (int64_t j = 0; j < ldy; j++) {
@@ -110,13 +110,14 @@ static void fp8_codes_through_linear(void) {
     for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++)
         for (int dt = KD_F8_E4M3; dt <= KD_F8_E5M2; dt++)
             for (int pack = 0; pack < 2; pack++) {
-                kctx ctx = {NULL, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL};
+                kctx ctx = {NULL, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL, NULL};
                 uint8_t w[256];
                 for (int v = 0; v < 256; v++) w[v] = (uint8_t)v;
                 kmat W = {(kdtype)dt, w, 256, 1, 1, 1.0f};
-                kpacked *pk = pack ? k_pack(&ctx, &W) : NULL;
+                kpacked *pk = NULL;
+                if (pack) KOK(k_pack(&ctx, &W, &pk));
                 float x = 1.0f, y[256];
-                k_linear(&ctx, 1, &x, 1, &W, pk, NULL, y, 256, 0);
+                KOK(k_linear(&ctx, 1, &x, 1, &W, pk, NULL, y, 256, 0));
                 for (int v = 0; v < 256; v++) {
                     float want = dt == KD_F8_E4M3 ? k_e4m3_to_f32((uint8_t)v) : k_e5m2_to_f32((uint8_t)v);
                     if (isnan(want) || isinf(want)) continue;
@@ -137,7 +138,7 @@ int main(void) {
         for (int prec = 0; prec < 2; prec++) {
             for (int di = 0; di < 5; di++) {
                 for (int variant = 0; variant < 8; variant++) {
-                    kctx ctx = {variant & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL};
+                    kctx ctx = {variant & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL};
                     lcase sz = {rng_int(&r, 1, 37) | 1, rng_int(&r, 1, 75) | 1, rng_int(&r, 1, 301) | 1};
                     if (variant == 6) sz = (lcase){1, 1, 1};
                     if (variant == 7) sz = (lcase){rng_int(&r, 150, 260), rng_int(&r, 60, 140), rng_int(&r, 500, 900)};
@@ -149,7 +150,7 @@ int main(void) {
     }
     /* a packed matrix reused by many calls with different m and thread counts */
     for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++) {
-        kctx ctx = {pool, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL};
+        kctx ctx = {pool, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL, NULL};
         for (int rep = 0; rep < 3; rep++) run_case(&r, &ctx, KD_BF16, (lcase){rng_int(&r, 1, 64), 33, 129}, 1, 1, 0);
     }
     /* pre-packed weights with a K above one cache block: the packed path sums each tile
@@ -158,7 +159,7 @@ int main(void) {
         for (int prec = 0; prec < 2; prec++)
             for (int di = 0; di < 2; di++)
                 for (int acc = 0; acc < 2; acc++) {
-                    kctx ctx = {pool, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL};
+                    kctx ctx = {pool, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL};
                     lcase sz = {rng_int(&r, 150, 230), rng_int(&r, 40, 70) | 1, rng_int(&r, 1030, 1300) | 1};
                     run_case(&r, &ctx, dts[di], sz, 1, acc, acc);
                     cases++;

@@ -10,6 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* An op that must return KS_OK (the test stops otherwise). */
+#define KOK(call)                                                                          \
+    do {                                                                                   \
+        kstatus kok_ = (call);                                                             \
+        if (kok_ != KS_OK) {                                                               \
+            fprintf(stderr, "%s:%d: FAIL %s: %s\n", __FILE__, __LINE__, #call, k_status_name(kok_)); \
+            exit(1);                                                                       \
+        }                                                                                  \
+    } while (0)
+
 typedef struct krng { uint64_t s; } krng;
 
 static inline double rng_uniform(krng *r) /* [0, 1) */
@@ -93,7 +103,7 @@ static inline void for_each_ctx(kcase_fn fn, kcheck *k)
         for (int pi = 0; pi < 2; pi++) {
             kpool *pool = pi ? kpool_create(3) : NULL;
             static const volatile int32_t never = 0; /* pooled runs take the cancellable chunking */
-            kctx ctx = {pool, KP_EXACT, (kisa)isa, pi ? &never : NULL, KB_CPU, NULL};
+            kctx ctx = {pool, KP_EXACT, (kisa)isa, pi ? &never : NULL, KB_CPU, NULL, NULL};
             krng r = {0x9e3779b97f4a7c15ull ^ (uint64_t)(isa * 2 + pi + 1) * 0x2545f4914f6cdd1dull};
             int before = k->failures;
             fn(&ctx, &r, k);

@@ -86,7 +86,7 @@ static void case_attention(const kctx *c, krng *r, kcheck *k)
         a.scale = 1.0f / sqrtf((float)t->d) * 1.7f; /* sharper than usual */
         double *ref = dbuf(t->nq * wq);
         reference(&a, ref, wq);
-        k_attention(c, &a);
+        KOK(k_attention(c, &a));
         float *got = malloc(sizeof(float) * (size_t)(t->nq * wq));
         int gaps_ok = 1;
         for (int64_t i = 0; i < t->nq; i++) {

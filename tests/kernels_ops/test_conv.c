@@ -91,8 +91,8 @@ static void case_conv(const kctx *c, krng *r, kcheck *k)
         kmat wm;
         void *wstore;
         make_weights(r, t->cout, t->cin * taps, t->bf16, &wm, &wstore, wd);
-        kconvw *pw = k_convw_pack(c, &wm, t->cin, t->kt, t->kh, t->kw);
-        check_true(k, pw != NULL, "k_convw_pack");
+        kconvw *pw = NULL;
+        check_true(k, k_convw_pack(c, &wm, t->cin, t->kt, t->kh, t->kw, &pw) == KS_OK && pw, "k_convw_pack");
         double *ref = dbuf(nout);
         for (int64_t ot = 0; ot < to; ot++)
             for (int64_t oh = 0; oh < ho; oh++)
@@ -118,7 +118,7 @@ static void case_conv(const kctx *c, krng *r, kcheck *k)
         kconv cv = {t->t, t->h, t->w, t->cin, t->cout, t->kt, t->kh, t->kw, t->st, t->sh, t->sw,
                     t->dt, t->dh, t->dw, t->pt0, t->pt1, t->ph0, t->ph1, t->pw0, t->pw1,
                     t->tpad, t->hpad, t->wpad, x, pw, bias, y};
-        k_conv(c, &cv);
+        KOK(k_conv(c, &cv));
         char name[64];
         snprintf(name, sizeof name, "conv case %d", ci);
         /* f32 rounding of a K-term sum grows like sqrt(K) ulps of the typical magnitude */
@@ -155,8 +155,9 @@ static void case_transpose(const kctx *c, krng *r, kcheck *k)
         kmat wm;
         void *wstore;
         make_weights(r, t->cin, t->cout * t->k, ci % 2, &wm, &wstore, wd);
-        kconvw *pw = k_convw_pack_transposed1d(c, &wm, t->cout, t->k);
-        check_true(k, pw != NULL, "k_convw_pack_transposed1d");
+        kconvw *pw = NULL;
+        check_true(k, k_convw_pack_transposed1d(c, &wm, t->cout, t->k, &pw) == KS_OK && pw,
+                   "k_convw_pack_transposed1d");
         double *ref = dbuf(lout * t->cout);
         for (int64_t o = 0; o < lout; o++)
             for (int64_t co = 0; co < t->cout; co++) ref[o * t->cout + co] = bias[co];
@@ -170,7 +171,7 @@ static void case_transpose(const kctx *c, krng *r, kcheck *k)
             }
         float *y = poisoned(lout * t->cout);
         kconvt1d tc = {t->len, t->cin, t->cout, t->k, t->stride, t->pad, t->dil, t->opad, x, pw, bias, y};
-        k_conv_transpose1d(c, &tc);
+        KOK(k_conv_transpose1d(c, &tc));
         char name[64];
         snprintf(name, sizeof name, "conv_transpose1d case %d", ci);
         check_close(k, name, y, ref, lout * t->cout, 2e-6, 2.5e-7 * sqrt((double)(t->cin * t->k)));
@@ -267,8 +268,9 @@ static void case_conv_narrow(const kctx *c, krng *r, kcheck *k)
             float *bias = t->bias ? rand_buf(r, t->cout, 1.0f) : NULL;
             wpair wp;
             make_pair(r, t->cout, t->cin * taps, (wkind)kind, &wp);
-            kconvw *pt = k_convw_pack(c, &wp.typed, t->cin, t->kt, t->kh, t->kw);
-            kconvw *pf = k_convw_pack(c, &wp.f32, t->cin, t->kt, t->kh, t->kw);
+            kconvw *pt = NULL, *pf = NULL;
+            KOK(k_convw_pack(c, &wp.typed, t->cin, t->kt, t->kh, t->kw, &pt));
+            KOK(k_convw_pack(c, &wp.f32, t->cin, t->kt, t->kh, t->kw, &pf));
             char what[64];
             snprintf(what, sizeof what, "conv case %d", PICK[pi]);
             check_pair_packs(k, pt, pf, (wkind)kind, what);
@@ -277,10 +279,10 @@ static void case_conv_narrow(const kctx *c, krng *r, kcheck *k)
                         t->dt, t->dh, t->dw, t->pt0, t->pt1, t->ph0, t->ph1, t->pw0, t->pw1,
                         t->tpad, t->hpad, t->wpad, x, pt, bias, yt};
             if (pt && pf) {
-                k_conv(c, &cv);
+                KOK(k_conv(c, &cv));
                 cv.weights = pf;
                 cv.y = yf;
-                k_conv(c, &cv);
+                KOK(k_conv(c, &cv));
                 check_identical(k, yt, yf, nout, (wkind)kind, what);
             }
             k_convw_free(pt);
@@ -303,18 +305,19 @@ static void case_transpose_narrow(const kctx *c, krng *r, kcheck *k)
             float *x = rand_buf(r, t->len * t->cin, 1.0f), *bias = rand_buf(r, t->cout, 1.0f);
             wpair wp;
             make_pair(r, t->cin, t->cout * t->k, (wkind)kind, &wp);
-            kconvw *pt = k_convw_pack_transposed1d(c, &wp.typed, t->cout, t->k);
-            kconvw *pf = k_convw_pack_transposed1d(c, &wp.f32, t->cout, t->k);
+            kconvw *pt = NULL, *pf = NULL;
+            KOK(k_convw_pack_transposed1d(c, &wp.typed, t->cout, t->k, &pt));
+            KOK(k_convw_pack_transposed1d(c, &wp.f32, t->cout, t->k, &pf));
             char what[64];
             snprintf(what, sizeof what, "conv_transpose1d case %d", ci);
             check_pair_packs(k, pt, pf, (wkind)kind, what);
             float *yt = poisoned(lout * t->cout), *yf = poisoned(lout * t->cout);
             kconvt1d tc = {t->len, t->cin, t->cout, t->k, t->stride, t->pad, t->dil, t->opad, x, pt, bias, yt};
             if (pt && pf) {
-                k_conv_transpose1d(c, &tc);
+                KOK(k_conv_transpose1d(c, &tc));
                 tc.weights = pf;
                 tc.y = yf;
-                k_conv_transpose1d(c, &tc);
+                KOK(k_conv_transpose1d(c, &tc));
                 check_identical(k, yt, yf, lout * t->cout, (wkind)kind, what);
             }
             k_convw_free(pt);

@@ -21,10 +21,10 @@ static double ref_act(int which, double x, double slope)
 static void run_act(const kctx *c, int which, const float *x, float *y, int64_t n)
 {
     switch (which) {
-    case 0: k_gelu_tanh(c, x, y, n); break;
-    case 1: k_silu(c, x, y, n); break;
-    case 2: k_leaky_relu(c, x, y, n, 0.1f); break;
-    default: k_tanh(c, x, y, n); break;
+    case 0: KOK(k_gelu_tanh(c, x, y, n)); break;
+    case 1: KOK(k_silu(c, x, y, n)); break;
+    case 2: KOK(k_leaky_relu(c, x, y, n, 0.1f)); break;
+    default: KOK(k_tanh(c, x, y, n)); break;
     }
 }
 
@@ -66,10 +66,10 @@ static void case_arith(const kctx *c, krng *r, kcheck *k)
                          : cl < 0 ? 0 : cl > 1 ? 1 : cl;
             }
             for (int64_t i = 0; i < n; i++) y[i] = NAN;
-            if (op == 0) k_add(c, a, b, y, n);
-            if (op == 1) k_mul(c, a, b, y, n);
-            if (op == 2) k_scale(c, a, -0.37f, y, n);
-            if (op == 3) k_shift_scale_clamp(c, a, 1.0f, 0.5f, 0.0f, 1.0f, y, n);
+            if (op == 0) KOK(k_add(c, a, b, y, n));
+            if (op == 1) KOK(k_mul(c, a, b, y, n));
+            if (op == 2) KOK(k_scale(c, a, -0.37f, y, n));
+            if (op == 3) KOK(k_shift_scale_clamp(c, a, 1.0f, 0.5f, 0.0f, 1.0f, y, n));
             check_close(k, names[op], y, ref, n, 1.2e-7, 1e-30);
         }
         free(a);
@@ -88,16 +88,16 @@ static void case_rows(const kctx *c, krng *r, kcheck *k)
         float *y = poisoned(n), *acc = rand_buf(r, n, 1.0f);
         double *ref = dbuf(n);
         for (int64_t i = 0; i < n; i++) ref[i] = (double)x[i] * (1.0 + p[i % dim]) + q[i % dim];
-        k_modulate(c, rows, dim, x, p, q, y);
+        KOK(k_modulate(c, rows, dim, x, p, q, y));
         check_close(k, "modulate", y, ref, n, 3e-7, 1e-7);
         for (int64_t i = 0; i < n; i++) ref[i] = (double)acc[i] + (double)p[i % dim] * x[i];
-        k_gated_add(c, rows, dim, x, p, acc);
+        KOK(k_gated_add(c, rows, dim, x, p, acc));
         check_close(k, "gated_add", acc, ref, n, 3e-7, 1e-7);
         for (int64_t i = 0; i < n; i++) ref[i] = (double)x[i] + q[i % dim];
         for (int64_t i = 0; i < n; i++) y[i] = NAN;
-        k_add_row(c, rows, dim, x, q, y);
+        KOK(k_add_row(c, rows, dim, x, q, y));
         check_close(k, "add_row", y, ref, n, 1.2e-7, 1e-30);
-        k_add_row(c, rows, dim, x, q, x); /* in place */
+        KOK(k_add_row(c, rows, dim, x, q, x)); /* in place */
         check_close(k, "add_row in place", x, ref, n, 1.2e-7, 1e-30);
         free(x);
         free(p);

@@ -34,10 +34,10 @@ static void case_rms_ln(const kctx *c, krng *r, kcheck *k)
                 }
             }
             for (int64_t i = 0; i < rows * ldy; i++) y[i] = NAN;
-            if (variant == 0) k_rmsnorm(c, rows, dim, x, ldx, NULL, 0.0f, eps, y, ldy);
-            if (variant == 1) k_rmsnorm(c, rows, dim, x, ldx, w, 0.0f, eps, y, ldy);
-            if (variant == 2) k_rmsnorm(c, rows, dim, x, ldx, w, 1.0f, eps, y, ldy);
-            if (variant == 3) k_layernorm(c, rows, dim, x, ldx, eps, y, ldy);
+            if (variant == 0) KOK(k_rmsnorm(c, rows, dim, x, ldx, NULL, 0.0f, eps, y, ldy));
+            if (variant == 1) KOK(k_rmsnorm(c, rows, dim, x, ldx, w, 0.0f, eps, y, ldy));
+            if (variant == 2) KOK(k_rmsnorm(c, rows, dim, x, ldx, w, 1.0f, eps, y, ldy));
+            if (variant == 3) KOK(k_layernorm(c, rows, dim, x, ldx, eps, y, ldy));
             for (int64_t i = 0; i < rows; i++)
                 for (int64_t j = 0; j < dim; j++) yc[i * dim + j] = y[i * ldy + j];
             static const char *names[] = {"rmsnorm", "rmsnorm w", "rmsnorm 1+w", "layernorm"};
@@ -54,7 +54,7 @@ static void case_rms_ln(const kctx *c, krng *r, kcheck *k)
             for (int64_t j = 0; j < dim; j++) ss += (double)xr[j] * xr[j];
             for (int64_t j = 0; j < dim; j++) ref[i * dim + j] = xr[j] / sqrt(ss / dim + 1e-5);
         }
-        k_rmsnorm(c, rows, dim, x, ldx, NULL, 0.0f, 1e-5f, x, ldx);
+        KOK(k_rmsnorm(c, rows, dim, x, ldx, NULL, 0.0f, 1e-5f, x, ldx));
         for (int64_t i = 0; i < rows; i++)
             for (int64_t j = 0; j < dim; j++) yc[i * dim + j] = x[i * ldx + j];
         check_close(k, "rmsnorm in place", yc, ref, rows * dim, 1e-6, 1e-6);
@@ -94,11 +94,11 @@ static void case_group_pixel(const kctx *c, krng *r, kcheck *k)
                     ref[p * ch + ci] = (x[p * ch + ci] - mean) * inv * ga[ci] + be[ci];
                 }
         }
-        k_groupnorm(c, np, ch, groups, x, ga, be, 1e-6f, y);
+        KOK(k_groupnorm(c, np, ch, groups, x, ga, be, 1e-6f, y));
         check_close(k, "groupnorm", y, ref, n, 2e-6, 2e-6);
         float *xi = malloc(sizeof(float) * (size_t)n); /* in place, as the VAE/upscaler call it */
         for (int64_t i = 0; i < n; i++) xi[i] = x[i];
-        k_groupnorm(c, np, ch, groups, xi, ga, be, 1e-6f, xi);
+        KOK(k_groupnorm(c, np, ch, groups, xi, ga, be, 1e-6f, xi));
         check_close(k, "groupnorm in place", xi, ref, n, 2e-6, 2e-6);
         free(xi);
         /* pixel norm: per position over the channels */
@@ -108,7 +108,7 @@ static void case_group_pixel(const kctx *c, krng *r, kcheck *k)
             for (int64_t j = 0; j < ch; j++) ref[p * ch + j] = x[p * ch + j] / sqrt(ss / ch + 1e-8);
         }
         for (int64_t i = 0; i < n; i++) y[i] = NAN;
-        k_pixelnorm(c, np, ch, x, 1e-8f, y);
+        KOK(k_pixelnorm(c, np, ch, x, 1e-8f, y));
         check_close(k, "pixelnorm", y, ref, n, 1e-6, 1e-6);
         free(x);
         free(ga);
@@ -133,7 +133,7 @@ static void case_softmax(const kctx *c, krng *r, kcheck *k)
             for (int64_t j = 0; j < n && m > -INFINITY; j++) sum += exp(x[i * ld + j] - m);
             for (int64_t j = 0; j < n; j++) ref[i * n + j] = m == -INFINITY ? 0 : exp(x[i * ld + j] - m) / sum;
         }
-        k_softmax(c, rows, n, x, ld);
+        KOK(k_softmax(c, rows, n, x, ld));
         for (int64_t i = 0; i < rows; i++)
             for (int64_t j = 0; j < n; j++) xc[i * n + j] = x[i * ld + j];
         check_close(k, "softmax", xc, ref, rows * n, 2e-6, 1e-7);

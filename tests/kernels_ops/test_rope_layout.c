@@ -29,7 +29,7 @@ static void case_rope(const kctx *c, krng *r, kcheck *k)
                     ref[t * dim + ib] = xb * co + xa * si;
                 }
             float keep = x[ldx - 1]; /* the stride gap must stay */
-            k_rope(c, (krope_layout)layout, tok, dim, hd, x, ldx, cs, sn, ldcs);
+            KOK(k_rope(c, (krope_layout)layout, tok, dim, hd, x, ldx, cs, sn, ldcs));
             for (int64_t t = 0; t < tok; t++)
                 for (int64_t j = 0; j < dim; j++) got[t * dim + j] = x[t * ldx + j];
             check_close(k, layout ? "rope interleaved" : "rope split", got, ref, tok * dim, 1e-6, 3e-7); /* cancellation: bound by the terms, not the result */
@@ -72,10 +72,10 @@ static void case_layout(const kctx *c, krng *r, kcheck *k)
                                     int64_t dst = (((ti * pt + i) * H + hi * ph + j) * W + wi * pw + l) * ch + ci;
                                     ref[dst] = x[src];
                                 }
-        k_depth_to_space3d(c, t, h, w, ch, pt, ph, pw, x, y);
+        KOK(k_depth_to_space3d(c, t, h, w, ch, pt, ph, pw, x, y));
         check_true(k, same(y, ref, n), "depth_to_space3d");
         float *back = poisoned(n);
-        k_space_to_depth3d(c, t, h, w, ch, pt, ph, pw, y, back);
+        KOK(k_space_to_depth3d(c, t, h, w, ch, pt, ph, pw, y, back));
         check_true(k, same(back, x, n), "space_to_depth3d inverts depth_to_space3d");
         free(back);
         /* nearest upsampling by (pt, ph, pw) of x seen as [t][h][w][ch*...] → use c = ch */
@@ -87,7 +87,7 @@ static void case_layout(const kctx *c, krng *r, kcheck *k)
                     for (int64_t ci = 0; ci < ch; ci++)
                         uref[((to * H + ho) * W + wo) * ch + ci] =
                             x[(((to / pt) * h + ho / ph) * w + wo / pw) * ch + ci];
-        k_upsample_nearest3d(c, t, h, w, ch, pt, ph, pw, x, u);
+        KOK(k_upsample_nearest3d(c, t, h, w, ch, pt, ph, pw, x, u));
         check_true(k, same(u, uref, nout), "upsample_nearest3d");
         free(u);
         free(uref);
@@ -101,7 +101,7 @@ static void case_layout(const kctx *c, krng *r, kcheck *k)
         float *x = rand_buf(r, n, 1.0f), *y = poisoned(n), *ref = malloc(sizeof(float) * (size_t)n);
         for (int64_t i = 0; i < rows; i++)
             for (int64_t j = 0; j < cols; j++) ref[j * rows + i] = x[i * cols + j];
-        k_transpose2d(c, rows, cols, x, y);
+        KOK(k_transpose2d(c, rows, cols, x, y));
         check_true(k, same(y, ref, n), "transpose2d");
         free(x);
         free(y);
@@ -109,10 +109,34 @@ static void case_layout(const kctx *c, krng *r, kcheck *k)
     }
 }
 
+/* The VAE patch order against its formula: patched channel ci*p*p + p*col + row. */
+static void case_patchify(const kctx *c, krng *r, kcheck *k)
+{
+    const int64_t t = 2, h = 3, w = 5, ch = 3;
+    const int p = 4;
+    const int64_t n = t * h * p * w * p * ch, W = w * p;
+    float *x = rand_buf(r, n, 1.0f), *y = poisoned(n), *back = poisoned(n);
+    double *ref = dbuf(n);
+    for (int64_t f = 0; f < t; f++)
+        for (int64_t i = 0; i < h; i++)
+            for (int64_t j = 0; j < w; j++)
+                for (int q = 0; q < p; q++)
+                    for (int o = 0; o < p; o++)
+                        for (int64_t ci = 0; ci < ch; ci++)
+                            ref[((f * h + i) * w + j) * ch * p * p + ci * p * p + p * o + q] =
+                                x[((f * h * p + i * p + q) * W + j * p + o) * ch + ci];
+    KOK(k_patchify2d(c, t, h, w, ch, p, x, y));
+    check_close(k, "patchify2d", y, ref, n, 0, 0);
+    KOK(k_unpatchify2d(c, t, h, w, ch, p, y, back));
+    check_true(k, same(back, x, n), "unpatchify2d inverts patchify2d");
+    free(x), free(y), free(back), free(ref);
+}
+
 int main(void)
 {
     kcheck k = {0, 0};
     for_each_ctx(case_rope, &k);
     for_each_ctx(case_layout, &k);
+    for_each_ctx(case_patchify, &k);
     return check_report(&k, "kernels_ops_rope_layout");
 }

@@ -24,6 +24,8 @@ static double std_d(const double *x, int n)
 
 int main(void)
 {
+    kpool *pool = kpool_create(2);
+    const kctx kc = kctx_default(pool);
     enum { N = 4096 };
     float *c = malloc(N * sizeof *c), *u = malloc(N * sizeof *u), *p = malloc(N * sizeof *p),
           *q = malloc(N * sizeof *q), *g = malloc(N * sizeof *g);
@@ -42,14 +44,15 @@ int main(void)
         want[i] *= f;
         g[i] = c[i];
     }
-    ltx2_guide_combine(&gd, N, g, u, p, q);
+    CHECK(ltx2_guide_combine(&kc, &gd, N, g, u, p, q) == KS_OK, "combine");
     double e = 0, r = 0;
     for (int i = 0; i < N; i++) {
         e += (g[i] - want[i]) * (g[i] - want[i]);
         r += want[i] * want[i];
     }
     CHECK(sqrt(e / r) < 1e-6, "guided prediction rel err %g", sqrt(e / r));
-    CHECK(fabs(ltx2_std_f32(c, N) - std_d(cd, N)) < 1e-6, "std");
+    float sc = 0.0f;
+    CHECK(k_std(&kc, c, N, &sc) == KS_OK && fabs(sc - std_d(cd, N)) < 1e-6, "std");
 
     /* neutral scales leave cond untouched, whatever the other passes hold */
     ltx2_guide off = {.cfg = 1.0, .stg = 0.0, .modality = 1.0, .rescale = 0.7};
@@ -59,7 +62,7 @@ int main(void)
           "active guide misses passes");
     for (int i = 0; i < N; i++)
         g[i] = c[i];
-    ltx2_guide_combine(&off, N, g, u, p, q);
+    CHECK(ltx2_guide_combine(&kc, &off, N, g, u, p, q) == KS_OK, "combine");
     int same = 1;
     for (int i = 0; i < N; i++)
         same &= g[i] == c[i];
@@ -69,7 +72,7 @@ int main(void)
     ltx2_guide cfg_only = {.cfg = 7.0, .stg = 0.0, .modality = 1.0};
     for (int i = 0; i < N; i++)
         g[i] = c[i];
-    ltx2_guide_combine(&cfg_only, N, g, u, NULL, NULL);
+    CHECK(ltx2_guide_combine(&kc, &cfg_only, N, g, u, NULL, NULL) == KS_OK, "combine");
     same = 1;
     for (int i = 0; i < N; i++)
         same &= g[i] == c[i] + 6.0f * (c[i] - u[i]);
@@ -91,5 +94,6 @@ int main(void)
     free(want);
     free(cd);
     printf("%s: %d failures\n", failures ? "FAIL" : "OK", failures);
+    kpool_destroy(pool);
     return failures ? 1 : 0;
 }

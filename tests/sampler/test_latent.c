@@ -40,13 +40,14 @@ int main(void)
     float src[2 * 3 * 4], tok[24], back[24];
     for (int i = 0; i < 24; i++)
         src[i] = (float)i;
-    ltx2_patchify_video(src, 2, 12, tok);
+    const kctx kc = kctx_default(NULL);
+    CHECK(ltx2_patchify_video(&kc, src, 2, 12, tok) == KS_OK, "video patchify");
     CHECK(tok[5 * 2 + 1] == src[1 * 12 + 5], "video patchify layout");
-    ltx2_unpatchify_video(tok, 2, 12, back);
+    CHECK(ltx2_unpatchify_video(&kc, tok, 2, 12, back) == KS_OK, "video unpatchify");
     CHECK(!memcmp(src, back, sizeof src), "video round trip");
-    ltx2_patchify_audio(src, 2, 3, 4, tok); /* [C=2][T=3][M=4] */
+    CHECK(ltx2_patchify_audio(&kc, src, 2, 3, 4, tok) == KS_OK, "audio patchify"); /* [C=2][T=3][M=4] */
     CHECK(tok[1 * 8 + 1 * 4 + 2] == src[(1 * 3 + 1) * 4 + 2], "audio patchify layout");
-    ltx2_unpatchify_audio(tok, 2, 3, 4, back);
+    CHECK(ltx2_unpatchify_audio(&kc, tok, 2, 3, 4, back) == KS_OK, "audio unpatchify");
     CHECK(!memcmp(src, back, sizeof src), "audio round trip");
 
     CHECK(ltx2_audio_latent_frames(17, 24.0) == 18, "17 frames @24 -> 18");
@@ -87,7 +88,7 @@ int main(void)
     CHECK(ltx2_cond_keyframe(lat, img, 17, 1.0, &bad, &err) != LTX2_OK, "keyframe past the last frame accepted");
     if (rf) {
         ltx2_seq s;
-        CHECK(ltx2_seq_video(rf, &s, &err) == LTX2_OK, "%s", err.msg);
+        CHECK(ltx2_seq_video(&kc, rf, &s, &err) == LTX2_OK, "%s", err.msg);
         const int64_t n = s.n;
         CHECK(s.n_gen == N && n == N + 2 * HW + 4, "sequence %lld tokens", (long long)n);
         const float *t = s.pos, *y = s.pos + 2 * n, *x = s.pos + 4 * n;
@@ -109,7 +110,7 @@ int main(void)
         CHECK(!memcmp(s.x, s.clean, (size_t)(n * C) * sizeof(float)), "clean = initial");
         ltx2_seq_free(&s);
         ltx2_seq a;
-        CHECK(ltx2_seq_audio(rf, &a, &err) == LTX2_OK && a.n == 5 && a.ch == 6, "audio sequence");
+        CHECK(ltx2_seq_audio(&kc, rf, &a, &err) == LTX2_OK && a.n == 5 && a.ch == 6, "audio sequence");
         CHECK(a.x[1 * 6 + 1 * 3 + 2] == 1000.0f + (float)((1 * 5 + 1) * 3 + 2), "audio token layout");
         ltx2_seq_free(&a);
     }

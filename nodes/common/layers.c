@@ -1,0 +1,130 @@
+/* layers.c — attention, feed-forward and timestep embedding shared by the models (see
+ * layers.h). */
+#include "common/layers.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "node.h"
+
+#define LX_ARENA_CHUNK ((size_t)4 << 20) /* chunks of a workspace made for one call */
+#define LX_FF_CHUNK 1024                 /* tokens per feed-forward chunk */
+
+const kctx *lx_workspace(const kctx *kc, kctx *local, karena **own)
+{
+    *own = NULL;
+    if (kc->arena)
+        return kc;
+    *local = *kc;
+    if (k_arena_create(kc, LX_ARENA_CHUNK, 0, own) != KS_OK)
+        return NULL;
+    local->arena = *own;
+    return local;
+}
+
+static float *falloc(const kctx *kc, int64_t n)
+{
+    void *p = NULL;
+    return k_arena_alloc(kc->arena, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) == KS_OK ? p : NULL;
+}
+
+ltx2_status lx_attention(const kctx *kc_in, const lx_attn *a, float eps, int64_t nq, const float *xq, int64_t nkv,
+                         const float *xkv, const lx_rope *rq, const lx_rope *rk, const float *key_bias, float *out,
+                         int accumulate)
+{
+    kctx local;
+    karena *own;
+    const kctx *kc = lx_workspace(kc_in, &local, &own);
+    if (!kc)
+        return LTX2_ERR_OOM;
+    const int64_t inner = (int64_t)a->heads * a->head_dim;
+    const kmark mark = k_arena_mark(kc->arena);
+    float *q = falloc(kc, nq * inner), *k = falloc(kc, nkv * inner), *v = falloc(kc, nkv * inner);
+    float *o = falloc(kc, nq * inner);
+    kstatus ks = q && k && v && o ? KS_OK : KS_OOM;
+    K_THEN(ks, k_linear(kc, nq, xq, a->q.cols, &a->q, NULL, a->bq, q, inner, 0));
+    K_THEN(ks, k_linear(kc, nkv, xkv, a->k.cols, &a->k, NULL, a->bk, k, inner, 0));
+    K_THEN(ks, k_linear(kc, nkv, xkv, a->v.cols, &a->v, NULL, a->bv, v, inner, 0));
+    K_THEN(ks, k_rmsnorm(kc, nq, inner, q, inner, a->q_norm, 0.0f, eps, q, inner));
+    K_THEN(ks, k_rmsnorm(kc, nkv, inner, k, inner, a->k_norm, 0.0f, eps, k, inner));
+    if (rq && rq->cos)
+        K_THEN(ks, k_rope(kc, rq->layout, nq, inner, rq->head_dim, q, inner, rq->cos, rq->sin, rq->dim / 2));
+    if (rk && rk->cos)
+        K_THEN(ks, k_rope(kc, rk->layout, nkv, inner, rk->head_dim, k, inner, rk->cos, rk->sin, rk->dim / 2));
+    kattn at = {.nq = nq, .nkv = nkv, .n_heads = a->heads, .n_kv_heads = a->heads, .head_dim = a->head_dim,
+                .q = q, .ldq = inner, .k = k, .ldk = inner, .v = v, .ldv = inner, .out = o, .ldo = inner,
+                .key_bias = key_bias, .scale = 1.0f / sqrtf((float)a->head_dim)};
+    K_THEN(ks, k_attention(kc, &at));
+    K_THEN(ks, k_linear(kc, nq, o, inner, &a->o, NULL, a->bo, out, a->o.rows, accumulate));
+    k_arena_release(kc->arena, mark);
+    k_arena_destroy(own);
+    return ltx2_kstatus(ks);
+}
+
+ltx2_status lx_ff_run(const kctx *kc_in, const lx_ff *f, int64_t n, const float *x, float *out, int accumulate)
+{
+    kctx local;
+    karena *own;
+    const kctx *kc = lx_workspace(kc_in, &local, &own);
+    if (!kc)
+        return LTX2_ERR_OOM;
+    const int64_t dim = f->w1.cols, hid = f->hidden, od = f->w2.rows;
+    const int64_t chunk = n < LX_FF_CHUNK ? n : LX_FF_CHUNK;
+    const kmark mark = k_arena_mark(kc->arena);
+    float *h = falloc(kc, chunk * hid);
+    kstatus ks = h ? KS_OK : KS_OOM;
+    for (int64_t r = 0; ks == KS_OK && r < n; r += chunk) {
+        const int64_t m = n - r < chunk ? n - r : chunk;
+        K_THEN(ks, k_linear(kc, m, x + r * dim, dim, &f->w1, NULL, f->b1, h, hid, 0));
+        K_THEN(ks, k_gelu_tanh(kc, h, h, m * hid));
+        K_THEN(ks, k_linear(kc, m, h, hid, &f->w2, NULL, f->b2, out + r * od, od, accumulate));
+    }
+    k_arena_release(kc->arena, mark);
+    k_arena_destroy(own);
+    return ltx2_kstatus(ks);
+}
+
+void lx_timestep_features(float t, float *out)
+{
+    const float neg_log = (float)-log(10000.0);
+    for (int k = 0; k < 128; k++) {
+        float f = expf(neg_log * (float)k / 128.0f);
+        float a = t * f;
+        out[k] = cosf(a);
+        out[128 + k] = sinf(a);
+    }
+}
+
+ltx2_status lx_timestep_embed(const kctx *kc_in, const kmat *l1, const float *b1, const kmat *l2, const float *b2,
+                              int nu, const float *t, float *emb)
+{
+    kctx local;
+    karena *own;
+    const kctx *kc = lx_workspace(kc_in, &local, &own);
+    if (!kc)
+        return LTX2_ERR_OOM;
+    const int64_t d = l1->rows;
+    const kmark mark = k_arena_mark(kc->arena);
+    float *feat = falloc(kc, (int64_t)nu * 256), *h = falloc(kc, (int64_t)nu * d);
+    kstatus ks = feat && h ? KS_OK : KS_OOM;
+    /* a handful of features computed on the host (the timesteps are host values) */
+    float *host = kc->backend == KB_CPU ? feat : malloc((size_t)nu * 256 * sizeof(float));
+    if (ks == KS_OK && !host)
+        ks = KS_OOM;
+    if (ks == KS_OK) {
+        for (int u = 0; u < nu; u++)
+            lx_timestep_features(t[u], host + (int64_t)u * 256);
+        if (kc->prec == KP_FAST)
+            k_round_bf16(host, (int64_t)nu * 256);
+        if (host != feat)
+            ks = k_copy(kc, feat, host, (size_t)nu * 256 * sizeof(float), K_H2D);
+    }
+    if (host != feat)
+        free(host);
+    K_THEN(ks, k_linear(kc, nu, feat, 256, l1, NULL, b1, h, d, 0));
+    K_THEN(ks, k_silu(kc, h, h, (int64_t)nu * d));
+    K_THEN(ks, k_linear(kc, nu, h, d, l2, NULL, b2, emb, l2->rows, 0));
+    k_arena_release(kc->arena, mark);
+    k_arena_destroy(own);
+    return ltx2_kstatus(ks);
+}
