@@ -25,6 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" { /* the .cu files define these */
+#endif
+
 #include "kernels.h"
 
 /* ------------------------------------------------------------------ device */
@@ -36,13 +40,16 @@ kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, s
 void kcuda_destroy(kcuda *d);
 /* "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)" */
 const char *kcuda_name(const kcuda *d);
+/* What the last failed call on d was (bytes asked and free for KS_OOM); "" when none. */
+const char *kcuda_last_error(const kcuda *d);
 
 /* ------------------------------------------------------------------ memory */
 typedef enum kcuda_dir { KCUDA_H2D = 0, KCUDA_D2H = 1, KCUDA_D2D = 2 } kcuda_dir;
 /* KS_OOM when the budget or the device is exhausted. */
 kstatus kcuda_alloc(kcuda *d, size_t bytes, void **out);
 void kcuda_free(kcuda *d, void *p);
-/* D2H waits for the copy (and all queued work); H2D / D2D are ordered on the stream. */
+/* D2H waits for the copy (and all queued work); H2D returns once src may be reused;
+ * D2D is ordered on the stream. */
 kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir dir);
 kstatus kcuda_memset0(kcuda *d, void *p, size_t bytes);
 kstatus kcuda_sync(kcuda *d);
@@ -112,5 +119,9 @@ kstatus kcuda_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w,
 kstatus kcuda_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft, int fh,
                                  int fw, const float *x, float *y);
 kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* LTX2_KCUDA_H */
