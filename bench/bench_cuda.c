@@ -1,7 +1,8 @@
 /* bench_cuda.c — the CUDA backend at transformer shapes, on cuda:0 when one is usable:
  * kcuda_linear with M = 4992 tokens, K = 4096, N = 4096 / 16384 (fast: bf16 weights,
  * FP8 E4M3 weights widened per call; exact: f32 weights, TF32 off) and f32 flash
- * attention with 32 heads × 128 at 4992 and 24576 tokens. Each timed run ends with a
+ * attention with 32 heads × 128 at 4992 and 24576 tokens, and one VAE-sized conv3d.
+ * Each timed run ends with a
  * device sync; the best of the runs is reported. */
 #include "bench.h"
 #include "kcuda.h"
@@ -138,6 +139,60 @@ static void attention_rows(bench *b, kcuda *d, const kctx *base)
     }
 }
 
+typedef struct conv_run {
+    kctx ctx;
+    kconv c;
+    const kcuda_convw *w;
+    kstatus status;
+} conv_run;
+
+static void run_conv(void *arg)
+{
+    conv_run *r = arg;
+    kstatus s = kcuda_conv(&r->ctx, &r->c, r->w);
+    if (s == KS_OK) s = kcuda_sync(r->ctx.cuda);
+    if (s != KS_OK) r->status = s;
+}
+
+/* A VAE-decoder-like causal conv: 128 -> 128 channels, 3x3x3, bf16 weights. */
+static void conv_rows(bench *b, kcuda *d, const kctx *base)
+{
+    const char *key = "cuda_conv3d_128_16x64x64_bf16w";
+    if (!bench_selected(b, key)) return;
+    const char *label = "CUDA conv3d 128->128 3x3x3 on 16x64x64, bf16 weights";
+    kconv c = {.t = 16, .h = 64, .w = 64, .cin = 128, .cout = 128, .kt = 3, .kh = 3, .kw = 3, .st = 1, .sh = 1,
+               .sw = 1, .dt = 1, .dh = 1, .dw = 1, .pt0 = 2, .ph0 = 1, .ph1 = 1, .pw0 = 1, .pw1 = 1,
+               .tpad = KPAD_REPLICATE, .hpad = KPAD_ZEROS, .wpad = KPAD_ZEROS};
+    int64_t n = c.t * c.h * c.w * c.cin, cols = c.cin * 27;
+    float *wf = malloc(sizeof(float) * (size_t)(c.cout * cols));
+    uint16_t *wb = malloc(sizeof(uint16_t) * (size_t)(c.cout * cols));
+    kcuda_convw *cw = NULL;
+    float *y = NULL;
+    c.x = dev_random(d, n, 6);
+    if (wf && wb && c.x && kcuda_alloc(d, sizeof(float) * (size_t)n, (void **)&y) == KS_OK) {
+        bench_fill(wf, c.cout * cols, 7);
+        for (int64_t i = 0; i < c.cout * cols; i++) wb[i] = k_f32_to_bf16(wf[i] * 0.05f);
+        kmat w = {KD_BF16, wb, c.cout, cols, cols, 1.0f};
+        c.y = y;
+        conv_run r = {*base, c, NULL, KS_OK};
+        if (kcuda_convw_create(base, &w, c.cin, 3, 3, 3, &cw) == KS_OK) {
+            r.w = cw;
+            double t = bench_time(run_conv, &r, 10, 3.0);
+            bench_row(b, key, label, 2.0 * (double)n * (double)c.cout * (double)cols, r.status == KS_OK ? t : 0,
+                      r.status == KS_OK ? "f32 implicit GEMM, CUDA cores" : kcuda_last_error(d));
+        } else {
+            bench_row(b, key, label, 0, 0, kcuda_last_error(d));
+        }
+    } else {
+        bench_row(b, key, label, 0, 0, "out of memory");
+    }
+    kcuda_convw_free(base, cw);
+    kcuda_free(d, (void *)c.x);
+    kcuda_free(d, y);
+    free(wf);
+    free(wb);
+}
+
 void bench_cuda(bench *b)
 {
     if (!bench_selected(b, "cuda")) return;
@@ -153,5 +208,6 @@ void bench_cuda(bench *b)
     base.cuda = d;
     gemm_rows(b, d, &base);
     attention_rows(b, d, &base);
+    conv_rows(b, d, &base);
     kcuda_destroy(d);
 }
