@@ -178,7 +178,8 @@ static void conv_rows(bench *b, kcuda *d, const kctx *base)
         if (kcuda_convw_create(base, &w, c.cin, 3, 3, 3, &cw) == KS_OK) {
             r.w = cw;
             double t = bench_time(run_conv, &r, 10, 3.0);
-            bench_row(b, key, label, 2.0 * (double)n * (double)c.cout * (double)cols, r.status == KS_OK ? t : 0,
+            double npos = (double)(c.t * c.h * c.w);
+            bench_row(b, key, label, 2.0 * npos * (double)c.cout * (double)cols, r.status == KS_OK ? t : 0,
                       r.status == KS_OK ? "f32 implicit GEMM, CUDA cores" : kcuda_last_error(d));
         } else {
             bench_row(b, key, label, 0, 0, kcuda_last_error(d));

@@ -190,7 +190,7 @@ static void test_norms(env *e)
     free(h);
     /* softmax in place, one row fully masked, one partly */
     float *s = rand_buf(&e->rng, n, 4);
-    for (int64_t c = 0; c < ld; c++) s[5 * ld + c] = -INFINITY;
+    for (int64_t c = 0; c < dim; c++) s[5 * ld + c] = -INFINITY; /* padding stays finite */
     for (int64_t c = 0; c < dim; c += 3) s[9 * ld + c] = -INFINITY;
     float *sd = dev_f32(e->d, s, n);
     k_softmax(&e->cpu, rows, dim, s, ld);
