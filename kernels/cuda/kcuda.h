@@ -25,10 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" { /* the .cu files define these */
-#endif
-
 #include "kernels.h"
 
 /* ------------------------------------------------------------------ device */
@@ -104,6 +100,7 @@ typedef enum kcuda_ew {
 } kcuda_ew;
 kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *a, const float *b, float s, float *y,
                           int64_t n);
+kstatus kcuda_fill(const kctx *ctx, float *y, float value, int64_t n);
 kstatus kcuda_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo, float hi,
                                 float *y, int64_t n);
 kstatus kcuda_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *scale,
@@ -118,10 +115,24 @@ kstatus kcuda_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w,
                                int pw, const float *x, float *y);
 kstatus kcuda_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft, int fh,
                                  int fw, const float *x, float *y);
+kstatus kcuda_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x,
+                         float *y);
+kstatus kcuda_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x,
+                           float *y);
+kstatus kcuda_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x,
+                               float *y);
 kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
-#ifdef __cplusplus
-}
-#endif
+/* ------------------------------------------------------------------ sampler steps */
+kstatus kcuda_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale, const float *noise,
+                          float *x);
+kstatus kcuda_x0_from_velocity(const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v, const float *t,
+                               float *x0);
+kstatus kcuda_euler_step(const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean,
+                         const float *x0, float sigma, float sigma_next, float *x);
+kstatus kcuda_guidance_combine(const kctx *ctx, int64_t n, float *cond, const float *uncond_text, float k_text,
+                               const float *uncond_perturbed, float k_stg, const float *uncond_isolated, float k_mod);
+/* out is host memory: the call waits for the result. */
+kstatus kcuda_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
 #endif /* LTX2_KCUDA_H */

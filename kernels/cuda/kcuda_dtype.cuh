@@ -7,7 +7,7 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
-#include "kcuda.h"
+#include "kcuda_internal.h"
 
 __device__ __forceinline__ float kcuda_e4m3_to_f32(uint8_t v)
 {

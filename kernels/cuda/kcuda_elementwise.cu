@@ -44,6 +44,11 @@ __global__ void clamp_kernel(const float *x, float shift, float scale, float lo,
     }
 }
 
+__global__ void fill_kernel(float *y, float value, int64_t n)
+{
+    GRID_STRIDE(i, n) y[i] = value;
+}
+
 enum { ROW_MODULATE, ROW_GATED_ADD, ROW_ADD };
 
 template <int OP>
@@ -79,6 +84,16 @@ extern "C" kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *
     default: return KS_BAD_ARG;
     }
     return kcuda_check_launch(ctx->cuda, "elementwise");
+}
+
+extern "C" kstatus kcuda_fill(const kctx *ctx, float *y, float value, int64_t n)
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (n < 0 || (n > 0 && !y)) return KS_BAD_ARG;
+    if (n == 0) return KS_OK;
+    fill_kernel<<<grid_for(n), EW_THREADS, 0, ctx->cuda->stream>>>(y, value, n);
+    return kcuda_check_launch(ctx->cuda, "fill");
 }
 
 extern "C" kstatus kcuda_shift_scale_clamp(const kctx *ctx, const float *x, float shift, float scale, float lo,

@@ -10,11 +10,11 @@
 #include <cuda_runtime_api.h>
 #include <pthread.h>
 
-#include "kcuda.h"
-
 #ifdef __cplusplus
-extern "C" {
+extern "C" { /* kcuda.h and kernels.h are C: the .cu files define C symbols */
 #endif
+
+#include "kcuda.h"
 
 /* One live allocation (open-addressed table keyed by pointer; NULL = empty slot). */
 typedef struct kcuda_block {

@@ -35,8 +35,10 @@ __global__ void rope_kernel(int interleaved, int64_t tokens, int64_t pairs, int6
 }
 
 /* depth-to-space (d2s = 1) or its inverse: the big side is [t*pt][h*ph][w*pw][c], the
- * small side [t][h][w][c*pt*ph*pw]; one thread per element of the big side. */
-__global__ void d2s_kernel(int d2s, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph, int pw,
+ * small side [t][h][w][c*pt*ph*pw]; one thread per element of the big side. The small
+ * side's channel is ci*pt*ph*pw + sub, sub = (i*ph + j)*pw + k, or (i*pw + k)*ph + j
+ * when w_major (the video VAE's patch order). */
+__global__ void d2s_kernel(int d2s, int w_major, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph, int pw,
                            const float *x, float *y)
 {
     int64_t H = h * ph, W = w * pw, n = t * pt * H * W * c;
@@ -44,7 +46,9 @@ __global__ void d2s_kernel(int d2s, int64_t t, int64_t h, int64_t w, int64_t c, 
     {
         int64_t ci = i % c, r = i / c;
         int64_t wo = r % W, ho = (r / W) % H, to = r / (W * H);
-        int64_t cs = ((ci * pt + to % pt) * ph + ho % ph) * pw + wo % pw;
+        int64_t pi = to % pt, pj = ho % ph, pk = wo % pw;
+        int64_t sub = w_major ? (pi * pw + pk) * ph + pj : (pi * ph + pj) * pw + pk;
+        int64_t cs = ci * pt * ph * pw + sub;
         int64_t small = (((to / pt) * h + ho / ph) * w + wo / pw) * (c * pt * ph * pw) + cs;
         if (d2s)
             y[i] = x[small];
@@ -96,26 +100,63 @@ extern "C" kstatus kcuda_rope(const kctx *ctx, krope_layout layout, int64_t toke
     return kcuda_check_launch(ctx->cuda, "rope");
 }
 
-static kstatus d2s(const kctx *ctx, int dir, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph, int pw,
-                   const float *x, float *y)
+static kstatus d2s(const kctx *ctx, int dir, int w_major, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
+                   int pw, const float *x, float *y)
 {
     kstatus s = kcuda_op_begin(ctx);
-    if (s != KS_OK || t <= 0 || h <= 0 || w <= 0 || c <= 0 || pt <= 0 || ph <= 0 || pw <= 0) return s;
-    d2s_kernel<<<grid_for(t * h * w * c * pt * ph * pw), LAYOUT_THREADS, 0, ctx->cuda->stream>>>(dir, t, h, w, c, pt,
-                                                                                                ph, pw, x, y);
+    if (s != KS_OK) return s;
+    if (t < 0 || h < 0 || w < 0 || c < 0 || pt <= 0 || ph <= 0 || pw <= 0) return KS_BAD_ARG;
+    if (!t || !h || !w || !c) return KS_OK;
+    d2s_kernel<<<grid_for(t * h * w * c * pt * ph * pw), LAYOUT_THREADS, 0, ctx->cuda->stream>>>(dir, w_major, t, h, w,
+                                                                                                c, pt, ph, pw, x, y);
     return kcuda_check_launch(ctx->cuda, "depth/space");
 }
 
 extern "C" kstatus kcuda_depth_to_space3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
                                           int pw, const float *x, float *y)
 {
-    return d2s(ctx, 1, t, h, w, c, pt, ph, pw, x, y);
+    return d2s(ctx, 1, 0, t, h, w, c, pt, ph, pw, x, y);
 }
 
 extern "C" kstatus kcuda_space_to_depth3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int pt, int ph,
                                           int pw, const float *x, float *y)
 {
-    return d2s(ctx, 0, t, h, w, c, pt, ph, pw, x, y);
+    return d2s(ctx, 0, 0, t, h, w, c, pt, ph, pw, x, y);
+}
+
+/* The VAE's patchify is space-to-depth over (1, p, p) in w-major patch order. */
+extern "C" kstatus kcuda_patchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x,
+                                    float *y)
+{
+    return d2s(ctx, 0, 1, t, h, w, c, 1, p, p, x, y);
+}
+
+extern "C" kstatus kcuda_unpatchify2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p,
+                                      const float *x, float *y)
+{
+    return d2s(ctx, 1, 1, t, h, w, c, 1, p, p, x, y);
+}
+
+/* x [rows][cols][width] → y [cols][rows][width] */
+__global__ void transpose_blocks_kernel(int64_t rows, int64_t cols, int64_t width, const float *x, float *y)
+{
+    GRID_STRIDE(o, rows * cols * width)
+    {
+        int64_t e = o % width, r = (o / width) % rows, j = o / (width * rows);
+        y[o] = x[(r * cols + j) * width + e];
+    }
+}
+
+extern "C" kstatus kcuda_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x,
+                                          float *y)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    if (rows < 0 || cols < 0 || width < 0) return KS_BAD_ARG;
+    if (!rows || !cols || !width) return KS_OK;
+    transpose_blocks_kernel<<<grid_for(rows * cols * width), LAYOUT_THREADS, 0, ctx->cuda->stream>>>(rows, cols, width,
+                                                                                                     x, y);
+    return kcuda_check_launch(ctx->cuda, "transpose_blocks");
 }
 
 extern "C" kstatus kcuda_upsample_nearest3d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int ft,
