@@ -34,6 +34,35 @@ static inline void die_on(kstatus s, kcuda *d, const char *what)
     exit(1);
 }
 
+/* The CPU twins, with the kernels API before and after the backend seam (which makes
+ * every op return kstatus and k_convw_pack take an out pointer; it defines K_THEN).
+ * Once both are merged, only the K_THEN branch is needed. */
+#ifdef K_THEN
+static inline void cpu_ok(kstatus s, const char *what)
+{
+    if (s == KS_OK) return;
+    fprintf(stderr, "FAIL CPU %s: %s\n", what, k_status_name(s));
+    exit(1);
+}
+#define CPU(call) cpu_ok((call), #call)
+static inline kconvw *cpu_convw(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw)
+{
+    kconvw *p = NULL;
+    cpu_ok(k_convw_pack(ctx, w, cin, kt, kh, kw, &p), "k_convw_pack");
+    return p;
+}
+static inline kconvw *cpu_convw_t1d(const kctx *ctx, const kmat *w, int64_t cout, int k)
+{
+    kconvw *p = NULL;
+    cpu_ok(k_convw_pack_transposed1d(ctx, w, cout, k, &p), "k_convw_pack_transposed1d");
+    return p;
+}
+#else
+#define CPU(call) (call)
+#define cpu_convw k_convw_pack
+#define cpu_convw_t1d k_convw_pack_transposed1d
+#endif
+
 /* Device copy of n host bytes. */
 static inline void *dev_bytes(kcuda *d, const void *h, size_t bytes)
 {

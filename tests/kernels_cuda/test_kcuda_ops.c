@@ -57,7 +57,7 @@ static void test_linear(env *e, kprec prec, kdtype dt, float scale, int bias_acc
         kcuda_free(e->d, yd);
         yd = dev_poisoned(e->d, m * ldy);
     }
-    k_linear(&e->cpu, m, x, ldx, &w, NULL, bias_acc ? bias : NULL, y, ldy, bias_acc);
+    CPU(k_linear(&e->cpu, m, x, ldx, &w, NULL, bias_acc ? bias : NULL, y, ldy, bias_acc));
     die_on(kcuda_linear(&e->gpu, m, xd, ldx, &wd, bias_acc ? bd : NULL, yd, ldy, bias_acc), e->d, what);
     /* compare the written columns only (row padding is not output) */
     float *yh = host_of(e->d, yd, m * ldy), *a = malloc(sizeof(float) * (size_t)(m * n)),
@@ -79,7 +79,7 @@ static void test_sgemm(env *e, int ta, int tb)
     int64_t na = (ta ? k : m) * lda, nb = (tb ? n : k) * ldb, nc = m * ldc;
     float *a = rand_buf(&e->rng, na, 1), *b = rand_buf(&e->rng, nb, 1), *c = rand_buf(&e->rng, nc, 1);
     float *ad = dev_f32(e->d, a, na), *bd = dev_f32(e->d, b, nb), *cd = dev_f32(e->d, c, nc);
-    k_sgemm(&e->cpu, ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c, ldc);
+    CPU(k_sgemm(&e->cpu, ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c, ldc));
     die_on(kcuda_sgemm(&e->gpu, ta, tb, m, n, k, 0.75f, ad, lda, bd, ldb, 0.5f, cd, ldc), e->d, "sgemm");
     char what[64];
     snprintf(what, sizeof what, "sgemm ta=%d tb=%d (alpha, beta)", ta, tb);
@@ -100,7 +100,7 @@ static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_he
     float *out = poisoned(nq * ldo);
     kattn a = {nq, nkv, heads, kv_heads, hd, q, ldq, k, ldk, v, ldk, out, ldo, bias ? kb : NULL,
                causal, window, 1.0f / sqrtf((float)hd)};
-    k_attention(&e->cpu, &a);
+    CPU(k_attention(&e->cpu, &a));
     kattn g = a;
     g.q = dev_f32(e->d, q, nq * ldq);
     g.k = dev_f32(e->d, k, nkv * ldk);
@@ -127,10 +127,10 @@ static void test_conv(env *e, kdtype dt, float scale, const char *what)
     int64_t to = k_conv_out_len(c.t, c.kt, c.st, c.dt, c.pt0, c.pt1), ho = k_conv_out_len(c.h, c.kh, c.sh, c.dh, c.ph0, c.ph1),
             wo = k_conv_out_len(c.w, c.kw, c.sw, c.dw, c.pw0, c.pw1), ny = to * ho * wo * c.cout;
     float *x = rand_buf(&e->rng, nx, 1), *bias = rand_buf(&e->rng, c.cout, 1), *y = poisoned(ny);
-    kconvw *cw = k_convw_pack(&e->cpu, &w, c.cin, 3, 3, 3);
+    kconvw *cw = cpu_convw(&e->cpu, &w, c.cin, 3, 3, 3);
     kconv cc = c;
     cc.x = x, cc.bias = bias, cc.y = y, cc.weights = cw;
-    k_conv(&e->cpu, &cc);
+    CPU(k_conv(&e->cpu, &cc));
     kcuda_convw *gw;
     die_on(kcuda_convw_create(&e->gpu, &w, c.cin, 3, 3, 3, &gw), e->d, "kcuda_convw_create");
     kconv gc = c;
@@ -150,10 +150,10 @@ static void test_conv_t1d(env *e)
     void *wh = make_weight(e, KD_BF16, c.cin, c.cout * c.k, 0.3f);
     kmat w = {KD_BF16, wh, c.cin, c.cout * c.k, c.cout * c.k, 1.0f};
     float *x = rand_buf(&e->rng, c.len * c.cin, 1), *bias = rand_buf(&e->rng, c.cout, 1), *y = poisoned(lout * c.cout);
-    kconvw *cw = k_convw_pack_transposed1d(&e->cpu, &w, c.cout, c.k);
+    kconvw *cw = cpu_convw_t1d(&e->cpu, &w, c.cout, c.k);
     kconvt1d cc = c;
     cc.x = x, cc.bias = bias, cc.y = y, cc.weights = cw;
-    k_conv_transpose1d(&e->cpu, &cc);
+    CPU(k_conv_transpose1d(&e->cpu, &cc));
     kcuda_convw *gw;
     die_on(kcuda_convw_create_transposed1d(&e->gpu, &w, c.cout, c.k, &gw), e->d, "convw transposed");
     kconvt1d gc = c;
@@ -173,7 +173,7 @@ static void test_norms(env *e)
     float *x = rand_buf(&e->rng, n, 2), *w = rand_buf(&e->rng, dim, 1), *y = poisoned(n);
     for (int64_t i = 0; i < n; i++) x[i] += 0.5f; /* a mean for LayerNorm to remove */
     float *xd = dev_f32(e->d, x, n), *wd = dev_f32(e->d, w, dim), *yd = dev_poisoned(e->d, n);
-    k_rmsnorm(&e->cpu, rows, dim, x, ld, w, 1.0f, 1e-6f, y, ld);
+    CPU(k_rmsnorm(&e->cpu, rows, dim, x, ld, w, 1.0f, 1e-6f, y, ld));
     die_on(kcuda_rmsnorm(&e->gpu, rows, dim, xd, ld, wd, 1.0f, 1e-6f, yd, ld), e->d, "rmsnorm");
     /* padding columns stay NaN on both sides; compare rows' first dim values */
     float *h = host_of(e->d, yd, n);
@@ -181,7 +181,7 @@ static void test_norms(env *e)
         for (int64_t c = dim; c < ld; c++) h[r * ld + c] = y[r * ld + c] = 0;
     check_rel_l2(&e->k, "rmsnorm (w_offset 1, ld > dim)", h, y, n, TOL_F32);
     free(h);
-    k_layernorm(&e->cpu, rows, dim, x, ld, 1e-6f, y, ld);
+    CPU(k_layernorm(&e->cpu, rows, dim, x, ld, 1e-6f, y, ld));
     die_on(kcuda_layernorm(&e->gpu, rows, dim, xd, ld, 1e-6f, yd, ld), e->d, "layernorm");
     h = host_of(e->d, yd, n);
     for (int64_t r = 0; r < rows; r++)
@@ -193,7 +193,7 @@ static void test_norms(env *e)
     for (int64_t c = 0; c < dim; c++) s[5 * ld + c] = -INFINITY; /* padding stays finite */
     for (int64_t c = 0; c < dim; c += 3) s[9 * ld + c] = -INFINITY;
     float *sd = dev_f32(e->d, s, n);
-    k_softmax(&e->cpu, rows, dim, s, ld);
+    CPU(k_softmax(&e->cpu, rows, dim, s, ld));
     die_on(kcuda_softmax(&e->gpu, rows, dim, sd, ld), e->d, "softmax");
     check_dev(&e->k, e->d, "softmax (masked rows)", sd, s, n, TOL_F32);
     kcuda_free(e->d, sd), free(s);
@@ -202,10 +202,10 @@ static void test_norms(env *e)
     float *g = rand_buf(&e->rng, np * c, 1), *gb = rand_buf(&e->rng, 2 * c, 1), *gy = poisoned(np * c);
     for (int64_t i = 0; i < np * c; i++) g[i] = 3.0f + 2.0f * g[i];
     float *gd = dev_f32(e->d, g, np * c), *gbd = dev_f32(e->d, gb, 2 * c), *gyd = dev_poisoned(e->d, np * c);
-    k_groupnorm(&e->cpu, np, c, 32, g, gb, gb + c, 1e-6f, gy);
+    CPU(k_groupnorm(&e->cpu, np, c, 32, g, gb, gb + c, 1e-6f, gy));
     die_on(kcuda_groupnorm(&e->gpu, np, c, 32, gd, gbd, gbd + c, 1e-6f, gyd), e->d, "groupnorm");
     check_dev(&e->k, e->d, "groupnorm (32 groups, gamma, beta)", gyd, gy, np * c, TOL_F32);
-    k_pixelnorm(&e->cpu, np, c, g, 1e-8f, gy);
+    CPU(k_pixelnorm(&e->cpu, np, c, g, 1e-8f, gy));
     die_on(kcuda_pixelnorm(&e->gpu, np, c, gd, 1e-8f, gyd), e->d, "pixelnorm");
     check_dev(&e->k, e->d, "pixelnorm", gyd, gy, np * c, TOL_F32);
     kcuda_free(e->d, gd), kcuda_free(e->d, gbd), kcuda_free(e->d, gyd), free(g), free(gb), free(gy);
@@ -217,7 +217,7 @@ static void test_rope(env *e, krope_layout layout, const char *what)
     int64_t tokens = 77, dim = 96, hd = 32, ldx = 100, ldcs = 50, n = tokens * ldx, ncs = tokens * ldcs;
     float *x = rand_buf(&e->rng, n, 1), *cs = rand_buf(&e->rng, ncs, 1), *sn = rand_buf(&e->rng, ncs, 1);
     float *xd = dev_f32(e->d, x, n), *csd = dev_f32(e->d, cs, ncs), *snd = dev_f32(e->d, sn, ncs);
-    k_rope(&e->cpu, layout, tokens, dim, hd, x, ldx, cs, sn, ldcs);
+    CPU(k_rope(&e->cpu, layout, tokens, dim, hd, x, ldx, cs, sn, ldcs));
     die_on(kcuda_rope(&e->gpu, layout, tokens, dim, hd, xd, ldx, csd, snd, ldcs), e->d, what);
     check_dev(&e->k, e->d, what, xd, x, n, TOL_F32);
     kcuda_free(e->d, xd), kcuda_free(e->d, csd), kcuda_free(e->d, snd), free(x), free(cs), free(sn);
@@ -234,31 +234,31 @@ static void test_elementwise(env *e)
         {KCUDA_ADD, "add"}, {KCUDA_MUL, "mul"}, {KCUDA_SCALE, "scale"}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         switch (ops[i].op) {
-        case KCUDA_GELU_TANH: k_gelu_tanh(&e->cpu, a, y, n); break;
-        case KCUDA_SILU: k_silu(&e->cpu, a, y, n); break;
-        case KCUDA_TANH: k_tanh(&e->cpu, a, y, n); break;
-        case KCUDA_LEAKY_RELU: k_leaky_relu(&e->cpu, a, y, n, 0.2f); break;
-        case KCUDA_ADD: k_add(&e->cpu, a, b, y, n); break;
-        case KCUDA_MUL: k_mul(&e->cpu, a, b, y, n); break;
-        case KCUDA_SCALE: k_scale(&e->cpu, a, 0.37f, y, n); break;
+        case KCUDA_GELU_TANH: CPU(k_gelu_tanh(&e->cpu, a, y, n)); break;
+        case KCUDA_SILU: CPU(k_silu(&e->cpu, a, y, n)); break;
+        case KCUDA_TANH: CPU(k_tanh(&e->cpu, a, y, n)); break;
+        case KCUDA_LEAKY_RELU: CPU(k_leaky_relu(&e->cpu, a, y, n, 0.2f)); break;
+        case KCUDA_ADD: CPU(k_add(&e->cpu, a, b, y, n)); break;
+        case KCUDA_MUL: CPU(k_mul(&e->cpu, a, b, y, n)); break;
+        case KCUDA_SCALE: CPU(k_scale(&e->cpu, a, 0.37f, y, n)); break;
         }
         float s = ops[i].op == KCUDA_LEAKY_RELU ? 0.2f : 0.37f;
         die_on(kcuda_elementwise(&e->gpu, ops[i].op, ad, bd, s, yd, n), e->d, ops[i].name);
         check_dev(&e->k, e->d, ops[i].name, yd, y, n, TOL_F32);
     }
-    k_shift_scale_clamp(&e->cpu, a, 1.0f, 0.5f, 0.0f, 1.0f, y, n);
+    CPU(k_shift_scale_clamp(&e->cpu, a, 1.0f, 0.5f, 0.0f, 1.0f, y, n));
     die_on(kcuda_shift_scale_clamp(&e->gpu, ad, 1.0f, 0.5f, 0.0f, 1.0f, yd, n), e->d, "clamp");
     check_dev(&e->k, e->d, "shift_scale_clamp", yd, y, n, TOL_F32);
     /* row broadcasts over rows × dim (≤ n) */
     float *sc = b, *sh = b + dim, *yr = rand_buf(&e->rng, rows * dim, 1);
     float *yrd = dev_f32(e->d, yr, rows * dim);
-    k_modulate(&e->cpu, rows, dim, a, sc, sh, y);
+    CPU(k_modulate(&e->cpu, rows, dim, a, sc, sh, y));
     die_on(kcuda_modulate(&e->gpu, rows, dim, ad, bd, bd + dim, yd), e->d, "modulate");
     check_dev(&e->k, e->d, "modulate", yd, y, rows * dim, TOL_F32);
-    k_add_row(&e->cpu, rows, dim, a, sc, y);
+    CPU(k_add_row(&e->cpu, rows, dim, a, sc, y));
     die_on(kcuda_add_row(&e->gpu, rows, dim, ad, bd, yd), e->d, "add_row");
     check_dev(&e->k, e->d, "add_row", yd, y, rows * dim, TOL_F32);
-    k_gated_add(&e->cpu, rows, dim, a, sc, yr);
+    CPU(k_gated_add(&e->cpu, rows, dim, a, sc, yr));
     die_on(kcuda_gated_add(&e->gpu, rows, dim, ad, bd, yrd), e->d, "gated_add");
     check_dev(&e->k, e->d, "gated_add", yrd, yr, rows * dim, TOL_F32);
     kcuda_free(e->d, ad), kcuda_free(e->d, bd), kcuda_free(e->d, yd), kcuda_free(e->d, yrd);
@@ -273,17 +273,17 @@ static void test_layout(env *e)
     int64_t n = t * h * w * c * pt * ph * pw;
     float *x = rand_buf(&e->rng, n, 1), *y = poisoned(n), *z = poisoned(n);
     float *xd = dev_f32(e->d, x, n), *yd = dev_poisoned(e->d, n), *zd = dev_poisoned(e->d, n);
-    k_depth_to_space3d(&e->cpu, t, h, w, c, pt, ph, pw, x, y);
+    CPU(k_depth_to_space3d(&e->cpu, t, h, w, c, pt, ph, pw, x, y));
     die_on(kcuda_depth_to_space3d(&e->gpu, t, h, w, c, pt, ph, pw, xd, yd), e->d, "d2s");
     check_dev(&e->k, e->d, "depth_to_space3d", yd, y, n, TOL_F32);
-    k_space_to_depth3d(&e->cpu, t, h, w, c, pt, ph, pw, x, z);
+    CPU(k_space_to_depth3d(&e->cpu, t, h, w, c, pt, ph, pw, x, z));
     die_on(kcuda_space_to_depth3d(&e->gpu, t, h, w, c, pt, ph, pw, xd, zd), e->d, "s2d");
     check_dev(&e->k, e->d, "space_to_depth3d", zd, z, n, TOL_F32);
-    k_upsample_nearest3d(&e->cpu, t, h, w, c, pt, ph, pw, x, y);
+    CPU(k_upsample_nearest3d(&e->cpu, t, h, w, c, pt, ph, pw, x, y));
     die_on(kcuda_upsample_nearest3d(&e->gpu, t, h, w, c, pt, ph, pw, xd, yd), e->d, "upsample");
     check_dev(&e->k, e->d, "upsample_nearest3d", yd, y, n, TOL_F32);
     int64_t rows = 45, cols = 71;
-    k_transpose2d(&e->cpu, rows, cols, x, y);
+    CPU(k_transpose2d(&e->cpu, rows, cols, x, y));
     die_on(kcuda_transpose2d(&e->gpu, rows, cols, xd, yd), e->d, "transpose2d");
     check_dev(&e->k, e->d, "transpose2d", yd, y, rows * cols, TOL_F32);
     kcuda_free(e->d, xd), kcuda_free(e->d, yd), kcuda_free(e->d, zd), free(x), free(y), free(z);
