@@ -16,7 +16,15 @@
 
 #define ATT_THREADS 256
 #define ATT_BK 32    /* keys per shared-memory tile */
-#define ATT_CHUNK 16 /* keys per online-softmax update (scores kept in registers) */
+/* Tuning knobs (-D at build time): keys per online-softmax update (scores kept in
+ * registers), and blocks per SM the register allocation must allow. */
+#ifndef KCUDA_ATT_CHUNK
+#define KCUDA_ATT_CHUNK 16
+#endif
+#ifndef KCUDA_ATT_MIN_BLOCKS
+#define KCUDA_ATT_MIN_BLOCKS 1
+#endif
+#define ATT_CHUNK KCUDA_ATT_CHUNK
 
 typedef struct att_params {
     int64_t nq, nkv;
@@ -41,7 +49,7 @@ __device__ __forceinline__ void key_range(const att_params &a, int64_t i, int64_
 }
 
 template <int D>
-__global__ void __launch_bounds__(ATT_THREADS) attention_kernel(att_params a)
+__global__ void __launch_bounds__(ATT_THREADS, KCUDA_ATT_MIN_BLOCKS) attention_kernel(att_params a)
 {
     constexpr int TPR = D / 32, ROWS = ATT_THREADS / TPR, NV = 32 / 4; /* float4s per thread */
     extern __shared__ float4 smem[];
