@@ -36,13 +36,16 @@ kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, s
 void kcuda_destroy(kcuda *d);
 /* "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)" */
 const char *kcuda_name(const kcuda *d);
+/* What the last failed call on d was (bytes asked and free for KS_OOM); "" when none. */
+const char *kcuda_last_error(const kcuda *d);
 
 /* ------------------------------------------------------------------ memory */
 typedef enum kcuda_dir { KCUDA_H2D = 0, KCUDA_D2H = 1, KCUDA_D2D = 2 } kcuda_dir;
 /* KS_OOM when the budget or the device is exhausted. */
 kstatus kcuda_alloc(kcuda *d, size_t bytes, void **out);
 void kcuda_free(kcuda *d, void *p);
-/* D2H waits for the copy (and all queued work); H2D / D2D are ordered on the stream. */
+/* D2H waits for the copy (and all queued work); H2D returns once src may be reused;
+ * D2D is ordered on the stream. */
 kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir dir);
 kstatus kcuda_memset0(kcuda *d, void *p, size_t bytes);
 kstatus kcuda_sync(kcuda *d);

@@ -1,0 +1,124 @@
+/*
+ * kcuda_gemm.c — GEMMs through cuBLASLt. Exact: f32 operands, CUBLAS_COMPUTE_32F (no
+ * TF32). Fast: activations rounded to bf16 in the scratch, bf16 weights as stored
+ * (other dtypes widened per call to bf16(w·scale), as the CPU's fast pack does), f32
+ * accumulation and f32 output. Bias and accumulate ride on the epilogue and beta.
+ * Row-major y = x·Wᵀ is the column-major product yᵀ = W·xᵀ with W transposed.
+ */
+#include "kcuda_internal.h"
+
+#include <stdio.h>
+
+#define LT_WORKSPACE ((size_t)32 << 20)
+#define SCRATCH_ALIGN 256
+
+typedef struct lt_operand {
+    const void *p;
+    cudaDataType_t type;
+    int trans;
+    int64_t ld;
+} lt_operand;
+
+/* Column-major C[m][n] = alpha·op(A)·op(B) + beta·C (+ bias[m]), C in f32. */
+static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha, lt_operand a, lt_operand b,
+                         float beta, float *c, int64_t ldc, const float *bias, void *ws)
+{
+    cublasLtMatmulDesc_t op = NULL;
+    cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
+    cublasLtMatmulPreference_t pref = NULL;
+    kstatus s = KS_DEVICE;
+    const char *step = "cuBLASLt descriptors";
+    cublasOperation_t ta = a.trans ? CUBLAS_OP_T : CUBLAS_OP_N, tb = b.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
+    size_t ws_bytes = LT_WORKSPACE;
+    if (cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) goto done;
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
+    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
+    if (bias) {
+        cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+        cudaDataType_t bt = CUDA_R_32F;
+        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
+        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt);
+        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
+    }
+    if (cublasLtMatrixLayoutCreate(&la, a.type, a.trans ? k : m, a.trans ? m : k, a.ld) != CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatrixLayoutCreate(&lb, b.type, b.trans ? n : k, b.trans ? k : n, b.ld) != CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatrixLayoutCreate(&lc, CUDA_R_32F, m, n, ldc) != CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatmulPreferenceCreate(&pref) != CUBLAS_STATUS_SUCCESS)
+        goto done;
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
+    cublasLtMatmulHeuristicResult_t heur;
+    int found = 0;
+    step = "cuBLASLt heuristic (no algorithm for these shapes/strides)";
+    if (cublasLtMatmulAlgoGetHeuristic(d->lt, op, la, lb, lc, lc, pref, 1, &heur, &found) != CUBLAS_STATUS_SUCCESS ||
+        found < 1) {
+        s = KS_UNSUPPORTED;
+        goto done;
+    }
+    step = "cublasLtMatmul";
+    if (cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c, lc, c, lc, &heur.algo, ws, ws_bytes,
+                       d->stream) == CUBLAS_STATUS_SUCCESS)
+        s = KS_OK;
+done:
+    if (s != KS_OK)
+        snprintf(d->err, sizeof d->err, "%s failed (m=%lld n=%lld k=%lld)", step, (long long)m, (long long)n,
+                 (long long)k);
+    if (pref) cublasLtMatmulPreferenceDestroy(pref);
+    if (lc) cublasLtMatrixLayoutDestroy(lc);
+    if (lb) cublasLtMatrixLayoutDestroy(lb);
+    if (la) cublasLtMatrixLayoutDestroy(la);
+    if (op) cublasLtMatmulDescDestroy(op);
+    return s;
+}
+
+kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias,
+                     float *y, int64_t ldy, int accumulate)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    if (!w || !w->data || m < 0 || w->rows <= 0 || w->cols <= 0 || ldx < w->cols || ldy < w->rows ||
+        w->ld < w->cols)
+        return KS_BAD_ARG;
+    if (m == 0) return KS_OK;
+    kcuda *d = ctx->cuda;
+    int64_t n = w->rows, k = w->cols;
+    int fast = ctx->prec == KP_FAST;
+    int w_direct = fast ? (w->dtype == KD_BF16 && w->scale == 1.0f) : w->dtype == KD_F32;
+    size_t esz = fast ? 2 : 4;
+    size_t x_bytes = fast ? kcuda_align_up((size_t)(m * k) * 2, SCRATCH_ALIGN) : 0;
+    size_t w_bytes = w_direct ? 0 : kcuda_align_up((size_t)(n * k) * esz, SCRATCH_ALIGN);
+    char *ws;
+    s = kcuda_scratch(d, LT_WORKSPACE + x_bytes + w_bytes, (void **)&ws);
+    if (s != KS_OK) return s;
+    lt_operand A = {w->data, fast ? CUDA_R_16BF : CUDA_R_32F, 1, w->ld};
+    lt_operand B = {x, CUDA_R_32F, 0, ldx};
+    float alpha = fast ? 1.0f : w->scale; /* exact: the scale multiplies the f32 sums */
+    if (fast) {
+        B.p = ws + LT_WORKSPACE;
+        B.type = CUDA_R_16BF;
+        B.ld = k;
+        kcuda_launch_f32_to_bf16(d->stream, x, m, k, ldx, (uint16_t *)B.p);
+    }
+    if (!w_direct) {
+        A.p = ws + LT_WORKSPACE + x_bytes;
+        A.ld = k;
+        kcuda_launch_widen(d->stream, w->dtype, w->data, n, k, w->ld, w->scale, fast, (void *)A.p);
+    }
+    if ((s = kcuda_check_launch(d, "GEMM operand conversion")) != KS_OK) return s;
+    return lt_matmul(d, n, m, k, alpha, A, B, accumulate ? 1.0f : 0.0f, y, ldy, bias, ws);
+}
+
+kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    if (m < 0 || n < 0 || k < 0 || ldc < n) return KS_BAD_ARG;
+    if (m == 0 || n == 0) return KS_OK;
+    void *ws;
+    s = kcuda_scratch(ctx->cuda, LT_WORKSPACE, &ws);
+    if (s != KS_OK) return s;
+    /* row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ */
+    lt_operand A = {b, CUDA_R_32F, trans_b != 0, ldb};
+    lt_operand B = {a, CUDA_R_32F, trans_a != 0, lda};
+    return lt_matmul(ctx->cuda, n, m, k, alpha, A, B, beta, c, ldc, NULL, ws);
+}

@@ -1,0 +1,72 @@
+/*
+ * kcuda_internal.h — what the CUDA backend's own files share: the device struct, the
+ * scratch workspace, error recording and the launchers of the .cu kernels. Plain C
+ * (cuda_runtime_api.h and cublasLt.h are C headers) so host glue stays in .c files.
+ */
+#ifndef LTX2_KCUDA_INTERNAL_H
+#define LTX2_KCUDA_INTERNAL_H
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+#include <pthread.h>
+
+#ifdef __cplusplus
+extern "C" { /* kcuda.h and kernels.h are C: the .cu files define C symbols */
+#endif
+
+#include "kcuda.h"
+
+/* One live allocation (open-addressed table keyed by pointer; NULL = empty slot). */
+typedef struct kcuda_block {
+    void *ptr;
+    size_t bytes;
+} kcuda_block;
+
+struct kcuda {
+    int ordinal;
+    cudaStream_t stream;
+    cublasLtHandle_t lt;
+    size_t budget, in_use, peak;
+    kcuda_block *blocks; /* allocation table, power-of-two capacity */
+    size_t blocks_cap, blocks_n;
+    pthread_mutex_t lock; /* guards the allocation table and counters */
+    void *scratch;        /* per-device workspace, reused by every op on the stream */
+    size_t scratch_bytes;
+    int sm_count;
+    size_t smem_optin; /* shared memory a block may opt into */
+    char name[320];
+    char err[256]; /* last failure, for kcuda_last_error */
+};
+
+/* Makes d's device current for this thread; KS_DEVICE (and d->err) on failure. */
+kstatus kcuda_enter(kcuda *d);
+/* Records a failed CUDA call: KS_DEVICE, or KS_OOM for allocation failures. */
+kstatus kcuda_fail(kcuda *d, cudaError_t e, const char *what);
+/* After launches: KS_OK, or KS_DEVICE with the launch error recorded. */
+kstatus kcuda_check_launch(kcuda *d, const char *what);
+/* Scratch of at least bytes (grown through kcuda_alloc, so the budget applies), valid
+ * until the next kcuda_scratch call; ops on the stream use it in order. */
+kstatus kcuda_scratch(kcuda *d, size_t bytes, void **out);
+/* The common prologue of an op: a CUDA context, not cancelled, device current. */
+kstatus kcuda_op_begin(const kctx *ctx);
+
+static inline size_t kcuda_align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+static inline unsigned kcuda_blocks_for(int64_t n, int threads, unsigned cap)
+{
+    int64_t b = (n + threads - 1) / threads;
+    return b < 1 ? 1u : b > (int64_t)cap ? cap : (unsigned)b;
+}
+
+/* ---------------------------------------------------------------- launchers (.cu) */
+/* dst[r][c] (dense rows×cols, bf16 bits) = bf16_rne(src[r*ld + c]) */
+void kcuda_launch_f32_to_bf16(cudaStream_t s, const float *src, int64_t rows, int64_t cols, int64_t ld,
+                              uint16_t *dst);
+/* dst dense rows×cols = widen(w) (f32, unscaled) or bf16_rne(widen(w)·scale) (to_bf16) */
+void kcuda_launch_widen(cudaStream_t s, kdtype dt, const void *w, int64_t rows, int64_t cols, int64_t ld,
+                        float scale, int to_bf16, void *dst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LTX2_KCUDA_INTERNAL_H */

@@ -1,0 +1,173 @@
+/* kcuda_norm.cu — RMSNorm (PixelNorm), LayerNorm, GroupNorm and row softmax. Row ops
+ * take one block per row (block reductions in shared memory); GroupNorm sums each
+ * group over all positions in double (atomics), then normalises in a second launch. */
+#include "kcuda_internal.h"
+
+#include <math.h>
+
+#define NORM_THREADS 256
+
+/* Sum of v over the block (every thread gets the result). */
+__device__ float block_sum(float v, float *red)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    __syncthreads(); /* red may still be read from the previous call */
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    float s = 0;
+    for (int w = 0; w < (int)(blockDim.x / 32); w++) s += red[w];
+    return s;
+}
+
+__device__ float block_max(float v, float *red)
+{
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    __syncthreads();
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    float m = -INFINITY;
+    for (int w = 0; w < (int)(blockDim.x / 32); w++) m = fmaxf(m, red[w]);
+    return m;
+}
+
+__global__ void rms_kernel(int64_t dim, const float *x, int64_t ldx, const float *w, float w_offset, float eps,
+                           float *y, int64_t ldy)
+{
+    __shared__ float red[32];
+    const float *xr = x + blockIdx.x * ldx;
+    float *yr = y + blockIdx.x * ldy;
+    float ss = 0;
+    for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) ss += xr[i] * xr[i];
+    ss = block_sum(ss, red);
+    float inv = (float)(1.0 / sqrt((double)ss / (double)dim + eps));
+    for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) {
+        float v = xr[i] * inv;
+        yr[i] = w ? v * (w_offset + w[i]) : v;
+    }
+}
+
+__global__ void ln_kernel(int64_t dim, const float *x, int64_t ldx, float eps, float *y, int64_t ldy)
+{
+    __shared__ float red[32];
+    const float *xr = x + blockIdx.x * ldx;
+    float *yr = y + blockIdx.x * ldy;
+    float s = 0;
+    for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) s += xr[i];
+    float mean = (float)((double)block_sum(s, red) / (double)dim);
+    float sd = 0;
+    for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) sd += (xr[i] - mean) * (xr[i] - mean);
+    float inv = (float)(1.0 / sqrt((double)block_sum(sd, red) / (double)dim + eps));
+    for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) yr[i] = (xr[i] - mean) * inv;
+}
+
+__global__ void softmax_kernel(int64_t n, float *x, int64_t ld)
+{
+    __shared__ float red[32];
+    float *xr = x + blockIdx.x * ld;
+    float m = -INFINITY;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, xr[i]);
+    m = block_max(m, red);
+    if (m == -INFINITY) m = 0; /* all masked: zeros, not NaN */
+    float s = 0;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+        float e = expf(xr[i] - m);
+        xr[i] = e;
+        s += e;
+    }
+    s = block_sum(s, red);
+    float inv = s > 0 ? 1.0f / s : 0.0f;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) xr[i] *= inv;
+}
+
+/* Per-group Σx and Σx² (double) over a chunk of positions per block row. */
+__global__ void gn_sums_kernel(int64_t n_pos, int64_t c, int64_t cg, int64_t chunk, const float *x, double *sums)
+{
+    int64_t p0 = blockIdx.y * chunk, p1 = p0 + chunk < n_pos ? p0 + chunk : n_pos;
+    for (int64_t ch = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; ch < c; ch += (int64_t)gridDim.x * blockDim.x) {
+        double s = 0, ss = 0;
+        for (int64_t p = p0; p < p1; p++) {
+            double v = x[p * c + ch];
+            s += v;
+            ss += v * v;
+        }
+        int64_t g = ch / cg;
+        atomicAdd(&sums[2 * g], s);
+        atomicAdd(&sums[2 * g + 1], ss);
+    }
+}
+
+__global__ void gn_apply_kernel(int64_t n_pos, int64_t c, int64_t cg, const double *sums, const float *gamma,
+                                const float *beta, float eps, const float *x, float *y)
+{
+    double count = (double)n_pos * (double)cg;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n_pos * c;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t ch = i % c, g = ch / cg;
+        double mean = sums[2 * g] / count;
+        double var = sums[2 * g + 1] / count - mean * mean;
+        float inv = (float)(1.0 / sqrt((var > 0 ? var : 0) + eps));
+        float v = (x[i] - (float)mean) * inv;
+        if (gamma) v *= gamma[ch];
+        if (beta) v += beta[ch];
+        y[i] = v;
+    }
+}
+
+extern "C" kstatus kcuda_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+                                 const float *w, float w_offset, float eps, float *y, int64_t ldy)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK || rows <= 0 || dim <= 0) return s;
+    if (rows > 0x7fffffff) return KS_BAD_ARG;
+    rms_kernel<<<(unsigned)rows, NORM_THREADS, 0, ctx->cuda->stream>>>(dim, x, ldx, w, w_offset, eps, y, ldy);
+    return kcuda_check_launch(ctx->cuda, "rmsnorm");
+}
+
+extern "C" kstatus kcuda_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y)
+{
+    return kcuda_rmsnorm(ctx, n_pos, c, x, c, NULL, 0.0f, eps, y, c);
+}
+
+extern "C" kstatus kcuda_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
+                                   float eps, float *y, int64_t ldy)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK || rows <= 0 || dim <= 0) return s;
+    if (rows > 0x7fffffff) return KS_BAD_ARG;
+    ln_kernel<<<(unsigned)rows, NORM_THREADS, 0, ctx->cuda->stream>>>(dim, x, ldx, eps, y, ldy);
+    return kcuda_check_launch(ctx->cuda, "layernorm");
+}
+
+extern "C" kstatus kcuda_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK || rows <= 0 || n <= 0) return s;
+    if (rows > 0x7fffffff) return KS_BAD_ARG;
+    softmax_kernel<<<(unsigned)rows, NORM_THREADS, 0, ctx->cuda->stream>>>(n, x, ld);
+    return kcuda_check_launch(ctx->cuda, "softmax");
+}
+
+extern "C" kstatus kcuda_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x,
+                                   const float *gamma, const float *beta, float eps, float *y)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    if (n_pos <= 0 || c <= 0 || groups <= 0 || c % groups) return KS_BAD_ARG;
+    kcuda *d = ctx->cuda;
+    double *sums;
+    if ((s = kcuda_scratch(d, sizeof(double) * 2 * (size_t)groups, (void **)&sums)) != KS_OK) return s;
+    cudaError_t e = cudaMemsetAsync(sums, 0, sizeof(double) * 2 * (size_t)groups, d->stream);
+    if (e != cudaSuccess) return kcuda_fail(d, e, "groupnorm memset");
+    /* 256 positions per block row (enough blocks to fill the device), more when the
+     * grid's y limit would be exceeded (full-resolution VAE activations) */
+    int64_t chunk = (n_pos + 65534) / 65535;
+    if (chunk < 256) chunk = 256;
+    int64_t chunks = (n_pos + chunk - 1) / chunk;
+    dim3 grid(kcuda_blocks_for(c, NORM_THREADS, 64), (unsigned)chunks);
+    gn_sums_kernel<<<grid, NORM_THREADS, 0, d->stream>>>(n_pos, c, c / groups, chunk, x, sums);
+    gn_apply_kernel<<<kcuda_blocks_for(n_pos * c, NORM_THREADS, 65535), NORM_THREADS, 0, d->stream>>>(
+        n_pos, c, c / groups, sums, gamma, beta, eps, x, y);
+    return kcuda_check_launch(d, "groupnorm");
+}
