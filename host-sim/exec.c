@@ -6,6 +6,7 @@
 #include "sigbus.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,16 @@ static const char *status_name(ltx2_status s)
     case LTX2_ERR_INTERNAL: return "LTX2_ERR_INTERNAL";
     default: return "LTX2_ERR_UNKNOWN";
     }
+}
+
+void hs_block_stop_signals(int block)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGHUP);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &s, NULL);
 }
 
 static uint64_t process_cpu_ns(void)
@@ -538,6 +549,7 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     uv_signal_init(&r->loop, &r->sig_hup);
     r->sig_hup.data = r;
     uv_signal_start(&r->sig_hup, on_sigint, SIGHUP);
+    hs_block_stop_signals(0); /* handled from here on (a pending one cancels at once) */
     hs_sigbus_guard(&r->cancel);
     start_next(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);

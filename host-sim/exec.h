@@ -26,6 +26,11 @@ typedef struct hs_run_opts {
 
 enum hs_run_result { HS_RUN_OK = 0, HS_RUN_FAILED = 1, HS_RUN_CANCELLED = 2 };
 
+/* Blocks (1) or unblocks (0) SIGINT, SIGTERM and SIGHUP in the calling thread (and in
+ * threads it creates later). `run` blocks them before loading the plugin; hs_run
+ * unblocks them once its handlers are installed. */
+void hs_block_stop_signals(int block);
+
 /* Returns an hs_run_result; on HS_RUN_FAILED d holds the error (node, class,
  * input), on HS_RUN_CANCELLED d names the node that was interrupted. */
 int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs_run_opts *o, hs_diag *d);

@@ -352,6 +352,12 @@ int main(int argc, char **argv)
         free(c.bypass);
         return fail("unknown command '%s'%s; see host-sim --help", c.cmd, "");
     }
+    /* A run's stop signals wait (pending) until hs_run handles them: a Ctrl-C while the
+     * plugin and its libraries load then cancels the run cleanly instead of killing the
+     * process. Blocked before the plugin starts its threads, so they inherit the mask and
+     * the signals reach the loop's thread only. */
+    if (!strcmp(c.cmd, "run"))
+        hs_block_stop_signals(1);
     hs_plugin hp;
     char err[1024];
     if (hs_plugin_load(&hp, c.plugin, c.threads, c.verbose, err, sizeof err)) {
