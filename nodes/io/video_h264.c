@@ -11,7 +11,7 @@
 
 typedef struct rt {
     AVCodecContext *enc, *dec;
-    AVFrame *yuv, *out;
+    AVFrame *yuv, *out, *scratch;
     AVPacket *pkt;
     struct SwsContext *to_yuv, *to_rgb;
 } rt;
@@ -50,6 +50,16 @@ static ltx2_status open_codecs(rt *R, int w, int h, int crf, ltx2_error *err)
     return LTX2_OK;
 }
 
+/* Moves every picture the decoder has into R->out (the last one wins). */
+static void collect(rt *R, bool *got)
+{
+    while (avcodec_receive_frame(R->dec, R->scratch) >= 0) {
+        av_frame_unref(R->out);
+        av_frame_move_ref(R->out, R->scratch);
+        *got = true;
+    }
+}
+
 /* Feeds every packet of the encoder (after sending fr, NULL = flush) to the decoder
  * and keeps the decoded picture in R->out. */
 static ltx2_status pump(rt *R, AVFrame *fr, bool *got, ltx2_error *err)
@@ -62,13 +72,11 @@ static ltx2_status pump(rt *R, AVFrame *fr, bool *got, ltx2_error *err)
         av_packet_unref(R->pkt);
         if (r < 0)
             return av_fail(err, "H.264 decode", r);
-        while (avcodec_receive_frame(R->dec, R->out) >= 0)
-            *got = true;
+        collect(R, got);
     }
     if (!fr) {
         avcodec_send_packet(R->dec, NULL);
-        while (avcodec_receive_frame(R->dec, R->out) >= 0)
-            *got = true;
+        collect(R, got);
     }
     return (r == AVERROR(EAGAIN) || r == AVERROR_EOF) ? LTX2_OK : av_fail(err, "H.264 encode", r);
 }
@@ -80,8 +88,9 @@ static ltx2_status run(rt *R, const uint8_t *rgb, int w, int h, int src_w, int c
         return st;
     R->yuv = av_frame_alloc();
     R->out = av_frame_alloc();
+    R->scratch = av_frame_alloc();
     R->pkt = av_packet_alloc();
-    if (!R->yuv || !R->out || !R->pkt)
+    if (!R->yuv || !R->out || !R->scratch || !R->pkt)
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     R->yuv->format = AV_PIX_FMT_YUV420P;
     R->yuv->width = w;
@@ -112,6 +121,7 @@ static ltx2_status run(rt *R, const uint8_t *rgb, int w, int h, int src_w, int c
 
 ltx2_status io_h264_roundtrip(const uint8_t *rgb, int w, int h, int crf, uint8_t *out, ltx2_error *err)
 {
+    io_av_quiet();
     const int we = w & ~1, he = h & ~1;
     if (we < 2 || he < 2)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "an image of at least 2x2 pixels is needed");
@@ -121,6 +131,7 @@ ltx2_status io_h264_roundtrip(const uint8_t *rgb, int w, int h, int crf, uint8_t
     sws_freeContext(R.to_rgb);
     av_frame_free(&R.yuv);
     av_frame_free(&R.out);
+    av_frame_free(&R.scratch);
     av_packet_free(&R.pkt);
     avcodec_free_context(&R.enc);
     avcodec_free_context(&R.dec);

@@ -23,6 +23,10 @@ typedef struct io_clip {
 
 void io_clip_free(io_clip *c); /* frees the buffers, not c */
 
+/* FFmpeg logs to stderr by default; errors come back as values here, so its own
+ * messages are silenced (process-wide: the library has one log level). */
+void io_av_quiet(void);
+
 /* Writes c to path (temp file beside it, renamed on success; nothing left on failure).
  * Odd sizes lose their last column / row (4:2:0 needs even ones). crf: x264's
  * constant rate factor (23 = its default). cancel (may be NULL) is polled per frame. */

@@ -187,6 +187,7 @@ static ltx2_status read_all(reader *R, const char *path, io_clip *c, ltx2_error 
 
 ltx2_status io_video_read(const char *path, io_clip *out, ltx2_error *err)
 {
+    io_av_quiet();
     memset(out, 0, sizeof *out);
     reader R = {.vi = -1, .ai = -1};
     ltx2_status st = read_all(&R, path, out, err);

@@ -25,6 +25,8 @@ void io_clip_free(io_clip *c)
 #else
 #define IO_WBUF uint8_t
 #endif
+void io_av_quiet(void) { av_log_set_level(AV_LOG_QUIET); }
+
 static int file_write(void *opaque, IO_WBUF *buf, int n)
 {
     return fwrite(buf, 1, (size_t)n, opaque) == (size_t)n ? n : AVERROR(EIO);
@@ -234,6 +236,7 @@ static ltx2_status mux(mp4_out *o, FILE *f, const io_clip *c, int crf, const vol
 ltx2_status io_mp4_write(const char *path, const io_clip *c, int crf, const volatile int32_t *cancel,
                          ltx2_error *err)
 {
+    io_av_quiet();
     io_tmp tmp;
     ltx2_status st = io_tmp_open(&tmp, path, err);
     if (st)
