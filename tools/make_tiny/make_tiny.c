@@ -182,7 +182,7 @@ static int write_gemma(const options *o, const tiny_dims *d, const char *gdir)
     tiny_build_gemma(&s, d);
     int rc = s.failed ? -1 : 0;
     const int ns = o->lay->gemma_shards;
-    char shard[TINY_MAX_SHARDS][40];
+    char shard[TINY_MAX_SHARDS][64];
     size_t range[TINY_MAX_SHARDS + 1];
     for (int i = 0; i < ns; i++) {
         snprintf(shard[i], sizeof shard[i], "model-%05d-of-%05d.safetensors", i + 1, ns);
