@@ -1,6 +1,7 @@
 /* comfy_call.c — running an LTX2* stage node on behalf of a ComfyUI-named node. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "comfy/comfy_call.h"
 
@@ -74,5 +75,16 @@ ltx2_status comfy_unwrap(ltx2_exec_ctx *ctx, const ltx2_object *o, const char *k
     *out = ltx2_object_object(o, key);
     if (!*out)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port, "expected %s", what);
+    return LTX2_OK;
+}
+
+ltx2_status comfy_file_in(ltx2_exec_ctx *ctx, const ltx2_node_type *T, const ltx2_value *in, uint32_t idx,
+                          const char **path)
+{
+    *path = ltx2_in_string(in, idx);
+    if (!(*path)[0])
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, T->inputs[idx].name, "no file given");
+    if (access(*path, R_OK) != 0)
+        return ltx2_fail(ctx, LTX2_ERR_IO, T->inputs[idx].name, "%s: cannot read the file", *path);
     return LTX2_OK;
 }

@@ -51,4 +51,9 @@ ltx2_object *comfy_wrap(const char *type, const char *key, ltx2_object *o);
 ltx2_status comfy_unwrap(ltx2_exec_ctx *ctx, const ltx2_object *o, const char *key, const char *port,
                          const char *what, ltx2_object **out);
 
+/* The file named by STRING input idx, checked readable first so that a missing file is
+ * reported under ComfyUI's input name (the called LTX2 node would name its own). */
+ltx2_status comfy_file_in(ltx2_exec_ctx *ctx, const ltx2_node_type *T, const ltx2_value *in, uint32_t idx,
+                          const char **path);
+
 #endif

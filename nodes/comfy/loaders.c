@@ -23,8 +23,9 @@ static const ltx2_port cls_outputs[] = {
 static ltx2_status cls_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
 {
     ltx2_value r[COMFY_MAX_OUT];
-    ltx2_status st = COMFY_CALL(inst, ctx, "LTX2CheckpointLoader", 0x3, r, COMFY_STR("ckpt_path", ltx2_in_string(in, 0)));
-    if (st)
+    const char *path;
+    ltx2_status st = comfy_file_in(ctx, &comfy_checkpoint_loader_simple, in, 0, &path);
+    if (st || (st = COMFY_CALL(inst, ctx, "LTX2CheckpointLoader", 0x3, r, COMFY_STR("ckpt_path", path))))
         return st;
     out[0] = comfy_take(&r[0]);
     out[2] = comfy_take(&r[1]);
@@ -43,8 +44,9 @@ static const ltx2_port avl_outputs[] = {
 static ltx2_status avl_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
 {
     ltx2_value r[COMFY_MAX_OUT];
-    ltx2_status st = COMFY_CALL(inst, ctx, "LTX2CheckpointLoader", 0xc, r, COMFY_STR("ckpt_path", ltx2_in_string(in, 0)));
-    if (st)
+    const char *path;
+    ltx2_status st = comfy_file_in(ctx, &comfy_audio_vae_loader, in, 0, &path);
+    if (st || (st = COMFY_CALL(inst, ctx, "LTX2CheckpointLoader", 0xc, r, COMFY_STR("ckpt_path", path))))
         return st;
     ltx2_object *w = NULL;
     if (r[2].kind != LTX2_V_OBJECT || r[3].kind != LTX2_V_OBJECT)
@@ -74,13 +76,18 @@ static const ltx2_port gcl_inputs[] = {
 static const ltx2_port gcl_outputs[] = {LTX2_PORT("clip", "CLIP", 0, "Gemma 3 + the LTX-2 connectors")};
 static ltx2_status gcl_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
 {
-    const char *g = ltx2_in_string(in, 0), *slash = strrchr(g, '/');
+    const char *g, *ck;
+    ltx2_status st;
+    if ((st = comfy_file_in(ctx, &comfy_gemma_clip_loader, in, 0, &g)) ||
+        (st = comfy_file_in(ctx, &comfy_gemma_clip_loader, in, 1, &ck)))
+        return st;
+    const char *slash = strrchr(g, '/');
     char *dir = slash ? strndup(g, (size_t)(slash - g)) : strdup(".");
     if (!dir)
         return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
     ltx2_value r[COMFY_MAX_OUT];
-    ltx2_status st = COMFY_CALL(inst, ctx, "LTX2TextEncoderLoader", 0x1, r, COMFY_STR("gemma_path", dir),
-                                COMFY_STR("ckpt_path", ltx2_in_string(in, 1)));
+    st = COMFY_CALL(inst, ctx, "LTX2TextEncoderLoader", 0x1, r, COMFY_STR("gemma_path", dir),
+                    COMFY_STR("ckpt_path", ck));
     free(dir);
     if (st)
         return st;
@@ -105,7 +112,9 @@ static const ltx2_port lum_inputs[] = {
 static const ltx2_port lum_outputs[] = {LTX2_PORT("LATENT_UPSCALE_MODEL", "LATENT_UPSCALE_MODEL", 0, "x2 upscaler")};
 static ltx2_status lum_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
 {
-    return COMFY_CALL(inst, ctx, "LTX2UpscalerLoader", 0x1, out, COMFY_STR("path", ltx2_in_string(in, 0)));
+    const char *path;
+    ltx2_status st = comfy_file_in(ctx, &comfy_latent_upscale_model_loader, in, 0, &path);
+    return st ? st : COMFY_CALL(inst, ctx, "LTX2UpscalerLoader", 0x1, out, COMFY_STR("path", path));
 }
 const ltx2_node_type comfy_latent_upscale_model_loader =
     LOADER("LatentUpscaleModelLoader", "Load Latent Upscale Model", "Maps a latent upscaler file.", lum_inputs,
@@ -125,8 +134,11 @@ static ltx2_status llm_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
         out[0] = ltx2_value_object(in[0].u.o);
         return LTX2_OK;
     }
-    return COMFY_CALL(inst, ctx, "LTX2LoraApply", 0x1, out, COMFY_OBJ("model", in[0].u.o),
-                      COMFY_STR("lora_path", ltx2_in_string(in, 1)), COMFY_FLT("strength", ltx2_in_float(in, 2)));
+    const char *path;
+    ltx2_status st = comfy_file_in(ctx, &comfy_lora_loader_model_only, in, 1, &path);
+    return st ? st
+              : COMFY_CALL(inst, ctx, "LTX2LoraApply", 0x1, out, COMFY_OBJ("model", in[0].u.o),
+                           COMFY_STR("lora_path", path), COMFY_FLT("strength", ltx2_in_float(in, 2)));
 }
 const ltx2_node_type comfy_lora_loader_model_only =
     LOADER("LoraLoaderModelOnly", "LoraLoaderModelOnly", "Fuses a LoRA into the transformer's weights.",
