@@ -110,6 +110,9 @@ static ltx2_status sv_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "video", "has no IMAGE frames [F, H, W, 3]");
     if (a && (!wave || wave->ndim != 3 || wave->shape[0] != 1))
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "video", "its audio has no waveform [1, C, N]");
+    const int64_t rate = a ? ltx2_object_int(a, "sample_rate", 0) : 0;
+    if (a && (rate <= 0 || rate > 384000))
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "video", "its audio has a bad sample_rate %lld", (long long)rate);
     ltx2_tensor *fi = ltx2_tensor_to_f32(img), *fa = wave ? ltx2_tensor_to_f32(wave) : NULL;
     char *path = malloc(strlen(prefix) + 8);
     if (!fi || (wave && !fa) || !path) {
@@ -123,7 +126,7 @@ static ltx2_status sv_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         c.audio = ltx2_tensor_f32(fa);
         c.channels = (int)wave->shape[1];
         c.samples = wave->shape[2];
-        c.sample_rate = (int)ltx2_object_int(a, "sample_rate", 0);
+        c.sample_rate = (int)rate;
     }
     ltx2_error err = {0};
     st = io_mp4_write(path, &c, 23, ctx->cancel_flag, &err);
