@@ -2,7 +2,8 @@
 # Installs the Debian packages the project needs (idempotent; needs root or sudo).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libjson-c-dev libpng-dev libuv1-dev
-      libsentencepiece-dev sentencepiece libopenblas-dev clang libclang-rt-14-dev python3)
+      libsentencepiece-dev sentencepiece libopenblas-dev
+      libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev clang libclang-rt-14-dev python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

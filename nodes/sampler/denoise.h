@@ -16,6 +16,9 @@ typedef struct ltx2_ctx_pair {
     int64_t n_audio;
 } ltx2_ctx_pair;
 
+/* The step rule: Euler, or RES 2s (two model evaluations per step, see denoise.c). */
+enum { LTX2_SAMPLER_EULER = 0, LTX2_SAMPLER_RES_2S = 1 };
+
 typedef struct ltx2_denoise_args {
     const ltx2_dit *model;
     kctx kc;
@@ -24,6 +27,7 @@ typedef struct ltx2_denoise_args {
     ltx2_guide video_guide, audio_guide;
     const float *sigmas;       /* n_sigmas values, descending */
     int n_sigmas;
+    int method;                /* LTX2_SAMPLER_* */
     ltx2_exec_ctx *ctx;        /* progress / cancel; may be NULL */
     /* Optional: the tokens after the first Euler step are copied here ([n][ch]). */
     float *video_after_step1, *audio_after_step1;

@@ -13,8 +13,9 @@ enum {
     SM_MODEL, SM_POSITIVE, SM_NEGATIVE, SM_LATENT, SM_SIGMAS, SM_SEED, SM_NOISE_SCALE,
     SM_V_CFG, SM_V_STG, SM_V_STG_BLOCKS, SM_V_MOD, SM_V_RESCALE,
     SM_A_CFG, SM_A_STG, SM_A_STG_BLOCKS, SM_A_MOD, SM_A_RESCALE,
-    SM_NOISE_VIDEO, SM_NOISE_AUDIO, SM_PRECISION
+    SM_NOISE_VIDEO, SM_NOISE_AUDIO, SM_PRECISION, SM_METHOD
 };
+static const char *const sm_methods[] = {"euler", "res_2s", NULL};
 static const ltx2_port sm_inputs[] = {
     LTX2_PORT("model", "MODEL", 0, "the LTX-2 transformer"),
     LTX2_PORT("positive", "CONDITIONING", 0, "prompt contexts"),
@@ -40,6 +41,9 @@ static const ltx2_port sm_inputs[] = {
     LTX2_PORT("noise_audio", "TENSOR", LTX2_PORT_OPTIONAL | LTX2_PORT_ADVANCED,
               "audio noise [1, T, C*M] instead of the seed"),
     LTX2_PORT_PRECISION,
+    LTX2_PORT_COMBO("sampler", sm_methods, "euler", LTX2_PORT_OPTIONAL | LTX2_PORT_ADVANCED,
+                    "step rule: euler (the reference), or res_2s (two evaluations per step, as RES4LYF's "
+                    "res_2s in ComfyUI)"),
 };
 static const ltx2_port sm_outputs[] = {
     LTX2_PORT("LATENT", "LATENT", 0, "the denoised latent (conditioning tokens dropped)"),
@@ -229,7 +233,9 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         }
 
     ltx2_denoise_args a = {.model = m, .kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, SM_PRECISION)),
-                           .sigmas = r.sigmas, .n_sigmas = (int)n_sig, .ctx = ctx};
+                           .sigmas = r.sigmas, .n_sigmas = (int)n_sig, .ctx = ctx,
+                           .method = strcmp(ltx2_in_string(in, SM_METHOD), "res_2s") ? LTX2_SAMPLER_EULER
+                                                                                    : LTX2_SAMPLER_RES_2S};
     const struct {
         uint32_t cfg, stg, blocks, mod, rescale;
         ltx2_guide *g;

@@ -10,7 +10,7 @@
 static const ltx2_stage_list_fn stages[] = {
     ltx2_nodes_io,      ltx2_nodes_util,     ltx2_nodes_loaders, ltx2_nodes_text,
     ltx2_nodes_transformer, ltx2_nodes_sampler, ltx2_nodes_video_vae, ltx2_nodes_audio,
-    ltx2_nodes_upscaler, ltx2_nodes_lora,   ltx2_nodes_image,
+    ltx2_nodes_upscaler, ltx2_nodes_lora,   ltx2_nodes_image,   ltx2_nodes_comfy,
 };
 
 static const char *check_type(const ltx2_node_type *t)

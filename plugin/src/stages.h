@@ -17,5 +17,6 @@ const ltx2_node_type *const *ltx2_nodes_audio(size_t *count);       /* nodes/aud
 const ltx2_node_type *const *ltx2_nodes_upscaler(size_t *count);    /* nodes/upscaler */
 const ltx2_node_type *const *ltx2_nodes_lora(size_t *count);        /* nodes/lora */
 const ltx2_node_type *const *ltx2_nodes_image(size_t *count);       /* nodes/image */
+const ltx2_node_type *const *ltx2_nodes_comfy(size_t *count);       /* nodes/comfy (ComfyUI class names) */
 
 #endif
