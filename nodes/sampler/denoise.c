@@ -103,10 +103,8 @@ ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *
         K_THEN(ks, k_alloc(&L.kc, (size_t)nv * sizeof(float), (void **)&po[p].v));
         K_THEN(ks, k_alloc(&L.kc, (size_t)na * sizeof(float), (void **)&po[p].a));
     }
-    if (ks != KS_OK) {
-        st = ltx2_err(err, LTX2_ERR_OOM, "out of memory for the sampler buffers");
+    if ((st = ltx2_kerr(err, ks, "sampler buffers")) != LTX2_OK)
         goto done;
-    }
 
     ltx2_dit_perturb pert_stg = {0}, pert_iso = {0};
     if (ltx2_guide_uses_stg(gv))
