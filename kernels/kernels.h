@@ -73,8 +73,8 @@ typedef struct kctx {
     kprec prec;
     kisa isa;     /* dispatch path; must be <= k_isa_best() */
     /* The run's cancel flag (may be NULL): pooled loops stop dealing chunks once it
-     * is nonzero, so cancel latency is one chunk, not one kernel. The caller checks
-     * the flag after the kernel and discards the (incomplete) result. */
+     * is nonzero, so cancel latency is one chunk, not one kernel; the op then returns
+     * KS_CANCELLED and the caller discards the (incomplete) result. */
     const volatile int32_t *cancel;
     kbackend backend; /* KB_CPU: pointers are host memory; KB_CUDA: device memory of `cuda` */
     kcuda *cuda;      /* the device for KB_CUDA; NULL otherwise */

@@ -10,6 +10,7 @@
 
 #include "json_util.h"
 #include "loaders/loaders.h"
+#include "common/layers.h"
 #include "node.h"
 #include "object.h"
 
@@ -457,7 +458,7 @@ static ltx2_status level_run(const kctx *ctx, const audio_level *lv, bool up,
     return LTX2_OK;
 }
 
-ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent,
+static ltx2_status audio_vae_decode_run(const audio_vae *v, const kctx *ctx, int64_t t_latent,
                              const float *latent, float *mel, const volatile int32_t *cancel,
                              ltx2_error *err)
 {
@@ -500,7 +501,22 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
     return LTX2_OK;
 }
 
-ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel,
+/* The body above on one workspace arena for the whole call (kernel scratch without a
+ * malloc per op). */
+ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent, const float *latent,
+                             float *mel, const volatile int32_t *cancel, ltx2_error *err)
+{
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    ltx2_status st = audio_vae_decode_run(v, ws, t_latent, latent, mel, cancel, err);
+    k_arena_destroy(own);
+    return st;
+}
+
+static ltx2_status audio_vae_encode_run(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel,
                              float *latent, const volatile int32_t *cancel, ltx2_error *err)
 {
     const audio_vae_config *cfg = &v->cfg;
@@ -544,4 +560,19 @@ ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
             }
     fmap_free(&x);
     return LTX2_OK;
+}
+
+/* The body above on one workspace arena for the whole call (kernel scratch without a
+ * malloc per op). */
+ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel,
+                             float *latent, const volatile int32_t *cancel, ltx2_error *err)
+{
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    ltx2_status st = audio_vae_encode_run(v, ws, t_mel, mel, latent, cancel, err);
+    k_arena_destroy(own);
+    return st;
 }

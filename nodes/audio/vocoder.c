@@ -2,6 +2,7 @@
  * the multi-receptive-field ResBlocks, then LeakyReLU(0.01) → conv_post → tanh.
  * Activations are channels-last [time][channel]. */
 #include "audio/vocoder.h"
+#include "common/layers.h"
 #include "node.h"
 
 #include <json-c/json.h>
@@ -202,7 +203,7 @@ static kstatus conv1d(const kctx *ctx, const voc_conv1d *c, int64_t len, const f
     return k_conv(ctx, &k);
 }
 
-ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
+static ltx2_status vocoder_run_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
                         float *wave, const volatile int32_t *cancel, ltx2_error *err)
 {
     int64_t M = v->mel_bins, C = v->out_channels * M, len = t;
@@ -283,5 +284,20 @@ done:
     free(acc);
     free(h);
     free(h2);
+    return st;
+}
+
+/* The body above on one workspace arena for the whole call (kernel scratch without a
+ * malloc per op). */
+ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel, float *wave,
+                        const volatile int32_t *cancel, ltx2_error *err)
+{
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    ltx2_status st = vocoder_run_run(v, ws, t, mel, wave, cancel, err);
+    k_arena_destroy(own);
     return st;
 }

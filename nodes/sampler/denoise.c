@@ -215,10 +215,8 @@ ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *
         K_THEN(ks, k_alloc(&L.kc, (size_t)nv * sizeof(float), (void **)&d1_v));
         K_THEN(ks, k_alloc(&L.kc, (size_t)na * sizeof(float), (void **)&d1_a));
     }
-    if (ks != KS_OK) {
-        st = ltx2_err(err, LTX2_ERR_OOM, "out of memory for the sampler buffers");
+    if ((st = ltx2_kerr(err, ks, "sampler buffers")) != LTX2_OK)
         goto done;
-    }
 
     if (ltx2_guide_uses_stg(gv))
         set_blocks(&gp.stg_pert.skip_video_self, gv);

@@ -1,6 +1,7 @@
 /* gemma3.c — Gemma 3 text model: weights over the mapped checkpoint and the forward
  * on the real tokens only (positions 0..n-1; left padding never reaches it). */
 #include "text/gemma3.h"
+#include "common/layers.h"
 #include "node.h"
 
 #include <math.h>
@@ -87,7 +88,8 @@ static ltx2_status load_layer(const ltx2_checkpoint *c, const char *p, int64_t i
     return LTX2_OK;
 }
 
-ltx2_status ltx2_gemma3_load(ltx2_checkpoint *ckpt, ltx2_gemma3_config *cfg, ltx2_gemma3 **out, ltx2_error *err)
+ltx2_status ltx2_gemma3_load(ltx2_checkpoint *ckpt, ltx2_gemma3_config *cfg, ltx2_gemma3 **out,
+                             ltx2_error *err)
 {
     *out = NULL;
     ltx2_gemma3 *m = calloc(1, sizeof *m);
@@ -214,7 +216,7 @@ static kstatus layer_forward(const kctx *ctx, const ltx2_gemma3_config *g, const
     return ks;
 }
 
-ltx2_status ltx2_gemma3_forward(const kctx *ctx, const ltx2_gemma3 *m, const int32_t *ids, int64_t n, float *hidden,
+static ltx2_status ltx2_gemma3_forward_run(const kctx *ctx, const ltx2_gemma3 *m, const int32_t *ids, int64_t n, float *hidden,
                                 ltx2_layer_progress progress, void *user, ltx2_error *err)
 {
     const ltx2_gemma3_config *g = &m->cfg;
@@ -254,5 +256,20 @@ ltx2_status ltx2_gemma3_forward(const kctx *ctx, const ltx2_gemma3 *m, const int
         if (progress && (st = progress(user, i + 1, NL))) break;
     }
     scratch_free(&s);
+    return st;
+}
+
+/* The body above on one workspace arena for the whole call (kernel scratch without a
+ * malloc per op). */
+ltx2_status ltx2_gemma3_forward(const kctx *ctx, const ltx2_gemma3 *m, const int32_t *ids, int64_t n,
+                                float *hidden, ltx2_layer_progress progress, void *user, ltx2_error *err)
+{
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    ltx2_status st = ltx2_gemma3_forward_run(ws, m, ids, n, hidden, progress, user, err);
+    k_arena_destroy(own);
     return st;
 }

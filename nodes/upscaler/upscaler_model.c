@@ -8,6 +8,7 @@
 
 #include "json_util.h"
 #include "upscaler/upscaler_model.h"
+#include "common/layers.h"
 #include "node.h"
 
 #define GN_EPS 1e-5f
@@ -240,7 +241,7 @@ static void blur_down(const ltx2_upscaler *u, int64_t f, int64_t h, int64_t w, c
             }
 }
 
-ltx2_status ltx2_upscaler_run(const kctx *ctx, const ltx2_upscaler *u, const float *mean,
+static ltx2_status ltx2_upscaler_run_run(const kctx *ctx, const ltx2_upscaler *u, const float *mean,
                               const float *std, const float *latent, int64_t f, int64_t h,
                               int64_t w, float *y, ltx2_error *err)
 {
@@ -312,4 +313,19 @@ out:
     if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while upscaling");
     if (s != LTX2_OK) return ltx2_err(err, s, "upscaling %s", s == LTX2_CANCELLED ? "cancelled" : "failed in a kernel");
     return LTX2_OK;
+}
+
+/* The body above on one workspace arena for the whole call (kernel scratch without a
+ * malloc per op). */
+ltx2_status ltx2_upscaler_run(const kctx *ctx, const ltx2_upscaler *u, const float *mean, const float *std,
+                              const float *latent, int64_t f, int64_t h, int64_t w, float *y, ltx2_error *err)
+{
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    ltx2_status st = ltx2_upscaler_run_run(ws, u, mean, std, latent, f, h, w, y, err);
+    k_arena_destroy(own);
+    return st;
 }

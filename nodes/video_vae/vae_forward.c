@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "video_vae/vae_blocks.h"
+#include "common/layers.h"
 #include "node.h"
 
 void ltx2_vae_pixel_size(const ltx2_video_vae *v, int64_t f, int64_t h, int64_t w, int64_t *F,
@@ -20,7 +21,7 @@ void ltx2_vae_pixel_size(const ltx2_video_vae *v, int64_t f, int64_t h, int64_t 
     *W = w * fs;
 }
 
-ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const float *latent,
+static ltx2_status ltx2_vae_decode_run(const kctx *ctx, const ltx2_video_vae *v, const float *latent,
                             int64_t f, int64_t h, int64_t w, const vae_dec_opts *opts, float *y,
                             ltx2_error *err)
 {
@@ -105,6 +106,21 @@ out:
     return LTX2_OK;
 }
 
+/* The body above on one workspace arena for the whole call (kernel scratch without a
+ * malloc per op). */
+ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const float *latent, int64_t f,
+                            int64_t h, int64_t w, const vae_dec_opts *opts, float *y, ltx2_error *err)
+{
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    ltx2_status st = ltx2_vae_decode_run(ws, v, latent, f, h, w, opts, y, err);
+    k_arena_destroy(own);
+    return st;
+}
+
 ltx2_status ltx2_vae_latent_size(const ltx2_video_vae *v, int64_t F, int64_t H, int64_t W,
                                  int64_t *f, int64_t *h, int64_t *w, ltx2_error *err)
 {
@@ -123,7 +139,7 @@ ltx2_status ltx2_vae_latent_size(const ltx2_video_vae *v, int64_t F, int64_t H, 
     return LTX2_OK;
 }
 
-ltx2_status ltx2_vae_encode(const kctx *ctx, const ltx2_video_vae *v, const float *video,
+static ltx2_status ltx2_vae_encode_run(const kctx *ctx, const ltx2_video_vae *v, const float *video,
                             int64_t F, int64_t H, int64_t W, float *latent, int64_t *fo,
                             int64_t *ho, int64_t *wo, ltx2_error *err)
 {
@@ -197,4 +213,20 @@ out:
     if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while encoding");
     if (s != LTX2_OK) return ltx2_err(err, s, "encode failed (video of %lld frames, %lldx%lld)", (long long)F, (long long)H, (long long)W);
     return LTX2_OK;
+}
+
+/* The body above on one workspace arena for the whole call (kernel scratch without a
+ * malloc per op). */
+ltx2_status ltx2_vae_encode(const kctx *ctx, const ltx2_video_vae *v, const float *video, int64_t F,
+                            int64_t H, int64_t W, float *latent, int64_t *fo, int64_t *ho, int64_t *wo,
+                            ltx2_error *err)
+{
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    ltx2_status st = ltx2_vae_encode_run(ws, v, video, F, H, W, latent, fo, ho, wo, err);
+    k_arena_destroy(own);
+    return st;
 }
