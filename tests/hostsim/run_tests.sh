@@ -30,7 +30,7 @@ text_graph)
     expect_file b.txt "true"
     awk -v a="$(cat f.txt 2>/dev/null)" -v b="$f" 'BEGIN { exit !(a + 0 == b + 0) }' || die "f.txt is not $f"
     grep -Eq '^node 4 \(LTX2Delay\): [0-9.]+ s$' stdout.txt || die "no per-node wall time on stdout"
-    grep -Eq '^total: [0-9.]+ s, peak RSS [0-9.]+ MiB$' stdout.txt || die "no total / peak RSS line"
+    grep -Eq '^total: [0-9.]+ s, peak RSS [0-9.]+ MiB, device (cpu|cuda:[0-9]+ .*, peak device memory [0-9.]+ MiB)$' stdout.txt || die "no total / peak RSS / device line"
     ls "$work"/*.XXXXXX "$work"/*.txt.* 2>/dev/null && die "temporary files left behind"
     ;;
 envelope)
