@@ -12,13 +12,6 @@
 #include "io_internal.h"
 #include "video_io.h"
 
-void io_clip_free(io_clip *c)
-{
-    free(c->frames);
-    free(c->audio);
-    c->frames = c->audio = NULL;
-}
-
 /* FFmpeg 7 made the write callback's buffer const. */
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
 #define IO_WBUF const uint8_t
