@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds what a GPU test machine runs when it has the NVIDIA driver and CUDA runtime but
+# none of our -dev packages (the lent device of docs/TESTING.md): a Release build for
+# sm_90 without FFmpeg (LTX2_VIDEO=OFF), reduced to the programs the gpu-labelled tests
+# run, the non-system shared libraries they load (build-gpu/deplibs), and the fixtures
+# those tests read (.gpuwt/fixtures). Then, on that machine, from the repository root
+# (the same absolute path as here), with build-gpu and .gpuwt carried:
+#   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs ctest --test-dir build-gpu -L gpu
+# usage: tools/gpu_bundle.sh [FIXTURES_DIR] [CASE_REGEX]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=${1:-../shared/fixtures}
+cases=${2:-'^(transformer_|sampler_|lora\.|text_encoder\.|vocoder\.io|scheduler)'}
+root=$PWD
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=OFF \
+  -DCMAKE_CUDA_ARCHITECTURES=90 -DLTX2_FIXTURES="$root/.gpuwt/fixtures" >/dev/null
+cmake --build build-gpu -j"$(nproc)" >/dev/null
+
+# Keep the programs the gpu tests name, the plugin and the CUDA module; drop the rest.
+keep=$(ctest --test-dir build-gpu -L gpu -N -V 2>/dev/null | sed -n 's/.*Test command: //p' |
+  tr ' "' '\n\n' | grep "^$root/build-gpu/bin/" | sort -u | tr '\n' ' ')
+for f in build-gpu/bin/*; do
+  case " $keep " in *" $root/$f "*) strip "$f" ;; *) rm -f "$f" ;; esac
+done
+find build-gpu -name '*.o' -delete
+find build-gpu -name '*.a' -delete
+
+# Libraries outside the base system (json-c, png, zlib, sentencepiece, uv, ...); the CUDA
+# runtime and cuBLASLt are the machine's own.
+mkdir -p build-gpu/deplibs
+for f in build-gpu/bin/* build-gpu/lib/*.so; do
+  ldd "$f" | awk '/=> \//{print $3}'
+done | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libgcc_s|libstdc\+\+|libcudart|libcublasLt|libcublas)\.so' |
+  while read -r lib; do cp -L "$lib" build-gpu/deplibs/; done
+
+rm -rf .gpuwt/fixtures && mkdir -p .gpuwt/fixtures
+for f in "$src"/*; do
+  basename "$f" | grep -q -E "$cases" && cp "$f" .gpuwt/fixtures/
+done
+du -sh build-gpu .gpuwt | tr '\n' ' '
+echo
