@@ -27,8 +27,9 @@ static const ltx2_port el_inputs[] = {
     LTX2_PORT_FLOAT("fps", 24.0, 0.01, 1000.0, 0.01, 0, "frame rate (also sets the audio length)"),
     LTX2_PORT_BOOL("audio", true, 0, "add an audio latent of the same duration"),
     LTX2_PORT("model", "MODEL", LTX2_PORT_OPTIONAL,
-              "the transformer the latent is for (its latent channels); unconnected: 128 video "
-              "channels and 8 x 16 audio channels, as the released model"),
+              "the transformer the latent is for (its latent channels and its VAEs' compression); "
+              "unconnected: 128 video channels, 8 x 16 audio channels and the 8 x 32 x 32 VAE grid "
+              "of the released model"),
 };
 static const ltx2_port el_outputs[] = {
     LTX2_PORT("LATENT", "LATENT", 0, "zero video latent [1, C, F, H/32, W/32] (+ audio [1, Ca, T, 16])"),
