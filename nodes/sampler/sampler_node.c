@@ -202,9 +202,6 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     ltx2_latent_dims d;
     if (ltx2_latent_dims_of(lat, &d, &err))
         return ltx2_fail_err(ctx, "latent", &err);
-    if (d.c != m->cfg.v_in)
-        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "latent", "video latent has %lld channels, the model %d",
-                         (long long)d.c, m->cfg.v_in);
     /* A latent made for another VAE's grid would get positions of the wrong scale. */
     ltx2_latent_geom lg;
     if (ltx2_latent_geom_of(lat, &m->cfg.geom, &lg, &err))
@@ -215,6 +212,9 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                          "is %dx%d, %d Hz / hop %d / x%d (connect the model to the latent node)",
                          lg.scale_t, lg.scale_s, lg.audio_rate, lg.audio_hop, lg.audio_down, m->cfg.geom.scale_t,
                          m->cfg.geom.scale_s, m->cfg.geom.audio_rate, m->cfg.geom.audio_hop, m->cfg.geom.audio_down);
+    if (d.c != m->cfg.v_in)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "latent", "video latent has %lld channels, the model %d",
+                         (long long)d.c, m->cfg.v_in);
     const bool audio = d.t > 0 && m->cfg.has_audio;
     if (audio && d.ca * d.m != m->cfg.a_in)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "latent", "audio latent has %lld x %lld channels, the model %d",

@@ -31,3 +31,15 @@ check "$work/with_model.txt" $((patch * 8)) "$(audio "$(awk -v r=$rate -v h=$hop
   $((patch * 8)) $hop
 check "$work/without_model.txt" 32 "$(audio 25)" 32 160
 echo "ok: EmptyLatent follows its model's geometry"
+
+# The sampler refuses a latent made for another geometry than its model's (the empty
+# latent without a model, the sampler fixture's model with the edited audio hop).
+"$st_edit" "$fixtures/sampler_distilled.weights.safetensors" "$work/s.safetensors" config audio_vae \
+  "{\"model\":{\"params\":{\"ddconfig\":{\"ch\":1,\"z_channels\":1,\"num_res_blocks\":1,\"ch_mult\":[1,2,4]}}},\"preprocessing\":{\"stft\":{\"hop_length\":$hop}}}"
+rc=0
+"$host_sim" run "$(dirname "$graph")/sampler_geometry_mismatch.json" --var "CKPT=$work/s.safetensors" \
+  --var "IO=$fixtures/sampler_distilled.io.safetensors" --var "OUT=$work" --quiet 2> "$work/err.txt" || rc=$?
+want="\\(LTX2Sampler\\) input 'latent': made for a VAE of 8x32 px per latent cell and 16000 Hz / hop 160 / x4 audio, the model's is 8x32, 16000 Hz / hop $hop"
+[ $rc = 1 ] && grep -Eq "$want" "$work/err.txt" ||
+  { echo "FAIL: mismatched latent: exit $rc, stderr:"; cat "$work/err.txt"; exit 1; }
+echo "ok: the sampler refuses a latent of another geometry"
