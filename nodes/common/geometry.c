@@ -11,6 +11,8 @@
 /* Bounds far above any LTX-2 VAE (the loaders use the same per-key ones), tight enough
  * that latent sizes built from them fit. */
 enum { max_patch = 64, max_scale = 4096, max_rate = 1000000, max_hop = 1 << 16, max_levels = 8 };
+/* The release VAE's space compression after its 4x4 patchify (3 blocks of x2). */
+enum { release_space_strides = 8 };
 
 bool ltx2_vae_block_stride(const char *name, bool res_suffix, int *st, int *sh, int *sw)
 {
@@ -60,7 +62,7 @@ static ltx2_status read_video(struct json_object *vae, ltx2_latent_geom *g, ltx2
     const bool use_enc = enc && json_object_is_type(enc, json_type_array);
     struct json_object *list = use_enc ? enc : dec;
     if (!list || !json_object_is_type(list, json_type_array)) {
-        g->scale_s = g->scale_s / 4 * patch; /* default strides (x8 space) with this patch */
+        g->scale_s = release_space_strides * patch; /* no block lists: the release strides */
         return LTX2_OK;
     }
     int ft = 1, fs = patch;
