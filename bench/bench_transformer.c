@@ -148,8 +148,8 @@ void bench_transformer(bench *b)
             vs[i] = i < 256 ? 0.0f : 0.7f;
         for (int i = 0; i < NA; i++)
             as[i] = 0.7f;
-        ltx2_dit_video_positions(4, 16, 16, 24.0, true, vp);
-        ltx2_dit_audio_positions(NA, ap);
+        ltx2_dit_video_positions(&LTX2_LATENT_GEOM_DEFAULT, 4, 16, 16, 24.0, true, vp);
+        ltx2_dit_audio_positions(&LTX2_LATENT_GEOM_DEFAULT, NA, ap);
         s->v = (ltx2_dit_stream){NV, vl, vs, vp, ctx, NCTX, NULL, vo};
         s->a = (ltx2_dit_stream){NA, al, as, ap, ctx, NCTX, NULL, ao};
         /* block flops: linear layers 2*m*n*k, attention 4*nq*nkv*inner */

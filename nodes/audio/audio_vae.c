@@ -249,6 +249,8 @@ ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_err
     if (!v)
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     v->cfg = cfg;
+    if ((s = ltx2_latent_geom_read(ltx2_checkpoint_config(ck), &v->geom, err)) != LTX2_OK)
+        goto fail;
     int64_t nstat = (int64_t)cfg.z_channels * cfg.latent_freq;
     if ((s = ltx2_ckpt_vec(ck, AVAE "per_channel_statistics.mean-of-means", nstat, &v->mean, err)) ||
         (s = ltx2_ckpt_vec(ck, AVAE "per_channel_statistics.std-of-means", nstat, &v->std, err)))
@@ -274,6 +276,7 @@ ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_err
     ltx2_object_set_int(o, "sample_rate", cfg.sample_rate);
     ltx2_object_set_int(o, "z_channels", cfg.z_channels);
     ltx2_object_set_int(o, "latent_freq", cfg.latent_freq);
+    ltx2_latent_geom_record(o, &v->geom);
     *out = o;
     return LTX2_OK;
 fail:

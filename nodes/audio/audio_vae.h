@@ -4,6 +4,7 @@
 #ifndef LTX2_AUDIO_VAE_H
 #define LTX2_AUDIO_VAE_H
 #include <stdbool.h>
+#include "common/geometry.h"
 #include "error.h"
 #include "kernels.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ typedef struct audio_coder {
 
 typedef struct audio_vae {
     audio_vae_config cfg;
+    ltx2_latent_geom geom; /* of the checkpoint's config (also recorded on the object) */
     audio_coder enc, dec;
     float *mean, *std; /* per-channel statistics [z_channels * latent_freq] */
     ltx2_checkpoint *ckpt;

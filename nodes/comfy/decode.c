@@ -70,6 +70,10 @@ static ltx2_status td_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
     const ltx2_tensor *s = ltx2_object_tensor(lat, LTX2_LAT_VIDEO);
     if (!s || s->ndim != 5)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "latents", "expected a video latent [1, C, F, H, W]");
+    ltx2_latent_geom g; /* the VAE's grid: tile sizes in pixels */
+    ltx2_error gerr = {0};
+    if (ltx2_latent_geom_of(vae, &LTX2_LATENT_GEOM_DEFAULT, &g, &gerr))
+        return ltx2_fail_err(ctx, "vae", &gerr);
     const bool fix = ltx2_in_bool(in, TD_LASTFIX);
     ltx2_object *l = fix ? repeat_last_frame(lat) : lat;
     if (!l)
@@ -85,16 +89,15 @@ static ltx2_status td_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
     ot = tt ? (tov_t < tt ? tov_t : tt - 1) : 0;
     ltx2_value r[COMFY_MAX_OUT];
     st = COMFY_CALL(inst, ctx, "LTX2VAEDecodeTiled", 0x1, r, COMFY_OBJ("vae", vae), COMFY_OBJ("samples", l),
-                    COMFY_INT("tile_size", tile * LTX2_VAE_SCALE_S), COMFY_INT("tile_overlap", tov * LTX2_VAE_SCALE_S),
-                    COMFY_INT("temporal_tile_size", tt * LTX2_VAE_SCALE_T),
-                    COMFY_INT("temporal_overlap", ot * LTX2_VAE_SCALE_T));
+                    COMFY_INT("tile_size", tile * g.scale_s), COMFY_INT("tile_overlap", tov * g.scale_s),
+                    COMFY_INT("temporal_tile_size", tt * g.scale_t), COMFY_INT("temporal_overlap", ot * g.scale_t));
     if (fix)
         ltx2_object_release(l);
     if (st)
         return st;
     ltx2_tensor *img = r[0].u.t;
-    if (fix && img->shape[0] > LTX2_VAE_SCALE_T) { /* drop the frames of the repeated latent frame */
-        const int64_t keep = img->shape[0] - LTX2_VAE_SCALE_T;
+    if (fix && img->shape[0] > g.scale_t) { /* drop the frames of the repeated latent frame */
+        const int64_t keep = img->shape[0] - g.scale_t;
         ltx2_tensor *c = ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){keep, img->shape[1], img->shape[2], 3});
         if (!c) {
             comfy_release(r, 2);

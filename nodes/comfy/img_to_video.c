@@ -35,7 +35,11 @@ static ltx2_status iv_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "latent", "expected a video latent");
     if (img->ndim != 4 || img->shape[3] != 3)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "image", "expected an IMAGE [B, H, W, 3]");
-    const int64_t w = s->shape[4] * LTX2_VAE_SCALE_S, h = s->shape[3] * LTX2_VAE_SCALE_S;
+    ltx2_latent_geom g; /* the VAE's grid: its encoding of the image matches the latent */
+    ltx2_error gerr = {0};
+    if (ltx2_latent_geom_of(in[0].u.o, &LTX2_LATENT_GEOM_DEFAULT, &g, &gerr))
+        return ltx2_fail_err(ctx, "vae", &gerr);
+    const int64_t w = s->shape[4] * g.scale_s, h = s->shape[3] * g.scale_s;
     ltx2_value px[COMFY_MAX_OUT], enc[COMFY_MAX_OUT];
     if (img->shape[1] == h && img->shape[2] == w) {
         ltx2_tensor_retain(img);

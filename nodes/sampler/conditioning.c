@@ -169,10 +169,12 @@ ltx2_status ltx2_cond_keyframe(const ltx2_object *lat, const ltx2_tensor *image,
 {
     *out = NULL;
     ltx2_latent_dims d;
+    ltx2_latent_geom g; /* the grid the latent was made with */
     ltx2_status st = ltx2_latent_dims_of(lat, &d, err);
-    if (st || (st = check_image(image, &d, "keyframe latent", err)) || (st = check_strength(strength, err)))
+    if (st || (st = ltx2_latent_geom_of(lat, &LTX2_LATENT_GEOM_DEFAULT, &g, err)) ||
+        (st = check_image(image, &d, "keyframe latent", err)) || (st = check_strength(strength, err)))
         return st;
-    const int64_t pixel_frames = (d.f - 1) * LTX2_VAE_SCALE_T + 1;
+    const int64_t pixel_frames = (d.f - 1) * g.scale_t + 1;
     if (frame_idx < 0 || frame_idx >= pixel_frames)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "frame index %lld outside the video's %lld frames",
                         (long long)frame_idx, (long long)pixel_frames);
@@ -182,8 +184,7 @@ ltx2_status ltx2_cond_keyframe(const ltx2_object *lat, const ltx2_tensor *image,
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
     /* Pixel-frame bounds of the keyframe's own grid (fps 1 keeps them integral), then
      * shifted to frame_idx and converted to seconds in float32 like the reference. */
-    ltx2_dit_video_positions_ex(f, h, w, LTX2_VAE_SCALE_T, LTX2_VAE_SCALE_S, LTX2_VAE_SCALE_S,
-                                frame_idx == 0, 1.0, pos);
+    ltx2_dit_video_positions(&g, f, h, w, 1.0, frame_idx == 0, pos);
     for (int64_t i = 0; i < 2 * n; i++)
         pos[i] = (pos[i] + (float)frame_idx) / (float)d.fps;
     st = append_tokens(lat, &d, image, strength, pos, out, err);
@@ -197,8 +198,10 @@ ltx2_status ltx2_cond_reference(const ltx2_object *lat, const ltx2_tensor *ref,
 {
     *out = NULL;
     ltx2_latent_dims d;
+    ltx2_latent_geom g; /* the grid the latent was made with */
     ltx2_status st = ltx2_latent_dims_of(lat, &d, err);
-    if (st || (st = check_image(ref, &d, "reference latent", err)) || (st = check_strength(strength, err)))
+    if (st || (st = ltx2_latent_geom_of(lat, &LTX2_LATENT_GEOM_DEFAULT, &g, err)) ||
+        (st = check_image(ref, &d, "reference latent", err)) || (st = check_strength(strength, err)))
         return st;
     if (downscale_factor < 1)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "downscale factor must be >= 1 (got %lld)",
@@ -207,7 +210,7 @@ ltx2_status ltx2_cond_reference(const ltx2_object *lat, const ltx2_tensor *ref,
     float *pos = malloc((size_t)(n > 0 ? n : 1) * 6 * sizeof(float));
     if (!pos)
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
-    ltx2_dit_video_positions(f, h, w, d.fps, true, pos);
+    ltx2_dit_video_positions(&g, f, h, w, d.fps, true, pos);
     if (downscale_factor != 1)
         for (int64_t i = 2 * n; i < 6 * n; i++)
             pos[i] *= (float)downscale_factor;

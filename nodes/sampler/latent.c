@@ -85,10 +85,10 @@ kstatus ltx2_unpatchify_audio(const kctx *kc, const float *src, int64_t c, int64
     return k_transpose_blocks(kc, t, c, m, src, dst);
 }
 
-int64_t ltx2_audio_latent_frames(int64_t frames, double fps)
+int64_t ltx2_audio_latent_frames(int64_t frames, double fps, const ltx2_latent_geom *g)
 {
     /* Python's round(): nearest, ties to even (rint in the default rounding mode). */
-    return (int64_t)nearbyint((double)frames / fps * 25.0);
+    return (int64_t)nearbyint((double)frames / fps * ltx2_latent_geom_audio_fps(g));
 }
 
 ltx2_tensor *ltx2_latent_copy(const ltx2_object *lat, const char *key)
@@ -129,7 +129,8 @@ static ltx2_status seq_alloc(ltx2_seq *s, int64_t n, int64_t ch, int axes, ltx2_
     return LTX2_OK;
 }
 
-ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
+ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, const ltx2_latent_geom *g, ltx2_seq *s,
+                           ltx2_error *err)
 {
     memset(s, 0, sizeof *s);
     ltx2_latent_dims d;
@@ -156,7 +157,7 @@ ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, 
         ltx2_seq_free(s);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory for positions");
     }
-    ltx2_dit_video_positions(d.f, d.h, d.w, d.fps, true, gpos);
+    ltx2_dit_video_positions(g, d.f, d.h, d.w, d.fps, true, gpos);
     for (int a = 0; a < 3; a++)
         memcpy(s->pos + (size_t)a * n * 2, gpos + (size_t)a * ng * 2, (size_t)ng * 2 * sizeof(float));
     free(gpos);
@@ -183,7 +184,8 @@ ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, 
     return ltx2_kerr(err, k_copy(kc, s->clean, s->x, (size_t)n * d.c * sizeof(float), K_D2D), "clean latent");
 }
 
-ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err)
+ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, const ltx2_latent_geom *g, ltx2_seq *s,
+                           ltx2_error *err)
 {
     memset(s, 0, sizeof *s);
     ltx2_latent_dims d;
@@ -207,7 +209,7 @@ ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, 
         ltx2_seq_free(s);
         return ltx2_kerr(err, ks, "audio patchify");
     }
-    ltx2_dit_audio_positions(d.t, s->pos);
+    ltx2_dit_audio_positions(g, d.t, s->pos);
     if ((st = entry_values(lat, LTX2_LAT_AUDIO_MASK, d.t, 1.0f, s->mask, err))) {
         ltx2_seq_free(s);
         return st;

@@ -12,11 +12,14 @@
  *   video_cond_mask      [1, Tc, 1]       generated ones (keyframes, reference video),
  *   video_cond_positions [1, 3, Tc, 2]    with their denoise mask and positions
  *                                         (t seconds, y px, x px) x [start, end)
+ *   geom_*               INT              the latent geometry it was made with
+ *                                         (optional: ltx2_latent_geom_record)
  * The samples tensor already holds any latent-index (image) conditioning: the
  * conditioned tokens are the clean values the sampler keeps with weight 1 - mask. */
 #ifndef LTX2_SAMPLER_LATENT_H
 #define LTX2_SAMPLER_LATENT_H
 #include <stdint.h>
+#include "common/geometry.h"
 #include "error.h"
 #include "kernels.h"
 #include "object.h"
@@ -31,10 +34,9 @@
 #define LTX2_LAT_COND_MASK "video_cond_mask"
 #define LTX2_LAT_COND_POS "video_cond_positions"
 
-/* Latent compression of the video VAE (pixel frames per latent frame, pixels per
- * latent cell) and the audio latent rate: the reference's fixed geometry. */
-#define LTX2_VAE_SCALE_T 8
-#define LTX2_VAE_SCALE_S 32
+/* Mel bins per audio latent frame (audio latent channels are Ca x this). The video
+ * and audio compression (pixels per latent cell, audio latent rate) is the
+ * ltx2_latent_geom of the VAEs (common/geometry.h), recorded on the LATENT. */
 #define LTX2_AUDIO_LATENT_MEL 16
 
 /* The shape of a LATENT's video and audio parts (0 where absent). */
@@ -57,8 +59,9 @@ K_MUST_USE kstatus ltx2_patchify_audio(const kctx *kc, const float *src, int64_t
 K_MUST_USE kstatus ltx2_unpatchify_audio(const kctx *kc, const float *src, int64_t c, int64_t t, int64_t m,
                                          float *dst);
 
-/* Audio latent frames for a clip: round(frames / fps * 25), half to even. */
-int64_t ltx2_audio_latent_frames(int64_t frames, double fps);
+/* Audio latent frames for a clip: round(frames / fps * audio latent fps of g), half to
+ * even (25 latent frames per second for LTX-2). */
+int64_t ltx2_audio_latent_frames(int64_t frames, double fps, const ltx2_latent_geom *g);
 
 /* A contiguous F32 copy of the tensor entry `key` (NULL when absent or on OOM). */
 ltx2_tensor *ltx2_latent_copy(const ltx2_object *lat, const char *key);
@@ -76,9 +79,12 @@ typedef struct ltx2_seq {
 } ltx2_seq;
 
 /* Builds the video / audio sequence of a LATENT (the audio one is empty, n = 0,
- * when the latent has no audio). x = clean = the latent values. */
-ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
-ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, ltx2_seq *s, ltx2_error *err);
+ * when the latent has no audio). x = clean = the latent values; positions with the
+ * geometry g (the model's). */
+ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, const ltx2_latent_geom *g, ltx2_seq *s,
+                           ltx2_error *err);
+ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, const ltx2_latent_geom *g, ltx2_seq *s,
+                           ltx2_error *err);
 void ltx2_seq_free(ltx2_seq *s);
 
 #endif

@@ -27,8 +27,9 @@ static const ltx2_port el_inputs[] = {
     LTX2_PORT_FLOAT("fps", 24.0, 0.01, 1000.0, 0.01, 0, "frame rate (also sets the audio length)"),
     LTX2_PORT_BOOL("audio", true, 0, "add an audio latent of the same duration"),
     LTX2_PORT("model", "MODEL", LTX2_PORT_OPTIONAL,
-              "the transformer the latent is for (its latent channels); unconnected: 128 video "
-              "channels and 8 x 16 audio channels, as the released model"),
+              "the transformer the latent is for (its latent channels and its VAEs' compression); "
+              "unconnected: 128 video channels, 8 x 16 audio channels and the 8 x 32 x 32 VAE grid "
+              "of the released model"),
 };
 static const ltx2_port el_outputs[] = {
     LTX2_PORT("LATENT", "LATENT", 0, "zero video latent [1, C, F, H/32, W/32] (+ audio [1, Ca, T, 16])"),
@@ -43,6 +44,8 @@ static ltx2_status el_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         return st;
     int64_t vc = 128, ac = 128;
     bool has_audio_stream = true;
+    /* Without a model: the LTX-2 VAEs' grid; with one: its checkpoint's VAEs'. */
+    ltx2_latent_geom g = LTX2_LATENT_GEOM_DEFAULT;
     if (model) {
         const ltx2_dit *m = ltx2_dit_of(model);
         if (!m)
@@ -50,24 +53,26 @@ static ltx2_status el_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         vc = m->cfg.v_in;
         ac = m->cfg.a_in;
         has_audio_stream = m->cfg.has_audio;
+        g = m->cfg.geom;
     }
     const int64_t w0 = ltx2_in_int(in, EL_WIDTH), h0 = ltx2_in_int(in, EL_HEIGHT);
     const int64_t f0 = ltx2_in_int(in, EL_FRAMES);
     const double fps = ltx2_in_float(in, EL_FPS);
-    if (w0 < LTX2_VAE_SCALE_S || h0 < LTX2_VAE_SCALE_S)
-        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, w0 < LTX2_VAE_SCALE_S ? "width" : "height",
-                         "must be at least %d pixels", LTX2_VAE_SCALE_S);
+    if (w0 < g.scale_s || h0 < g.scale_s)
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, w0 < g.scale_s ? "width" : "height",
+                         "must be at least %d pixels", g.scale_s);
     if (f0 < 1)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "frames", "must be at least 1");
     if (!(fps > 0.0))
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "fps", "must be > 0");
-    const int64_t w = w0 / LTX2_VAE_SCALE_S * LTX2_VAE_SCALE_S, h = h0 / LTX2_VAE_SCALE_S * LTX2_VAE_SCALE_S;
-    const int64_t f = (f0 - 1) / LTX2_VAE_SCALE_T * LTX2_VAE_SCALE_T + 1;
+    const int64_t w = w0 / g.scale_s * g.scale_s, h = h0 / g.scale_s * g.scale_s;
+    const int64_t f = (f0 - 1) / g.scale_t * g.scale_t + 1;
     if (w != w0 || h != h0)
         ltx2_logf(ctx, LTX2_LOG_WARN, "size %lldx%lld snapped to %lldx%lld (multiples of %d)",
-                  (long long)w0, (long long)h0, (long long)w, (long long)h, LTX2_VAE_SCALE_S);
+                  (long long)w0, (long long)h0, (long long)w, (long long)h, g.scale_s);
     if (f != f0)
-        ltx2_logf(ctx, LTX2_LOG_WARN, "%lld frames snapped to %lld (8k+1)", (long long)f0, (long long)f);
+        ltx2_logf(ctx, LTX2_LOG_WARN, "%lld frames snapped to %lld (%dk+1)", (long long)f0, (long long)f,
+                  g.scale_t);
     const bool audio = ltx2_in_bool(in, EL_AUDIO) && has_audio_stream;
     if (audio && ac % LTX2_AUDIO_LATENT_MEL)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "model", "audio channels %lld are not a multiple of %d",
@@ -76,10 +81,9 @@ static ltx2_status el_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     if (!o)
         return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
     st = set_zeros(o, LTX2_LAT_VIDEO, 5,
-                   (const int64_t[]){1, vc, (f - 1) / LTX2_VAE_SCALE_T + 1, h / LTX2_VAE_SCALE_S,
-                                     w / LTX2_VAE_SCALE_S});
+                   (const int64_t[]){1, vc, (f - 1) / g.scale_t + 1, h / g.scale_s, w / g.scale_s});
     if (!st && audio) {
-        const int64_t t = ltx2_audio_latent_frames(f, fps);
+        const int64_t t = ltx2_audio_latent_frames(f, fps, &g);
         if (t < 1)
             st = LTX2_ERR_BAD_INPUT;
         else
@@ -88,6 +92,8 @@ static ltx2_status el_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     }
     if (!st)
         st = ltx2_object_set_float(o, LTX2_LAT_FPS, fps);
+    if (!st)
+        st = ltx2_latent_geom_record(o, &g);
     if (st) {
         ltx2_object_release(o);
         return ltx2_fail(ctx, st, st == LTX2_ERR_BAD_INPUT ? "frames" : NULL,
@@ -101,7 +107,8 @@ const ltx2_node_type ltx2_type_empty_latent = LTX2_NODE_TYPE(
     "LTX2EmptyLatent", "LTX-2 Empty Latent", "ltx2/latent", 0,
     "A zero video + audio latent for a clip of width x height x frames at fps. Sizes are snapped "
     "down to multiples of 32 and frames to 8k+1 (with a warning); the audio latent has "
-    "round(frames / fps * 25) frames.",
+    "round(frames / fps * 25) frames. With a model, its checkpoint's VAE geometry gives "
+    "these factors instead.",
     el_inputs, el_outputs, el_execute);
 
 /* ---------------------------------------------------------------- LTX2LatentFromTensors */

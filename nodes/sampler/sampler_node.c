@@ -202,6 +202,16 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     ltx2_latent_dims d;
     if (ltx2_latent_dims_of(lat, &d, &err))
         return ltx2_fail_err(ctx, "latent", &err);
+    /* A latent made for another VAE's grid would get positions of the wrong scale. */
+    ltx2_latent_geom lg;
+    if (ltx2_latent_geom_of(lat, &m->cfg.geom, &lg, &err))
+        return ltx2_fail_err(ctx, "latent", &err);
+    if (!ltx2_latent_geom_equal(&lg, &m->cfg.geom))
+        return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "latent",
+                         "made for a VAE of %dx%d px per latent cell and %d Hz / hop %d / x%d audio, the model's "
+                         "is %dx%d, %d Hz / hop %d / x%d (connect the model to the latent node)",
+                         lg.scale_t, lg.scale_s, lg.audio_rate, lg.audio_hop, lg.audio_down, m->cfg.geom.scale_t,
+                         m->cfg.geom.scale_s, m->cfg.geom.audio_rate, m->cfg.geom.audio_hop, m->cfg.geom.audio_down);
     if (d.c != m->cfg.v_in)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "latent", "video latent has %lld channels, the model %d",
                          (long long)d.c, m->cfg.v_in);
@@ -271,7 +281,8 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         a.negative = (ltx2_ctx_pair){ltx2_tensor_cf32(r.ctx[2]), r.ctx[2]->shape[1],
                                      audio ? ltx2_tensor_cf32(r.ctx[3]) : NULL, audio ? r.ctx[3]->shape[1] : 0};
 
-    if (ltx2_seq_video(&a.kc, lat, &r.v, &err) || (audio && ltx2_seq_audio(&a.kc, lat, &r.a, &err))) {
+    if (ltx2_seq_video(&a.kc, lat, &m->cfg.geom, &r.v, &err) ||
+        (audio && ltx2_seq_audio(&a.kc, lat, &m->cfg.geom, &r.a, &err))) {
         st = ltx2_fail_err(ctx, "latent", &err);
         goto done;
     }

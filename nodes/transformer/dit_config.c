@@ -75,7 +75,10 @@ ltx2_status ltx2_dit_config_read(const ltx2_checkpoint *ckpt, ltx2_dit_config *c
     *present = true;
     /* No config at all: the 19B release values (spec 1.3), not the code defaults. */
     const bool release = sec == NULL;
-    ltx2_status st;
+    /* The positions' pixel and audio scales: the geometry of this checkpoint's VAEs. */
+    ltx2_status st = ltx2_latent_geom_read(root, &cfg->geom, err);
+    if (st != LTX2_OK)
+        return st;
     /* Ranges far beyond any LTX-2 model, tight enough that products of them fit. */
     static const char where[] = "config transformer";
     const int max_count = 1024, max_head_dim = 1 << 14, max_width = 1 << 20;

@@ -33,18 +33,20 @@ void ltx2_dit_video_positions_ex(int64_t frames, int64_t height, int64_t width, 
             }
 }
 
-void ltx2_dit_video_positions(int64_t frames, int64_t height, int64_t width, double fps, bool causal,
-                              float *out)
+void ltx2_dit_video_positions(const ltx2_latent_geom *g, int64_t frames, int64_t height, int64_t width,
+                              double fps, bool causal, float *out)
 {
-    ltx2_dit_video_positions_ex(frames, height, width, 8, 32, 32, causal, fps, out);
+    ltx2_dit_video_positions_ex(frames, height, width, g->scale_t, g->scale_s, g->scale_s, causal, fps, out);
 }
 
-void ltx2_dit_audio_positions(int64_t n, float *out)
+void ltx2_dit_audio_positions(const ltx2_latent_geom *g, int64_t n, float *out)
 {
-    /* mel frame 4i, causal shift max(0, mel + 1 - 4), times hop/sample_rate = 160/16000 */
-    const float sec = 160.0f / 16000.0f;
+    /* mel frame down*i, causal shift max(0, mel + 1 - down), times hop / sample rate
+     * (float32, as the reference: 160 / 16000 for LTX-2) */
+    const int64_t down = g->audio_down;
+    const float sec = (float)g->audio_hop / (float)g->audio_rate;
     for (int64_t i = 0; i < n; i++) {
-        int64_t m0 = 4 * i + 1 - 4, m1 = 4 * (i + 1) + 1 - 4;
+        int64_t m0 = down * i + 1 - down, m1 = down * (i + 1) + 1 - down;
         out[2 * i] = (float)(m0 < 0 ? 0 : m0) * sec;
         out[2 * i + 1] = (float)(m1 < 0 ? 0 : m1) * sec;
     }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "error.h"
+#include "common/geometry.h"
 #include "common/layers.h"
 #include "kernels.h"
 #include "object.h"
@@ -52,6 +53,7 @@ typedef struct ltx2_dit_config {
     ltx2_rope_type rope_type;
     bool rope_f64;                   /* frequencies_precision == "float64" */
     bool middle_indices;             /* use_middle_indices_grid */
+    ltx2_latent_geom geom;           /* of this checkpoint's VAEs (config vae, audio_vae) */
 } ltx2_dit_config;
 
 /* One attention module: q/k/v/out projections with biases and q/k RMSNorm weights. */
@@ -181,15 +183,16 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc, const ltx2_dit_s
 
 /* ---------------------------------------------------------------- positions */
 /* Video token bounds for a latent grid (tokens (f,h,w) row-major) as the reference
- * computes them: pixel units with the VAE scale factors (time 8, space 32), causal
- * first-frame fix when causal, time divided by fps. out: [3][F*H*W][2]. */
-void ltx2_dit_video_positions(int64_t frames, int64_t height, int64_t width, double fps, bool causal,
-                              float *out);
+ * computes them: pixel units with the VAE scale factors of g (time scale_t, space
+ * scale_s), causal first-frame fix when causal, time divided by fps. out: [3][F*H*W][2]. */
+void ltx2_dit_video_positions(const ltx2_latent_geom *g, int64_t frames, int64_t height, int64_t width,
+                              double fps, bool causal, float *out);
 /* Same with explicit scale factors (keyframes / reference latents use other offsets). */
 void ltx2_dit_video_positions_ex(int64_t frames, int64_t height, int64_t width, int scale_t,
                                  int scale_h, int scale_w, bool causal, double fps, float *out);
-/* Audio token bounds in seconds (16 kHz, hop 160, latent downsample 4, causal). out: [1][n][2]. */
-void ltx2_dit_audio_positions(int64_t n, float *out);
+/* Audio token bounds in seconds: mel frames audio_down * i (causal shift) times
+ * audio_hop / audio_rate of g. out: [1][n][2]. */
+void ltx2_dit_audio_positions(const ltx2_latent_geom *g, int64_t n, float *out);
 
 /* ---------------------------------------------------------------- pieces (tests) */
 /* RoPE tables for one attention: n tokens, positions [n_axes][n][2], inner width dim over

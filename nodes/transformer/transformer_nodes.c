@@ -120,11 +120,11 @@ static ltx2_status read_side(ltx2_exec_ctx *ctx, const ltx2_value *in, const ltx
     } else if (audio) {
         if (!(s->own_pos = malloc((size_t)(2 * s->n) * sizeof(float))))
             return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
-        ltx2_dit_audio_positions(s->n, s->own_pos);
+        ltx2_dit_audio_positions(&c->geom, s->n, s->own_pos);
     } else {
-        /* pixel sizes -> latent grid with the VAE's 8x32x32 compression */
-        const int64_t frames = ltx2_in_int(in, IN_FRAMES), h = ltx2_in_int(in, IN_HEIGHT) / 32;
-        const int64_t w = ltx2_in_int(in, IN_WIDTH) / 32, f = (frames - 1) / 8 + 1;
+        /* pixel sizes -> latent grid with the compression of the model's VAE */
+        const int64_t frames = ltx2_in_int(in, IN_FRAMES), h = ltx2_in_int(in, IN_HEIGHT) / c->geom.scale_s;
+        const int64_t w = ltx2_in_int(in, IN_WIDTH) / c->geom.scale_s, f = (frames - 1) / c->geom.scale_t + 1;
         const double fps = ltx2_in_float(in, IN_FPS);
         if (f * h * w != s->n || !(fps > 0))
             return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, names[2],
@@ -133,7 +133,7 @@ static ltx2_status read_side(ltx2_exec_ctx *ctx, const ltx2_value *in, const ltx
                              (long long)f, (long long)h, (long long)w, (long long)s->n);
         if (!(s->own_pos = malloc((size_t)(6 * s->n) * sizeof(float))))
             return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
-        ltx2_dit_video_positions(f, h, w, fps, true, s->own_pos);
+        ltx2_dit_video_positions(&c->geom, f, h, w, fps, true, s->own_pos);
     }
     if ((st = get_f32(ctx, in, base + 3, &s->ctx)) != LTX2_OK)
         return st;

@@ -93,23 +93,6 @@ static void free_coder(vcoder *c)
     memset(c, 0, sizeof *c);
 }
 
-static ltx2_status stride_of(const char *name, bool res_suffix, int *st, int *sh, int *sw)
-{
-    const char *base[] = {"compress_time", "compress_space", "compress_all"};
-    const int s3[3][3] = {{2, 1, 1}, {1, 2, 2}, {2, 2, 2}};
-    for (int k = 0; k < 3; k++) {
-        size_t lb = strlen(base[k]);
-        if (strncmp(name, base[k], lb) != 0) continue;
-        if ((res_suffix && strcmp(name + lb, "_res") == 0) || (!res_suffix && name[lb] == 0)) {
-            *st = s3[k][0];
-            *sh = s3[k][1];
-            *sw = s3[k][2];
-            return LTX2_OK;
-        }
-    }
-    return LTX2_ERR_UNSUPPORTED;
-}
-
 static ltx2_status build_decoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, json_object *cfg,
                                  ltx2_error *err)
 {
@@ -150,7 +133,7 @@ static ltx2_status build_decoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
             if (ltx2_json_bool(p, "inject_noise", false))
                 return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config vae.decoder_blocks[%zu]: inject_noise is not supported", i);
             if ((s = load_res_x(b, ck, pre, c, (int)nl, v->ts_cond, err)) != LTX2_OK) return s;
-        } else if (stride_of(name, false, &b->st, &b->sh, &b->sw) == LTX2_OK) {
+        } else if (ltx2_vae_block_stride(name, false, &b->st, &b->sh, &b->sw)) {
             int P = b->st * b->sh * b->sw;
             b->kind = VB_UP;
             char where[128];
@@ -226,7 +209,7 @@ static ltx2_status build_encoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
         snprintf(pre, sizeof pre, "vae.encoder.down_blocks.%zu.", i);
         if (!strcmp(name, "res_x")) {
             if ((s = load_res_x(b, ck, pre, c, (int)nl, false, err)) != LTX2_OK) return s;
-        } else if (stride_of(name, true, &b->st, &b->sh, &b->sw) == LTX2_OK) {
+        } else if (ltx2_vae_block_stride(name, true, &b->st, &b->sh, &b->sw)) {
             int P = b->st * b->sh * b->sw;
             int64_t mult;
             char where[128];
@@ -274,7 +257,9 @@ static ltx2_status build_stats_only(ltx2_checkpoint *ck, const ltx2_st_tensor *s
     v->latent_ch = stats->shape[0];
     v->patch = 1;
     v->in_ch = 3;
-    ltx2_status s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.mean-of-means", v->latent_ch, &v->mean, err);
+    ltx2_status s = ltx2_latent_geom_read(ltx2_checkpoint_config(ck), &v->geom, err);
+    if (s == LTX2_OK)
+        s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.mean-of-means", v->latent_ch, &v->mean, err);
     if (s == LTX2_OK)
         s = ltx2_ckpt_vec(ck, "vae.per_channel_statistics.std-of-means", v->latent_ch, &v->std, err);
     if (s != LTX2_OK) {
@@ -308,7 +293,9 @@ ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2
     v->ckpt = ck;
     v->has_dec = dec;
     v->has_enc = enc;
-    ltx2_status s = ltx2_cfg_int(cfg, "config vae", "latent_channels", 128, 1, max_channels, &v->latent_ch, err);
+    ltx2_status s = ltx2_latent_geom_read(root, &v->geom, err);
+    if (s == LTX2_OK)
+        s = ltx2_cfg_int(cfg, "config vae", "latent_channels", 128, 1, max_channels, &v->latent_ch, err);
     if (s == LTX2_OK)
         s = ltx2_cfg_int32(cfg, "config vae", "patch_size", 4, 1, max_patch, &v->patch, err);
     if (s == LTX2_OK)

@@ -4,6 +4,7 @@
 #ifndef LTX2_VAE_MODEL_H
 #define LTX2_VAE_MODEL_H
 #include <stdbool.h>
+#include "common/geometry.h"
 #include "ltx2/ltx2_plugin.h"
 #include "video_vae/vae_ops.h"
 
@@ -44,6 +45,7 @@ typedef struct ltx2_video_vae {
     int64_t latent_ch;
     int patch;
     int64_t in_ch;       /* pixel channels (3) */
+    ltx2_latent_geom geom; /* of the checkpoint's config (also recorded on the VAE object) */
     float *mean, *std;   /* per-channel statistics [latent_ch] */
     bool has_dec, has_enc;
     /* decoder */

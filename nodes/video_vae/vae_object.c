@@ -20,6 +20,7 @@ ltx2_status ltx2_load_video_vae(ltx2_checkpoint *ckpt, ltx2_object **out, ltx2_e
     ltx2_object_set_bool(o, "has_decoder", v->has_dec);
     ltx2_object_set_bool(o, "has_encoder", v->has_enc);
     ltx2_object_set_bool(o, "timestep_conditioning", v->ts_cond);
+    ltx2_latent_geom_record(o, &v->geom);
     *out = o;
     return LTX2_OK;
 }

@@ -50,10 +50,11 @@ int main(void)
     CHECK(ltx2_unpatchify_audio(&kc, tok, 2, 3, 4, back) == KS_OK, "audio unpatchify");
     CHECK(!memcmp(src, back, sizeof src), "audio round trip");
 
-    CHECK(ltx2_audio_latent_frames(17, 24.0) == 18, "17 frames @24 -> 18");
-    CHECK(ltx2_audio_latent_frames(121, 24.0) == 126, "121 frames @24 -> 126");
-    CHECK(ltx2_audio_latent_frames(1, 50.0) == 0, "0.5 rounds to even 0");
-    CHECK(ltx2_audio_latent_frames(3, 50.0) == 2, "1.5 rounds to even 2");
+    const ltx2_latent_geom dg = LTX2_LATENT_GEOM_DEFAULT;
+    CHECK(ltx2_audio_latent_frames(17, 24.0, &dg) == 18, "17 frames @24 -> 18");
+    CHECK(ltx2_audio_latent_frames(121, 24.0, &dg) == 126, "121 frames @24 -> 126");
+    CHECK(ltx2_audio_latent_frames(1, 50.0, &dg) == 0, "0.5 rounds to even 0");
+    CHECK(ltx2_audio_latent_frames(3, 50.0, &dg) == 2, "1.5 rounds to even 2");
 
     const int64_t C = 4, F = 3, H = 2, W = 3, HW = H * W, N = F * HW;
     ltx2_object *lat = make_latent(C, F, H, W, 24.0);
@@ -88,7 +89,7 @@ int main(void)
     CHECK(ltx2_cond_keyframe(lat, img, 17, 1.0, &bad, &err) != LTX2_OK, "keyframe past the last frame accepted");
     if (rf) {
         ltx2_seq s;
-        CHECK(ltx2_seq_video(&kc, rf, &s, &err) == LTX2_OK, "%s", err.msg);
+        CHECK(ltx2_seq_video(&kc, rf, &dg, &s, &err) == LTX2_OK, "%s", err.msg);
         const int64_t n = s.n;
         CHECK(s.n_gen == N && n == N + 2 * HW + 4, "sequence %lld tokens", (long long)n);
         const float *t = s.pos, *y = s.pos + 2 * n, *x = s.pos + 4 * n;
@@ -110,7 +111,7 @@ int main(void)
         CHECK(!memcmp(s.x, s.clean, (size_t)(n * C) * sizeof(float)), "clean = initial");
         ltx2_seq_free(&s);
         ltx2_seq a;
-        CHECK(ltx2_seq_audio(&kc, rf, &a, &err) == LTX2_OK && a.n == 5 && a.ch == 6, "audio sequence");
+        CHECK(ltx2_seq_audio(&kc, rf, &dg, &a, &err) == LTX2_OK && a.n == 5 && a.ch == 6, "audio sequence");
         CHECK(a.x[1 * 6 + 1 * 3 + 2] == 1000.0f + (float)((1 * 5 + 1) * 3 + 2), "audio token layout");
         ltx2_seq_free(&a);
     }

@@ -133,13 +133,13 @@ int main(int argc, char **argv)
     CHECK(vp && vp->shape[2] == nv, "video positions shape");
     if (nv == 72) {
         float *mine = malloc((size_t)(3 * nv * 2) * sizeof(float));
-        ltx2_dit_video_positions(3, 4, 6, 24.0, true, mine);
+        ltx2_dit_video_positions(&LTX2_LATENT_GEOM_DEFAULT, 3, 4, 6, 24.0, true, mine);
         compare("video positions", mine, vpos, 3 * nv * 2, 1e-7, 1e-7);
         free(mine);
     }
     if (apos) {
         float *mine = malloc((size_t)(na * 2) * sizeof(float));
-        ltx2_dit_audio_positions(na, mine);
+        ltx2_dit_audio_positions(&LTX2_LATENT_GEOM_DEFAULT, na, mine);
         compare("audio positions", mine, apos, na * 2, 1e-7, 1e-7);
         free(mine);
     }
