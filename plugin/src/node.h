@@ -34,8 +34,9 @@ static inline ltx2_runtime *ltx2_node_runtime(void *instance)
 }
 /* Kernel context of this plugin instance for one execute: fast != 0 selects bf16
  * precision; the kernels stop early once ctx's cancel flag is set (ctx may be NULL).
- * A CUDA kctx (the runtime's device, no arena yet) when the ctx asks for CUDA (ABI 1.2
- * ctx->device) and the node type has LTX2_NODE_CUDA; else the CPU. ltx2_node_kctx_get
+ * A CUDA kctx (the runtime's device, with the device's workspace arena borrowed for this
+ * execute) when the ctx asks for CUDA (ABI 1.2 ctx->device) and the node type has
+ * LTX2_NODE_CUDA; else the CPU (no arena, as before). ltx2_node_kctx_get
  * reports a device that cannot be opened (set_error naming it, and the status);
  * ltx2_node_kctx falls back to the CPU then. */
 ltx2_status ltx2_node_kctx_get(void *instance, ltx2_exec_ctx *ctx, int fast, kctx *out);
