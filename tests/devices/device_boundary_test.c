@@ -172,22 +172,22 @@ typedef struct probe_seen {
     karena *arena;
     size_t held;
     const ltx2_tensor *input;
-} probe_seen;
-static probe_seen seen; /* written by probe_execute, read by the test (single thread) */
+} probe_seen; /* hung on the probe instance's state by the test */
 
 static ltx2_status probe_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
 {
     (void)out;
+    probe_seen *seen = ((ltx2_node *)inst)->state;
     kctx k;
     ltx2_status st = ltx2_node_kctx_get(inst, ctx, 0, &k);
     if (st != LTX2_OK)
         return st;
-    seen.input = in[0].kind == LTX2_V_TENSOR ? in[0].u.t : NULL;
-    seen.arena = k.arena;
+    seen->input = in[0].kind == LTX2_V_TENSOR ? in[0].u.t : NULL;
+    seen->arena = k.arena;
     void *scratch = NULL;
     if (!k.arena || k_arena_alloc(k.arena, (size_t)3 << 20, &scratch) != KS_OK)
         return ltx2_fail(ctx, LTX2_ERR_FAILED, NULL, "no device arena");
-    seen.held = k_arena_held(k.arena);
+    seen->held = k_arena_held(k.arena);
     int64_t want = in[1].kind == LTX2_V_INT ? in[1].u.i : 0;
     if (want > 0) {
         ltx2_tensor *big = ltx2_tensor_new_on(&k, LTX2_F32, 1, (int64_t[]){want / 4});
@@ -296,6 +296,8 @@ static void gpu_cuda_node(ltx2_plugin *p, ltx2_tensor *da)
     CHECK(ltx2_node_init_default(p, &probe_type, &inst) == LTX2_OK, "init");
     if (!inst)
         return;
+    probe_seen seen = {0};
+    ((ltx2_node *)inst)->state = &seen; /* no free_state: the test owns it */
     host_ctx h;
     host_init(&h, LTX2_DEVICE_CUDA);
     h.ctx.class_type = probe_type.class_type;
