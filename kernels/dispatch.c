@@ -49,6 +49,7 @@ kctx kctx_default(kpool *pool) {
     c.cancel = NULL;
     c.backend = KB_CPU;
     c.cuda = NULL;
+    c.arena = NULL;
     return c;
 }
 

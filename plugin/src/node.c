@@ -1,6 +1,8 @@
 /* node.c — helpers every node uses: default instances, errors, input access. */
 #include "node.h"
 
+#include "cuda/kcuda.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@ void ltx2_node_free_default(void *instance)
     ltx2_node *n = instance;
     if (!n)
         return;
+    ltx2_node_exec_end(n);
     if (n->state && n->free_state)
         n->free_state(n->state);
     free(n);
@@ -61,9 +64,38 @@ ltx2_status ltx2_node_kctx_get(void *instance, ltx2_exec_ctx *ctx, int fast, kct
     ltx2_status st = ltx2_runtime_cuda(ltx2_node_runtime(instance), index, &d, &err);
     if (st != LTX2_OK)
         return ltx2_fail_err(ctx, NULL, &err);
+    ltx2_node *n = instance;
+    if (!n->exec_arena) {
+        kstatus ks = ltx2_runtime_arena_take(ltx2_node_runtime(instance), d, &n->exec_arena);
+        if (ks != KS_OK)
+            return ltx2_fail_k(ctx, NULL, ks, "device workspace");
+        n->exec_cuda = d;
+    }
     out->backend = KB_CUDA;
     out->cuda = d;
+    out->arena = n->exec_arena;
     return LTX2_OK;
+}
+
+void ltx2_node_exec_end(void *instance)
+{
+    ltx2_node *n = instance;
+    if (!n || !n->exec_arena)
+        return;
+    ltx2_runtime_arena_give(ltx2_node_runtime(instance), n->exec_cuda, n->exec_arena);
+    n->exec_arena = NULL;
+    n->exec_cuda = NULL;
+}
+
+void ltx2_device_oom_message(kcuda *d, const ltx2_exec_ctx *ctx, const char *input, const char *what,
+                             char *buf, size_t size)
+{
+    size_t used = kcuda_bytes_in_use(d), budget = kcuda_budget(d);
+    const char *dev = kcuda_last_error(d);
+    snprintf(buf, size, "out of device memory on cuda:%d in node %s (%s)%s%s%s: %s%s%s; %zu bytes in use of a %zu-byte budget, %zu free",
+             kcuda_ordinal(d), ctx && ctx->node_id ? ctx->node_id : "?", ctx && ctx->class_type ? ctx->class_type : "?",
+             input ? ", input '" : "", input ? input : "", input ? "'" : "", what ? what : "",
+             dev[0] ? "; device: " : "", dev, used, budget, budget > used ? budget - used : 0);
 }
 
 kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast)

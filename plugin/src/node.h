@@ -19,6 +19,10 @@ typedef struct ltx2_node {
     const ltx2_node_type *type;
     void *state;
     void (*free_state)(void *state);
+    /* During one execute on a CUDA kctx: the device and the runtime's arena it
+     * borrowed (given back by ltx2_node_exec_end). */
+    kcuda *exec_cuda;
+    struct karena *exec_arena;
 } ltx2_node;
 
 ltx2_status ltx2_node_init_default(const ltx2_plugin *plugin, const ltx2_node_type *type,
@@ -30,14 +34,31 @@ static inline ltx2_runtime *ltx2_node_runtime(void *instance)
 }
 /* Kernel context of this plugin instance for one execute: fast != 0 selects bf16
  * precision; the kernels stop early once ctx's cancel flag is set (ctx may be NULL).
- * A CUDA kctx (the runtime's device, no arena yet) when the ctx asks for CUDA (ABI 1.2
- * ctx->device) and the node type has LTX2_NODE_CUDA; else the CPU. ltx2_node_kctx_get
+ * A CUDA kctx (the runtime's device, with the device's workspace arena borrowed for this
+ * execute) when the ctx asks for CUDA (ABI 1.2 ctx->device) and the node type has
+ * LTX2_NODE_CUDA; else the CPU (no arena, as before). ltx2_node_kctx_get
  * reports a device that cannot be opened (set_error naming it, and the status);
  * ltx2_node_kctx falls back to the CPU then. */
 ltx2_status ltx2_node_kctx_get(void *instance, ltx2_exec_ctx *ctx, int fast, kctx *out);
 kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast);
 /* The CUDA ordinal the ctx asks this node to run on, or -1 for the CPU. */
 int ltx2_node_cuda_index(void *instance, const ltx2_exec_ctx *ctx);
+/* Ends an execute: gives the borrowed device arena back to the runtime (reset, chunks
+ * kept). The execute boundary calls it; so does the default free. */
+void ltx2_node_exec_end(void *instance);
+/* The one message for running out of memory on device d inside a node: the node
+ * (class and id from ctx), the input when known, what failed, the device's own account
+ * (kcuda_last_error: bytes asked and free) and its bytes in use / budget. */
+void ltx2_device_oom_message(kcuda *d, const ltx2_exec_ctx *ctx, const char *input, const char *what,
+                             char *buf, size_t size);
+
+/* The execute every node type handed to a host runs (registry.c wraps each type):
+ * a node running on the CPU gets its inputs with device tensors replaced by host
+ * copies (ltx2_value_to_host; host values pass through untouched), then inner runs
+ * with a ctx whose set_error words an out-of-memory on the node's device through
+ * ltx2_device_oom_message; the device arena is given back at the end. */
+ltx2_status ltx2_node_execute_boundary(const ltx2_node_type *inner, void *instance, ltx2_exec_ctx *ctx,
+                                       const ltx2_value *in, ltx2_value *out);
 
 /* ---------------------------------------------------------------- errors, progress */
 /* Reports through ctx->set_error and returns code. input may be NULL. */

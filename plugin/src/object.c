@@ -409,3 +409,67 @@ void *ltx2_object_payload(const ltx2_object *o, const char *kind)
         return NULL;
     return o->payload->ptr;
 }
+
+/* ---------------------------------------------------------------- the host boundary */
+bool ltx2_value_on_host(const ltx2_value *v)
+{
+    if (v->kind == LTX2_V_TENSOR)
+        return ltx2_tensor_on_host(v->u.t);
+    if (v->kind == LTX2_V_OBJECT)
+        return ltx2_object_on_host(v->u.o);
+    return true;
+}
+
+bool ltx2_object_on_host(const ltx2_object *o)
+{
+    for (uint32_t i = 0; i < o->count; i++)
+        if (!ltx2_value_on_host(&o->entries[i].v))
+            return false;
+    return true;
+}
+
+ltx2_status ltx2_value_to_host(const ltx2_value *v, ltx2_value *out, ltx2_error *err)
+{
+    memset(out, 0, sizeof *out);
+    ltx2_status st;
+    if (v->kind == LTX2_V_TENSOR) {
+        ltx2_tensor *t = NULL;
+        st = ltx2_tensor_to_host(v->u.t, &t, err);
+        *out = ltx2_value_tensor(t);
+    } else if (v->kind == LTX2_V_OBJECT) {
+        ltx2_object *o = NULL;
+        st = ltx2_object_to_host(v->u.o, &o, err);
+        *out = ltx2_value_object(o);
+    } else {
+        st = ltx2_err(err, LTX2_ERR_BAD_INPUT, "a scalar has no host copy");
+    }
+    return st;
+}
+
+ltx2_status ltx2_object_to_host(ltx2_object *o, ltx2_object **out, ltx2_error *err)
+{
+    *out = NULL;
+    if (ltx2_object_on_host(o)) {
+        ltx2_object_retain(o);
+        *out = o;
+        return LTX2_OK;
+    }
+    ltx2_object *c = ltx2_object_clone(o); /* entries retained, payload shared */
+    if (!c)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying a %s to the host", o->type);
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (ltx2_value_on_host(&c->entries[i].v))
+            continue;
+        ltx2_value host;
+        ltx2_status st = ltx2_value_to_host(&c->entries[i].v, &host, err);
+        if (st != LTX2_OK) {
+            ltx2_err_prefix(err, "%s '%s'", o->type, c->entries[i].key);
+            ltx2_object_release(c);
+            return st;
+        }
+        ltx2_value_release(&c->entries[i].v); /* same key: the index stays valid */
+        c->entries[i].v = host;
+    }
+    *out = c;
+    return LTX2_OK;
+}

@@ -7,6 +7,7 @@
 #define LTX2_OBJECT_H
 #include <stdbool.h>
 #include "ltx2/ltx2_plugin.h"
+#include "error.h"
 
 ltx2_object *ltx2_object_new(const char *type_name); /* NULL on OOM */
 /* Shallow copy: same type, entries retained, payload shared (refcounted). */
@@ -49,6 +50,19 @@ ltx2_status ltx2_object_set_payload(ltx2_object *o, const char *kind, void *payl
                                     void (*destroy)(void *payload));
 /* The payload when its kind matches, else NULL. */
 void *ltx2_object_payload(const ltx2_object *o, const char *kind);
+
+/* ---------------------------------------------------------------- the host boundary */
+/* True when every tensor of o (nested objects included) lives on the host. */
+bool ltx2_object_on_host(const ltx2_object *o);
+/* *out = o (retained) when ltx2_object_on_host(o); else a new object of o's type whose
+ * device tensors are host copies and whose nested objects are converted likewise,
+ * everything else (scalars, strings, metadata, payload) shared. Errors fill err. */
+ltx2_status ltx2_object_to_host(ltx2_object *o, ltx2_object **out, ltx2_error *err);
+/* True when v holds no device tensor (scalars, host tensors, host objects). */
+bool ltx2_value_on_host(const ltx2_value *v);
+/* For a TENSOR or OBJECT value not on the host: *out owns its host copy (release with
+ * ltx2_value_release). Any other value: LTX2_ERR_BAD_INPUT (nothing to convert). */
+ltx2_status ltx2_value_to_host(const ltx2_value *v, ltx2_value *out, ltx2_error *err);
 
 /* Values: releases what v owns (tensor/object ref, string) and sets it NONE. */
 void ltx2_value_release(ltx2_value *v);

@@ -1,11 +1,27 @@
-/* registry.c — gathers every stage's node types into the plugin's table. */
+/* registry.c — gathers every stage's node types into the plugin's table. The host
+ * gets a copy of each descriptor whose execute goes through the execute boundary
+ * (node_exec.c) before the node's own: no node carries boundary code. */
 #include "registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "node.h"
 #include "stages.h"
+
+/* What the host sees: the node's descriptor with execute replaced; inner is the node's own. */
+typedef struct wrapped_type {
+    ltx2_node_type pub; /* first: the host's pointer is this struct */
+    const ltx2_node_type *inner;
+} wrapped_type;
+
+/* An instance's type is the descriptor the host passed to init: its wrapped_type. */
+static ltx2_status wrapped_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_value *in, ltx2_value *out)
+{
+    const wrapped_type *w = (const wrapped_type *)((ltx2_node *)instance)->type;
+    return ltx2_node_execute_boundary(w->inner, instance, ctx, in, out);
+}
 
 static const ltx2_stage_list_fn stages[] = {
     ltx2_nodes_io,      ltx2_nodes_util,     ltx2_nodes_loaders, ltx2_nodes_text,
@@ -39,8 +55,12 @@ ltx2_status ltx2_registry_build(ltx2_plugin *plugin, char *error, size_t error_s
         total += n;
     }
     const ltx2_node_type **list = calloc(total ? total : 1, sizeof *list);
-    if (!list)
+    wrapped_type *wrapped = calloc(total ? total : 1, sizeof *wrapped);
+    if (!list || !wrapped) {
+        free(list);
+        free(wrapped);
         return LTX2_ERR_OOM;
+    }
     size_t k = 0;
     for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++) {
         size_t n = 0;
@@ -49,15 +69,21 @@ ltx2_status ltx2_registry_build(ltx2_plugin *plugin, char *error, size_t error_s
             const ltx2_node_type *t = types[i];
             const char *why = check_type(t);
             for (size_t j = 0; !why && j < k; j++)
-                if (strcmp(list[j]->class_type, t->class_type) == 0)
+                if (strcmp(wrapped[j].inner->class_type, t->class_type) == 0)
                     why = "duplicate class name";
             if (why) {
                 snprintf(error, error_size, "ltx2 plugin: node type '%s': %s",
                          t->class_type ? t->class_type : "?", why);
                 free(list);
+                free(wrapped);
                 return LTX2_ERR_INTERNAL;
             }
-            list[k++] = t;
+            wrapped[k].pub = *t;
+            wrapped[k].pub.struct_size = sizeof wrapped[k].pub;
+            wrapped[k].pub.execute = wrapped_execute;
+            wrapped[k].inner = t;
+            list[k] = &wrapped[k].pub;
+            k++;
         }
     }
     plugin->node_types = list;
@@ -67,6 +93,8 @@ ltx2_status ltx2_registry_build(ltx2_plugin *plugin, char *error, size_t error_s
 
 void ltx2_registry_free(ltx2_plugin *plugin)
 {
+    if (plugin->node_types)
+        free((void *)plugin->node_types[0]); /* the wrapped_type array (entry 0 is its start) */
     free((void *)plugin->node_types);
     plugin->node_types = NULL;
     plugin->n_node_types = 0;

@@ -1,4 +1,5 @@
-/* runtime.c — the runtime's CUDA devices: opened lazily, one per ordinal. */
+/* runtime.c — the runtime's CUDA devices: opened lazily, one per ordinal, each with
+ * the workspace arena its executes borrow. */
 #include "runtime.h"
 
 #include "cuda/kcuda.h"
@@ -7,8 +8,10 @@ void ltx2_runtime_devices_init(ltx2_runtime *rt) { pthread_mutex_init(&rt->devic
 
 void ltx2_runtime_devices_free(ltx2_runtime *rt)
 {
-    for (int i = 0; i < LTX2_RUNTIME_MAX_CUDA; i++)
+    for (int i = 0; i < LTX2_RUNTIME_MAX_CUDA; i++) {
+        k_arena_destroy(rt->cuda_arena[i]); /* its chunks are memory of cuda[i] */
         kcuda_destroy(rt->cuda[i]);
+    }
     pthread_mutex_destroy(&rt->devices_lock);
 }
 
@@ -39,4 +42,52 @@ ltx2_status ltx2_runtime_cuda(ltx2_runtime *rt, int index, kcuda **out, ltx2_err
     *out = rt->cuda[index];
     pthread_mutex_unlock(&rt->devices_lock);
     return st;
+}
+
+#define DEVICE_ARENA_CHUNK ((size_t)16 << 20)
+
+static kstatus arena_new(ltx2_runtime *rt, kcuda *d, karena **out)
+{
+    kctx k = kctx_default(rt->pool); /* no cancel flag: the arena outlives executes */
+    k.backend = KB_CUDA;
+    k.cuda = d;
+    return k_arena_create(&k, DEVICE_ARENA_CHUNK, 0, out);
+}
+
+kstatus ltx2_runtime_arena_take(ltx2_runtime *rt, kcuda *d, karena **out)
+{
+    *out = NULL;
+    int i = kcuda_ordinal(d);
+    bool own = false;
+    kstatus ks = KS_OK;
+    pthread_mutex_lock(&rt->devices_lock);
+    if (i >= 0 && i < LTX2_RUNTIME_MAX_CUDA && rt->cuda[i] == d && !rt->cuda_arena_lent[i]) {
+        if (!rt->cuda_arena[i])
+            ks = arena_new(rt, d, &rt->cuda_arena[i]);
+        if (ks == KS_OK) {
+            rt->cuda_arena_lent[i] = true;
+            *out = rt->cuda_arena[i];
+            own = true;
+        }
+    }
+    pthread_mutex_unlock(&rt->devices_lock);
+    if (!own && ks == KS_OK)
+        ks = arena_new(rt, d, out);
+    return ks;
+}
+
+void ltx2_runtime_arena_give(ltx2_runtime *rt, kcuda *d, karena *a)
+{
+    if (!a)
+        return;
+    int i = kcuda_ordinal(d);
+    pthread_mutex_lock(&rt->devices_lock);
+    bool own = i >= 0 && i < LTX2_RUNTIME_MAX_CUDA && rt->cuda_arena[i] == a;
+    if (own) {
+        k_arena_reset(a);
+        rt->cuda_arena_lent[i] = false;
+    }
+    pthread_mutex_unlock(&rt->devices_lock);
+    if (!own)
+        k_arena_destroy(a);
 }

@@ -4,6 +4,7 @@
 #ifndef LTX2_RUNTIME_H
 #define LTX2_RUNTIME_H
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "error.h"
 #include "ltx2/ltx2_plugin.h"
@@ -21,6 +22,10 @@ typedef struct ltx2_runtime {
      * destroyed at unload (after every tensor and model of the instance is gone). */
     pthread_mutex_t devices_lock;
     kcuda *cuda[LTX2_RUNTIME_MAX_CUDA];
+    /* One workspace arena per device, lent to one execute at a time and reset when it
+     * is given back: its chunks stay, so repeated executes allocate nothing. */
+    karena *cuda_arena[LTX2_RUNTIME_MAX_CUDA];
+    bool cuda_arena_lent[LTX2_RUNTIME_MAX_CUDA];
 } ltx2_runtime;
 
 void ltx2_runtime_devices_init(ltx2_runtime *rt);
@@ -29,6 +34,14 @@ void ltx2_runtime_devices_free(ltx2_runtime *rt);
  * ("CUDA backend not available: <why>"), LTX2_ERR_BAD_INPUT (no such ordinal) or
  * LTX2_ERR_FAILED, with the reason in err. */
 ltx2_status ltx2_runtime_cuda(ltx2_runtime *rt, int index, kcuda **out, ltx2_error *err);
+
+/* The workspace arena of device d (opened by ltx2_runtime_cuda) for one execute: the
+ * device's own when free, else (another execute holds it) a new one for this execute.
+ * KS_OOM only when the arena's bookkeeping cannot be allocated. */
+kstatus ltx2_runtime_arena_take(ltx2_runtime *rt, kcuda *d, karena **out);
+/* Gives back an arena from ltx2_runtime_arena_take: the device's own is reset (its
+ * chunks kept), any other destroyed. NULL-safe. */
+void ltx2_runtime_arena_give(ltx2_runtime *rt, kcuda *d, karena *a);
 
 static inline ltx2_runtime *ltx2_runtime_of(const ltx2_plugin *p) { return (ltx2_runtime *)p->self; }
 
