@@ -166,8 +166,11 @@ static void emit_validation_error(hs_events *ev, const hs_diag *d)
 }
 
 /* A UI workflow becomes the API prompt the editor would queue; --bypass applies
- * to both formats. Replaces *text; on failure prints the error and frees it. */
-static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len, int pretty)
+ * to both formats. Replaces *text; on failure prints the error and frees it. Files
+ * missing from the model/input folders go to *missing_out when given (run reports them
+ * with every other validation error, in one pass), else they fail here. */
+static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len, int pretty,
+                          hs_diags *missing_out)
 {
     hs_convert_opts o = {.types = hp->p->node_types, .n_types = hp->p->n_node_types, .bypass = c->bypass,
                          .n_bypass = c->n_bypass, .warn = pretty ? print_warning : NULL};
@@ -184,6 +187,10 @@ static int prepare_prompt(const cli *c, hs_plugin *hp, char **text, size_t *len,
     if (!api)
         return fail("cannot convert the UI workflow %s: %s", c->graph, err);
     *len = strlen(api);
+    if (missing_out) {
+        *missing_out = missing;
+        return 0;
+    }
     for (size_t i = 0; i < missing.n; i++)
         print_diag(&missing.v[i]);
     int rc = missing.n ? EXIT_USAGE : 0;
@@ -204,7 +211,7 @@ static int cmd_convert(const cli *c, hs_plugin *hp)
     char *text = hs_read_file(c->graph, "workflow", HS_GRAPH_MAX_BYTES, &len, err, sizeof err);
     if (!text)
         return fail("%s%s", err, "");
-    if (prepare_prompt(c, hp, &text, &len, 1))
+    if (prepare_prompt(c, hp, &text, &len, 1, NULL))
         return EXIT_USAGE;
     int rc = 0;
     if (c->out) { /* atomic, and never onto a device, FIFO or link (as the manifest) */
@@ -231,7 +238,8 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     char *text = hs_read_file(c->graph, "graph", HS_GRAPH_MAX_BYTES, &len, err, sizeof err);
     if (!text)
         return fail("%s%s", err, "");
-    if (prepare_prompt(c, hp, &text, &len, 0))
+    hs_diags all = {0}; /* validation errors: missing files, then every node's */
+    if (prepare_prompt(c, hp, &text, &len, 0, &all))
         return EXIT_USAGE;
     hs_events ev = {0};
     if (c->events) {
@@ -250,6 +258,7 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     snprintf(pid_buf, sizeof pid_buf, "host-sim-%ld", (long)getpid());
     ev.prompt_id = pid_buf;
     if (hs_graph_parse(text, len, &g, &d)) {
+        hs_diags_free(&all);
         hs_emit_prompt_error(&ev, NULL, &d, 1);
         emit_validation_error(&ev, &d);
         print_diag(&d);
@@ -258,8 +267,8 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     if (g.prompt_id)
         ev.prompt_id = g.prompt_id;
     /* every invalid node is reported, one line each, as ComfyUI does */
-    hs_diags all = {0};
-    if (hs_graph_bind_all(&g, hp->p->node_types, hp->p->n_node_types, &vars, print_warning, NULL, &all)) {
+    if (hs_graph_bind_all(&g, hp->p->node_types, hp->p->n_node_types, &vars, print_warning, NULL, &all) ||
+        all.n) {
         hs_emit_prompt_error(&ev, &g, all.v, all.n);
         emit_validation_error(&ev, &all.v[0]);
         for (size_t i = 0; i < all.n; i++)

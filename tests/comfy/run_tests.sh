@@ -74,13 +74,16 @@ folders)
         die "executed does not list the written file"
     echo '{"1": {"class_type": "LTX2CheckpointLoader", "inputs": {"ckpt_path": "missing.safetensors"}},
            "2": {"class_type": "LTX2UpscalerLoader", "inputs": {"path": "up.safetensors"}},
-           "3": {"class_type": "LTX2SaveText", "inputs": {"value": ["1", 0], "path": "o.txt"}}}' > bad.json
+           "3": {"class_type": "LTX2SaveText", "inputs": {"value": ["1", 0], "path": "o.txt"}},
+           "4": {"class_type": "LTXVLoopingSampler", "inputs": {}}}' > bad.json
     "$hostsim" run bad.json --models models --quiet 2> err.txt
     [ $? = 2 ] || die "a missing model file is not a validation error"
     grep -q "^error: node 1 (LTX2CheckpointLoader) input 'ckpt_path': 'missing.safetensors' is not in the checkpoints folder (searched models/checkpoints)" err.txt ||
         die "missing checkpoint not reported with its folder"
     grep -q "^error: node 2 (LTX2UpscalerLoader) input 'path': .*(searched models/latent_upscale_models)" err.txt ||
         die "second missing file not reported in the same pass"
+    grep -q "^error: node 4 (LTXVLoopingSampler): unknown class_type 'LTXVLoopingSampler' (from ComfyUI-LTXVideo" err.txt ||
+        die "an unknown class is not reported in the same pass as the missing files"
     ;;
 official)
     # the official LTX-2 workflows, when a copy is at hand (never committed)
