@@ -1,5 +1,6 @@
 /* test_dit_fixture.c — the transformer against a golden fixture case (argv: fixtures
- * dir, case): positions from the grid helpers vs the inputs, every dbg_* intermediate
+ * dir, case, optional backend cpu|cuda; cuda exits 77 where no device is usable, and
+ * then runs every pass with weights, inputs and outputs on the device): positions from the grid helpers vs the inputs, every dbg_* intermediate
  * (AdaLN, contexts, RoPE tables, hidden state after each block) and the velocities of
  * the plain, STG and isolated-modality passes, in exact precision; the plain pass again
  * in fast precision within 1e-2. */
@@ -10,6 +11,9 @@
 
 #include "store/store.h"
 #include "transformer/transformer.h"
+#ifdef LTX2_CUDA
+#include "cuda/kcuda.h"
+#endif
 
 static int failures;
 
@@ -36,6 +40,34 @@ static float *io_f32(ltx2_checkpoint *io, const char *name, int64_t *numel)
     if (numel)
         *numel = n;
     return out;
+}
+
+/* A copy of n host floats in kc's backend memory (the host array itself on the CPU). */
+static float *on_backend(const kctx *kc, float *host, int64_t n)
+{
+    if (kc->backend == KB_CPU || !host)
+        return host;
+    void *d = NULL;
+    if (k_alloc(kc, (size_t)n * sizeof(float), &d) != KS_OK ||
+        k_copy(kc, d, host, (size_t)n * sizeof(float), K_H2D) != KS_OK) {
+        printf("FAIL: device copy of %lld floats\n", (long long)n);
+        exit(1);
+    }
+    return d;
+}
+
+static void to_host(const kctx *kc, float *host, const float *dev, int64_t n)
+{
+    if (kc->backend != KB_CPU && k_copy(kc, host, dev, (size_t)n * sizeof(float), K_D2H) != KS_OK) {
+        printf("FAIL: copy of the result to the host\n");
+        exit(1);
+    }
+}
+
+static void backend_free(const kctx *kc, const float *d, const float *host)
+{
+    if (d != host)
+        k_free(kc, (void *)d);
 }
 
 /* Relative L2 and max abs difference. */
@@ -95,9 +127,32 @@ static void on_dump(void *arg, const char *name, const float *data, int64_t rows
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s FIXTURES_DIR CASE\n", argv[0]);
+        fprintf(stderr, "usage: %s FIXTURES_DIR CASE [cpu|cuda]\n", argv[0]);
         return 2;
     }
+    const bool cuda = argc > 3 && !strcmp(argv[3], "cuda");
+    kpool *pool = kpool_create(2);
+    kctx kc = kctx_default(pool);
+#ifdef LTX2_CUDA
+    kcuda *dev = NULL;
+    if (cuda) {
+        char why[256] = "";
+        if (kcuda_device_count() == 0 || kcuda_create(0, 0, &dev, why, sizeof why) != KS_OK) {
+            printf("SKIP: no usable CUDA device (%s)\n", why[0] ? why : "none found");
+            kpool_destroy(pool);
+            return 77;
+        }
+        printf("device: %s\n", kcuda_name(dev));
+        kc.backend = KB_CUDA;
+        kc.cuda = dev;
+    }
+#else
+    if (cuda) {
+        printf("SKIP: no usable CUDA device (built without LTX2_CUDA)\n");
+        kpool_destroy(pool);
+        return 77;
+    }
+#endif
     char path[1024];
     ltx2_error err = {0};
     ltx2_store *store = ltx2_store_new();
@@ -146,10 +201,15 @@ int main(int argc, char **argv)
 
     float *vout = malloc((size_t)(nv * cfg->v_out) * sizeof(float));
     float *aout = na ? malloc((size_t)(na * cfg->a_out) * sizeof(float)) : NULL;
-    ltx2_dit_stream v = {nv, vlat, vsig, vpos, vctx, n_ctx, mask, vout};
-    ltx2_dit_stream a = {na, alat, asig, apos, actx, n_ctx, mask, aout};
-    kpool *pool = kpool_create(2);
-    kctx kc = kctx_default(pool);
+    /* the streams in the backend's memory */
+    float *d_vlat = on_backend(&kc, vlat, nv_el), *d_vsig = on_backend(&kc, vsig, nv);
+    float *d_vpos = on_backend(&kc, vpos, 3 * nv * 2), *d_vctx = on_backend(&kc, vctx, nctx_el);
+    float *d_alat = on_backend(&kc, alat, na_el), *d_asig = on_backend(&kc, asig, na);
+    float *d_apos = on_backend(&kc, apos, na * 2), *d_actx = on_backend(&kc, actx, actx ? nctx_el : 0);
+    float *d_mask = on_backend(&kc, mask, n_ctx);
+    float *d_vout = on_backend(&kc, vout, nv * cfg->v_out), *d_aout = on_backend(&kc, aout, na * cfg->a_out);
+    ltx2_dit_stream v = {nv, d_vlat, d_vsig, d_vpos, d_vctx, n_ctx, d_mask, d_vout};
+    ltx2_dit_stream a = {na, d_alat, d_asig, d_apos, d_actx, n_ctx, d_mask, d_aout};
     ctx_t c = {io, cfg, 0, 0};
     ltx2_dit_hooks hooks = {NULL, on_dump, &c};
 
@@ -173,6 +233,9 @@ int main(int argc, char **argv)
             continue;
         ltx2_status st = ltx2_dit_forward(m, &kc, &v, na ? &a : NULL, &passes[pi].p, pi == 0 ? &hooks : NULL, &err);
         CHECK(st == LTX2_OK, "forward%s: %s", passes[pi].suffix, err.msg);
+        to_host(&kc, vout, d_vout, nv * cfg->v_out);
+        if (na)
+            to_host(&kc, aout, d_aout, na * cfg->a_out);
         compare(key, vout, want_v, nv * cfg->v_out, 1e-4, 1e-3);
         free(want_v);
         if (na) {
@@ -190,6 +253,9 @@ int main(int argc, char **argv)
     kc.prec = KP_FAST;
     ltx2_status st = ltx2_dit_forward(m, &kc, &v, na ? &a : NULL, NULL, NULL, &err);
     CHECK(st == LTX2_OK, "fast forward: %s", err.msg);
+    to_host(&kc, vout, d_vout, nv * cfg->v_out);
+    if (na)
+        to_host(&kc, aout, d_aout, na * cfg->a_out);
     float *want_v = io_f32(io, "out.video_velocity", NULL);
     compare("fast video velocity", vout, want_v, nv * cfg->v_out, 1e-2, INFINITY);
     free(want_v);
@@ -199,10 +265,17 @@ int main(int argc, char **argv)
         free(want_a);
     }
 
+    const float *dev_bufs[11] = {d_vlat, d_vsig, d_vpos, d_vctx, d_alat, d_asig, d_apos, d_actx, d_mask, d_vout, d_aout};
+    const float *host_bufs[11] = {vlat, vsig, vpos, vctx, alat, asig, apos, actx, mask, vout, aout};
+    for (int i = 0; i < 11; i++)
+        backend_free(&kc, dev_bufs[i], host_bufs[i]);
     free(vlat), free(vsig), free(vpos), free(vctx), free(alat), free(asig), free(apos), free(actx);
     free(mask), free(vout), free(aout);
+    ltx2_dit_release(m); /* frees the device weights: before the device */
+#ifdef LTX2_CUDA
+    kcuda_destroy(dev);
+#endif
     kpool_destroy(pool);
-    ltx2_dit_release(m);
     ltx2_checkpoint_release(w);
     ltx2_checkpoint_release(io);
     ltx2_store_free(store);
