@@ -509,7 +509,8 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     r->d = d;
     r->ctx = (ltx2_exec_ctx){.struct_size = sizeof(ltx2_exec_ctx), .host_data = r,
                              .cancel_flag = &r->cancel, .progress = ctx_progress, .log = ctx_log,
-                             .set_error = ctx_set_error};
+                             .set_error = ctx_set_error, .device = o->device,
+                             .device_index = o->device_index};
     uint32_t max_in = 1;
     for (size_t i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].type->n_inputs > max_in)
@@ -568,8 +569,16 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     if (o->report) {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        fprintf(o->report, "total: %.3f s, peak RSS %.1f MiB\n", (double)(uv_hrtime() - r->t_start) / 1e9,
+        fprintf(o->report, "total: %.3f s, peak RSS %.1f MiB", (double)(uv_hrtime() - r->t_start) / 1e9,
                 (double)ru.ru_maxrss / 1024.0);
+        ltx2_device_info info = {.struct_size = sizeof info};
+        if (o->device != LTX2_DEVICE_CPU &&
+            r->p->device_info((ltx2_plugin *)r->p, o->device, o->device_index, &info, NULL, 0) == LTX2_OK)
+            fprintf(o->report, ", device cuda:%d %s, peak device memory %.1f MiB", (int)o->device_index, info.name,
+                    (double)info.peak_bytes / 1048576.0);
+        else
+            fprintf(o->report, ", device cpu");
+        fputc('\n', o->report);
     }
 done:
     cleanup(r);

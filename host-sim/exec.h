@@ -22,6 +22,7 @@ typedef struct hs_run_opts {
     FILE *report;  /* per-node and total wall time, peak RSS (NULL = none) */
     hs_run_stats *stats; /* NULL = not wanted */
     const char *output_dir; /* --output: files of `executed` are relative to it (NULL = none) */
+    int32_t device, device_index; /* --device: ltx2_device and ordinal for every node's ctx */
 } hs_run_opts;
 
 enum hs_run_result { HS_RUN_OK = 0, HS_RUN_FAILED = 1, HS_RUN_CANCELLED = 2 };

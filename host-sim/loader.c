@@ -64,8 +64,8 @@ static int default_path(char *out, size_t size, char *tried, size_t tried_size)
     return -1;
 }
 
-int hs_plugin_load(hs_plugin *hp, const char *explicit_path, int num_threads, int verbose, char *err,
-                   size_t err_size)
+int hs_plugin_load(hs_plugin *hp, const char *explicit_path, int num_threads, uint64_t vram_budget, int verbose,
+                   char *err, size_t err_size)
 {
     memset(hp, 0, sizeof *hp);
     const char *env = getenv("LTX2_PLUGIN");
@@ -108,6 +108,7 @@ int hs_plugin_load(hs_plugin *hp, const char *explicit_path, int num_threads, in
         .num_threads = num_threads,
         .host_data = (void *)(verbose ? &loud : &quiet),
         .log = host_log,
+        .vram_budget = vram_budget,
     };
     char perr[512] = "";
     ltx2_status st = entry(&api, &hp->p, perr, sizeof perr);

@@ -23,6 +23,7 @@
 #include "prompt_errors.h"
 #include "prompt_source.h"
 #include "sigbus.h"
+#include "device.h"
 
 enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -30,12 +31,14 @@ static const char usage[] =
     "usage:\n"
     "  host-sim run GRAPH.json [--var NAME=VALUE]... [--events FILE] [--plugin PATH] [--threads N]\n"
     "                          [--bypass CLASS]... [--models DIR] [--input DIR] [--output DIR]\n"
-    "                          [--quiet] [--verbose]\n"
+    "                          [--device cpu|cuda|cuda:N] [--vram-budget SIZE] [--quiet] [--verbose]\n"
     "  host-sim convert WORKFLOW.json [--bypass CLASS]... [--plugin PATH] [-o FILE]\n"
     "  host-sim list [--plugin PATH]\n"
     "  host-sim manifest [--plugin PATH] [-o FILE]\n"
     "The plugin is --plugin PATH, else $LTX2_PLUGIN, else libltx2nodes.so in $LTX2_PLUGIN_PATH folders,\n"
-    "beside host-sim, in ../lib or in the install prefix's lib/ltx2.\n";
+    "beside host-sim, in ../lib or in the install prefix's lib/ltx2.\n"
+    "--device defaults to the GPU when one is usable, else the CPU; --vram-budget caps the device memory\n"
+    "the plugin may use (e.g. 16G; default: all free memory).\n";
 
 typedef struct cli {
     const char *cmd;
@@ -45,6 +48,9 @@ typedef struct cli {
     const char *out;
     int threads;
     int quiet, verbose;
+    const char *device; /* --device, NULL = default */
+    uint64_t vram_budget;
+    hs_device dev; /* what --device resolved to */
     hs_var *vars;
     size_t n_vars;
     const char **bypass; /* --bypass CLASS, repeatable */
@@ -75,7 +81,8 @@ static int parse_cli(int argc, char **argv, cli *c)
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(a, "--var") || !strcmp(a, "--events") || !strcmp(a, "--plugin") ||
                     !strcmp(a, "--threads") || !strcmp(a, "-o") || !strcmp(a, "--bypass") ||
-                    !strcmp(a, "--models") || !strcmp(a, "--input") || !strcmp(a, "--output");
+                    !strcmp(a, "--models") || !strcmp(a, "--input") || !strcmp(a, "--output") ||
+                    !strcmp(a, "--device") || !strcmp(a, "--vram-budget");
         if (takes && !next)
             return fail("option %s needs a value%s", a, "");
         if (!strcmp(a, "--var")) {
@@ -93,6 +100,11 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->input = next;
         } else if (!strcmp(a, "--output")) {
             c->output = next;
+        } else if (!strcmp(a, "--device")) {
+            c->device = next;
+        } else if (!strcmp(a, "--vram-budget")) {
+            if (hs_parse_size(next, &c->vram_budget))
+                return fail("--vram-budget takes a size such as 16G or 512M, got '%s'%s", next, "");
         } else if (!strcmp(a, "--events")) {
             c->events = next;
         } else if (!strcmp(a, "--plugin")) {
@@ -263,7 +275,8 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     }
     hs_run_stats stats;
     hs_run_opts o = {.events = &ev, .tty = isatty(2), .verbose = c->verbose, .report = c->quiet ? NULL : stdout,
-                     .stats = &stats, .output_dir = c->output};
+                     .stats = &stats, .output_dir = c->output, .device = c->dev.device,
+                     .device_index = c->dev.index};
     int res = hs_run(hp->p, &g, &plan, &o, &d);
     if (res == HS_RUN_OK) {
         rc = 0;
@@ -360,10 +373,20 @@ int main(int argc, char **argv)
         hs_block_stop_signals(1);
     hs_plugin hp;
     char err[1024];
-    if (hs_plugin_load(&hp, c.plugin, c.threads, c.verbose, err, sizeof err)) {
+    if (hs_plugin_load(&hp, c.plugin, c.threads, c.vram_budget, c.verbose, err, sizeof err)) {
         free(c.vars);
         free(c.bypass);
         return fail("%s%s", err, "");
+    }
+    if (!strcmp(c.cmd, "run") && hs_device_pick(hp.p, c.device, &c.dev, err, sizeof err)) {
+        hs_plugin_unload(&hp);
+        free(c.vars);
+        free(c.bypass);
+        return fail("%s%s", err, ""); /* up front: a device that cannot run is a usage error */
+    }
+    if (!strcmp(c.cmd, "run") && c.verbose) {
+        char dev[384];
+        fprintf(stderr, "device: %s\n", hs_device_str(hp.p, c.dev, dev, sizeof dev));
     }
     if (!strcmp(c.cmd, "run"))
         rc = cmd_run(&c, &hp);

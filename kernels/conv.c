@@ -182,13 +182,6 @@ size_t k_convw_bytes(const kconvw *w)
     return n * (w->wb ? sizeof(uint16_t) : sizeof(float));
 }
 
-int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, int pad1)
-{
-    int64_t span = in + pad0 + pad1 - (int64_t)dilation * (k - 1) - 1;
-    if (span < 0 || stride <= 0) return 0;
-    return span / stride + 1;
-}
-
 /* ---------------------------------------------------------------- portable tiles */
 /* Rows in pairs so each weight vector is loaded once per two positions; the 32-lane
  * inner loops are plain C the compiler can vectorise on any target. */

@@ -6,9 +6,10 @@
 #include "kernels.h"
 #include "cuda/kcuda.h"
 
-/* First statement of every public op: a CUDA context runs the kcuda_* twin. Without
- * LTX2_CUDA the twin is only type-checked (sizeof does not evaluate or link it) and the
- * op refuses every non-CPU backend. */
+/* First statement of every public op: a CUDA context runs the kcuda_* twin (a forwarder
+ * into libltx2cuda.so, kernels/kcuda_loader.c). Without LTX2_CUDA the twin is only
+ * type-checked (sizeof does not evaluate or link it) and the op refuses every non-CPU
+ * backend. */
 #ifdef LTX2_CUDA
 #define K_DISPATCH(ctx, cuda_call)                          \
     do {                                                    \

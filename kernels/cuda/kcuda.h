@@ -3,6 +3,14 @@
  * the plugin and tests compile without the CUDA headers). Built only with -DLTX2_CUDA=ON;
  * the public k_* ops dispatch here when ctx->backend == KB_CUDA.
  *
+ * Loading
+ *   The backend is its own shared module (libltx2cuda.so, beside the plugin) so the
+ *   plugin loads where NVIDIA's libraries are absent. ltx2_kernels holds a forwarder
+ *   for every function below (kernels/kcuda_loader.c, generated from the one list in
+ *   kcuda_api.h); the first kcuda_device_count / kcuda_create dlopens the module.
+ *   Without the module, a driver or a GPU, kcuda_device_count() is 0 and kcuda_create
+ *   fails with "CUDA backend not available: <why>".
+ *
  * Conventions
  *   - Every op has the argument list of its k_* twin in kernels.h, after the same
  *     `const kctx *ctx` (ctx->cuda is the device, ctx->prec the precision, ctx->cancel
@@ -36,6 +44,13 @@ kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, s
 void kcuda_destroy(kcuda *d);
 /* "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)" */
 const char *kcuda_name(const kcuda *d);
+/* The ordinal d was created for; the card's total memory in bytes. */
+int kcuda_ordinal(const kcuda *d);
+size_t kcuda_total_bytes(const kcuda *d);
+/* Loader (kernels/kcuda_loader.c, not in the module): the number of usable devices
+ * like kcuda_device_count, and when it is 0 why ("module not found: ...", "no CUDA
+ * device ..."); why may be NULL. */
+int kcuda_available(char *why, size_t why_len);
 /* What the last failed call on d was (bytes asked and free for KS_OOM); "" when none. */
 const char *kcuda_last_error(const kcuda *d);
 

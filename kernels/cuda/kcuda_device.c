@@ -87,6 +87,7 @@ kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, s
         return KS_DEVICE;
     }
     d->budget = budget_bytes ? budget_bytes : free_b;
+    d->total = total_b;
     d->sm_count = prop.multiProcessorCount;
     d->smem_optin = prop.sharedMemPerBlockOptin;
     snprintf(d->name, sizeof d->name, "%s (sm_%d%d, %.1f GiB)", prop.name, prop.major, prop.minor,
@@ -118,6 +119,8 @@ void kcuda_destroy(kcuda *d)
 
 const char *kcuda_name(const kcuda *d) { return d ? d->name : ""; }
 const char *kcuda_last_error(const kcuda *d) { return d ? d->err : ""; }
+int kcuda_ordinal(const kcuda *d) { return d->ordinal; }
+size_t kcuda_total_bytes(const kcuda *d) { return d->total; }
 
 kstatus kcuda_sync(kcuda *d)
 {

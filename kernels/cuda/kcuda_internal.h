@@ -27,6 +27,7 @@ struct kcuda {
     cudaStream_t stream;
     cublasLtHandle_t lt;
     size_t budget, in_use, peak;
+    size_t total; /* the card's memory */
     kcuda_block *blocks; /* allocation table, power-of-two capacity */
     size_t blocks_cap, blocks_n;
     pthread_mutex_t lock; /* guards the allocation table and counters */

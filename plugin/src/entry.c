@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_api.h"
 #include "object.h"
 #include "registry.h"
 #include "runtime.h"
@@ -51,6 +52,7 @@ static void unload(ltx2_plugin *p)
     ltx2_registry_free(&rt->plugin);
     ltx2_store_free(rt->store);
     kpool_destroy(rt->pool);
+    ltx2_runtime_devices_free(rt);
     free(rt);
 }
 
@@ -83,12 +85,14 @@ LTX2_EXPORT ltx2_status ltx2_plugin_entry(const ltx2_host_api *host, ltx2_plugin
     size_t n = host->struct_size < sizeof rt->host ? host->struct_size : sizeof rt->host;
     memcpy(&rt->host, host, n);
     rt->host.struct_size = (uint32_t)n;
+    ltx2_runtime_devices_init(rt);
     int32_t threads = LTX2_HAS_FIELD(&rt->host, ltx2_host_api, num_threads) ? rt->host.num_threads : 0;
     rt->pool = kpool_create(threads);
     rt->store = ltx2_store_new();
     if (!rt->pool || !rt->store) {
         kpool_destroy(rt->pool);
         ltx2_store_free(rt->store);
+        ltx2_runtime_devices_free(rt);
         free(rt);
         snprintf(error, error_size, "ltx2 plugin: out of memory at start-up");
         return LTX2_ERR_OOM;
@@ -115,6 +119,11 @@ LTX2_EXPORT ltx2_status ltx2_plugin_entry(const ltx2_host_api *host, ltx2_plugin
     p->object_get = ltx2_object_get;
     p->object_metadata = ltx2_object_metadata;
     p->value_release = ltx2_value_release;
+    p->device_count = ltx2_api_device_count;
+    p->device_info = ltx2_api_device_info;
+    p->tensor_create_on = ltx2_api_tensor_create_on;
+    p->tensor_copy_to = ltx2_api_tensor_copy_to;
+    p->tensor_read = ltx2_api_tensor_read;
 
     ltx2_status st = ltx2_registry_build(p, error, error_size);
     if (st != LTX2_OK) {

@@ -30,11 +30,47 @@ void ltx2_node_free_default(void *instance)
     free(n);
 }
 
-kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast)
+static kctx cpu_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast)
 {
     kctx k = kctx_default(ltx2_node_runtime(instance)->pool);
     k.prec = fast ? KP_FAST : KP_EXACT;
     k.cancel = ctx ? ctx->cancel_flag : NULL;
+    return k;
+}
+
+int ltx2_node_cuda_index(void *instance, const ltx2_exec_ctx *ctx)
+{
+    const ltx2_node *n = instance;
+    if (!ctx || !LTX2_HAS_FIELD(ctx, ltx2_exec_ctx, stream) || ctx->device != LTX2_DEVICE_CUDA ||
+        !(n->type->flags & LTX2_NODE_CUDA))
+        return -1;
+    return ctx->device_index;
+}
+
+ltx2_status ltx2_node_kctx_get(void *instance, ltx2_exec_ctx *ctx, int fast, kctx *out)
+{
+    *out = cpu_kctx(instance, ctx, fast);
+    int index = ltx2_node_cuda_index(instance, ctx);
+    if (index < 0)
+        return LTX2_OK;
+    if (ctx->stream)
+        return ltx2_fail(ctx, LTX2_ERR_UNSUPPORTED, NULL, "cuda:%d: a host stream is not supported yet (pass NULL)",
+                         index);
+    ltx2_error err = {0};
+    kcuda *d = NULL;
+    ltx2_status st = ltx2_runtime_cuda(ltx2_node_runtime(instance), index, &d, &err);
+    if (st != LTX2_OK)
+        return ltx2_fail_err(ctx, NULL, &err);
+    out->backend = KB_CUDA;
+    out->cuda = d;
+    return LTX2_OK;
+}
+
+kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast)
+{
+    kctx k;
+    if (ltx2_node_kctx_get(instance, (ltx2_exec_ctx *)ctx, fast, &k) != LTX2_OK)
+        return cpu_kctx(instance, ctx, fast);
     return k;
 }
 

@@ -29,8 +29,15 @@ static inline ltx2_runtime *ltx2_node_runtime(void *instance)
     return ltx2_runtime_of(((ltx2_node *)instance)->plugin);
 }
 /* Kernel context of this plugin instance for one execute: fast != 0 selects bf16
- * precision; the kernels stop early once ctx's cancel flag is set (ctx may be NULL). */
+ * precision; the kernels stop early once ctx's cancel flag is set (ctx may be NULL).
+ * A CUDA kctx (the runtime's device, no arena yet) when the ctx asks for CUDA (ABI 1.2
+ * ctx->device) and the node type has LTX2_NODE_CUDA; else the CPU. ltx2_node_kctx_get
+ * reports a device that cannot be opened (set_error naming it, and the status);
+ * ltx2_node_kctx falls back to the CPU then. */
+ltx2_status ltx2_node_kctx_get(void *instance, ltx2_exec_ctx *ctx, int fast, kctx *out);
 kctx ltx2_node_kctx(void *instance, const ltx2_exec_ctx *ctx, int fast);
+/* The CUDA ordinal the ctx asks this node to run on, or -1 for the CPU. */
+int ltx2_node_cuda_index(void *instance, const ltx2_exec_ctx *ctx);
 
 /* ---------------------------------------------------------------- errors, progress */
 /* Reports through ctx->set_error and returns code. input may be NULL. */

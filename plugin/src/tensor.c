@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "cuda/kcuda.h"
 #include "kernels.h"
 
 static const struct {
@@ -140,6 +141,7 @@ ltx2_tensor *ltx2_tensor_view(ltx2_tensor *base, int ndim, const int64_t *shape,
     if (!t)
         return NULL;
     t->device = base->device;
+    t->device_index = base->device_index;
     t->data = (char *)base->data + byte_offset;
     ltx2_tensor_retain(base);
     t->base = base;
@@ -159,7 +161,10 @@ void ltx2_tensor_release(ltx2_tensor *t)
 {
     if (!t || atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
         return;
-    free(t->alloc);
+    if (t->cuda)
+        kcuda_free(t->cuda, t->alloc);
+    else
+        free(t->alloc);
     if (t->base)
         ltx2_tensor_release(t->base);
     if (t->keepalive && t->keepalive_release)
@@ -182,6 +187,7 @@ void ltx2_tensor_describe(const ltx2_tensor *t, ltx2_tensor_desc *out)
         d.strides[i] = t->strides[i];
     }
     d.data = t->data;
+    d.device_index = t->device_index;
     memcpy(out, &d, size < sizeof d ? size : sizeof d);
     out->struct_size = size < sizeof d ? size : (uint32_t)sizeof d;
 }

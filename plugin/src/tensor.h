@@ -1,11 +1,15 @@
 /* tensor.h — the refcounted tensor handle (internal view of ltx2_tensor).
  * Heap tensors are 64-byte aligned and contiguous. Mapped tensors point into a
- * memory-mapped file and keep the mapping alive. Views keep their base alive. */
+ * memory-mapped file and keep the mapping alive. Views keep their base alive.
+ * Device tensors (device LTX2_DEVICE_CUDA) hold memory of one kcuda (the runtime's
+ * device object), freed through it; their data is never touched on the host. */
 #ifndef LTX2_TENSOR_H
 #define LTX2_TENSOR_H
 #include <stdatomic.h>
 #include <stdbool.h>
 #include "ltx2/ltx2_plugin.h"
+#include "error.h"
+#include "kernels.h"
 
 struct ltx2_tensor {
     atomic_int refs;
@@ -14,6 +18,8 @@ struct ltx2_tensor {
     int64_t shape[LTX2_MAX_DIMS];
     int64_t strides[LTX2_MAX_DIMS]; /* elements */
     ltx2_device device;
+    int device_index;                /* CUDA ordinal (0 on the CPU) */
+    kcuda *cuda;                     /* device tensors: the device that owns alloc */
     ltx2_owner owner;
     void *data;                      /* first element */
     void *alloc;                     /* heap block to free (HEAP only) */
@@ -58,5 +64,22 @@ ltx2_tensor *ltx2_tensor_to_f32(const ltx2_tensor *t);
 ltx2_tensor *ltx2_tensor_as_f32(ltx2_tensor *t);
 /* A contiguous copy in the same dtype. */
 ltx2_tensor *ltx2_tensor_clone(const ltx2_tensor *t);
+
+
+/* ---------------------------------------------------------------- devices */
+/* A new contiguous uninitialised tensor on k's backend: host memory for a CPU kctx,
+ * device memory of k->cuda for a CUDA kctx. NULL on OOM (the device's detail is in
+ * kcuda_last_error(k->cuda)) or a bad shape. */
+ltx2_tensor *ltx2_tensor_new_on(const kctx *k, ltx2_dtype dt, int ndim, const int64_t *shape);
+/* *out = t (retained) when t already lives on k's backend (same device), else a
+ * contiguous copy there. Errors (OOM naming the bytes, device failure) fill err. */
+ltx2_status ltx2_tensor_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx2_error *err);
+/* *out = t (retained) when t is a CPU tensor, else a contiguous host copy of it. */
+ltx2_status ltx2_tensor_to_host(ltx2_tensor *t, ltx2_tensor **out, ltx2_error *err);
+/* A contiguous copy of t on device (CPU, or CUDA ordinal index through the device
+ * object cuda, which must be that ordinal's); t retained when it already lives there. */
+ltx2_status ltx2_tensor_copy_to(ltx2_tensor *t, ltx2_device device, int index, kcuda *cuda,
+                                ltx2_tensor **out, ltx2_error *err);
+static inline bool ltx2_tensor_on_host(const ltx2_tensor *t) { return t->device == LTX2_DEVICE_CPU; }
 
 #endif

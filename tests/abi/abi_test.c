@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_devices.h"
 #include "ltx2/ltx2_plugin.h"
 
 #define CHECK(fails, cond, ...)                          \
@@ -353,10 +354,16 @@ int main(int argc, char **argv)
         fails = test_descriptors();
     else if (!strcmp(which, "tensors"))
         fails = test_tensors();
+    else if (!strcmp(which, "layout"))
+        fails = abi_test_layout();
+    else if (!strcmp(which, "devices"))
+        fails = abi_test_devices_cpu();
+    else if (!strcmp(which, "devices_gpu"))
+        return abi_test_devices_gpu();
     else if (!strcmp(which, "objects"))
         fails = test_objects(argc > 2 ? argv[2] : NULL);
     else {
-        fprintf(stderr, "usage: abi_test negotiation|descriptors|tensors|objects [FIXTURES]\n");
+        fprintf(stderr, "usage: abi_test negotiation|descriptors|tensors|layout|devices|devices_gpu|objects [FIXTURES]\n");
         return 2;
     }
     if (fails)

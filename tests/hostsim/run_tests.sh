@@ -30,8 +30,33 @@ text_graph)
     expect_file b.txt "true"
     awk -v a="$(cat f.txt 2>/dev/null)" -v b="$f" 'BEGIN { exit !(a + 0 == b + 0) }' || die "f.txt is not $f"
     grep -Eq '^node 4 \(LTX2Delay\): [0-9.]+ s$' stdout.txt || die "no per-node wall time on stdout"
-    grep -Eq '^total: [0-9.]+ s, peak RSS [0-9.]+ MiB$' stdout.txt || die "no total / peak RSS line"
+    grep -Eq '^total: [0-9.]+ s, peak RSS [0-9.]+ MiB, device (cpu|cuda:[0-9]+ .*, peak device memory [0-9.]+ MiB)$' stdout.txt || die "no total / peak RSS / device line"
     ls "$work"/*.XXXXXX "$work"/*.txt.* 2>/dev/null && die "temporary files left behind"
+    ;;
+device_refused)
+    # without the CUDA module: --device cuda is refused up front (exit 2) with the
+    # reason; the default and --device cpu run the graph on the CPU
+    n=$RANDOM
+    LTX2_CUDA_MODULE=/nonexistent/libltx2cuda.so "$hostsim" run "$graphs/text.json" --var OUT="$work" \
+        --var MSG=m --var N="$n" --var SECS=0 --var B=true --var F=1.5 --device cuda:0 > stdout.txt 2> stderr.txt
+    rc=$?
+    [ $rc = 2 ] || die "--device cuda without a GPU: exit $rc, expected 2"
+    grep -q 'CUDA backend not available: ' stderr.txt || die "no reason given: $(cat stderr.txt)"
+    [ -f n.txt ] && die "the graph ran although its device was refused"
+    for dev in "" "--device cpu"; do
+        rm -f n.txt
+        # shellcheck disable=SC2086
+        LTX2_CUDA_MODULE=/nonexistent/libltx2cuda.so "$hostsim" run "$graphs/text.json" --var OUT="$work" \
+            --var MSG=m --var N="$n" --var SECS=0 --var B=true --var F=1.5 $dev --verbose > stdout.txt 2> stderr.txt \
+            || die "run with '$dev' failed: $(cat stderr.txt)"
+        expect_file n.txt "$n"
+        grep -q '^device: cpu$' stderr.txt || die "--verbose does not say the device ($dev)"
+        grep -Eq ', device cpu$' stdout.txt || die "summary does not name the device ($dev)"
+    done
+    "$hostsim" run "$graphs/text.json" --var OUT="$work" --device tpu > /dev/null 2> stderr.txt
+    [ $? = 2 ] && grep -q 'cpu, cuda or cuda:N' stderr.txt || die "bad --device value not refused"
+    "$hostsim" run "$graphs/text.json" --var OUT="$work" --vram-budget 12X > /dev/null 2> stderr.txt
+    [ $? = 2 ] || die "bad --vram-budget not refused"
     ;;
 envelope)
     "$hostsim" run "$graphs/envelope.json" --var OUT="$work" --events ev.ndjson --quiet || die "exit status $?"

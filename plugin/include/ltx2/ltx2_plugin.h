@@ -41,6 +41,18 @@
  *   Long loops call ctx->progress(value, max, phase); it returns LTX2_CANCELLED
  *   once the host wants the run stopped, and the node then releases what it made
  *   and returns LTX2_CANCELLED. Tight loops may poll *ctx->cancel_flag instead.
+ *
+ * Devices (ABI 1.2)
+ *   A tensor lives on the CPU or on CUDA device N (ltx2_tensor_desc.device and
+ *   .device_index); a device tensor's data pointer is device memory, never read on
+ *   the host. A host that wants a node on a GPU sets ctx->device/device_index for a
+ *   node type flagged LTX2_NODE_CUDA; the node then takes and returns device tensors.
+ *   Everything else runs on the CPU. A 1.0/1.1 host's ctx has no device field: nodes
+ *   run on the CPU and return CPU tensors. Device tensors reach the host's memory only
+ *   through tensor_copy_to / tensor_read. The CUDA backend is a module beside the
+ *   plugin (libltx2cuda.so, or $LTX2_CUDA_MODULE); without it, a driver or a GPU,
+ *   device_count(LTX2_DEVICE_CUDA) is 0 and device requests fail with
+ *   LTX2_ERR_UNSUPPORTED ("CUDA backend not available: <why>").
  */
 #ifndef LTX2_PLUGIN_H
 #define LTX2_PLUGIN_H
@@ -53,7 +65,7 @@ extern "C" {
 #endif
 
 #define LTX2_ABI_MAJOR 1u
-#define LTX2_ABI_MINOR 1u
+#define LTX2_ABI_MINOR 2u
 
 #if defined(_WIN32)
 #define LTX2_EXPORT __declspec(dllexport)
@@ -114,7 +126,9 @@ typedef struct ltx2_tensor_desc {
     int32_t ndim;
     int64_t shape[LTX2_MAX_DIMS];
     int64_t strides[LTX2_MAX_DIMS];
-    void *data; /* first element */
+    void *data; /* first element (device memory when device != CPU) */
+    /* ABI 1.2: the device's ordinal (0 on the CPU). */
+    int32_t device_index;
 } ltx2_tensor_desc;
 
 /* ---------------------------------------------------------------- values on ports */
@@ -170,7 +184,11 @@ enum ltx2_node_flags {
     LTX2_NODE_CANCELLABLE = 1u << 1,  /* honours cancellation inside execute */
     LTX2_NODE_PROGRESS = 1u << 2,     /* reports progress */
     LTX2_NODE_EXPERIMENTAL = 1u << 3,
-    LTX2_NODE_DEPRECATED = 1u << 4
+    LTX2_NODE_DEPRECATED = 1u << 4,
+    /* ABI 1.2: runs on a CUDA device when ctx->device asks for one (inputs are copied
+     * there as needed; outputs stay on the device). Without the flag a node runs on the
+     * CPU whatever the ctx says. */
+    LTX2_NODE_CUDA = 1u << 5
 };
 
 typedef struct ltx2_plugin ltx2_plugin;
@@ -228,6 +246,14 @@ struct ltx2_exec_ctx {
      * building an output whose bit is clear (leave it NONE). Hosts that cannot tell
      * set every bit; a 1.0 host's struct lacks the field (see ltx2 node helpers). */
     uint64_t outputs_wanted;
+    /* ABI 1.2: where the node runs. device is an ltx2_device; a node type without
+     * LTX2_NODE_CUDA ignores it and runs on the CPU. device_index is the CUDA ordinal.
+     * stream is the device stream to order work on, NULL = the plugin's own stream for
+     * that device (the only value this plugin accepts today). A host leaves all three
+     * zero for the CPU. */
+    int32_t device;
+    int32_t device_index;
+    void *stream;
 };
 
 /* ---------------------------------------------------------------- host → plugin */
@@ -240,7 +266,21 @@ typedef struct ltx2_host_api {
     void *host_data;     /* passed back to log() */
     /* Plugin-level log, outside any node call (may be NULL). */
     void (*log)(void *host_data, int32_t level, const char *message);
+    /* ABI 1.2: device memory (bytes) the plugin may allocate on each CUDA device it
+     * uses; 0 = all the memory free when the device is first used. Running past it is
+     * an LTX2_ERR_OOM naming the node and the bytes needed. */
+    uint64_t vram_budget;
 } ltx2_host_api;
+
+/* ABI 1.2: what device_info reports about one device. */
+typedef struct ltx2_device_info {
+    uint32_t struct_size;  /* set by the caller */
+    char name[256];        /* "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)"; "CPU" */
+    uint64_t total_bytes;  /* memory of the card (0 for the CPU) */
+    uint64_t budget_bytes; /* what the plugin may use (vram_budget, or the free memory) */
+    uint64_t in_use_bytes; /* allocated now by this plugin instance */
+    uint64_t peak_bytes;   /* most allocated at once since the device was opened */
+} ltx2_device_info;
 
 /* ---------------------------------------------------------------- plugin → host */
 struct ltx2_plugin {
@@ -280,6 +320,37 @@ struct ltx2_plugin {
     /* Releases whatever reference or allocation an output value carries and sets it
      * to NONE. */
     void (*value_release)(ltx2_value *v);
+
+    /* ---- ABI 1.2: devices (check LTX2_HAS_FIELD(plugin, ltx2_plugin, ...) first). */
+    /* Number of usable devices of a kind: 1 for LTX2_DEVICE_CPU, the CUDA devices the
+     * backend module sees for LTX2_DEVICE_CUDA (0 when it, a driver or a GPU is
+     * missing), 0 for anything else. Never fails. */
+    int32_t (*device_count)(ltx2_plugin *plugin, int32_t device);
+    /* Opens the device (CUDA: on first use, with the host's vram_budget) and fills
+     * *out (out->struct_size set by the caller; fields past it are left alone).
+     * LTX2_OK; LTX2_ERR_UNSUPPORTED for an unknown device or an unusable backend
+     * ("CUDA backend not available: <why>"); LTX2_ERR_BAD_INPUT for an ordinal that does
+     * not exist; LTX2_ERR_FAILED when the device fails to start. error (may be NULL)
+     * receives the reason of any failure. */
+    ltx2_status (*device_info)(ltx2_plugin *plugin, int32_t device, int32_t device_index,
+                               ltx2_device_info *out, char *error, size_t error_size);
+    /* tensor_create on a device: a contiguous tensor with data (host memory, the
+     * tensor's bytes row-major) copied in, or zeroed when data is NULL. LTX2_DEVICE_CPU
+     * is tensor_create. Errors as device_info, LTX2_ERR_BAD_INPUT for a bad dtype or
+     * shape, LTX2_ERR_OOM past the budget. *out is NULL on failure. */
+    ltx2_status (*tensor_create_on)(ltx2_plugin *plugin, int32_t device, int32_t device_index,
+                                    int32_t dtype, int32_t ndim, const int64_t *shape,
+                                    const void *data, ltx2_tensor **out);
+    /* A contiguous copy of t on the device (t retained instead when it already is a
+     * contiguous tensor there). Copies to a device wait until t's bytes were read;
+     * copies to the CPU wait for the data. Errors as tensor_create_on. */
+    ltx2_status (*tensor_copy_to)(ltx2_plugin *plugin, ltx2_tensor *t, int32_t device,
+                                  int32_t device_index, ltx2_tensor **out);
+    /* Copies t's elements, row-major and contiguous, into host memory dst of dst_size
+     * bytes, wherever t lives; waits for the data. LTX2_ERR_BAD_INPUT when dst_size is
+     * less than the tensor's bytes (nothing written); LTX2_ERR_OOM / LTX2_ERR_FAILED
+     * when the staging copy or the device fails. */
+    ltx2_status (*tensor_read)(ltx2_plugin *plugin, ltx2_tensor *t, void *dst, size_t dst_size);
 };
 
 /* The single exported entry point. On success *out stays valid until unload(). */
