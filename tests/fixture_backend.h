@@ -18,7 +18,7 @@
 
 #define FB_SKIP 77
 
-static int fb_failures;
+static int fb_failures __attribute__((unused));
 #define FB_CHECK(c, ...) do { if (!(c)) { fb_failures++; printf("FAIL: " __VA_ARGS__); printf("\n"); } } while (0)
 
 /* A context on `backend` ("cpu" or NULL, "cuda"); exits 77 when cuda is not usable. */
