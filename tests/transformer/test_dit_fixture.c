@@ -1,9 +1,10 @@
 /* test_dit_fixture.c — the transformer against a golden fixture case (argv: fixtures
  * dir, case, optional backend cpu|cuda; on cuda every pass runs with weights, inputs and
  * outputs on the device, exit 77 where none is usable): positions from the grid helpers
- * vs the inputs, every dbg_* intermediate (AdaLN, contexts, RoPE tables, hidden state after each block) and the velocities of
- * the plain, STG and isolated-modality passes, in exact precision; the plain pass again
- * in fast precision within 1e-2. */
+ * vs the inputs, every dbg_* intermediate (AdaLN, contexts, RoPE tables, hidden state
+ * after each block) and the velocities of the plain, STG and isolated-modality passes,
+ * in exact precision; the plain pass again in fast precision within 1e-2; on cuda, a device budget the weights do not fit is
+ * refused with LTX2_ERR_OOM naming the bytes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,28 @@ int main(int argc, char **argv)
         free(want_a);
     }
 
+#ifdef LTX2_CUDA
+    /* A model that does not fit the device budget is refused, naming the bytes needed. */
+    if (kc.backend == KB_CUDA) {
+        kcuda *small = NULL;
+        char why[256] = "";
+        ltx2_dit *fresh = NULL;
+        FB_CHECK(kcuda_create(0, (size_t)1 << 20, &small, why, sizeof why) == KS_OK, "1 MiB device: %s", why);
+        FB_CHECK(ltx2_dit_load(w, &fresh, &err) == LTX2_OK && fresh, "reload: %s", err.msg);
+        if (small && fresh) {
+            kctx sk = kc;
+            sk.cuda = small;
+            ltx2_error oom = {0};
+            ltx2_status so = ltx2_dit_forward(fresh, &sk, &v, na ? &a : NULL, NULL, NULL, &oom);
+            FB_CHECK(so == LTX2_ERR_OOM && strstr(oom.msg, "transformer") && strstr(oom.msg, "bytes"),
+                     "over budget: status %d, \"%s\"", so, oom.msg);
+            printf("over budget: %s\n", oom.msg);
+        }
+        ltx2_dit_release(fresh);
+        if (small)
+            kcuda_destroy(small);
+    }
+#endif
     const float *dev_bufs[11] = {d_vlat, d_vsig, d_vpos, d_vctx, d_alat, d_asig, d_apos, d_actx, d_mask, d_vout, d_aout};
     const float *host_bufs[11] = {vlat, vsig, vpos, vctx, alat, asig, apos, actx, mask, vout, aout};
     for (int i = 0; i < 11; i++)
