@@ -249,8 +249,7 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                          (long long)d.ca, (long long)d.m, m->cfg.a_in);
 
     sm_run r = {0};
-    if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, SM_PRECISION), &r.kc)) != LTX2_OK)
-        return st;
+    r.kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, SM_PRECISION));
     const int64_t n_sig = ltx2_tensor_numel(sig_t);
     if (n_sig < 2) {
         st = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "sigmas", "need at least 2 sigmas");
