@@ -114,6 +114,13 @@ EW_OP(k_add, (const kctx *ctx, const float *a, const float *b, float *y, int64_t
 EW_OP(k_mul, (const kctx *ctx, const float *a, const float *b, float *y, int64_t n), OP_MUL, KCUDA_MUL, a, b, 0)
 EW_OP(k_scale, (const kctx *ctx, const float *x, float s, float *y, int64_t n), OP_SCALE, KCUDA_SCALE, x, NULL, s)
 
+kstatus k_round_bf16_on(const kctx *ctx, float *x, int64_t n)
+{
+    K_DISPATCH(ctx, kcuda_elementwise(ctx, KCUDA_ROUND_BF16, x, NULL, 0.0f, x, n));
+    k_round_bf16(x, n);
+    return KS_OK;
+}
+
 /* ---------------------------------------------------------------- row broadcasts */
 typedef struct row_args {
     int64_t dim;

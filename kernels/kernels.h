@@ -132,6 +132,8 @@ uint8_t k_f32_to_e4m3(float v); /* saturating, round to nearest even */
 void k_to_f32(kdtype dt, const void *src, float *dst, int64_t n);
 /* Rounds n floats to bf16 precision in place (fast-precision activations). */
 void k_round_bf16(float *x, int64_t n);
+/* The same on ctx's backend (x in its memory). */
+K_MUST_USE kstatus k_round_bf16_on(const kctx *ctx, float *x, int64_t n);
 
 /* ------------------------------------------------------------------ GEMM */
 /* A weight matrix W[rows][cols] as stored (PyTorch Linear: [out][in]). */

@@ -112,6 +112,7 @@ typedef enum kcuda_ew {
     KCUDA_GELU_TANH, KCUDA_SILU, KCUDA_TANH, KCUDA_LEAKY_RELU, /* y = f(a) (s = slope) */
     KCUDA_ADD, KCUDA_MUL,                                      /* y = a op b */
     KCUDA_SCALE,                                               /* y = a * s */
+    KCUDA_ROUND_BF16,                                          /* y = bf16(a), to nearest even */
 } kcuda_ew;
 kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *a, const float *b, float s, float *y,
                           int64_t n);

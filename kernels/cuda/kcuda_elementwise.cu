@@ -1,6 +1,8 @@
 /* kcuda_elementwise.cu — activations, binary ops, the decoder clamp and the row
  * broadcasts (AdaLN modulate, gated residual, bias add): one grid-stride launch each,
  * the same formulas as kernels/elementwise.c. */
+#include <cuda_bf16.h>
+
 #include "kcuda_internal.h"
 
 #define EW_THREADS 256
@@ -30,6 +32,7 @@ __global__ void ew_kernel(const float *a, const float *b, float s, float *y, int
         case KCUDA_ADD: v = v + b[i]; break;
         case KCUDA_MUL: v = v * b[i]; break;
         case KCUDA_SCALE: v = v * s; break;
+        case KCUDA_ROUND_BF16: v = __bfloat162float(__float2bfloat16_rn(v)); break;
         }
         y[i] = v;
     }
@@ -81,6 +84,7 @@ extern "C" kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *
     case KCUDA_ADD: ew_kernel<KCUDA_ADD><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
     case KCUDA_MUL: ew_kernel<KCUDA_MUL><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
     case KCUDA_SCALE: ew_kernel<KCUDA_SCALE><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
+    case KCUDA_ROUND_BF16: ew_kernel<KCUDA_ROUND_BF16><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
     default: return KS_BAD_ARG;
     }
     return kcuda_check_launch(ctx->cuda, "elementwise");

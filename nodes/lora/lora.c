@@ -242,6 +242,7 @@ ltx2_status ltx2_lora_apply(ltx2_dit *model, ltx2_checkpoint *lora, float streng
     if (!n)
         return ltx2_err(err, LTX2_ERR_OOM, "LoRA: out of memory");
     atomic_init(&n->refs, 1);
+    ltx2_dit_init_resident(n);
     n->cfg = root->cfg;
     n->video = root->video;
     n->audio = root->audio;

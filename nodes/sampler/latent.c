@@ -114,6 +114,52 @@ static ltx2_status entry_values(const ltx2_object *lat, const char *key, int64_t
     return LTX2_OK;
 }
 
+kstatus ltx2_host_to_backend(const kctx *kc, float **p, int64_t n)
+{
+    if (kc->backend == KB_CPU)
+        return KS_OK;
+    void *d = NULL;
+    const size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
+    kstatus ks = k_alloc(kc, bytes, &d);
+    K_THEN(ks, k_copy(kc, d, *p, (size_t)(n > 0 ? n : 0) * sizeof(float), K_H2D));
+    if (ks != KS_OK) {
+        k_free(kc, d);
+        return ks;
+    }
+    free(*p);
+    *p = d;
+    return KS_OK;
+}
+
+/* Moves a host-built sequence into kc's memory, all four arrays or none (on failure
+ * the sequence stays on the host and is freed). */
+static ltx2_status seq_to(const kctx *kc, ltx2_seq *s, ltx2_error *err)
+{
+    if (kc->backend == KB_CPU)
+        return LTX2_OK;
+    const int64_t n = s->n > 0 ? s->n : 1;
+    float **arr[4] = {&s->x, &s->clean, &s->mask, &s->pos};
+    const int64_t len[4] = {n * s->ch, n * s->ch, n, n * 2 * s->axes};
+    void *dev[4] = {NULL, NULL, NULL, NULL};
+    kstatus ks = KS_OK;
+    for (int i = 0; i < 4; i++) {
+        K_THEN(ks, k_alloc(kc, (size_t)len[i] * sizeof(float), &dev[i]));
+        K_THEN(ks, k_copy(kc, dev[i], *arr[i], (size_t)len[i] * sizeof(float), K_H2D));
+    }
+    if (ks != KS_OK) {
+        for (int i = 0; i < 4; i++)
+            k_free(kc, dev[i]);
+        ltx2_seq_free(s);
+        return ltx2_kerr(err, ks, "latent tokens to the device");
+    }
+    for (int i = 0; i < 4; i++) {
+        free(*arr[i]);
+        *arr[i] = dev[i];
+    }
+    s->home = (kctx){.backend = kc->backend, .cuda = kc->cuda};
+    return LTX2_OK;
+}
+
 static ltx2_status seq_alloc(ltx2_seq *s, int64_t n, int64_t ch, int axes, ltx2_error *err)
 {
     s->n = n, s->ch = ch, s->axes = axes;
@@ -138,6 +184,7 @@ ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, const ltx2_la
     if (st)
         return st;
     const int64_t ng = d.f * d.h * d.w, n = ng + d.n_cond;
+    const kctx host = kctx_default(kc->pool); /* built on the host, then moved */
     if ((st = seq_alloc(s, n, d.c, 3, err)))
         return st;
     s->n_gen = ng;
@@ -146,7 +193,7 @@ ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, const ltx2_la
         ltx2_seq_free(s);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying samples");
     }
-    kstatus ks = ltx2_patchify_video(kc, ltx2_tensor_cf32(v), d.c, ng, s->x);
+    kstatus ks = ltx2_patchify_video(&host, ltx2_tensor_cf32(v), d.c, ng, s->x);
     ltx2_tensor_release(v);
     if (ks != KS_OK) {
         ltx2_seq_free(s);
@@ -181,7 +228,8 @@ ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, const ltx2_la
         ltx2_seq_free(s);
         return st;
     }
-    return ltx2_kerr(err, k_copy(kc, s->clean, s->x, (size_t)n * d.c * sizeof(float), K_D2D), "clean latent");
+    memcpy(s->clean, s->x, (size_t)(n * d.c) * sizeof(float));
+    return seq_to(kc, s, err);
 }
 
 ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, const ltx2_latent_geom *g, ltx2_seq *s,
@@ -194,6 +242,7 @@ ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, const ltx2_la
         return st;
     if (!d.t)
         return LTX2_OK;
+    const kctx host = kctx_default(kc->pool); /* built on the host, then moved */
     if ((st = seq_alloc(s, d.t, d.ca * d.m, 1, err)))
         return st;
     s->n_gen = d.t;
@@ -202,9 +251,9 @@ ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, const ltx2_la
         ltx2_seq_free(s);
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory copying audio_samples");
     }
-    kstatus ks = ltx2_patchify_audio(kc, ltx2_tensor_cf32(a), d.ca, d.t, d.m, s->x);
+    kstatus ks = ltx2_patchify_audio(&host, ltx2_tensor_cf32(a), d.ca, d.t, d.m, s->x);
     ltx2_tensor_release(a);
-    K_THEN(ks, k_copy(kc, s->clean, s->x, (size_t)(d.t * s->ch) * sizeof(float), K_D2D));
+    K_THEN(ks, k_copy(&host, s->clean, s->x, (size_t)(d.t * s->ch) * sizeof(float), K_D2D));
     if (ks != KS_OK) {
         ltx2_seq_free(s);
         return ltx2_kerr(err, ks, "audio patchify");
@@ -214,14 +263,14 @@ ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, const ltx2_la
         ltx2_seq_free(s);
         return st;
     }
-    return LTX2_OK;
+    return seq_to(kc, s, err);
 }
 
 void ltx2_seq_free(ltx2_seq *s)
 {
-    free(s->x);
-    free(s->clean);
-    free(s->mask);
-    free(s->pos);
+    k_free(&s->home, s->x);
+    k_free(&s->home, s->clean);
+    k_free(&s->home, s->mask);
+    k_free(&s->home, s->pos);
     memset(s, 0, sizeof *s);
 }

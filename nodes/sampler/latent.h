@@ -76,15 +76,20 @@ typedef struct ltx2_seq {
     float *clean;  /* [n][ch] clean latent (conditioning values) */
     float *mask;   /* [n] denoise mask */
     float *pos;    /* [axes][n][2] */
+    kctx home;     /* whose memory x, clean, mask and pos are (zeroed: the host) */
 } ltx2_seq;
 
 /* Builds the video / audio sequence of a LATENT (the audio one is empty, n = 0,
  * when the latent has no audio). x = clean = the latent values; positions with the
- * geometry g (the model's). */
+ * geometry g (the model's). Both are built on the host and then moved into kc's memory. */
 ltx2_status ltx2_seq_video(const kctx *kc, const ltx2_object *lat, const ltx2_latent_geom *g, ltx2_seq *s,
                            ltx2_error *err);
 ltx2_status ltx2_seq_audio(const kctx *kc, const ltx2_object *lat, const ltx2_latent_geom *g, ltx2_seq *s,
                            ltx2_error *err);
 void ltx2_seq_free(ltx2_seq *s);
+/* Moves *p (n floats of malloc'd host memory) into kc's memory: nothing on the CPU; on a
+ * device *p becomes a k_alloc'd copy (free it with k_free on kc) and the host array is
+ * freed. On failure *p is unchanged. */
+K_MUST_USE kstatus ltx2_host_to_backend(const kctx *kc, float **p, int64_t n);
 
 #endif

@@ -52,9 +52,12 @@ static const ltx2_port sm_outputs[] = {
               "video/audio_denoise_mask"),
 };
 
+/* The run's buffers: the token arrays, contexts and noise live in kc's memory (the
+ * device on a CUDA context); sigmas on the host. */
 typedef struct sm_run {
+    kctx kc;
     ltx2_seq v, a;
-    ltx2_tensor *ctx[4]; /* positive video/audio, negative video/audio (F32 copies) */
+    ltx2_tensor *ctx[4]; /* positive video/audio, negative video/audio (F32, on kc's backend) */
     float *noise_v, *noise_a, *init_v, *init_a, *step1_v, *step1_a;
     float *sigmas;
 } sm_run;
@@ -65,18 +68,16 @@ static void sm_free(sm_run *r)
     ltx2_seq_free(&r->a);
     for (int i = 0; i < 4; i++)
         ltx2_tensor_release(r->ctx[i]);
-    free(r->noise_v);
-    free(r->noise_a);
-    free(r->init_v);
-    free(r->init_a);
-    free(r->step1_v);
-    free(r->step1_a);
+    float *bufs[6] = {r->noise_v, r->noise_a, r->init_v, r->init_a, r->step1_v, r->step1_a};
+    for (int i = 0; i < 6; i++)
+        k_free(&r->kc, bufs[i]);
     free(r->sigmas);
 }
 
-/* F32 copy of a CONDITIONING context checked against the model's caption width. */
-static ltx2_status ctx_in(ltx2_exec_ctx *ctx, const ltx2_object *cond, const char *key, const char *port,
-                          int64_t width, ltx2_tensor **out)
+/* F32 copy of a CONDITIONING context checked against the model's caption width, on kc's
+ * backend. */
+static ltx2_status ctx_in(ltx2_exec_ctx *ctx, const kctx *kc, const ltx2_object *cond, const char *key,
+                          const char *port, int64_t width, ltx2_tensor **out)
 {
     const ltx2_tensor *t = ltx2_object_tensor(cond, key);
     if (!t)
@@ -84,13 +85,19 @@ static ltx2_status ctx_in(ltx2_exec_ctx *ctx, const ltx2_object *cond, const cha
     if (t->ndim != 3 || t->shape[0] != 1 || t->shape[2] != width)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, port, "%s must be [1, L, %lld] for this model", key,
                          (long long)width);
-    *out = ltx2_tensor_to_f32(t);
-    return *out ? LTX2_OK : ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    ltx2_tensor *f = ltx2_tensor_to_f32(t);
+    if (!f)
+        return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    ltx2_error err = {0};
+    ltx2_status st = ltx2_tensor_on(kc, f, out, &err);
+    ltx2_tensor_release(f);
+    return st ? ltx2_fail_err(ctx, port, &err) : LTX2_OK;
 }
 
-/* Noise for a sequence: the given tensor ([.., n, ch] token layout) or the seeded stream. */
-static ltx2_status noise_in(ltx2_exec_ctx *ctx, const ltx2_tensor *t, const char *port, const ltx2_seq *s,
-                            uint64_t seed, uint32_t stream, float **out)
+/* Noise for a sequence (drawn on the host): the given tensor ([.., n, ch] token layout)
+ * or the seeded stream. */
+static ltx2_status noise_host(ltx2_exec_ctx *ctx, const ltx2_tensor *t, const char *port, const ltx2_seq *s,
+                              uint64_t seed, uint32_t stream, float **out)
 {
     const int64_t n = s->n * s->ch;
     *out = malloc((size_t)(n ? n : 1) * sizeof(float));
@@ -112,12 +119,34 @@ static ltx2_status noise_in(ltx2_exec_ctx *ctx, const ltx2_tensor *t, const char
     return LTX2_OK;
 }
 
-static ltx2_status put(ltx2_object *o, const char *key, const float *data, int ndim, const int64_t *shape)
+/* The noise in kc's memory (*out freed with k_free on kc). */
+static ltx2_status noise_in(ltx2_exec_ctx *ctx, const kctx *kc, const ltx2_tensor *t, const char *port,
+                            const ltx2_seq *s, uint64_t seed, uint32_t stream, float **out)
+{
+    float *h = NULL;
+    ltx2_status st = noise_host(ctx, t, port, s, seed, stream, &h);
+    kstatus ks = st ? KS_OK : ltx2_host_to_backend(kc, &h, s->n * s->ch);
+    if (st || ks != KS_OK) {
+        free(h);
+        return st ? st : ltx2_fail_k(ctx, port, ks, "noise to the device");
+    }
+    *out = h;
+    return LTX2_OK;
+}
+
+/* The outputs are host tensors: the nodes downstream (VAE decode, savers) read host
+ * memory this round; one copy back per output. */
+static ltx2_status put(const kctx *kc, ltx2_object *o, const char *key, const float *data, int ndim,
+                       const int64_t *shape)
 {
     ltx2_tensor *t = ltx2_tensor_new(LTX2_F32, ndim, shape);
     if (!t)
         return LTX2_ERR_OOM;
-    memcpy(ltx2_tensor_f32(t), data, (size_t)ltx2_tensor_numel(t) * sizeof(float));
+    kstatus ks = k_copy(kc, ltx2_tensor_f32(t), data, (size_t)ltx2_tensor_numel(t) * sizeof(float), K_D2H);
+    if (ks != KS_OK) {
+        ltx2_tensor_release(t);
+        return ltx2_kstatus(ks);
+    }
     ltx2_status st = ltx2_object_set_tensor(o, key, t);
     ltx2_tensor_release(t);
     return st;
@@ -128,16 +157,23 @@ static ltx2_status build_outputs(const kctx *kc, const sm_run *r, const ltx2_obj
                                  ltx2_value *out)
 {
     ltx2_object *lat = ltx2_object_new("LATENT"), *tr = ltx2_object_new("TENSORS");
-    ltx2_tensor *vt = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, d->c, d->f, d->h, d->w});
-    ltx2_tensor *at = audio ? ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){1, d->ca, d->t, d->m}) : NULL;
-    ltx2_status st = (!lat || !tr || !vt || (audio && !at)) ? LTX2_ERR_OOM : LTX2_OK;
+    /* unpatchified on kc's backend, then brought to the host (see put) */
+    ltx2_tensor *vd = ltx2_tensor_new_on(kc, LTX2_F32, 5, (const int64_t[]){1, d->c, d->f, d->h, d->w});
+    ltx2_tensor *ad = audio ? ltx2_tensor_new_on(kc, LTX2_F32, 4, (const int64_t[]){1, d->ca, d->t, d->m}) : NULL;
+    ltx2_tensor *vt = NULL, *at = NULL;
+    ltx2_error err = {0};
+    ltx2_status st = (!lat || !tr || !vd || (audio && !ad)) ? LTX2_ERR_OOM : LTX2_OK;
     if (!st) {
-        st = ltx2_kstatus(ltx2_unpatchify_video(kc, r->v.x, d->c, r->v.n_gen, ltx2_tensor_f32(vt)));
+        st = ltx2_kstatus(ltx2_unpatchify_video(kc, r->v.x, d->c, r->v.n_gen, ltx2_tensor_f32(vd)));
+        if (!st)
+            st = ltx2_tensor_to_host(vd, &vt, &err);
         if (!st)
             st = ltx2_object_set_tensor(lat, LTX2_LAT_VIDEO, vt);
     }
     if (!st && audio) {
-        st = ltx2_kstatus(ltx2_unpatchify_audio(kc, r->a.x, d->ca, d->t, d->m, ltx2_tensor_f32(at)));
+        st = ltx2_kstatus(ltx2_unpatchify_audio(kc, r->a.x, d->ca, d->t, d->m, ltx2_tensor_f32(ad)));
+        if (!st)
+            st = ltx2_tensor_to_host(ad, &at, &err);
         if (!st)
             st = ltx2_object_set_tensor(lat, LTX2_LAT_AUDIO, at);
     }
@@ -147,30 +183,32 @@ static ltx2_status build_outputs(const kctx *kc, const sm_run *r, const ltx2_obj
         st = ltx2_object_set_float(lat, LTX2_LAT_FPS, d->fps);
     const int64_t nv = r->v.n, cv = r->v.ch;
     if (!st)
-        st = put(tr, "video_tokens_initial", r->init_v, 3, (const int64_t[]){1, nv, cv});
+        st = put(kc, tr, "video_tokens_initial", r->init_v, 3, (const int64_t[]){1, nv, cv});
     if (!st && r->step1_v)
-        st = put(tr, "video_tokens_after_step1", r->step1_v, 3, (const int64_t[]){1, nv, cv});
+        st = put(kc, tr, "video_tokens_after_step1", r->step1_v, 3, (const int64_t[]){1, nv, cv});
     if (!st)
-        st = put(tr, "video_tokens_final", r->v.x, 3, (const int64_t[]){1, nv, cv});
+        st = put(kc, tr, "video_tokens_final", r->v.x, 3, (const int64_t[]){1, nv, cv});
     if (!st)
-        st = put(tr, "video_positions", r->v.pos, 4, (const int64_t[]){1, 3, nv, 2});
+        st = put(kc, tr, "video_positions", r->v.pos, 4, (const int64_t[]){1, 3, nv, 2});
     if (!st)
-        st = put(tr, "video_denoise_mask", r->v.mask, 3, (const int64_t[]){1, nv, 1});
+        st = put(kc, tr, "video_denoise_mask", r->v.mask, 3, (const int64_t[]){1, nv, 1});
     if (audio) {
         const int64_t na = r->a.n, ca = r->a.ch;
         if (!st)
-            st = put(tr, "audio_tokens_initial", r->init_a, 3, (const int64_t[]){1, na, ca});
+            st = put(kc, tr, "audio_tokens_initial", r->init_a, 3, (const int64_t[]){1, na, ca});
         if (!st && r->step1_a)
-            st = put(tr, "audio_tokens_after_step1", r->step1_a, 3, (const int64_t[]){1, na, ca});
+            st = put(kc, tr, "audio_tokens_after_step1", r->step1_a, 3, (const int64_t[]){1, na, ca});
         if (!st)
-            st = put(tr, "audio_tokens_final", r->a.x, 3, (const int64_t[]){1, na, ca});
+            st = put(kc, tr, "audio_tokens_final", r->a.x, 3, (const int64_t[]){1, na, ca});
         if (!st)
-            st = put(tr, "audio_positions", r->a.pos, 4, (const int64_t[]){1, 1, na, 2});
+            st = put(kc, tr, "audio_positions", r->a.pos, 4, (const int64_t[]){1, 1, na, 2});
         if (!st)
-            st = put(tr, "audio_denoise_mask", r->a.mask, 3, (const int64_t[]){1, na, 1});
+            st = put(kc, tr, "audio_denoise_mask", r->a.mask, 3, (const int64_t[]){1, na, 1});
     }
     ltx2_tensor_release(vt);
     ltx2_tensor_release(at);
+    ltx2_tensor_release(vd);
+    ltx2_tensor_release(ad);
     if (st) {
         ltx2_object_release(lat);
         ltx2_object_release(tr);
@@ -221,6 +259,7 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                          (long long)d.ca, (long long)d.m, m->cfg.a_in);
 
     sm_run r = {0};
+    r.kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, SM_PRECISION));
     const int64_t n_sig = ltx2_tensor_numel(sig_t);
     if (n_sig < 2) {
         st = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "sigmas", "need at least 2 sigmas");
@@ -242,7 +281,7 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
             goto done;
         }
 
-    ltx2_denoise_args a = {.model = m, .kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, SM_PRECISION)),
+    ltx2_denoise_args a = {.model = m, .kc = r.kc,
                            .sigmas = r.sigmas, .n_sigmas = (int)n_sig, .ctx = ctx,
                            .method = strcmp(ltx2_in_string(in, SM_METHOD), "res_2s") ? LTX2_SAMPLER_EULER
                                                                                     : LTX2_SAMPLER_RES_2S};
@@ -269,11 +308,11 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         goto done;
     }
     const int64_t cap = m->cfg.caption_channels;
-    if ((st = ctx_in(ctx, pos, "video_context", "positive", cap, &r.ctx[0])) ||
-        (audio && (st = ctx_in(ctx, pos, "audio_context", "positive", cap, &r.ctx[1]))))
+    if ((st = ctx_in(ctx, &r.kc, pos, "video_context", "positive", cap, &r.ctx[0])) ||
+        (audio && (st = ctx_in(ctx, &r.kc, pos, "audio_context", "positive", cap, &r.ctx[1]))))
         goto done;
-    if (neg && ((st = ctx_in(ctx, neg, "video_context", "negative", cap, &r.ctx[2])) ||
-                (audio && (st = ctx_in(ctx, neg, "audio_context", "negative", cap, &r.ctx[3])))))
+    if (neg && ((st = ctx_in(ctx, &r.kc, neg, "video_context", "negative", cap, &r.ctx[2])) ||
+                (audio && (st = ctx_in(ctx, &r.kc, neg, "audio_context", "negative", cap, &r.ctx[3])))))
         goto done;
     a.positive = (ltx2_ctx_pair){ltx2_tensor_cf32(r.ctx[0]), r.ctx[0]->shape[1],
                                  audio ? ltx2_tensor_cf32(r.ctx[1]) : NULL, audio ? r.ctx[1]->shape[1] : 0};
@@ -287,8 +326,9 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         goto done;
     }
     const uint64_t seed = (uint64_t)ltx2_in_int(in, SM_SEED);
-    if ((st = noise_in(ctx, nz_v, "noise_video", &r.v, seed, LTX2_RNG_STREAM_VIDEO, &r.noise_v)) ||
-        (audio && (st = noise_in(ctx, nz_a, "noise_audio", &r.a, seed, LTX2_RNG_STREAM_AUDIO, &r.noise_a))))
+    if ((st = noise_in(ctx, &r.kc, nz_v, "noise_video", &r.v, seed, LTX2_RNG_STREAM_VIDEO, &r.noise_v)) ||
+        (audio &&
+         (st = noise_in(ctx, &r.kc, nz_a, "noise_audio", &r.a, seed, LTX2_RNG_STREAM_AUDIO, &r.noise_a))))
         goto done;
     const double noise_scale = ltx2_in_float(in, SM_NOISE_SCALE);
     kstatus ks = ltx2_seq_noise(&a.kc, &r.v, r.noise_v, noise_scale);
@@ -298,14 +338,12 @@ static ltx2_status sm_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         goto done;
 
     const size_t bv = (size_t)(r.v.n * r.v.ch) * sizeof(float), ba = (size_t)(r.a.n * r.a.ch) * sizeof(float);
-    r.init_v = malloc(bv ? bv : 1);
-    r.step1_v = malloc(bv ? bv : 1);
-    r.init_a = malloc(ba ? ba : 1);
-    r.step1_a = malloc(ba ? ba : 1);
-    if (!r.init_v || !r.step1_v || !r.init_a || !r.step1_a) {
-        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    ks = k_alloc(&a.kc, bv ? bv : 1, (void **)&r.init_v);
+    K_THEN(ks, k_alloc(&a.kc, bv ? bv : 1, (void **)&r.step1_v));
+    K_THEN(ks, k_alloc(&a.kc, ba ? ba : 1, (void **)&r.init_a));
+    K_THEN(ks, k_alloc(&a.kc, ba ? ba : 1, (void **)&r.step1_a));
+    if ((st = ltx2_fail_k(ctx, NULL, ks, "sampler buffers")) != LTX2_OK)
         goto done;
-    }
     ks = k_copy(&a.kc, r.init_v, r.v.x, bv, K_D2D);
     if (audio)
         K_THEN(ks, k_copy(&a.kc, r.init_a, r.a.x, ba, K_D2D));
@@ -329,7 +367,7 @@ done:
 }
 
 const ltx2_node_type ltx2_type_sampler = LTX2_NODE_TYPE(
-    "LTX2Sampler", "LTX-2 Sampler", "ltx2/sampling", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    "LTX2Sampler", "LTX-2 Sampler", "ltx2/sampling", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE | LTX2_NODE_CUDA,
     "Denoises the video + audio latent with Euler steps over the sigmas (per-token timesteps "
     "from the denoise mask). Guidance per modality on x0 as the reference's multi-modal guider: "
     "CFG (needs the negative), STG (self-attention skipped in the chosen blocks), modality "

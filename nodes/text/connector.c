@@ -15,8 +15,51 @@ static void block_free(ltx2_connector_block *b)
     free(b->q_norm), free(b->k_norm);
 }
 
+/* ---------------------------------------------------------------- device residency */
+/* The mirror: the struct and a copy of its block array (registers stay on the host). */
+static void *mirror_make(const void *model)
+{
+    const ltx2_connector *c = model;
+    ltx2_connector *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    *d = *c;
+    d->blocks = malloc((size_t)c->geom.n_layers * sizeof *d->blocks);
+    if (!d->blocks) {
+        free(d);
+        return NULL;
+    }
+    memcpy(d->blocks, c->blocks, (size_t)c->geom.n_layers * sizeof *d->blocks);
+    return d;
+}
+
+static void mirror_walk(void *mirror, lx_upload *u)
+{
+    ltx2_connector *c = mirror;
+    const int64_t D = c->dim, F = c->ff_dim;
+    for (int64_t i = 0; i < c->geom.n_layers; ++i) {
+        ltx2_connector_block *b = &c->blocks[i];
+        kmat *mats[6] = {&b->q, &b->k, &b->v, &b->o, &b->ff_in, &b->ff_out};
+        for (int j = 0; j < 6; j++)
+            lx_upload_mat(u, mats[j]);
+        float **vecs[8] = {&b->bq, &b->bk, &b->bv, &b->bo, &b->b_ff_in, &b->b_ff_out, &b->q_norm, &b->k_norm};
+        for (int j = 0; j < 8; j++)
+            lx_upload_vec(u, vecs[j], j == 4 ? F : D);
+    }
+}
+
+static void mirror_free(void *mirror)
+{
+    ltx2_connector *d = mirror;
+    free(d->blocks);
+    free(d);
+}
+
+static const lx_mirror_ops connector_mirror = {mirror_make, mirror_walk, mirror_free};
+
 void ltx2_connector_free(ltx2_connector *c)
 {
+    lx_resident_fini(&c->resident, &connector_mirror);
     if (c->blocks)
         for (int64_t i = 0; i < c->geom.n_layers; ++i) block_free(&c->blocks[i]);
     free(c->blocks);
@@ -50,6 +93,7 @@ ltx2_status ltx2_connector_load(const ltx2_checkpoint *ck, const char *p, const 
                                 ltx2_connector *c, ltx2_error *err)
 {
     memset(c, 0, sizeof *c);
+    lx_resident_init(&c->resident);
     c->geom = *geom;
     ltx2_connector_geom *g = &c->geom;
     const ltx2_st_tensor *reg = ltx2_checkpoint_findf(ck, "%slearnable_registers", p);
@@ -103,7 +147,17 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
     memcpy(out, x, (size_t)(n_valid * D) * sizeof(float));
     for (int64_t r = n_valid; r < seq; ++r) memcpy(out + r * D, c->registers + (r % R) * D, (size_t)D * sizeof(float));
 
-    float *a = malloc((size_t)(seq * D) * 4), *pos = malloc((size_t)(seq * 2) * 4);
+    const ltx2_connector *w = c; /* the weights as ctx's backend reads them */
+    if (ctx->backend != KB_CPU) {
+        void *mirror = NULL;
+        /* the residency state is the one mutable part of a loaded connector (locked inside) */
+        ltx2_status rs = lx_resident_get((lx_resident *)&c->resident, &connector_mirror, c, ctx, "text connector",
+                                         &mirror, err);
+        if (rs != LTX2_OK)
+            return rs;
+        w = mirror;
+    }
+    float *pos = malloc((size_t)(seq * 2) * 4);
     float *cs = malloc((size_t)(seq * D / 2) * 4), *sn = malloc((size_t)(seq * D / 2) * 4);
     kctx local;
     karena *own = NULL;
@@ -112,32 +166,54 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
     const lx_rope_grid grid = {g->theta, g->f64_grid, !g->interleaved, false};
     for (int64_t t = 0; pos && t < seq; ++t) /* 1-D positions 0..seq-1 */
         pos[2 * t] = pos[2 * t + 1] = (float)t;
-    if (!a || !pos || !cs || !sn || !kc || !lx_rope_tables(&grid, seq, 1, pos, &g->max_pos, (int)D, cs, sn)) {
-        st = ltx2_err(err, LTX2_ERR_OOM, "connector: out of memory for %lld tokens", (long long)seq);
+    /* the sequence, its normed copy and the RoPE tables in the backend's memory (the
+     * host arrays themselves on the CPU) */
+    float *h = NULL, *a = NULL, *dcs = cs, *dsn = sn;
+    const kmark mark = kc ? k_arena_mark(kc->arena) : (kmark){0};
+    kstatus ks = kc && pos && cs && sn && lx_rope_tables(&grid, seq, 1, pos, &g->max_pos, (int)D, cs, sn) ? KS_OK
+                                                                                                          : KS_OOM;
+    K_THEN(ks, k_arena_alloc(kc->arena, (size_t)(seq * D) * sizeof(float), (void **)&a));
+    if (ctx->backend == KB_CPU) {
+        h = out;
+    } else {
+        const size_t half = (size_t)(seq * D / 2) * sizeof(float);
+        K_THEN(ks, k_arena_alloc(kc->arena, (size_t)(seq * D) * sizeof(float), (void **)&h));
+        K_THEN(ks, k_arena_alloc(kc->arena, half, (void **)&dcs));
+        K_THEN(ks, k_arena_alloc(kc->arena, half, (void **)&dsn));
+        K_THEN(ks, k_copy(kc, h, out, (size_t)(seq * D) * sizeof(float), K_H2D));
+        K_THEN(ks, k_copy(kc, dcs, cs, half, K_H2D));
+        K_THEN(ks, k_copy(kc, dsn, sn, half, K_H2D));
+    }
+    if (ks != KS_OK) {
+        st = ltx2_kerr(err, ks, "connector: buffers");
         goto done;
     }
-    const lx_rope rope = {cs, sn, (int)D, (int)hd, g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT};
+    const lx_rope rope = {dcs, dsn, (int)D, (int)hd, g->interleaved ? KROPE_INTERLEAVED : KROPE_SPLIT};
     for (int64_t i = 0; st == LTX2_OK && i < g->n_layers; ++i) {
-        const ltx2_connector_block *b = &c->blocks[i];
+        const ltx2_connector_block *b = &w->blocks[i];
         const lx_attn at = {b->q, b->k, b->v, b->o, b->bq, b->bk, b->bv, b->bo, b->q_norm, b->k_norm,
                             (int)g->n_heads, (int)hd};
         const lx_ff ff = {b->ff_in, b->ff_out, b->b_ff_in, b->b_ff_out, (int)F};
         /* pre-norm residual blocks: out += attn(norm(out)); out += ff(norm(out)) */
-        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, h, D, NULL, 0.0f, 1e-6f, a, D));
         if (st == LTX2_OK)
-            st = lx_attention(kc, &at, 1e-6f, seq, a, seq, a, &rope, &rope, NULL, out, 1);
+            st = lx_attention(kc, &at, 1e-6f, seq, a, seq, a, &rope, &rope, NULL, h, 1);
         if (st == LTX2_OK)
-            st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, a, D));
+            st = ltx2_kstatus(k_rmsnorm(kc, seq, D, h, D, NULL, 0.0f, 1e-6f, a, D));
         if (st == LTX2_OK)
-            st = lx_ff_run(kc, &ff, seq, a, out, 1);
+            st = lx_ff_run(kc, &ff, seq, a, h, 1);
     }
     if (st == LTX2_OK)
-        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, out, D, NULL, 0.0f, 1e-6f, out, D));
+        st = ltx2_kstatus(k_rmsnorm(kc, seq, D, h, D, NULL, 0.0f, 1e-6f, h, D));
+    if (st == LTX2_OK && h != out)
+        st = ltx2_kstatus(k_copy(kc, out, h, (size_t)(seq * D) * sizeof(float), K_D2H));
     if (st != LTX2_OK)
         st = st == LTX2_CANCELLED ? st : ltx2_err(err, st, "connector: %s", st == LTX2_ERR_OOM ? "out of memory"
                                                                                               : "a kernel failed");
 done:
+    if (kc)
+        k_arena_release(kc->arena, mark);
     k_arena_destroy(own);
-    free(a), free(pos), free(cs), free(sn);
+    free(pos), free(cs), free(sn);
     return st;
 }

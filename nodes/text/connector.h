@@ -5,6 +5,7 @@
 #define LTX2_TEXT_CONNECTOR_H
 #include <stdint.h>
 #include "error.h"
+#include "common/weights.h"
 #include "kernels.h"
 #include "store/store.h"
 
@@ -26,6 +27,7 @@ typedef struct ltx2_connector {
     int64_t dim, ff_dim;
     float *registers; /* [n_registers][dim] */
     ltx2_connector_block *blocks;
+    lx_resident resident; /* the blocks' weights on a device, after the first device forward */
 } ltx2_connector;
 
 /* Loads `<prefix>learnable_registers`, `<prefix>transformer_1d_blocks.{i}.*`. The
@@ -35,8 +37,10 @@ ltx2_status ltx2_connector_load(const ltx2_checkpoint *ckpt, const char *prefix,
                                 ltx2_connector *c, ltx2_error *err);
 void ltx2_connector_free(ltx2_connector *c);
 
-/* x: [n_valid][dim] (the valid tokens, in order); out: [seq_len][dim].
- * seq_len must be a multiple of n_registers. */
+/* x: [n_valid][dim] (the valid tokens, in order); out: [seq_len][dim]; both host memory
+ * on any backend (the text encoder around it runs on the host). On a device context the
+ * blocks run there: weights uploaded on the first call, the sequence copied in and out
+ * once. seq_len must be a multiple of n_registers. */
 ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, const float *x, int64_t n_valid,
                                    int64_t seq_len, float *out, ltx2_error *err);
 

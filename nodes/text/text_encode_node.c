@@ -154,7 +154,7 @@ static ltx2_status encode_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_val
 
 const ltx2_node_type ltx2_node_text_encode =
     LTX2_NODE_TYPE("LTX2TextEncode", "LTX-2 Text Encode", "ltx2/conditioning",
-                   LTX2_NODE_CANCELLABLE | LTX2_NODE_PROGRESS,
+                   LTX2_NODE_CANCELLABLE | LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
                    "Encodes a prompt (and an optional negative prompt) with Gemma 3 and the LTX-2 feature "
                    "extractor and connectors into the video and audio contexts the transformer attends to.",
                    encode_in, encode_out, encode_execute);

@@ -272,8 +272,16 @@ static ltx2_status encode_locked(ltx2_text_encoder *te, ltx2_store *store, const
         ltx2_tensor_f32(e->token_mask)[i] = i >= pad ? 1.0f : 0.0f;
         ltx2_tensor_f32(e->context_mask)[i] = 1.0f;
     }
-    if ((st = ltx2_gemma3_forward(ctx, te->gemma, ids + pad, n, hidden, progress, user, err))) goto done;
-    if ((st = ltx2_text_features(ctx, hidden, NS, n, D, &te->proj, feat, err))) goto done;
+    /* Gemma and the feature projection run on the host this round; only the connectors
+     * follow a device context. */
+    kctx host = *ctx;
+    if (ctx->backend != KB_CPU) {
+        host = kctx_default(ctx->pool);
+        host.prec = ctx->prec;
+        host.cancel = ctx->cancel;
+    }
+    if ((st = ltx2_gemma3_forward(&host, te->gemma, ids + pad, n, hidden, progress, user, err))) goto done;
+    if ((st = ltx2_text_features(&host, hidden, NS, n, D, &te->proj, feat, err))) goto done;
     if ((st = ltx2_connector_forward(ctx, &te->video, feat, n, L, ltx2_tensor_f32(e->video_context), err)))
         goto done;
     if (te->audio.blocks &&

@@ -79,31 +79,74 @@ static ltx2_status adaln_run(const kctx *kc, const ltx2_dit_adaln *a, int nu, co
     return LTX2_OK;
 }
 
+/* A host copy of n floats of kc's backend for a debug dump (NULL on failure); free it
+ * with host_view_done. On the CPU the data itself. */
+static const float *host_view(const kctx *kc, const float *d, int64_t n)
+{
+    if (kc->backend == KB_CPU)
+        return d;
+    float *h = malloc((size_t)(n > 0 ? n : 1) * sizeof(float)); /* debug hooks only */
+    if (h && k_copy(kc, h, d, (size_t)n * sizeof(float), K_D2H) != KS_OK) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+static void host_view_done(const kctx *kc, const float *h)
+{
+    if (kc->backend != KB_CPU)
+        free((void *)h);
+}
+
 /* Expands per-distinct rows [nu][cols] to per-token rows for a debug dump. */
-static void dump_runs(const ltx2_dit_hooks *hk, const char *name, const prep *p, const float *src,
-                      int64_t cols)
+static void dump_runs(const kctx *kc, const ltx2_dit_hooks *hk, const char *name, const prep *p,
+                      const float *src_in, int64_t cols)
 {
     if (!hk || !hk->dump)
         return;
+    const float *src = host_view(kc, src_in, (int64_t)p->nu * cols);
     float *t = malloc((size_t)(p->n * cols) * sizeof(float)); /* debug hooks only */
-    if (!t)
-        return;
-    for (int64_t r = 0; r < p->nruns; r++)
-        for (int64_t i = 0; i < p->runs[r].len; i++)
-            memcpy(t + (p->runs[r].start + i) * cols, src + (int64_t)p->runs[r].u * cols,
-                   (size_t)cols * sizeof(float));
-    hk->dump(hk->arg, name, t, p->n, cols);
+    if (t && src) {
+        for (int64_t r = 0; r < p->nruns; r++)
+            for (int64_t i = 0; i < p->runs[r].len; i++)
+                memcpy(t + (p->runs[r].start + i) * cols, src + (int64_t)p->runs[r].u * cols,
+                       (size_t)cols * sizeof(float));
+        hk->dump(hk->arg, name, t, p->n, cols);
+    }
     free(t);
+    if (src)
+        host_view_done(kc, src);
 }
 
-static void dump(const ltx2_dit_hooks *hk, const char *name, const float *d, int64_t rows, int64_t cols)
+static void dump(const kctx *kc, const ltx2_dit_hooks *hk, const char *name, const float *d, int64_t rows,
+                 int64_t cols)
 {
-    if (hk && hk->dump)
-        hk->dump(hk->arg, name, d, rows, cols);
+    if (!hk || !hk->dump)
+        return;
+    const float *h = host_view(kc, d, rows * cols);
+    if (h) {
+        hk->dump(hk->arg, name, h, rows, cols);
+        host_view_done(kc, h);
+    }
 }
 
-static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *s, bool audio,
-                               bool av, const ltx2_dit_hooks *hk, prep *p)
+/* n floats of host memory in hkc's arena copied into kc's backend (the host data itself
+ * on the CPU); NULL when an allocation or the copy fails. */
+static float *to_backend(const kctx *kc, float *host, int64_t n)
+{
+    if (kc->backend == KB_CPU || !host)
+        return host;
+    float *d = dit_falloc(kc, n);
+    if (d && k_copy(kc, d, host, (size_t)n * sizeof(float), K_H2D) != KS_OK)
+        return NULL;
+    return d;
+}
+
+/* s->sigma, positions and context_mask are host memory here; hkc is a CPU context whose
+ * arena takes the host-side tables (kc itself on the CPU). */
+static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const kctx *hkc, const ltx2_dit_stream *s,
+                               bool audio, bool av, const ltx2_dit_hooks *hk, prep *p)
 {
     const ltx2_dit_config *c = &m->cfg;
     const char *tag = audio ? "audio" : "video";
@@ -117,8 +160,8 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
 
     /* distinct sigmas and the runs of tokens sharing one */
     void *runs = NULL;
-    p->usig = dit_falloc(kc, n);
-    p->runs = k_arena_alloc(kc->arena, (size_t)n * sizeof(run), &runs) == KS_OK ? runs : NULL;
+    p->usig = dit_falloc(hkc, n);
+    p->runs = k_arena_alloc(hkc->arena, (size_t)n * sizeof(run), &runs) == KS_OK ? runs : NULL;
     p->x = dit_falloc(kc, n * d);
     p->ctx = dit_falloc(kc, s->n_ctx * d);
     if (!p->usig || !p->runs || !p->x || !p->ctx)
@@ -142,10 +185,10 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     if (ks != KS_OK)
         return ltx2_kstatus(ks);
     snprintf(nm, sizeof nm, "%s_x_in", tag);
-    dump(hk, nm, p->x, n, d);
+    dump(kc, hk, nm, p->x, n, d);
 
     /* AdaLN: t = sigma * timestep_scale; the A<->V gate sees t * av_ca / timestep_scale */
-    float *t = dit_falloc(kc, p->nu), *tg = dit_falloc(kc, p->nu);
+    float *t = dit_falloc(hkc, p->nu), *tg = dit_falloc(hkc, p->nu); /* host values */
     if (!t || !tg)
         return LTX2_ERR_OOM;
     const float gate_factor = (float)(c->av_ca_timestep_scale / c->timestep_scale);
@@ -161,14 +204,14 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     if (st != LTX2_OK)
         return st;
     snprintf(nm, sizeof nm, "%s_adaln_timestep", tag);
-    dump_runs(hk, nm, p, p->mod, 6 * d);
+    dump_runs(kc, hk, nm, p, p->mod, 6 * d);
     snprintf(nm, sizeof nm, "%s_embedded_timestep", tag);
-    dump_runs(hk, nm, p, p->emb, d);
+    dump_runs(kc, hk, nm, p, p->emb, d);
     if (av) {
         snprintf(nm, sizeof nm, "%s_cross_scale_shift_timestep", tag);
-        dump_runs(hk, nm, p, p->css, 4 * d);
+        dump_runs(kc, hk, nm, p, p->css, 4 * d);
         snprintf(nm, sizeof nm, "%s_cross_gate_timestep", tag);
-        dump_runs(hk, nm, p, p->cgate, d);
+        dump_runs(kc, hk, nm, p, p->cgate, d);
     }
     p->vals = dit_falloc(kc, (int64_t)p->nu * 6 * d);
     p->cvals = av ? dit_falloc(kc, (int64_t)p->nu * 5 * d) : NULL;
@@ -187,40 +230,46 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
     if (ks != KS_OK)
         return ltx2_kstatus(ks);
     snprintf(nm, sizeof nm, "%s_context_projected", tag);
-    dump(hk, nm, p->ctx, s->n_ctx, d);
+    dump(kc, hk, nm, p->ctx, s->n_ctx, d);
     if (s->context_mask) {
-        p->kbias = dit_falloc(kc, s->n_ctx);
-        if (!p->kbias)
+        float *kb = dit_falloc(hkc, s->n_ctx);
+        if (!kb)
             return LTX2_ERR_OOM;
         /* reference: (mask - 1) * finfo.max; -1e30 keeps bf16 rounding finite */
         for (int64_t j = 0; j < s->n_ctx; j++)
-            p->kbias[j] = s->context_mask[j] > 0.5f ? 0.0f : -1e30f;
+            kb[j] = s->context_mask[j] > 0.5f ? 0.0f : -1e30f;
+        if (!(p->kbias = to_backend(kc, kb, s->n_ctx)))
+            return LTX2_ERR_OOM;
     }
 
     /* RoPE: self (3-D video / 1-D audio) and, for AV, the 1-D temporal cross tables */
     const krope_layout lay = c->rope_type == LTX2_ROPE_SPLIT ? KROPE_SPLIT : KROPE_INTERLEAVED;
     const int heads = audio ? c->a_heads : c->v_heads;
-    p->pe_cos = dit_falloc(kc, n * (d / 2));
-    p->pe_sin = dit_falloc(kc, n * (d / 2));
+    p->pe_cos = dit_falloc(hkc, n * (d / 2));
+    p->pe_sin = dit_falloc(hkc, n * (d / 2));
     if (!p->pe_cos || !p->pe_sin)
         return LTX2_ERR_OOM;
     if (ltx2_dit_rope_tables(c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
                              p->pe_cos, p->pe_sin) != LTX2_OK)
         return LTX2_ERR_OOM;
-    p->pe = (dit_rope){p->pe_cos, p->pe_sin, (int)d, (int)d / heads, lay};
     if (kc->prec == KP_FAST) {
         k_round_bf16(p->pe_cos, n * (d / 2));
         k_round_bf16(p->pe_sin, n * (d / 2));
     }
+    p->pe_cos = to_backend(kc, p->pe_cos, n * (d / 2));
+    p->pe_sin = to_backend(kc, p->pe_sin, n * (d / 2));
+    if (!p->pe_cos || !p->pe_sin)
+        return LTX2_ERR_OOM;
+    p->pe = (dit_rope){p->pe_cos, p->pe_sin, (int)d, (int)d / heads, lay};
     snprintf(nm, sizeof nm, "%s_pe_cos", tag);
-    dump(hk, nm, p->pe_cos, n, d / 2);
+    dump(kc, hk, nm, p->pe_cos, n, d / 2);
     snprintf(nm, sizeof nm, "%s_pe_sin", tag);
-    dump(hk, nm, p->pe_sin, n, d / 2);
+    dump(kc, hk, nm, p->pe_sin, n, d / 2);
     if (av) {
         const int xd = c->a_ctx_dim;
         const double xmax[1] = {c->cross_max_pos};
-        p->xpe_cos = dit_falloc(kc, n * (xd / 2));
-        p->xpe_sin = dit_falloc(kc, n * (xd / 2));
+        p->xpe_cos = dit_falloc(hkc, n * (xd / 2));
+        p->xpe_sin = dit_falloc(hkc, n * (xd / 2));
         if (!p->xpe_cos || !p->xpe_sin)
             return LTX2_ERR_OOM;
         /* the time axis only: the first [n][2] rows of the positions */
@@ -228,15 +277,19 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const ltx2_dit
         cc.middle_indices = true;
         if (ltx2_dit_rope_tables(&cc, n, 1, s->positions, xmax, xd, p->xpe_cos, p->xpe_sin) != LTX2_OK)
             return LTX2_ERR_OOM;
-        p->xpe = (dit_rope){p->xpe_cos, p->xpe_sin, xd, xd / heads, lay};
         if (kc->prec == KP_FAST) {
             k_round_bf16(p->xpe_cos, n * (xd / 2));
             k_round_bf16(p->xpe_sin, n * (xd / 2));
         }
+        p->xpe_cos = to_backend(kc, p->xpe_cos, n * (xd / 2));
+        p->xpe_sin = to_backend(kc, p->xpe_sin, n * (xd / 2));
+        if (!p->xpe_cos || !p->xpe_sin)
+            return LTX2_ERR_OOM;
+        p->xpe = (dit_rope){p->xpe_cos, p->xpe_sin, xd, xd / heads, lay};
         snprintf(nm, sizeof nm, "%s_cross_pe_cos", tag);
-        dump(hk, nm, p->xpe_cos, n, xd / 2);
+        dump(kc, hk, nm, p->xpe_cos, n, xd / 2);
         snprintf(nm, sizeof nm, "%s_cross_pe_sin", tag);
-        dump(hk, nm, p->xpe_sin, n, xd / 2);
+        dump(kc, hk, nm, p->xpe_sin, n, xd / 2);
     }
     return LTX2_OK;
 }
@@ -254,10 +307,10 @@ static kstatus block_values(const kctx *kc, prep *p, const float *sst, const flo
             K_THEN(ks, k_add(kc, sst_av + 4 * d, p->cgate + (int64_t)u * d, cv + 4 * d, d));
         }
     }
-    if (ks == KS_OK && kc->prec == KP_FAST) {
-        k_round_bf16(p->vals, (int64_t)p->nu * 6 * d);
+    if (kc->prec == KP_FAST) {
+        K_THEN(ks, k_round_bf16_on(kc, p->vals, (int64_t)p->nu * 6 * d));
         if (p->cvals && sst_av)
-            k_round_bf16(p->cvals, (int64_t)p->nu * 5 * d);
+            K_THEN(ks, k_round_bf16_on(kc, p->cvals, (int64_t)p->nu * 5 * d));
     }
     return ks;
 }
@@ -418,11 +471,11 @@ static ltx2_status block_fwd(const ltx2_dit *m, const kctx *kc, const kctx *akc,
         char nm[64];
         if (V->on) {
             snprintf(nm, sizeof nm, "block%d_video_x", bi);
-            dump(hk, nm, V->x, V->n, V->dim);
+            dump(kc, hk, nm, V->x, V->n, V->dim);
         }
         if (A->on) {
             snprintf(nm, sizeof nm, "block%d_audio_x", bi);
-            dump(hk, nm, A->x, A->n, A->dim);
+            dump(kc, hk, nm, A->x, A->n, A->dim);
         }
     }
     return st;
@@ -443,7 +496,7 @@ static ltx2_status head_fwd(const kctx *kc, float eps, prep *p, float *velocity)
         K_THEN(ks, k_add(kc, p->io->sst_out + d, p->emb + (int64_t)u * d, ss + (int64_t)u * 2 * d + d, d));
     }
     if (kc->prec == KP_FAST)
-        k_round_bf16(ss, 2 * d * (int64_t)p->nu);
+        K_THEN(ks, k_round_bf16_on(kc, ss, 2 * d * (int64_t)p->nu));
     K_THEN(ks, modulate_runs(kc, p, ss, 2, 1, 0, h));
     K_THEN(ks, k_linear(kc, n, h, d, &p->io->proj_out, NULL, p->io->b_proj_out, velocity, p->io->proj_out.rows,
                         0));
@@ -465,6 +518,33 @@ static ltx2_status check_stream(const ltx2_dit *m, const ltx2_dit_stream *s, boo
 
 /* Chunks of the arena a forward makes when its caller gives none. */
 #define DIT_ARENA_CHUNK ((size_t)16 << 20)
+/* Chunks of the host arena a device forward makes for its host-side tables. */
+#define DIT_HOST_CHUNK ((size_t)1 << 20)
+
+/* *h = s with sigma, positions and context_mask in host memory (copied from kc's device
+ * into hkc's arena; s itself on the CPU). */
+static kstatus host_stream(const kctx *kc, const kctx *hkc, const ltx2_dit_stream *s, int axes,
+                           ltx2_dit_stream *h)
+{
+    *h = *s;
+    if (kc->backend == KB_CPU)
+        return KS_OK;
+    const struct {
+        const float *src;
+        const float **dst;
+        int64_t n;
+    } t[3] = {{s->sigma, &h->sigma, s->n}, {s->positions, &h->positions, (int64_t)axes * s->n * 2},
+              {s->context_mask, &h->context_mask, s->n_ctx}};
+    kstatus ks = KS_OK;
+    for (int i = 0; i < 3 && ks == KS_OK; i++) {
+        if (!t[i].src)
+            continue;
+        float *d = dit_falloc(hkc, t[i].n);
+        ks = d ? k_copy(kc, d, t[i].src, (size_t)t[i].n * sizeof(float), K_D2H) : KS_OOM;
+        *t[i].dst = d;
+    }
+    return ks;
+}
 
 ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_dit_stream *video,
                              const ltx2_dit_stream *audio, const ltx2_dit_perturb *perturb,
@@ -491,6 +571,34 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_di
     }
     const kctx *kc = &kcl;
     const kmark mark = k_arena_mark(kc->arena);
+    /* Host-side tables (distinct sigmas, RoPE, key bias) go to the pass's arena on the
+     * CPU, to a host arena of this call on a device. */
+    kctx hkcl = kctx_default(kc->pool);
+    karena *host_own = NULL;
+    kstatus hks = KS_OK;
+    if (kc->backend == KB_CPU)
+        hkcl = kcl;
+    else
+        K_THEN(hks, k_arena_create(&hkcl, DIT_HOST_CHUNK, 0, &host_own));
+    hkcl.arena = kc->backend == KB_CPU ? kc->arena : host_own;
+    const kctx *hkc = &hkcl;
+    ltx2_dit_stream vh = {0}, ah = {0};
+    if (von)
+        K_THEN(hks, host_stream(kc, hkc, video, 3, &vh));
+    if (aon)
+        K_THEN(hks, host_stream(kc, hkc, audio, 1, &ah));
+    const ltx2_dit *w = m; /* the weights on kc's backend */
+    if (hks != KS_OK)
+        st = ltx2_kerr(err, hks, "transformer forward: inputs");
+    else
+        st = ltx2_dit_on(m, kc, &w, err);
+    if (st != LTX2_OK) {
+        k_arena_destroy(host_own);
+        k_arena_release(kc->arena, mark);
+        k_arena_destroy(own);
+        return st;
+    }
+    m = w;
     /* Fast precision rounds only the video stream to bf16: the audio stream is a few
      * percent of the FLOPs, and guidance (audio cfg 7) amplifies its rounding error
      * past 1e-2 of the f32 result (measured on the sampler_cfg fixture). */
@@ -499,9 +607,9 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_di
     prep V = {0}, A = {0};
     st = LTX2_OK;
     if (von)
-        st = prep_stream(m, kc, video, false, av, hooks, &V);
+        st = prep_stream(m, kc, hkc, &vh, false, av, hooks, &V);
     if (st == LTX2_OK && aon)
-        st = prep_stream(m, &akc, audio, true, av, hooks, &A);
+        st = prep_stream(m, &akc, hkc, &ah, true, av, hooks, &A);
     for (int i = 0; st == LTX2_OK && i < m->cfg.num_layers; i++) {
         if (hooks && hooks->tick && hooks->tick(hooks->arg, i, m->cfg.num_layers)) {
             st = LTX2_CANCELLED;
@@ -514,6 +622,7 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_di
     if (st == LTX2_OK && aon)
         st = head_fwd(&akc, m->cfg.norm_eps, &A, audio->velocity);
     k_arena_release(kc->arena, mark);
+    k_arena_destroy(host_own);
     k_arena_destroy(own);
     if (st == LTX2_ERR_OOM)
         return ltx2_err(err, st, "transformer forward: out of memory");

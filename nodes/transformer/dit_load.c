@@ -138,6 +138,11 @@ static ltx2_status visit_all(visitor *v, ltx2_dit *m)
 /* ---------------------------------------------------------------- loading */
 typedef struct {
     visitor v;
+    lx_upload *u;
+} upload_visitor;
+
+typedef struct {
+    visitor v;
     const ltx2_checkpoint *ck;
     const char *prefix;
     ltx2_error *err;
@@ -173,8 +178,73 @@ static ltx2_status free_vec(visitor *v, const char *name, float **slot, int64_t 
     return LTX2_OK;
 }
 
+/* ---------------------------------------------------------------- device residency */
+static ltx2_status upload_mat(visitor *v, const char *name, kmat *slot, int64_t rows, int64_t cols)
+{
+    (void)name, (void)rows, (void)cols;
+    lx_upload_mat(((upload_visitor *)v)->u, slot);
+    return LTX2_OK;
+}
+
+static ltx2_status upload_vec(visitor *v, const char *name, float **slot, int64_t numel)
+{
+    (void)name;
+    lx_upload_vec(((upload_visitor *)v)->u, slot, numel);
+    return LTX2_OK;
+}
+
+/* The weight tree only: config, io structs and a copy of the block array. */
+static void *mirror_make(const void *model)
+{
+    const ltx2_dit *m = model;
+    ltx2_dit *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->cfg = m->cfg;
+    d->video = m->video;
+    d->audio = m->audio;
+    d->blocks = malloc((size_t)m->cfg.num_layers * sizeof *d->blocks);
+    if (!d->blocks) {
+        free(d);
+        return NULL;
+    }
+    memcpy(d->blocks, m->blocks, (size_t)m->cfg.num_layers * sizeof *d->blocks);
+    return d;
+}
+
+static void mirror_walk(void *mirror, lx_upload *u)
+{
+    upload_visitor uv = {{upload_mat, upload_vec}, u};
+    visit_all(&uv.v, mirror);
+}
+
+static void mirror_free(void *mirror)
+{
+    ltx2_dit *d = mirror;
+    free(d->blocks);
+    free(d);
+}
+
+static const lx_mirror_ops dit_mirror = {mirror_make, mirror_walk, mirror_free};
+
+void ltx2_dit_init_resident(ltx2_dit *m) { lx_resident_init(&m->resident); }
+
+ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const ltx2_dit **out, ltx2_error *err)
+{
+    *out = m;
+    if (kc->backend == KB_CPU)
+        return LTX2_OK;
+    void *mirror = NULL;
+    /* the residency state is the one mutable part of a shared model (locked inside) */
+    ltx2_status st = lx_resident_get((lx_resident *)&m->resident, &dit_mirror, m, kc, "transformer", &mirror, err);
+    if (st == LTX2_OK)
+        *out = mirror;
+    return st;
+}
+
 static void dit_free(ltx2_dit *m)
 {
+    lx_resident_fini(&m->resident, &dit_mirror);
     if (!m->base && m->blocks) {
         visitor fv = {free_mat, free_vec};
         visit_all(&fv, m);
@@ -248,6 +318,7 @@ ltx2_status ltx2_dit_load(ltx2_checkpoint *ckpt, ltx2_dit **out, ltx2_error *err
     if (!m)
         return ltx2_err(err, LTX2_ERR_OOM, "transformer: out of memory");
     atomic_init(&m->refs, 1);
+    ltx2_dit_init_resident(m);
     m->cfg = cfg;
     m->blocks = calloc((size_t)cfg.num_layers, sizeof *m->blocks);
     if (!m->blocks) {

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "common/geometry.h"
 #include "common/layers.h"
+#include "common/weights.h"
 #include "kernels.h"
 #include "object.h"
 #include "store/store.h"
@@ -110,6 +111,9 @@ struct ltx2_dit {
     char **fused_names;     /* their checkpoint keys (without prefix) */
     kmat **fused_slots;     /* the kmat in this struct each one replaces */
     int n_fused;
+    /* Device copy of the weights (a mirror ltx2_dit), made by the first forward on a
+     * device context and freed with the model; mutable behind a const model. */
+    lx_resident resident;
 };
 
 /* ---------------------------------------------------------------- building */
@@ -121,6 +125,12 @@ ltx2_status ltx2_dit_config_read(const ltx2_checkpoint *ckpt, ltx2_dit_config *c
 ltx2_status ltx2_dit_load(ltx2_checkpoint *ckpt, ltx2_dit **out, ltx2_error *err);
 void ltx2_dit_retain(ltx2_dit *m);
 void ltx2_dit_release(ltx2_dit *m); /* NULL-safe */
+/* The weights as kc's backend reads them: m itself on the CPU, else a mirror of m whose
+ * matrices and vectors live on kc's device (uploaded on the first call; OOM names the
+ * bytes needed). The mirror lives as long as m. */
+ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const ltx2_dit **out, ltx2_error *err);
+/* Sets up the residency state of a newly allocated model (loaders, LoRA). */
+void ltx2_dit_init_resident(ltx2_dit *m);
 /* The transformer inside a MODEL object, or NULL. */
 ltx2_dit *ltx2_dit_of(const ltx2_object *model);
 /* A new MODEL object holding m (takes a reference of its own). */
@@ -131,7 +141,9 @@ kmat *ltx2_dit_find_mat(ltx2_dit *m, const char *key);
 
 /* ---------------------------------------------------------------- forward */
 /* One modality's inputs and output for a forward pass. n = 0 (or a NULL stream) means the
- * modality is absent from this pass. */
+ * modality is absent from this pass. Every array is memory of the forward's context
+ * (device memory on a CUDA context); the small ones (sigma, positions, context_mask) are
+ * copied to the host once per forward for the tables built there. */
 typedef struct ltx2_dit_stream {
     int64_t n;                 /* tokens */
     const float *latent;       /* [n][in_channels] patchified tokens */

@@ -152,6 +152,37 @@ static ltx2_status read_side(ltx2_exec_ctx *ctx, const ltx2_value *in, const ltx
     return LTX2_OK;
 }
 
+/* n floats of host memory in kc's memory: *dst = src on the CPU, else a copy in *owned
+ * (free with k_free on kc). */
+static kstatus to_backend(const kctx *kc, const float *src, int64_t n, const float **dst, float **owned)
+{
+    *dst = src;
+    if (kc->backend == KB_CPU || !src)
+        return KS_OK;
+    kstatus ks = k_alloc(kc, (size_t)(n > 0 ? n : 1) * sizeof(float), (void **)owned);
+    K_THEN(ks, k_copy(kc, *owned, src, (size_t)n * sizeof(float), K_H2D));
+    if (ks == KS_OK)
+        *dst = *owned;
+    return ks;
+}
+
+/* A stream's inputs moved into kc's memory and its velocity given device memory
+ * (owned[0..5]); the node's tensors stay host tensors. */
+static kstatus stream_on(const kctx *kc, ltx2_dit_stream *st, const side *d, int axes, float *owned[6])
+{
+    if (!st->n || kc->backend == KB_CPU)
+        return KS_OK;
+    kstatus ks = to_backend(kc, st->latent, ltx2_tensor_numel(d->lat), &st->latent, &owned[0]);
+    K_THEN(ks, to_backend(kc, st->sigma, st->n, &st->sigma, &owned[1]));
+    K_THEN(ks, to_backend(kc, st->positions, (int64_t)axes * st->n * 2, &st->positions, &owned[2]));
+    K_THEN(ks, to_backend(kc, st->context, ltx2_tensor_numel(d->ctx), &st->context, &owned[3]));
+    K_THEN(ks, to_backend(kc, st->context_mask, st->n_ctx, &st->context_mask, &owned[4]));
+    K_THEN(ks, k_alloc(kc, (size_t)ltx2_tensor_numel(d->out) * sizeof(float), (void **)&owned[5]));
+    if (ks == KS_OK)
+        st->velocity = owned[5];
+    return ks;
+}
+
 static int tick(void *arg, int block, int n_blocks)
 {
     return ltx2_progress(arg, block, n_blocks, "transformer") != LTX2_OK;
@@ -169,6 +200,8 @@ static ltx2_status fw_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     side v = {0}, a = {0};
     ltx2_tensor *mask = NULL;
     int *idx = NULL;
+    kctx kc = kctx_default(NULL);
+    float *owned[12] = {NULL}; /* device copies of the streams (CUDA context) */
     if ((st = read_side(ctx, in, m, false, &v)) != LTX2_OK || (st = read_side(ctx, in, m, true, &a)) != LTX2_OK ||
         (st = get_f32(ctx, in, IN_MASK, &mask)) != LTX2_OK)
         goto done;
@@ -207,10 +240,25 @@ static ltx2_status fw_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                           a.own_pos ? a.own_pos : a.pos ? ltx2_tensor_cf32(a.pos) : NULL,
                           a.ctx ? ltx2_tensor_cf32(a.ctx) : NULL, a.n_ctx, mk,
                           a.out ? ltx2_tensor_f32(a.out) : NULL};
-    kctx kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, IN_PRECISION));
+    kc = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, IN_PRECISION));
     ltx2_dit_hooks hooks = {tick, NULL, ctx};
     ltx2_error err = {0};
+    kstatus ks = stream_on(&kc, &vs, &v, 3, owned);
+    K_THEN(ks, stream_on(&kc, &as, &a, 1, owned + 6));
+    if (ks != KS_OK) {
+        st = ltx2_fail_k(ctx, NULL, ks, "transformer inputs to the device");
+        goto done;
+    }
     st = ltx2_dit_forward(m, &kc, v.n ? &vs : NULL, a.n ? &as : NULL, &pt, &hooks, &err);
+    /* the velocities back into the host output tensors */
+    if (st == LTX2_OK && v.n && vs.velocity != ltx2_tensor_f32(v.out))
+        ks = k_copy(&kc, ltx2_tensor_f32(v.out), vs.velocity, (size_t)ltx2_tensor_numel(v.out) * sizeof(float),
+                    K_D2H);
+    if (st == LTX2_OK && a.n && as.velocity != ltx2_tensor_f32(a.out))
+        K_THEN(ks, k_copy(&kc, ltx2_tensor_f32(a.out), as.velocity, (size_t)ltx2_tensor_numel(a.out) * sizeof(float),
+                          K_D2H));
+    if (st == LTX2_OK && ks != KS_OK)
+        st = ltx2_kerr(&err, ks, "transformer outputs to the host");
     if (st == LTX2_CANCELLED)
         goto done;
     if (st != LTX2_OK) {
@@ -227,6 +275,8 @@ static ltx2_status fw_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     }
     st = ltx2_progress(ctx, L, L, "transformer");
 done:
+    for (int i = 0; i < 12; i++)
+        k_free(&kc, owned[i]);
     free(idx);
     ltx2_tensor_release(mask);
     side_free(&v);
@@ -236,7 +286,7 @@ done:
 
 static const ltx2_node_type transformer_forward = LTX2_NODE_TYPE(
     "LTX2TransformerForward", "LTX-2 Transformer Forward (debug)", "ltx2/advanced",
-    LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE | LTX2_NODE_CUDA,
     "Runs the LTX-2 transformer once on patchified video and/or audio tokens with per-token "
     "timesteps and text contexts, optionally with STG / modality-isolation perturbations, and "
     "returns the predicted velocities. For debugging and parity checks.",

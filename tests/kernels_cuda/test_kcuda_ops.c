@@ -231,7 +231,7 @@ static void test_elementwise(env *e)
     float *ad = dev_f32(e->d, a, n), *bd = dev_f32(e->d, b, n), *yd = dev_poisoned(e->d, n);
     static const struct { kcuda_ew op; const char *name; } ops[] = {
         {KCUDA_GELU_TANH, "gelu_tanh"}, {KCUDA_SILU, "silu"}, {KCUDA_TANH, "tanh"}, {KCUDA_LEAKY_RELU, "leaky_relu"},
-        {KCUDA_ADD, "add"}, {KCUDA_MUL, "mul"}, {KCUDA_SCALE, "scale"}};
+        {KCUDA_ADD, "add"}, {KCUDA_MUL, "mul"}, {KCUDA_SCALE, "scale"}, {KCUDA_ROUND_BF16, "round_bf16"}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         switch (ops[i].op) {
         case KCUDA_GELU_TANH: CPU(k_gelu_tanh(&e->cpu, a, y, n)); break;
@@ -241,6 +241,7 @@ static void test_elementwise(env *e)
         case KCUDA_ADD: CPU(k_add(&e->cpu, a, b, y, n)); break;
         case KCUDA_MUL: CPU(k_mul(&e->cpu, a, b, y, n)); break;
         case KCUDA_SCALE: CPU(k_scale(&e->cpu, a, 0.37f, y, n)); break;
+        case KCUDA_ROUND_BF16: memcpy(y, a, (size_t)n * sizeof(float)), CPU(k_round_bf16_on(&e->cpu, y, n)); break;
         }
         float s = ops[i].op == KCUDA_LEAKY_RELU ? 0.2f : 0.37f;
         die_on(kcuda_elementwise(&e->gpu, ops[i].op, ad, bd, s, yd, n), e->d, ops[i].name);

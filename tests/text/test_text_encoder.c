@@ -1,11 +1,13 @@
 /* test_text_encoder.c — the whole chain (tokenizer, Gemma 3, feature extractor, both
  * connectors) against the text_encoder fixture, in exact and fast precision, and after
- * releasing and re-opening the Gemma weights. */
+ * releasing and re-opening the Gemma weights (argv: fixtures dir, optional backend
+ * cpu|cuda: on cuda the connectors run on the device, exit 77 where none is usable). */
 #include <stdint.h>
 #include "loaders/loaders.h"
 #include "object.h"
 #include "text/text_encoder.h"
 #include "text_test_util.h"
+#include "../fixture_backend.h"
 
 /* Compares one output tensor with the fixture's `out.p<p>_<name>`. */
 static void compare(ltx2_checkpoint *io, int p, const char *name, const ltx2_tensor *got, double tol_rel,
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
     char *iop = fixture_path(dir, "text_encoder.io.safetensors");
     ltx2_store *store = ltx2_store_new();
     kpool *pool = kpool_create(2);
+    kctx base = fb_context(argc > 2 ? argv[2] : NULL, pool);
     ltx2_error err = {0};
     ltx2_checkpoint *w = NULL, *io = NULL;
     ltx2_object *obj = NULL;
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 
     for (int mode = 0; te && L > 0 && mode < 3; ++mode) {
         /* 0: exact, 1: exact after releasing Gemma (re-opened), 2: fast. */
-        kctx ctx = kctx_default(pool);
+        kctx ctx = base;
         ctx.prec = mode == 2 ? KP_FAST : KP_EXACT;
         const char *mname = mode == 0 ? "exact" : mode == 1 ? "reopened" : "fast";
         if (mode == 1) ltx2_text_encoder_release_gemma(te);
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
         }
     }
     if (te && L > 0) { /* cancellation from the layer callback unwinds cleanly */
-        kctx ctx = kctx_default(pool);
+        kctx ctx = base;
         int64_t calls = 0;
         ltx2_text_encoding e;
         ltx2_status st = ltx2_text_encoder_encode(te, store, &ctx, "x", L, 1, no_cancel_after, &calls, &e, &err);
@@ -93,7 +96,8 @@ int main(int argc, char **argv)
         CHECK(st == LTX2_ERR_BAD_INPUT, "max_length not a multiple of the registers must be refused");
     }
     json_object_put(vars);
-    ltx2_object_release(obj);
+    ltx2_object_release(obj); /* frees the device weights: before the device */
+    fb_context_done(&base);
     ltx2_checkpoint_release(w);
     ltx2_checkpoint_release(io);
     ltx2_store_free(store);
