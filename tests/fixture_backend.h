@@ -12,6 +12,7 @@
 
 #include "kernels.h"
 #include "store/store.h"
+#include "transformer/transformer.h"
 #ifdef LTX2_CUDA
 #include "cuda/kcuda.h"
 #endif
@@ -103,6 +104,30 @@ static inline float *fb_io_f32(ltx2_checkpoint *io, const char *name, int64_t *n
     if (numel)
         *numel = n;
     return out;
+}
+
+/* Opens DIR/CASE.weights.safetensors and DIR/CASE.io.safetensors in store and loads the
+ * transformer of the weights; prints FAIL and returns -1 on any error. */
+static inline int fb_open_dit_case(ltx2_store *store, const char *dir, const char *name, ltx2_checkpoint **w,
+                                   ltx2_checkpoint **io, ltx2_dit **m)
+{
+    char path[1024];
+    ltx2_error err = {0};
+    snprintf(path, sizeof path, "%s/%s.weights.safetensors", dir, name);
+    if (ltx2_checkpoint_open(store, path, w, &err) != LTX2_OK) {
+        printf("FAIL: %s\n", err.msg);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s.io.safetensors", dir, name);
+    if (ltx2_checkpoint_open(store, path, io, &err) != LTX2_OK) {
+        printf("FAIL: %s\n", err.msg);
+        return -1;
+    }
+    if (ltx2_dit_load(*w, m, &err) != LTX2_OK || !*m) {
+        printf("FAIL: load: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 /* Relative L2 and max abs difference within bounds (NaN fails). */

@@ -88,25 +88,12 @@ int main(int argc, char **argv)
     }
     kpool *pool = kpool_create(2);
     kctx kc = fb_context(argc > 3 ? argv[3] : NULL, pool);
-    char path[1024];
     ltx2_error err = {0};
     ltx2_store *store = ltx2_store_new();
     ltx2_checkpoint *w = NULL, *io = NULL;
-    snprintf(path, sizeof path, "%s/%s.weights.safetensors", argv[1], argv[2]);
-    if (ltx2_checkpoint_open(store, path, &w, &err) != LTX2_OK) {
-        printf("FAIL: %s\n", err.msg);
-        return 1;
-    }
-    snprintf(path, sizeof path, "%s/%s.io.safetensors", argv[1], argv[2]);
-    if (ltx2_checkpoint_open(store, path, &io, &err) != LTX2_OK) {
-        printf("FAIL: %s\n", err.msg);
-        return 1;
-    }
     ltx2_dit *m = NULL;
-    if (ltx2_dit_load(w, &m, &err) != LTX2_OK || !m) {
-        printf("FAIL: load: %s\n", err.msg);
+    if (fb_open_dit_case(store, argv[1], argv[2], &w, &io, &m))
         return 1;
-    }
     struct json_object *meta = json_tokener_parse(ltx2_checkpoint_meta(io, "case"));
     struct json_object *px = NULL;
     FB_CHECK(meta && json_object_object_get_ex(meta, "pixel_shape", &px) && json_object_array_length(px) == 5,
