@@ -149,7 +149,7 @@ const ltx2_node_type comfy_save_video = {
 
 /* ---------------------------------------------------------------- LoadVideo */
 static const ltx2_port lv_inputs[] = {
-    LTX2_PORT_STRING("file", "", LTX2_PORT_FILE, "a video in the input folder"),
+    LTX2_PORT_STRING("file", "", LTX2_PORT_FILE | LTX2_PORT_UPLOAD, "a video in the input folder"),
 };
 /* A new tensor holding a copy of n floats. */
 static ltx2_tensor *tensor_of(int ndim, const int64_t *shape, const float *src)

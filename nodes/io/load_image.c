@@ -28,7 +28,7 @@ static ltx2_status load_image(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
 }
 
 static const ltx2_port inputs[] = {
-    LTX2_PORT_STRING("image", "", LTX2_PORT_FILE, "The PNG file to load."),
+    LTX2_PORT_STRING("image", "", LTX2_PORT_FILE | LTX2_PORT_UPLOAD, "The PNG file to load."),
 };
 static const ltx2_port outputs[] = {
     LTX2_PORT("IMAGE", "IMAGE", 0, "[1, H, W, 3] float in [0, 1]."),
