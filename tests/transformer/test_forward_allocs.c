@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
-#include "transformer/transformer.h"
+#include "../fixture_backend.h"
 
 static atomic_long n_allocs;
 
@@ -24,51 +23,25 @@ void *__wrap_realloc(void *p, size_t n) { atomic_fetch_add(&n_allocs, 1); return
 void *__wrap_aligned_alloc(size_t a, size_t n) { atomic_fetch_add(&n_allocs, 1); return __real_aligned_alloc(a, n); }
 int __wrap_posix_memalign(void **p, size_t a, size_t n) { atomic_fetch_add(&n_allocs, 1); return __real_posix_memalign(p, a, n); }
 
-static float *io_f32(ltx2_checkpoint *io, const char *name, int64_t *numel)
-{
-    const ltx2_st_tensor *t = ltx2_checkpoint_find(io, name);
-    if (!t)
-        return NULL;
-    int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++)
-        n *= t->shape[i];
-    float *out = NULL;
-    ltx2_error err = {0};
-    if (ltx2_ckpt_f32(io, name, n, &out, &err) != LTX2_OK)
-        return NULL;
-    if (numel)
-        *numel = n;
-    return out;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: %s FIXTURES_DIR CASE\n", argv[0]);
         return 2;
     }
-    char path[1024];
     ltx2_error err = {0};
     ltx2_store *store = ltx2_store_new();
     ltx2_checkpoint *w = NULL, *io = NULL;
-    snprintf(path, sizeof path, "%s/%s.weights.safetensors", argv[1], argv[2]);
-    if (ltx2_checkpoint_open(store, path, &w, &err) != LTX2_OK) {
-        printf("FAIL: %s\n", err.msg);
-        return 1;
-    }
-    snprintf(path, sizeof path, "%s/%s.io.safetensors", argv[1], argv[2]);
     ltx2_dit *m = NULL;
-    if (ltx2_checkpoint_open(store, path, &io, &err) != LTX2_OK || ltx2_dit_load(w, &m, &err) != LTX2_OK || !m) {
-        printf("FAIL: %s\n", err.msg);
+    if (fb_open_dit_case(store, argv[1], argv[2], &w, &io, &m))
         return 1;
-    }
     const ltx2_dit_config *cfg = &m->cfg;
     int64_t nv_el = 0, na_el = 0, nctx_el = 0;
-    float *vlat = io_f32(io, "in.video_latent", &nv_el), *vsig = io_f32(io, "in.video_timesteps", NULL);
-    float *vpos = io_f32(io, "in.video_positions", NULL), *vctx = io_f32(io, "in.video_context", &nctx_el);
-    float *alat = io_f32(io, "in.audio_latent", &na_el), *asig = io_f32(io, "in.audio_timesteps", NULL);
-    float *apos = io_f32(io, "in.audio_positions", NULL), *actx = io_f32(io, "in.audio_context", NULL);
-    float *mask = io_f32(io, "in.context_mask", NULL);
+    float *vlat = fb_io_f32(io, "in.video_latent", &nv_el), *vsig = fb_io_f32(io, "in.video_timesteps", NULL);
+    float *vpos = fb_io_f32(io, "in.video_positions", NULL), *vctx = fb_io_f32(io, "in.video_context", &nctx_el);
+    float *alat = fb_io_f32(io, "in.audio_latent", &na_el), *asig = fb_io_f32(io, "in.audio_timesteps", NULL);
+    float *apos = fb_io_f32(io, "in.audio_positions", NULL), *actx = fb_io_f32(io, "in.audio_context", NULL);
+    float *mask = fb_io_f32(io, "in.context_mask", NULL);
     const int64_t nv = nv_el / cfg->v_in, n_ctx = nctx_el / cfg->caption_channels;
     const int64_t na = alat ? na_el / cfg->a_in : 0;
     float *vout = malloc((size_t)(nv * cfg->v_out) * sizeof(float));
