@@ -188,7 +188,24 @@ int ui_is_legacy_primitive(const char *type)
 
 json_object *ui_promoted_value(json_object *inst, json_object *in)
 {
-    /* the instance's widgets are its widget inputs, in input order */
+    /* The frontend writes the instance's widgets_values in the order of its
+     * properties.proxyWidgets ([["-1", input name] for the subgraph's own inputs,
+     * [inner id, widget] for widgets promoted from inside]) when it has that list. */
+    json_object *props = get(inst, "properties");
+    json_object *proxy = props ? get_array(props, "proxyWidgets") : NULL;
+    const char *name = ui_slot_name(in);
+    if (proxy && name) {
+        for (size_t k = 0; k < json_object_array_length(proxy); k++) {
+            json_object *e = json_object_array_get_idx(proxy, k);
+            if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2)
+                continue;
+            const char *id = json_object_get_string(json_object_array_get_idx(e, 0));
+            const char *w = json_object_get_string(json_object_array_get_idx(e, 1));
+            if (id && w && !strcmp(id, "-1") && !strcmp(w, name))
+                return ui_widget_value_at(inst, k);
+        }
+    }
+    /* otherwise the instance's widgets are its widget inputs, in input order */
     json_object *ins = ui_node_inputs(inst);
     size_t k = 0;
     for (size_t i = 0; ins && i < json_object_array_length(ins); i++) {
