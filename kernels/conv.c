@@ -483,8 +483,7 @@ kstatus k_conv_transpose1d(const kctx *ctx, const kconvt1d *c)
     if (!wt || !(wt->w || wt->wb) || !wt->transposed || wt->cin != c->cin || wt->cout != c->cout ||
         wt->kw != c->k || c->stride <= 0 || c->dilation <= 0 || c->len <= 0 || !c->x || !c->y)
         return KS_BAD_ARG;
-    int64_t lout = (c->len - 1) * c->stride - 2 * (int64_t)c->pad +
-                   (int64_t)c->dilation * (c->k - 1) + c->output_padding + 1;
+    int64_t lout = k_conv_transpose1d_out_len(c);
     if (lout <= 0) return KS_BAD_ARG;
     kscratch sc;
     k_scratch_open(ctx, &sc);

@@ -226,6 +226,8 @@ typedef struct kconvt1d {
     const float *bias;
     float *y;
 } kconvt1d;
+/* Its output length (<= 0: no output for these arguments). */
+int64_t k_conv_transpose1d_out_len(const kconvt1d *c);
 K_MUST_USE kstatus k_conv_transpose1d(const kctx *ctx, const kconvt1d *c);
 
 /* ------------------------------------------------------------------ norms */

@@ -262,8 +262,7 @@ extern "C" kstatus kcuda_conv_transpose1d(const kctx *ctx, const kconvt1d *c, co
     if (!c || !cw || !cw->transposed || cw->cin != c->cin || cw->cout != c->cout || cw->kw != c->k ||
         c->stride <= 0 || c->len <= 0)
         return KS_BAD_ARG;
-    int64_t lout = (c->len - 1) * c->stride - 2 * (int64_t)c->pad + (int64_t)c->dilation * (c->k - 1) +
-                   c->output_padding + 1;
+    int64_t lout = k_conv_transpose1d_out_len(c);
     if (lout <= 0) return KS_BAD_ARG;
     cv_params p;
     memset(&p, 0, sizeof p);

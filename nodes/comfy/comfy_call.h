@@ -42,6 +42,17 @@ static inline ltx2_value comfy_take(ltx2_value *v)
     return r;
 }
 
+/* The usual end of an adapter: on success out = the call's first output and the other
+ * n - 1 outputs released; st passes through. */
+static inline ltx2_status comfy_first(ltx2_status st, ltx2_value *r, size_t n, ltx2_value *out)
+{
+    if (st)
+        return st;
+    *out = comfy_take(&r[0]);
+    comfy_release(r, n);
+    return LTX2_OK;
+}
+
 /* A fresh object of type `type` holding `key` = o (retained): wraps a stage object
  * in ComfyUI's type (CLIP, GUIDER, ...). NULL on OOM. */
 ltx2_object *comfy_wrap(const char *type, const char *key, ltx2_object *o);

@@ -21,11 +21,7 @@ static ltx2_status cte_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
     st = COMFY_CALL(inst, ctx, "LTX2TextEncode", 0x1, r, COMFY_OBJ("text_encoder", te),
                     COMFY_STR("prompt", ltx2_in_string(in, 0)),
                     COMFY_INT("max_length", ltx2_object_int(clip, COMFY_CLIP_MAXLEN, 1024)));
-    if (st)
-        return st;
-    out[0] = comfy_take(&r[0]);
-    comfy_release(r, 5);
-    return LTX2_OK;
+    return comfy_first(st, r, 5, &out[0]);
 }
 const ltx2_node_type comfy_clip_text_encode =
     LTX2_NODE_TYPE("CLIPTextEncode", "CLIP Text Encode (Prompt)", "conditioning", 0,

@@ -157,11 +157,7 @@ static ltx2_status up_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
     ltx2_value r[COMFY_MAX_OUT];
     ltx2_status st = COMFY_CALL(inst, ctx, "LTX2LatentUpscale", 0x1, r, COMFY_OBJ("samples", in[0].u.o),
                                 COMFY_OBJ("upscale_model", in[1].u.o), COMFY_OBJ("vae", in[2].u.o));
-    if (st)
-        return st;
-    out[0] = comfy_take(&r[0]);
-    comfy_release(r, 2);
-    return LTX2_OK;
+    return comfy_first(st, r, 2, &out[0]);
 }
 const ltx2_node_type comfy_ltxv_latent_upsampler =
     LTX2_NODE_TYPE("LTXVLatentUpsampler", "LTXVLatentUpsampler", "latent/video", 0,
