@@ -205,14 +205,16 @@ static void line_col(const char *text, size_t off, int *line, int *col)
     }
 }
 
-static int is_ui_workflow(json_object *root)
+int hs_is_ui_workflow(json_object *root)
 {
     json_object *v;
+    if (!json_object_is_type(root, json_type_object))
+        return 0;
     if (json_object_object_get_ex(root, "nodes", &v) && json_object_is_type(v, json_type_array))
         return 1;
     if (json_object_object_get_ex(root, "links", &v) && json_object_is_type(v, json_type_array))
         return 1;
-    return json_object_object_get_ex(root, "last_node_id", &v);
+    return json_object_object_get_ex(root, "last_node_id", NULL);
 }
 
 static int parse_node(const char *id, json_object *val, hs_node *n, hs_diag *d)
@@ -295,11 +297,11 @@ int hs_graph_parse(const char *text, size_t len, hs_graph *g, hs_diag *d)
         if (json_object_object_get_ex(root, "prompt_id", &pid) && json_object_is_type(pid, json_type_string))
             g->prompt_id = dup_str(json_object_get_string(pid));
     }
-    if (is_ui_workflow(prompt)) {
+    if (hs_is_ui_workflow(prompt)) {
         hs_graph_free(g);
         return hs_diag_set(d, NULL, NULL, NULL, "invalid_prompt",
                            "this is a ComfyUI UI workflow (it has \"nodes\"/\"links\"), not an API prompt: "
-                           "open it in ComfyUI and save it with Workflow > Export (API), then run that file");
+                           "host-sim run and convert take it as it is (they convert it first)");
     }
     size_t cnt = (size_t)json_object_object_length(prompt);
     g->nodes = calloc(cnt ? cnt : 1, sizeof *g->nodes);

@@ -80,6 +80,10 @@ typedef void (*hs_warn_fn)(void *user, const char *line);
 /* Parses the JSON text (bare prompt map or {"prompt": ...} envelope). Rejects
  * malformed JSON and UI workflows. On failure g is left empty. */
 int hs_graph_parse(const char *text, size_t len, hs_graph *g, hs_diag *d);
+/* True when root is a ComfyUI UI workflow (has "nodes"/"links" arrays or
+ * "last_node_id"), which hs_graph_parse refuses and `run`/`convert` convert first. */
+struct json_object;
+int hs_is_ui_workflow(struct json_object *root);
 /* Resolves class types, binds inputs to ports (links, substituted and coerced
  * literals), checks types and ranges, calls each node's validate hook and
  * rejects cycles. 0 or -1 with d filled with the first error. */

@@ -1,23 +1,12 @@
 /* prompt_source.c — UI workflow detection and conversion in front of the
  * API-prompt parser. */
 #include "prompt_source.h"
+#include "graph.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int hs_is_ui_workflow(json_object *root)
-{
-    json_object *v;
-    if (!json_object_is_type(root, json_type_object))
-        return 0;
-    if (json_object_object_get_ex(root, "nodes", &v) && json_object_is_type(v, json_type_array))
-        return 1;
-    if (json_object_object_get_ex(root, "links", &v) && json_object_is_type(v, json_type_array))
-        return 1;
-    return json_object_object_get_ex(root, "last_node_id", NULL);
-}
 
 static char *dup_text(const char *s, size_t len)
 {

@@ -21,8 +21,6 @@ typedef struct hs_convert_opts {
     hs_diags *folder_errors;   /* names found in no folder (needed with folders) */
 } hs_convert_opts;
 
-/* True when root is a UI workflow (has "nodes"/"links" arrays or "last_node_id"). */
-int hs_is_ui_workflow(struct json_object *root);
 
 /* The API prompt {id: {inputs, class_type, _meta}} of the workflow, ids
  * numeric-aware sorted; subgraph nodes are "outer:inner". Returns a new object,
