@@ -19,10 +19,22 @@ typedef struct lt_operand {
     int64_t ld;
 } lt_operand;
 
-/* Column-major C[m][n] = alpha·op(A)·op(B) + beta·C (+ bias[m]), C in f32. */
+/* The result: column-major C of the given type, an f32 bias per row of C, and GELU
+ * (tanh form) applied after the bias. */
+typedef struct lt_result {
+    void *p;
+    cudaDataType_t type;
+    int64_t ld;
+    const float *bias;
+    int gelu;
+} lt_result;
+
+/* Column-major C[m][n] = epilogue(alpha·op(A)·op(B) + beta·C). */
 static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha, lt_operand a, lt_operand b,
-                         float beta, float *c, int64_t ldc, const float *bias, void *ws)
+                         float beta, lt_result c, void *ws)
 {
+    const float *bias = c.bias;
+    const int64_t ldc = c.ld;
     cublasLtMatmulDesc_t op = NULL;
     cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
     cublasLtMatmulPreference_t pref = NULL;
@@ -33,8 +45,9 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
     if (cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) goto done;
     cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
     cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
-    if (bias) {
-        cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+    if (bias || c.gelu) {
+        cublasLtEpilogue_t epi = c.gelu ? (bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU)
+                                        : CUBLASLT_EPILOGUE_BIAS;
         cudaDataType_t bt = CUDA_R_32F;
         cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
         cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt);
@@ -42,7 +55,7 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
     }
     if (cublasLtMatrixLayoutCreate(&la, a.type, a.trans ? k : m, a.trans ? m : k, a.ld) != CUBLAS_STATUS_SUCCESS ||
         cublasLtMatrixLayoutCreate(&lb, b.type, b.trans ? n : k, b.trans ? k : n, b.ld) != CUBLAS_STATUS_SUCCESS ||
-        cublasLtMatrixLayoutCreate(&lc, CUDA_R_32F, m, n, ldc) != CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatrixLayoutCreate(&lc, c.type, m, n, ldc) != CUBLAS_STATUS_SUCCESS ||
         cublasLtMatmulPreferenceCreate(&pref) != CUBLAS_STATUS_SUCCESS)
         goto done;
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
@@ -55,7 +68,7 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
         goto done;
     }
     step = "cublasLtMatmul";
-    if (cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c, lc, c, lc, &heur.algo, ws, ws_bytes,
+    if (cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c.p, lc, c.p, lc, &heur.algo, ws, ws_bytes,
                        d->stream) == CUBLAS_STATUS_SUCCESS)
         s = KS_OK;
 done:
@@ -104,7 +117,7 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
         kcuda_launch_widen(d->stream, w->dtype, w->data, n, k, w->ld, w->scale, fast, (void *)A.p);
     }
     if ((s = kcuda_check_launch(d, "GEMM operand conversion")) != KS_OK) return s;
-    return lt_matmul(d, n, m, k, alpha, A, B, accumulate ? 1.0f : 0.0f, y, ldy, bias, ws);
+    return lt_matmul(d, n, m, k, alpha, A, B, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, bias, 0}, ws);
 }
 
 kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -120,5 +133,34 @@ kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_
     /* row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ */
     lt_operand A = {b, CUDA_R_32F, trans_b != 0, ldb};
     lt_operand B = {a, CUDA_R_32F, trans_a != 0, lda};
-    return lt_matmul(ctx->cuda, n, m, k, alpha, A, B, beta, c, ldc, NULL, ws);
+    return lt_matmul(ctx->cuda, n, m, k, alpha, A, B, beta, (lt_result){c, CUDA_R_32F, ldc, NULL, 0}, ws);
+}
+
+kstatus kcuda_feedforward_fused(const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1,
+                                const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy,
+                                int accumulate)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    if (ctx->prec != KP_FAST || w1->dtype != KD_BF16 || w2->dtype != KD_BF16 || w1->scale != 1.0f ||
+        w2->scale != 1.0f)
+        return KS_UNSUPPORTED; /* the caller runs linear, GELU, linear */
+    const int64_t dim = w1->cols, hid = w1->rows, od = w2->rows;
+    if (n < 0 || w2->cols != hid || ldx < dim || ldy < od || w1->ld < dim || w2->ld < hid) return KS_BAD_ARG;
+    if (n == 0) return KS_OK;
+    kcuda *d = ctx->cuda;
+    const size_t xb = kcuda_align_up((size_t)(n * dim) * 2, SCRATCH_ALIGN);
+    const size_t hb = kcuda_align_up((size_t)(n * hid) * 2, SCRATCH_ALIGN);
+    char *ws;
+    if ((s = kcuda_scratch(d, LT_WORKSPACE + xb + hb, (void **)&ws)) != KS_OK) return s;
+    uint16_t *xh = (uint16_t *)(ws + LT_WORKSPACE), *hh = (uint16_t *)(ws + LT_WORKSPACE + xb);
+    kcuda_launch_f32_to_bf16(d->stream, x, n, dim, ldx, xh);
+    if ((s = kcuda_check_launch(d, "feed-forward input rounding")) != KS_OK) return s;
+    /* h = bf16(gelu(x·W1ᵀ + b1)): the hidden activations never exist in f32 */
+    lt_operand A1 = {w1->data, CUDA_R_16BF, 1, w1->ld}, B1 = {xh, CUDA_R_16BF, 0, dim};
+    s = lt_matmul(d, hid, n, dim, 1.0f, A1, B1, 0.0f, (lt_result){hh, CUDA_R_16BF, hid, b1, 1}, ws);
+    if (s != KS_OK) return s;
+    lt_operand A2 = {w2->data, CUDA_R_16BF, 1, w2->ld}, B2 = {hh, CUDA_R_16BF, 0, hid};
+    return lt_matmul(d, od, n, hid, 1.0f, A2, B2, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, b2, 0},
+                     ws);
 }

@@ -89,6 +89,29 @@ static void test_sgemm(env *e, int ta, int tb)
     kcuda_free(e->d, ad), kcuda_free(e->d, bd), kcuda_free(e->d, cd);
 }
 
+/* ---------------------------------------------------------------- feed-forward */
+/* k_feedforward on the device (fast + bf16 weights: the fused GELU epilogue; else
+ * linear, GELU, linear) against the CPU in the same precision, accumulating into y. */
+static void test_feedforward(env *e, kprec prec, const char *what)
+{
+    set_prec(e, prec);
+    const int64_t n = 70 + (int64_t)(rng_uniform(&e->rng) * 60), dim = 96, hid = 384, ldx = dim + 4;
+    void *w1h = make_weight(e, KD_BF16, hid, dim, 1.0f), *w2h = make_weight(e, KD_BF16, dim, hid, 1.0f);
+    kmat w1 = {KD_BF16, w1h, hid, dim, dim, 1.0f}, w2 = {KD_BF16, w2h, dim, hid, hid, 1.0f}, w1d, w2d;
+    die_on(kcuda_mat_upload(&e->gpu, &w1, &w1d), e->d, "kcuda_mat_upload");
+    die_on(kcuda_mat_upload(&e->gpu, &w2, &w2d), e->d, "kcuda_mat_upload");
+    float *x = rand_buf(&e->rng, n * ldx, 2.0f), *b1 = rand_buf(&e->rng, hid, 0.5f), *b2 = rand_buf(&e->rng, dim, 0.5f);
+    float *y = rand_buf(&e->rng, n * dim, 1.0f);
+    float *xd = dev_f32(e->d, x, n * ldx), *b1d = dev_f32(e->d, b1, hid), *b2d = dev_f32(e->d, b2, dim);
+    float *yd = dev_f32(e->d, y, n * dim);
+    CPU(k_feedforward(&e->cpu, n, x, ldx, &w1, b1, &w2, b2, y, dim, 1));
+    die_on(k_feedforward(&e->gpu, n, xd, ldx, &w1d, b1d, &w2d, b2d, yd, dim, 1), e->d, what);
+    check_dev(&e->k, e->d, what, yd, y, n * dim, prec == KP_FAST ? 1e-3 : TOL_F32);
+    kcuda_mat_free(&e->gpu, &w1d), kcuda_mat_free(&e->gpu, &w2d);
+    kcuda_free(e->d, xd), kcuda_free(e->d, b1d), kcuda_free(e->d, b2d), kcuda_free(e->d, yd);
+    free(w1h), free(w2h), free(x), free(b1), free(b2), free(y);
+}
+
 /* ---------------------------------------------------------------- attention */
 static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_heads, int hd, int causal,
                            int64_t window, int bias, const char *what)
@@ -316,6 +339,8 @@ int main(void)
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) test_sgemm(&e, ta, tb);
 
+    test_feedforward(&e, KP_EXACT, "feed-forward exact (linear, GELU, linear)");
+    test_feedforward(&e, KP_FAST, "feed-forward fast bf16 (GELU epilogue, bf16 hidden)");
     for (int p = 0; p < 2; p++) { /* exact: the f32 kernel; fast: tensor cores for d64/d128 */
         set_prec(&e, p ? KP_FAST : KP_EXACT);
         test_attention(&e, 300, 300, 8, 2, 128, 0, 0, 1, p ? "attention d128 GQA key_bias (fast)" : "attention d128 GQA key_bias");
