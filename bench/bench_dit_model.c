@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_ELEMS ((int64_t)16384 * 4096) /* the largest matrix: an FFN projection */
+#define POOL_ELEMS ((int64_t)6 * 4096 * 4096) /* the largest matrix: the video AdaLN projection */
 
 struct bench_dit {
     ltx2_dit *m;
