@@ -134,26 +134,26 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Creates base/sub (each level a real folder inside base). */
+/* Creates base/sub level by level: each level is resolved and must lie inside base
+ * before the next is made in it, so a symbolic link never gets a folder made outside. */
 static int make_sub(const char *base, const char *sub, char *dir, size_t size)
 {
-    char path[PATH_MAX], real[PATH_MAX];
-    snprintf(path, sizeof path, "%s", base);
-    const char *p = sub;
-    while (*p) {
+    char cur[PATH_MAX], next[PATH_MAX + 300], real[PATH_MAX];
+    snprintf(cur, sizeof cur, "%s", base);
+    for (const char *p = sub; *p;) {
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n && strlen(path) + n + 2 < sizeof path) {
-            strcat(path, "/");
-            strncat(path, p, n);
-            if (mkdir(path, 0755) && errno != EEXIST)
+        if (n) {
+            snprintf(next, sizeof next, "%s/%.*s", cur, (int)n, p);
+            if (mkdir(next, 0755) && errno != EEXIST)
                 return -1;
+            if (!realpath(next, real) || !inside(base, real))
+                return -1;
+            snprintf(cur, sizeof cur, "%s", real);
         }
         p += n + (e ? 1 : 0);
     }
-    if (!realpath(path, real) || !inside(base, real))
-        return -1;
-    snprintf(dir, size, "%s", real);
+    snprintf(dir, size, "%s", cur);
     return 0;
 }
 
