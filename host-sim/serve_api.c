@@ -137,7 +137,8 @@ static json_object *body_json(hs_conn *c, int *answered)
         hs_http_error(c, 500, "server_error", "out of memory");
         return NULL;
     }
-    json_object *j = json_tokener_parse_ex(tok, c->body, (int)c->body_len);
+    /* with its NUL: a bare literal body (`true`, `3`) then ends */
+    json_object *j = json_tokener_parse_ex(tok, c->body, (int)c->body_len + 1);
     enum json_tokener_error e = json_tokener_get_error(tok);
     json_tokener_free(tok);
     if (!j || e != json_tokener_success) {
@@ -219,6 +220,17 @@ static int handle_get(hs_conn *c, const char *p)
     }
     if (is(p, "/view"))
         return hs_view(c);
+    if (is(p, "/jobs")) {
+        char st[256] = "", off[32] = "0", lim[32] = "0";
+        hs_http_arg(c, "status", st, sizeof st);
+        hs_http_arg(c, "offset", off, sizeof off);
+        hs_http_arg(c, "limit", lim, sizeof lim);
+        return hs_http_json(c, 200, hs_jobs_list(s, st, atol(off), atol(lim)));
+    }
+    if (under(p, "/jobs/")) {
+        json_object *j = hs_job_detail(s, p + 6);
+        return j ? hs_http_json(c, 200, j) : hs_http_error(c, 404, "not_found", "no such job");
+    }
     if (is(p, "/system_stats"))
         return hs_http_json(c, 200, system_stats(s));
     if (is(p, "/embeddings") || is(p, "/extensions") || is(p, "/userdata") || is(p, "/v2/userdata"))
@@ -232,12 +244,17 @@ static int handle_get(hs_conn *c, const char *p)
         json_object_object_get_ex(s->settings, p + 10, &v);
         return hs_http_json(c, 200, v ? json_object_get(v) : json_object_new_null());
     }
-    if (is(p, "/i18n") || is(p, "/features") || is(p, "/workflow_templates") || is(p, "/node_replacements"))
+    if (is(p, "/i18n") || is(p, "/features") || is(p, "/workflow_templates") || is(p, "/node_replacements") ||
+        is(p, "/global_subgraphs") || is(p, "/templates/index_logo.json"))
         return list_json(c, "{}");
+    if (is(p, "/experiment/models") || is(p, "/templates/index.json"))
+        return list_json(c, "[]"); /* no model browser, no bundled templates */
     if (is(p, "/models"))
         return list_json(c, "[\"checkpoints\",\"loras\",\"text_encoders\",\"latent_upscale_models\",\"vae\"]");
+    if (is(p, "/user.css") || is(p, "/userdata/user.css"))
+        return hs_http_send(c, 200, "text/css", "", 0); /* no user styles */
     if (under(p, "/userdata/"))
-        return hs_http_error(c, 404, "not_found", "no such user file");
+        return hs_http_error(c, 404, "not_found", "no such user file"); /* as ComfyUI for a missing file */
     return -2; /* not an API path */
 }
 

@@ -38,6 +38,7 @@ typedef struct hs_job {
     hs_plan plan;
     hs_diag d;
     struct json_object *entry;   /* [number, id, prompt, extra_data, outputs_to_execute] */
+    long long create_ms;         /* when it was queued */
     int result;
 } hs_job;
 
@@ -123,6 +124,10 @@ void hs_queue_interrupt(hs_server *s, const char *prompt_id); /* NULL = the runn
 void hs_queue_on_wake(uv_async_t *h);
 /* Waits for the running prompt (cancelled) before shutdown. */
 void hs_queue_stop(hs_server *s);
+
+/* serve_jobs.c: ComfyUI's jobs API (GET /jobs, /jobs/{id}) over the queue and history. */
+struct json_object *hs_jobs_list(hs_server *s, const char *statuses, long offset, long limit);
+struct json_object *hs_job_detail(hs_server *s, const char *id); /* NULL: no such job */
 
 /* serve_ws.c */
 void hs_ws_open(hs_conn *c);

@@ -153,6 +153,9 @@ static json_object *history_entry(hs_server *s, hs_job *j)
     json_object_object_add(status, "messages", json_object_new_array());
     json_object_object_add(h, "status", status);
     json_object_object_add(h, "meta", json_object_new_object());
+    json_object *x = json_object_new_object(); /* for the jobs API */
+    json_object_object_add(x, "create_time", json_object_new_int64(j->create_ms));
+    json_object_object_add(h, "x_ltx", x);
     json_object_object_add(s->history, j->prompt_id, h);
     return h;
 }
@@ -218,7 +221,10 @@ void hs_queue_on_wake(uv_async_t *h)
     for (hs_msg *k = m; k && s->running; k = k->next) {
         k->text[k->len] = 0; /* room was allocated */
         record(s, s->running, k->text, k->len);
-        hs_ws_send(s, s->running->client_id, k->text, k->len);
+        /* ComfyUI's frontend reports unknown message types as errors: host-sim's own
+         * x_ltx_* events stay off the websocket (host-sim run --events has them) */
+        if (strncmp(k->text, "{\"type\":\"x_ltx", 14))
+            hs_ws_send(s, s->running->client_id, k->text, k->len);
     }
     free_msgs(m);
     if (done && s->running) {
@@ -376,6 +382,7 @@ int hs_queue_prompt(hs_server *s, json_object *req, json_object **reply)
     else
         j->number = s->next_number;
     s->next_number++;
+    j->create_ms = hs_now_ms();
     json_object *extra = NULL, *outs = json_object_new_array();
     if (json_object_object_get_ex(req, "extra_data", &v) && json_object_is_type(v, json_type_object))
         extra = json_object_get(v);
