@@ -219,8 +219,7 @@ static void on_stop(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     uv_close((uv_handle_t *)&s->sig_term, NULL);
     uv_close((uv_handle_t *)&s->wake, NULL);
-    lws_context_destroy(s->ctx); /* closes its handles; the loop then runs dry */
-    s->ctx = NULL;
+    lws_context_destroy(s->ctx); /* closes its handles; lws clears s->ctx once it is gone */
 }
 
 /* --listen HOST:PORT (PORT 0: any free port, printed at start). */
@@ -335,6 +334,7 @@ int hs_serve(hs_plugin *hp, const hs_serve_opts *o, char *err, size_t err_size)
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.foreign_loops = loops;
     info.user = s;
+    info.pcontext = &s->ctx; /* on a foreign loop the context goes away in steps */
     info.max_http_header_data = 8192;
     info.timeout_secs = 30;
     s->ctx = lws_create_context(&info);
@@ -353,6 +353,10 @@ int hs_serve(hs_plugin *hp, const hs_serve_opts *o, char *err, size_t err_size)
            strchr(host, ':') ? "]" : "", bound);
     fflush(stdout);
     uv_run(&s->loop, UV_RUN_DEFAULT);
+    if (s->ctx) { /* the last step of its destruction, with the loop stopped */
+        lws_context_destroy(s->ctx);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+    }
     rc = 0;
 out_loop:
     if (uv_loop_close(&s->loop) == UV_EBUSY)
