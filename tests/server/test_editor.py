@@ -66,7 +66,10 @@ with sync_playwright() as p:
     check(n_nodes == len(workflow["nodes"]), f"the canvas has {n_nodes} nodes, the workflow {len(workflow['nodes'])}")
     missing = page.evaluate("window.app.graph.nodes.filter(n => n.has_errors || n.type === undefined).map(n => n.type)")
     check(not missing, f"nodes the editor could not make: {missing}")
-    page.wait_for_timeout(500)
+    # the whole graph in view for the screenshot (the editor's "." shortcut, on the canvas)
+    page.mouse.click(800, 980)
+    page.keyboard.press(".")
+    page.wait_for_timeout(800)
     page.screenshot(path=os.path.join(work, "graph.png"))
     run = page.get_by_role("button", name="Run", exact=True)
     if run.count():
