@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 import comfyui_frontend_package
 from playwright.sync_api import sync_playwright
@@ -46,6 +47,44 @@ def on_console(msg):
             not is_local(url) or url.endswith("/api/userdata/comfy.templates.json")):
         return
     errors.append(f"console.error: {msg.text} ({url})")
+
+
+def official_workflow():
+    """ComfyUI-LTXVideo's T2V distilled workflow, from LTX2_COMFY_WORKFLOWS or the
+    fetched mirror (as tests/comfy reads it); None when neither is at hand."""
+    name = "LTX-2_T2V_Distilled_wLora.json"
+    folder = os.environ.get("LTX2_COMFY_WORKFLOWS")
+    if folder and os.path.exists(os.path.join(folder, name)):
+        with open(os.path.join(folder, name)) as f:
+            return json.load(f)
+    mirror = os.environ.get("LTX2_COMFY_MIRROR", "/work/.mirror/Lightricks+ComfyUI-LTXVideo/repo")
+    r = subprocess.run(["git", "--git-dir", mirror, "show", "HEAD:example_workflows/2.0/" + name],
+                       capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def run_official(page, wf):
+    """The official workflow, unchanged but for the prompt enhancer bypassed in the
+    editor (its own issue), is queued from the editor: the server accepts what the
+    frontend made of it (every class known, every file in its folder) and it starts;
+    it is interrupted once running (1920x1088, 121 frames takes minutes here)."""
+    before = set(srv.get_json("/history"))
+    page.evaluate("wf => window.app.loadGraphData(wf, true, true, 'official')", wf)
+    bypassed = page.evaluate("window.app.graph.nodes.filter(n => n.type === 'LTXVGemmaEnhancePrompt')"
+                             ".map(n => { n.mode = 4; return n.id; })")
+    check(bypassed, "the official workflow has no LTXVGemmaEnhancePrompt to bypass")
+    page.get_by_role("button", name="Run", exact=True).first.click()
+    end, pid = time.monotonic() + 300, None
+    while time.monotonic() < end and not pid:  # its first events: validation passed, it runs
+        new = set(srv.get_json("/history")) - before
+        pid = next(iter(new), None)
+        time.sleep(0.2)
+    check(pid, "the official workflow did not start; log:\n" + srv.read_log())
+    urllib.request.urlopen(urllib.request.Request(srv.url + "/interrupt", data=b"{}", method="POST"), timeout=60)
+    srv.wait_idle()
+    msgs = [m[0] for m in srv.get_json("/history/" + pid)[pid]["status"]["messages"]]
+    check("execution_interrupted" in msgs and "execution_error" not in msgs, f"official workflow: {msgs}")
+    print("official workflow: accepted from the editor, started, interrupted")
 
 
 with sync_playwright() as p:
@@ -91,6 +130,11 @@ with sync_playwright() as p:
     # the editor shows the result: wait until it fetched the file through /view
     page.wait_for_timeout(1500)
     page.screenshot(path=os.path.join(work, "graph_after_run.png"))
+    official = official_workflow()
+    if official:
+        run_official(page, official)
+    else:
+        print("official workflow: skipped (no LTX2_COMFY_WORKFLOWS and no ComfyUI-LTXVideo mirror)")
     browser.close()
 
 mp4 = os.path.join(srv.out, video["subfolder"], video["filename"])
