@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 static int method_of(struct lws *wsi)
@@ -28,6 +29,19 @@ static int method_of(struct lws *wsi)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI))
         return HS_DELETE;
     return HS_OTHER;
+}
+
+/* As ComfyUI's default: a browser request whose Origin is not this server's Host
+ * is refused, so a web page cannot drive the local server (no Origin: a script or
+ * client, allowed). */
+static int same_origin(struct lws *wsi)
+{
+    char origin[256] = "", host[256] = "";
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+        return 1;
+    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+    const char *o = strstr(origin, "://");
+    return o && host[0] && !strcasecmp(o + 3, host);
 }
 
 static void reset_request(hs_conn *c)
@@ -86,6 +100,10 @@ static int begin_http(hs_conn *c, struct lws *wsi, const char *uri)
     c->wsi = wsi;
     c->method = method_of(wsi);
     snprintf(c->path, sizeof c->path, "%s", uri ? uri : "/");
+    if (!same_origin(wsi)) {
+        c->too_big = 1; /* its body is not read: close after the answer */
+        return hs_http_error(c, 403, "forbidden", "cross-origin request refused (Origin is not this server)");
+    }
     if (c->method != HS_POST && c->method != HS_PUT)
         return hs_api_handle(c);
     char cl[32] = "";
@@ -151,7 +169,8 @@ static int on_body(hs_conn *c, const char *in, size_t len)
 static int filter_ws(hs_conn *c, struct lws *wsi)
 {
     char uri[256] = "";
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || (strcmp(uri, "/ws") && strcmp(uri, "/api/ws")))
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || (strcmp(uri, "/ws") && strcmp(uri, "/api/ws")) ||
+        !same_origin(wsi))
         return -1;
     memset(c, 0, sizeof *c);
     c->wsi = wsi;

@@ -52,6 +52,11 @@ for body in (b"{", b"[1,2", b"\xff\xfe", b"null", b"[]", b'{"prompt": 5}', b'{"p
 for path in ("/queue", "/interrupt", "/history", "/settings"):
     st, _ = status_of("POST", path, b"{not json")
     check(st == 400, f"malformed POST {path}: {st}")
+# a web page of another origin may not drive the server (ComfyUI's default too)
+st, _ = status_of("POST", "/prompt", b'{"prompt": {}}', {"Origin": "http://evil.example", "Content-Type": "application/json"})
+check(st == 403, f"cross-origin POST: {st}")
+st, _ = status_of("GET", "/queue", headers={"Origin": f"http://127.0.0.1:{srv.port}", "Host": f"127.0.0.1:{srv.port}"})
+check(st == 200, f"same-origin GET: {st}")
 st, _ = status_of("GET", "/api/no/such/endpoint")
 check(st == 404, f"unknown endpoint: {st}")
 st, _ = status_of("PATCH", "/prompt")
@@ -134,6 +139,9 @@ check(open(os.path.join(srv.out, "gone.txt")).read().strip() == "5", "the vanish
 st, _ = status_of("GET", "/other", headers={"Upgrade": "websocket", "Connection": "Upgrade",
                                           "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"})
 check(st != 101, "websocket on another path")
+st, _ = status_of("GET", "/ws?clientId=x", headers={"Upgrade": "websocket", "Connection": "Upgrade", "Origin": "http://evil.example",
+                                                  "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"})
+check(st != 101, "cross-origin websocket")
 half = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
 half.sendall(b"GET /queue HTTP/1.1\r\nHost: x\r\n")
 up()
