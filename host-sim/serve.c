@@ -172,6 +172,7 @@ static int filter_ws(hs_conn *c, struct lws *wsi)
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || (strcmp(uri, "/ws") && strcmp(uri, "/api/ws")) ||
         !same_origin(wsi))
         return -1;
+    reset_request(c); /* a keep-alive connection may have served requests before */
     memset(c, 0, sizeof *c);
     c->wsi = wsi;
     c->srv = lws_context_user(lws_get_context(wsi));
