@@ -74,7 +74,7 @@ static int parse_cli(int argc, char **argv, cli *c)
 {
     memset(c, 0, sizeof *c);
     if (argc < 2)
-        return fail("%s%smissing command (run, list or manifest); see host-sim --help", "", "");
+        return fail("%s%smissing command (run, convert, list, manifest or serve); see host-sim --help", "", "");
     c->cmd = argv[1];
     c->vars = calloc((size_t)argc, sizeof *c->vars);
     c->bypass = calloc((size_t)argc, sizeof *c->bypass);

@@ -321,7 +321,7 @@ int hs_serve(hs_plugin *hp, const hs_serve_opts *o, char *err, size_t err_size)
     s->hp = hp;
     s->o = o;
     int rc = -1;
-    if (folder(o->models, "models", 0, s->models, sizeof s->models, err, err_size) ||
+    if (folder(o->models, "models", 1, s->models, sizeof s->models, err, err_size) ||
         folder(o->input, "input", 1, s->input, sizeof s->input, err, err_size) ||
         folder(o->output, "output", 1, s->output, sizeof s->output, err, err_size) ||
         folder(o->temp, "temp", 1, s->temp, sizeof s->temp, err, err_size) ||
