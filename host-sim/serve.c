@@ -264,7 +264,7 @@ static int parse_listen(const char *l, char *host, size_t hsize, int *port)
     return 0;
 }
 
-/* An absolute copy of a folder, created when missing (models must exist). */
+/* An absolute copy of a folder (given, else the fallback; none: ""), created when asked. */
 static int folder(const char *given, const char *fallback, int create, char *out, size_t size, char *err,
                   size_t err_size)
 {
@@ -280,10 +280,6 @@ static int folder(const char *given, const char *fallback, int create, char *out
     char real[PATH_MAX];
     struct stat st;
     if (!realpath(d, real) || stat(real, &st) || !S_ISDIR(st.st_mode)) {
-        if (!given && !create) {
-            out[0] = 0;
-            return 0;
-        }
         snprintf(err, err_size, "folder %s is not usable: %s", d, errno ? strerror(errno) : "not a directory");
         return -1;
     }
