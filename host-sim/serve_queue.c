@@ -330,6 +330,17 @@ static int check(hs_server *s, hs_job *j, json_object *prompt, json_object **rep
     return 0;
 }
 
+/* A prompt_id already queued, running or in the history. */
+static int known_id(const hs_server *s, const char *id)
+{
+    if (s->running && !strcmp(s->running->prompt_id, id))
+        return 1;
+    for (const hs_job *q = s->pending; q; q = q->next)
+        if (!strcmp(q->prompt_id, id))
+            return 1;
+    return json_object_object_get_ex(s->history, id, NULL);
+}
+
 static void insert(hs_server *s, hs_job *j)
 {
     hs_job **pp = &s->pending;
@@ -362,7 +373,7 @@ int hs_queue_prompt(hs_server *s, json_object *req, json_object **reply)
     const char *pid = json_object_object_get_ex(req, "prompt_id", &v) && json_object_is_type(v, json_type_string)
                           ? json_object_get_string(v)
                           : NULL;
-    if (pid && (!*pid || strlen(pid) >= sizeof j->prompt_id || json_object_object_get_ex(s->history, pid, NULL))) {
+    if (pid && (!*pid || strlen(pid) >= sizeof j->prompt_id || known_id(s, pid))) {
         free(j);
         *reply = no_prompt("invalid_prompt", "prompt_id must be a new id of at most 79 characters");
         return -1;

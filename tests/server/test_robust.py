@@ -171,6 +171,13 @@ rss3 = batch("third")
 print(f"RSS after batches of 100: {rss1} {rss2} {rss3} KiB")
 check(rss3 - rss2 < 64 * 1024, f"memory grows per batch: {rss1} {rss2} {rss3} KiB")
 
+# a prompt_id of the client's own, once
+r = requests.post(url + "/prompt", json={"prompt": delay_prompt(0, "own.txt"), "prompt_id": "my-own-id"})
+check(r.status_code == 200 and r.json()["prompt_id"] == "my-own-id", f"own prompt_id: {r.text}")
+r = requests.post(url + "/prompt", json={"prompt": delay_prompt(0, "own2.txt"), "prompt_id": "my-own-id"})
+check(r.status_code == 400, f"a reused prompt_id: {r.status_code}")
+srv.wait_idle()
+
 # queue deletion and clearing while one runs
 r = requests.post(url + "/prompt", json={"prompt": delay_prompt(30, "long.txt")})
 long_id = r.json()["prompt_id"]
