@@ -169,7 +169,10 @@ rss1 = batch("first")
 rss2 = batch("second")
 rss3 = batch("third")
 print(f"RSS after batches of 100: {rss1} {rss2} {rss3} KiB")
-check(rss3 - rss2 < 64 * 1024, f"memory grows per batch: {rss1} {rss2} {rss3} KiB")
+# history keeps every entry (up to 10 000): a little growth is expected; AddressSanitizer's
+# quarantine holds freed memory back, hence its larger bound
+bound = 192 if "ASAN_OPTIONS" in os.environ else 64
+check(rss3 - rss2 < bound * 1024, f"memory grows per batch: {rss1} {rss2} {rss3} KiB")
 
 # a prompt_id of the client's own, once
 r = requests.post(url + "/prompt", json={"prompt": delay_prompt(0, "own.txt"), "prompt_id": "my-own-id"})
