@@ -1,5 +1,7 @@
 """Helpers of the server tests: start `host-sim serve` on a free loopback port, stop
 it, read its memory, and build LTX-2 API prompts for the tiny model."""
+import atexit
+import ctypes
 import json
 import os
 import signal
@@ -7,6 +9,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+
+def _die_with_parent():
+    """The server gets SIGTERM when the test process dies, however it dies."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def fail(msg):
@@ -30,13 +37,20 @@ class Server:
         self.log = open(self.log_path, "w")
         args = [host_sim, "serve", "--listen", "127.0.0.1:0", "--models", models, "--input", input_dir,
                 "--output", self.out, "--temp", os.path.join(work, "temp"), "--device", "cpu", *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     preexec_fn=_die_with_parent)
+        atexit.register(self._kill)  # a failed check leaves no server behind
         line = self.proc.stdout.readline()
         if "listening on " not in line:
             self.proc.wait(30)
             fail(f"host-sim serve did not start (exit {self.proc.returncode}): {line!r}; log:\n" + self.read_log())
         self.url = line.strip().split("listening on ", 1)[1]
         self.port = int(self.url.rsplit(":", 1)[1])
+
+    def _kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def read_log(self):
         if not self.log.closed:
