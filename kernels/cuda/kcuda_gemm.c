@@ -17,6 +17,7 @@ typedef struct lt_operand {
     cudaDataType_t type;
     int trans;
     int64_t ld;
+    const float *dev_scale; /* FP8: the operand's scale in device memory, or NULL */
 } lt_operand;
 
 /* The result: column-major C of the given type, an f32 bias per row of C, and GELU
@@ -45,6 +46,8 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
     if (cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) goto done;
     cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
     cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
+    if (a.dev_scale) cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &a.dev_scale, sizeof a.dev_scale);
+    if (b.dev_scale) cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &b.dev_scale, sizeof b.dev_scale);
     if (bias || c.gelu) {
         cublasLtEpilogue_t epi = c.gelu ? (bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU)
                                         : CUBLASLT_EPILOGUE_BIAS;
@@ -83,6 +86,30 @@ done:
     return s;
 }
 
+/* Fast precision with FP8 E4M3 weights on the FP8 tensor cores: the activations are
+ * quantised to E4M3 with a per-tensor scale found on the device (no host round trip), the
+ * weight scale rides on alpha. KS_UNSUPPORTED when cuBLASLt has no FP8 kernel for the
+ * shapes (the caller widens the weights to bf16 instead). */
+static kstatus linear_fp8(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias,
+                          float *y, int64_t ldy, int accumulate)
+{
+    kcuda *d = ctx->cuda;
+    const int64_t n = w->rows, k = w->cols;
+    if (k % 16 || n % 16 || w->ld % 16) return KS_UNSUPPORTED;
+    const size_t xb = kcuda_align_up((size_t)(m * k), SCRATCH_ALIGN);
+    char *ws;
+    kstatus s = kcuda_scratch(d, LT_WORKSPACE + xb + SCRATCH_ALIGN, (void **)&ws);
+    if (s != KS_OK) return s;
+    uint8_t *xq = (uint8_t *)(ws + LT_WORKSPACE);
+    float *sc = (float *)(ws + LT_WORKSPACE + xb); /* [0] amax, [1] the activations' scale */
+    kcuda_launch_f32_to_e4m3(d->stream, x, m, k, ldx, sc, xq);
+    if ((s = kcuda_check_launch(d, "FP8 activation quantisation")) != KS_OK) return s;
+    lt_operand A = {w->data, CUDA_R_8F_E4M3, 1, w->ld, NULL}, B = {xq, CUDA_R_8F_E4M3, 0, k, sc + 1};
+    s = lt_matmul(d, n, m, k, w->scale, A, B, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, NULL, 0}, ws);
+    if (s == KS_OK && bias) s = kcuda_add_row(ctx, m, n, y, bias, y) == KS_OK ? KS_OK : KS_DEVICE;
+    return s;
+}
+
 kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias,
                      float *y, int64_t ldy, int accumulate)
 {
@@ -95,6 +122,10 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
     kcuda *d = ctx->cuda;
     int64_t n = w->rows, k = w->cols;
     int fast = ctx->prec == KP_FAST;
+    if (fast && w->dtype == KD_F8_E4M3 && ldy == n) {
+        s = linear_fp8(ctx, m, x, ldx, w, bias, y, ldy, accumulate);
+        if (s != KS_UNSUPPORTED) return s;
+    }
     int w_direct = fast ? (w->dtype == KD_BF16 && w->scale == 1.0f) : w->dtype == KD_F32;
     size_t esz = fast ? 2 : 4;
     size_t x_bytes = fast ? kcuda_align_up((size_t)(m * k) * 2, SCRATCH_ALIGN) : 0;
@@ -102,8 +133,8 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
     char *ws;
     s = kcuda_scratch(d, LT_WORKSPACE + x_bytes + w_bytes, (void **)&ws);
     if (s != KS_OK) return s;
-    lt_operand A = {w->data, fast ? CUDA_R_16BF : CUDA_R_32F, 1, w->ld};
-    lt_operand B = {x, CUDA_R_32F, 0, ldx};
+    lt_operand A = {w->data, fast ? CUDA_R_16BF : CUDA_R_32F, 1, w->ld, NULL};
+    lt_operand B = {x, CUDA_R_32F, 0, ldx, NULL};
     float alpha = fast ? 1.0f : w->scale; /* exact: the scale multiplies the f32 sums */
     if (fast) {
         B.p = ws + LT_WORKSPACE;
@@ -131,8 +162,8 @@ kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_
     s = kcuda_scratch(ctx->cuda, LT_WORKSPACE, &ws);
     if (s != KS_OK) return s;
     /* row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ */
-    lt_operand A = {b, CUDA_R_32F, trans_b != 0, ldb};
-    lt_operand B = {a, CUDA_R_32F, trans_a != 0, lda};
+    lt_operand A = {b, CUDA_R_32F, trans_b != 0, ldb, NULL};
+    lt_operand B = {a, CUDA_R_32F, trans_a != 0, lda, NULL};
     return lt_matmul(ctx->cuda, n, m, k, alpha, A, B, beta, (lt_result){c, CUDA_R_32F, ldc, NULL, 0}, ws);
 }
 
@@ -157,10 +188,10 @@ kstatus kcuda_feedforward_fused(const kctx *ctx, int64_t n, const float *x, int6
     kcuda_launch_f32_to_bf16(d->stream, x, n, dim, ldx, xh);
     if ((s = kcuda_check_launch(d, "feed-forward input rounding")) != KS_OK) return s;
     /* h = bf16(gelu(x·W1ᵀ + b1)): the hidden activations never exist in f32 */
-    lt_operand A1 = {w1->data, CUDA_R_16BF, 1, w1->ld}, B1 = {xh, CUDA_R_16BF, 0, dim};
+    lt_operand A1 = {w1->data, CUDA_R_16BF, 1, w1->ld, NULL}, B1 = {xh, CUDA_R_16BF, 0, dim, NULL};
     s = lt_matmul(d, hid, n, dim, 1.0f, A1, B1, 0.0f, (lt_result){hh, CUDA_R_16BF, hid, b1, 1}, ws);
     if (s != KS_OK) return s;
-    lt_operand A2 = {w2->data, CUDA_R_16BF, 1, w2->ld}, B2 = {hh, CUDA_R_16BF, 0, hid};
+    lt_operand A2 = {w2->data, CUDA_R_16BF, 1, w2->ld, NULL}, B2 = {hh, CUDA_R_16BF, 0, hid, NULL};
     return lt_matmul(d, od, n, hid, 1.0f, A2, B2, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, b2, 0},
                      ws);
 }
