@@ -18,7 +18,7 @@ src=${1:-../shared/fixtures}
 cases=${2:-'.'}
 skip=${3:-'^pipeline_'}
 root=$PWD
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=ON -DLTX2_BENCH_CUDA_ONLY=ON \
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_SERVE=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=ON -DLTX2_BENCH_CUDA_ONLY=ON \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DLTX2_FIXTURES="$root/.gpuwt/fixtures" >/dev/null
 cmake --build build-gpu -j"$(nproc)" >/dev/null
 
