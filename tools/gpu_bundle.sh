@@ -34,7 +34,7 @@ find build-gpu -name '*.a' -delete
 
 # Libraries outside the base system (json-c, png, zlib, sentencepiece, uv, ...); the CUDA
 # runtime and cuBLASLt are the machine's own.
-mkdir -p build-gpu/deplibs
+rm -rf build-gpu/deplibs && mkdir -p build-gpu/deplibs
 for f in build-gpu/bin/* build-gpu/lib/*.so; do
   ldd "$f" | awk '/=> \//{print $3}'
 done | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libgcc_s|libstdc\+\+|libcudart|libcublasLt|libcublas)\.so' |
