@@ -83,7 +83,9 @@ static void gemm_rows(bench *b, kcuda *d, const kctx *base)
                 }
                 r.w = &wd;
                 double t = bench_time(run_gemm, &r, 20, 3.0);
-                const char *note = v[i].host.dtype == KD_F8_E4M3 ? "FP8 tensor cores, activations quantised per call" : "cuBLASLt";
+                const char *note = v[i].host.dtype != KD_F8_E4M3 ? "cuBLASLt"
+                                   : kcuda_fp8_unavailable(d) ? kcuda_fp8_unavailable(d)
+                                                              : "FP8 tensor cores, activations quantised per call";
                 bench_row(b, key, label, 2.0 * (double)M * (double)N * (double)K, r.status == KS_OK ? t : 0,
                           r.status == KS_OK ? note : kcuda_last_error(d));
                 kcuda_mat_free(&r.ctx, &wd);

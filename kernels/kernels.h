@@ -265,6 +265,20 @@ typedef enum krope_layout { KROPE_SPLIT = 0, KROPE_INTERLEAVED = 1 } krope_layou
 K_MUST_USE kstatus k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
             float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs);
 
+/* LTX-2's RoPE tables cos/sin [n][half]: slots [0, pad) and [pad + nf·n_axes, half) are
+ * identity (1, 0); slot pad + k·n_axes + a holds the angle freq[k]·(2·pos/max_pos[a] − 1)
+ * with pos the middle (middle != 0) or the start of token i's bound on axis a. positions
+ * [n_axes][n][2] in ctx's memory, freq [nf] in host memory; round_bf16 rounds the values
+ * (fast precision). */
+typedef struct krope_table {
+    int64_t n;
+    int n_axes, half, pad, nf, middle, round_bf16;
+    const float *positions;
+    float max_pos[3];
+    const float *freq;
+} krope_table;
+K_MUST_USE kstatus k_rope_table(const kctx *ctx, const krope_table *t, float *cos, float *sin);
+
 /* ------------------------------------------------------------------ activations and elementwise */
 /* All in place-safe (y may equal x), n elements, contiguous. */
 K_MUST_USE kstatus k_gelu_tanh(const kctx *ctx, const float *x, float *y, int64_t n);

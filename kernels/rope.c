@@ -5,6 +5,8 @@
  */
 #include "kbackend.h"
 
+#include <math.h>
+
 typedef struct rope_args {
     krope_layout layout;
     int64_t dim, head_dim, ldx, ld_cs;
@@ -55,4 +57,47 @@ kstatus k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim
         return KS_BAD_ARG;
     rope_args a = {layout, dim, head_dim, ldx, ld_cs, x, cos, sin};
     return k_par(ctx, tokens, 16384 / dim + 1, rope_task, &a);
+}
+
+typedef struct table_args {
+    const krope_table *t;
+    float *cos, *sin;
+} table_args;
+
+static float round_bf16_if(float v, int on) { return on ? k_bf16_to_f32(k_f32_to_bf16(v)) : v; }
+
+static void table_task(void *arg, int64_t begin, int64_t end, int tid)
+{
+    (void)tid;
+    const table_args *a = arg;
+    const krope_table *t = a->t;
+    const float one = round_bf16_if(1.0f, t->round_bf16);
+    for (int64_t i = begin; i < end; i++) {
+        float *c = a->cos + i * t->half, *s = a->sin + i * t->half;
+        for (int p = 0; p < t->pad; p++) c[p] = one, s[p] = 0.0f;
+        float w[3] = {0, 0, 0};
+        for (int ax = 0; ax < t->n_axes; ax++) {
+            const float *pa = t->positions + (int64_t)ax * t->n * 2 + 2 * i;
+            const float pos = t->middle ? (pa[0] + pa[1]) / 2.0f : pa[0];
+            w[ax] = pos / t->max_pos[ax] * 2.0f - 1.0f;
+        }
+        for (int k = 0; k < t->nf; k++)
+            for (int ax = 0; ax < t->n_axes; ax++) {
+                const float ang = t->freq[k] * w[ax];
+                c[t->pad + k * t->n_axes + ax] = round_bf16_if(cosf(ang), t->round_bf16);
+                s[t->pad + k * t->n_axes + ax] = round_bf16_if(sinf(ang), t->round_bf16);
+            }
+        for (int p = t->pad + t->nf * t->n_axes; p < t->half; p++) c[p] = one, s[p] = 0.0f;
+    }
+}
+
+kstatus k_rope_table(const kctx *ctx, const krope_table *t, float *cos, float *sin)
+{
+    K_DISPATCH(ctx, kcuda_rope_table(ctx, t, cos, sin));
+    if (!t || t->n < 0 || t->n_axes < 1 || t->n_axes > 3 || t->pad < 0 || t->nf < 0 ||
+        t->pad + t->nf * t->n_axes > t->half || (t->n > 0 && (!t->positions || !cos || !sin)) ||
+        (t->nf > 0 && !t->freq))
+        return KS_BAD_ARG;
+    table_args a = {t, cos, sin};
+    return k_par(ctx, t->n, 64, table_task, &a);
 }

@@ -82,6 +82,9 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
 kstatus kcuda_feedforward_fused(const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1,
                                 const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy,
                                 int accumulate);
+/* Why fast-precision FP8 GEMMs widen their weights to bf16 instead of running on the FP8
+ * tensor cores (the first failure, remembered), or NULL while they run there. */
+const char *kcuda_fp8_unavailable(const kcuda *d);
 kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                     float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                     float *c, int64_t ldc);
@@ -110,6 +113,7 @@ kstatus kcuda_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, c
                         const float *gamma, const float *beta, float eps, float *y);
 kstatus kcuda_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y);
 kstatus kcuda_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld);
+kstatus kcuda_rope_table(const kctx *ctx, const krope_table *t, float *cos_t, float *sin_t);
 kstatus kcuda_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
                    float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs);
 

@@ -34,6 +34,7 @@
     V(kcuda_mat_free, (const kctx *ctx, kmat *dev), (ctx, dev)) \
     X(kstatus, kcuda_linear, (const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias, float *y, int64_t ldy, int accumulate), (ctx, m, x, ldx, w, bias, y, ldy, accumulate)) \
     X(kstatus, kcuda_feedforward_fused, (const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1, const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy, int accumulate), (ctx, n, x, ldx, w1, b1, w2, b2, y, ldy, accumulate)) \
+    X(const char *, kcuda_fp8_unavailable, (const kcuda *d), (d)) \
     X(kstatus, kcuda_sgemm, (const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc), (ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) \
     X(kstatus, kcuda_attention, (const kctx *ctx, const kattn *a), (ctx, a)) \
     X(kstatus, kcuda_convw_create, (const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw, kcuda_convw **out), (ctx, w, cin, kt, kh, kw, out)) \
@@ -46,6 +47,7 @@
     X(kstatus, kcuda_groupnorm, (const kctx *ctx, int64_t n_pos, int64_t c, int groups, const float *x, const float *gamma, const float *beta, float eps, float *y), (ctx, n_pos, c, groups, x, gamma, beta, eps, y)) \
     X(kstatus, kcuda_pixelnorm, (const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y), (ctx, n_pos, c, x, eps, y)) \
     X(kstatus, kcuda_softmax, (const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld), (ctx, rows, n, x, ld)) \
+    X(kstatus, kcuda_rope_table, (const kctx *ctx, const krope_table *t, float *cos_t, float *sin_t), (ctx, t, cos_t, sin_t)) \
     X(kstatus, kcuda_rope, (const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim, float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs), (ctx, layout, tokens, dim, head_dim, x, ldx, cos, sin, ld_cs)) \
     X(kstatus, kcuda_elementwise, (const kctx *ctx, kcuda_ew op, const float *a, const float *b, float s, float *y, int64_t n), (ctx, op, a, b, s, y, n)) \
     X(kstatus, kcuda_fill, (const kctx *ctx, float *y, float value, int64_t n), (ctx, y, value, n)) \

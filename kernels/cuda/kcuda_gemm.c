@@ -40,6 +40,7 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
     cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
     cublasLtMatmulPreference_t pref = NULL;
     kstatus s = KS_DEVICE;
+    cublasStatus_t cs = CUBLAS_STATUS_SUCCESS;
     const char *step = "cuBLASLt descriptors";
     cublasOperation_t ta = a.trans ? CUBLAS_OP_T : CUBLAS_OP_N, tb = b.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
     size_t ws_bytes = LT_WORKSPACE;
@@ -71,13 +72,16 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
         goto done;
     }
     step = "cublasLtMatmul";
-    if (cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c.p, lc, c.p, lc, &heur.algo, ws, ws_bytes,
-                       d->stream) == CUBLAS_STATUS_SUCCESS)
+    cs = cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c.p, lc, c.p, lc, &heur.algo, ws,
+                                       ws_bytes, d->stream);
+    if (cs == CUBLAS_STATUS_SUCCESS)
         s = KS_OK;
+    else if (cs == CUBLAS_STATUS_NOT_SUPPORTED)
+        s = KS_UNSUPPORTED;
 done:
     if (s != KS_OK)
-        snprintf(d->err, sizeof d->err, "%s failed (m=%lld n=%lld k=%lld)", step, (long long)m, (long long)n,
-                 (long long)k);
+        snprintf(d->err, sizeof d->err, "%s failed (m=%lld n=%lld k=%lld, status %d)", step, (long long)m,
+                 (long long)n, (long long)k, (int)cs);
     if (pref) cublasLtMatmulPreferenceDestroy(pref);
     if (lc) cublasLtMatrixLayoutDestroy(lc);
     if (lb) cublasLtMatrixLayoutDestroy(lb);
@@ -106,7 +110,11 @@ static kstatus linear_fp8(const kctx *ctx, int64_t m, const float *x, int64_t ld
     if ((s = kcuda_check_launch(d, "FP8 activation quantisation")) != KS_OK) return s;
     lt_operand A = {w->data, CUDA_R_8F_E4M3, 1, w->ld, NULL}, B = {xq, CUDA_R_8F_E4M3, 0, k, sc + 1};
     s = lt_matmul(d, n, m, k, w->scale, A, B, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, NULL, 0}, ws);
-    if (s == KS_OK && bias) s = kcuda_add_row(ctx, m, n, y, bias, y) == KS_OK ? KS_OK : KS_DEVICE;
+    if (s != KS_OK && s != KS_OOM) { /* remembered: later calls widen to bf16 at once */
+        snprintf(d->fp8_off, sizeof d->fp8_off, "%s", d->err);
+        return KS_UNSUPPORTED;
+    }
+    if (s == KS_OK && bias) s = kcuda_add_row(ctx, m, n, y, bias, y);
     return s;
 }
 
@@ -122,7 +130,7 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
     kcuda *d = ctx->cuda;
     int64_t n = w->rows, k = w->cols;
     int fast = ctx->prec == KP_FAST;
-    if (fast && w->dtype == KD_F8_E4M3 && ldy == n) {
+    if (fast && w->dtype == KD_F8_E4M3 && ldy == n && !d->fp8_off[0]) {
         s = linear_fp8(ctx, m, x, ldx, w, bias, y, ldy, accumulate);
         if (s != KS_UNSUPPORTED) return s;
     }
@@ -195,3 +203,5 @@ kstatus kcuda_feedforward_fused(const kctx *ctx, int64_t n, const float *x, int6
     return lt_matmul(d, od, n, hid, 1.0f, A2, B2, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, b2, 0},
                      ws);
 }
+
+const char *kcuda_fp8_unavailable(const kcuda *d) { return d->fp8_off[0] ? d->fp8_off : NULL; }

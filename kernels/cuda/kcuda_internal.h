@@ -37,6 +37,7 @@ struct kcuda {
     size_t smem_optin; /* shared memory a block may opt into */
     char name[320];
     char err[256]; /* last failure, for kcuda_last_error */
+    char fp8_off[256]; /* why FP8 GEMMs fell back to bf16 ("" while they run) */
 };
 
 /* Makes d's device current for this thread; KS_DEVICE (and d->err) on failure. */

@@ -1,6 +1,8 @@
-/* kcuda_layout.cu — RoPE (split and interleaved) and the channels-last layout ops:
+/* kcuda_layout.cu — RoPE (split and interleaved, and its tables) and the channels-last layout ops:
  * one thread per output element (per rotated pair for RoPE), index maps as in
  * kernels/rope.c and kernels/layout.c. */
+#include <cuda_bf16.h>
+
 #include "kcuda_internal.h"
 
 #define LAYOUT_THREADS 256
@@ -178,4 +180,50 @@ extern "C" kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols
     dim3 grid((unsigned)((cols + TR_TILE - 1) / TR_TILE), (unsigned)gy), block(TR_TILE, 8);
     transpose_kernel<<<grid, block, 0, ctx->cuda->stream>>>(rows, cols, x, y);
     return kcuda_check_launch(ctx->cuda, "transpose2d");
+}
+
+/* One thread per (token, slot): kernels/rope.c's k_rope_table, same f32 arithmetic. */
+__global__ void rope_table_kernel(krope_table t, const float *freq, float *cos_t, float *sin_t)
+{
+    const int64_t total = t.n * t.half;
+    for (int64_t e = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; e < total;
+         e += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t i = e / t.half;
+        const int slot = (int)(e - i * t.half), r = slot - t.pad;
+        float c = 1.0f, s = 0.0f;
+        if (r >= 0 && r < t.nf * t.n_axes) {
+            const int k = r / t.n_axes, ax = r - k * t.n_axes;
+            const float *pa = t.positions + (int64_t)ax * t.n * 2 + 2 * i;
+            const float pos = t.middle ? (pa[0] + pa[1]) / 2.0f : pa[0];
+            const float w = pos / t.max_pos[ax] * 2.0f - 1.0f;
+            const float ang = freq[k] * w;
+            c = cosf(ang);
+            s = sinf(ang);
+        }
+        if (t.round_bf16) {
+            c = __bfloat162float(__float2bfloat16_rn(c));
+            s = __bfloat162float(__float2bfloat16_rn(s));
+        }
+        cos_t[e] = c;
+        sin_t[e] = s;
+    }
+}
+
+extern "C" kstatus kcuda_rope_table(const kctx *ctx, const krope_table *t, float *cos_t, float *sin_t)
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (!t || t->n < 0 || t->n_axes < 1 || t->n_axes > 3 || t->pad < 0 || t->nf < 0 ||
+        t->pad + t->nf * t->n_axes > t->half || (t->n > 0 && (!t->positions || !cos_t || !sin_t)) ||
+        (t->nf > 0 && !t->freq))
+        return KS_BAD_ARG;
+    if (t->n == 0 || t->half == 0) return KS_OK;
+    kcuda *d = ctx->cuda;
+    float *freq = NULL;
+    if ((st = kcuda_scratch(d, sizeof(float) * (size_t)(t->nf > 0 ? t->nf : 1), (void **)&freq)) != KS_OK) return st;
+    /* pageable source: the copy is staged before cudaMemcpyAsync returns */
+    cudaError_t e = cudaMemcpyAsync(freq, t->freq, sizeof(float) * (size_t)t->nf, cudaMemcpyHostToDevice, d->stream);
+    if (e != cudaSuccess) return kcuda_fail(d, e, "RoPE frequencies");
+    rope_table_kernel<<<grid_for(t->n * t->half), LAYOUT_THREADS, 0, d->stream>>>(*t, freq, cos_t, sin_t);
+    return kcuda_check_launch(d, "rope table");
 }

@@ -26,9 +26,11 @@ static void freq_grid(const lx_rope_grid *cfg, int nf, float *freq)
     }
 }
 
-bool lx_rope_tables(const lx_rope_grid *cfg, int64_t n, int n_axes, const float *positions, const double *max_pos,
-                    int dim, float *cos_t, float *sin_t)
+kstatus lx_rope_tables(const kctx *kc, const lx_rope_grid *cfg, int64_t n, int n_axes, const float *positions,
+                       const double *max_pos, int dim, bool round_bf16, float *cos_t, float *sin_t)
 {
+    if (n_axes < 1 || n_axes > 3 || dim < 0)
+        return KS_BAD_ARG;
     const int nf = dim / (2 * n_axes);
     const int half = dim / 2;
     /* Identity slots at the front: SPLIT pads to dim/2 slots; INTERLEAVED prepends
@@ -37,29 +39,14 @@ bool lx_rope_tables(const lx_rope_grid *cfg, int64_t n, int n_axes, const float 
     float freq_small[64];
     float *freq = nf <= 64 ? freq_small : malloc((size_t)nf * sizeof(float));
     if (!freq)
-        return false; /* never identity tables in place of a rotation */
+        return KS_OOM; /* never identity tables in place of a rotation */
     freq_grid(cfg, nf, freq);
-    for (int64_t i = 0; i < n; i++) {
-        float *c = cos_t + i * half, *s = sin_t + i * half;
-        for (int p = 0; p < pad; p++)
-            c[p] = 1.0f, s[p] = 0.0f;
-        float w[3] = {0, 0, 0};
-        for (int a = 0; a < n_axes; a++) {
-            const float *pa = positions + (int64_t)a * n * 2 + 2 * i;
-            float pos = cfg->middle_indices ? (pa[0] + pa[1]) / 2.0f : pa[0];
-            float u = pos / (float)max_pos[a];
-            w[a] = u * 2.0f - 1.0f;
-        }
-        for (int k = 0; k < nf; k++)
-            for (int a = 0; a < n_axes; a++) {
-                const float ang = freq[k] * w[a];
-                c[pad + k * n_axes + a] = cosf(ang);
-                s[pad + k * n_axes + a] = sinf(ang);
-            }
-        for (int p = pad + nf * n_axes; p < half; p++) /* INTERLEAVED tail never happens; be safe */
-            c[p] = 1.0f, s[p] = 0.0f;
-    }
+    krope_table t = {.n = n, .n_axes = n_axes, .half = half, .pad = pad, .nf = nf, .middle = cfg->middle_indices,
+                     .round_bf16 = round_bf16, .positions = positions, .freq = freq};
+    for (int a = 0; a < n_axes; a++)
+        t.max_pos[a] = (float)max_pos[a];
+    kstatus ks = k_rope_table(kc, &t, cos_t, sin_t);
     if (freq != freq_small)
         free(freq);
-    return true;
+    return ks;
 }

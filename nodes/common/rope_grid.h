@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernels.h"
+
 typedef struct lx_rope_grid {
     double theta;
     bool f64;            /* frequencies_precision "float64" */
@@ -16,8 +18,9 @@ typedef struct lx_rope_grid {
 
 /* cos/sin [n][dim/2] for n tokens with positions [n_axes][n][2] (bounds per token) and
  * max_pos[n_axes]; layout as k_rope wants (SPLIT slot h·(head_dim/2)+j, INTERLEAVED one
- * value per rotated pair). False when out of memory (nothing is written then). */
-bool lx_rope_tables(const lx_rope_grid *g, int64_t n, int n_axes, const float *positions, const double *max_pos,
-                    int dim, float *cos, float *sin);
+ * value per rotated pair). positions, cos and sin in kc's memory (k_rope_table computes
+ * them there); round_bf16 rounds the values (fast precision). */
+kstatus lx_rope_tables(const kctx *kc, const lx_rope_grid *g, int64_t n, int n_axes, const float *positions,
+                       const double *max_pos, int dim, bool round_bf16, float *cos, float *sin);
 
 #endif

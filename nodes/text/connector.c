@@ -170,8 +170,9 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
      * host arrays themselves on the CPU) */
     float *h = NULL, *a = NULL, *dcs = cs, *dsn = sn;
     const kmark mark = kc ? k_arena_mark(kc->arena) : (kmark){0};
-    kstatus ks = kc && pos && cs && sn && lx_rope_tables(&grid, seq, 1, pos, &g->max_pos, (int)D, cs, sn) ? KS_OK
-                                                                                                          : KS_OOM;
+    const kctx hk = kctx_default(ctx->pool); /* the tables are made on the host, then copied */
+    kstatus ks = kc && pos && cs && sn ? KS_OK : KS_OOM;
+    K_THEN(ks, lx_rope_tables(&hk, &grid, seq, 1, pos, &g->max_pos, (int)D, false, cs, sn));
     K_THEN(ks, k_arena_alloc(kc->arena, (size_t)(seq * D) * sizeof(float), (void **)&a));
     if (ctx->backend == KB_CPU) {
         h = out;

@@ -143,8 +143,9 @@ static float *to_backend(const kctx *kc, float *host, int64_t n)
     return d;
 }
 
-/* s->sigma, positions and context_mask are host memory here; hkc is a CPU context whose
- * arena takes the host-side tables (kc itself on the CPU). */
+/* s->sigma and context_mask are host memory here, the positions kc's (the RoPE tables
+ * are computed where they are used); hkc is a CPU context whose arena takes the
+ * host-side tables (kc itself on the CPU). */
 static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const kctx *hkc, const ltx2_dit_stream *s,
                                bool audio, bool av, const ltx2_dit_hooks *hk, prep *p)
 {
@@ -245,21 +246,14 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const kctx *hk
     /* RoPE: self (3-D video / 1-D audio) and, for AV, the 1-D temporal cross tables */
     const krope_layout lay = c->rope_type == LTX2_ROPE_SPLIT ? KROPE_SPLIT : KROPE_INTERLEAVED;
     const int heads = audio ? c->a_heads : c->v_heads;
-    p->pe_cos = dit_falloc(hkc, n * (d / 2));
-    p->pe_sin = dit_falloc(hkc, n * (d / 2));
+    p->pe_cos = dit_falloc(kc, n * (d / 2));
+    p->pe_sin = dit_falloc(kc, n * (d / 2));
     if (!p->pe_cos || !p->pe_sin)
         return LTX2_ERR_OOM;
-    if (ltx2_dit_rope_tables(c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
-                             p->pe_cos, p->pe_sin) != LTX2_OK)
-        return LTX2_ERR_OOM;
-    if (kc->prec == KP_FAST) {
-        k_round_bf16(p->pe_cos, n * (d / 2));
-        k_round_bf16(p->pe_sin, n * (d / 2));
-    }
-    p->pe_cos = to_backend(kc, p->pe_cos, n * (d / 2));
-    p->pe_sin = to_backend(kc, p->pe_sin, n * (d / 2));
-    if (!p->pe_cos || !p->pe_sin)
-        return LTX2_ERR_OOM;
+    ks = ltx2_dit_rope_tables(kc, c, n, audio ? 1 : 3, s->positions, audio ? c->a_max_pos : c->v_max_pos, (int)d,
+                              kc->prec == KP_FAST, p->pe_cos, p->pe_sin);
+    if (ks != KS_OK)
+        return ltx2_kstatus(ks);
     p->pe = (dit_rope){p->pe_cos, p->pe_sin, (int)d, (int)d / heads, lay};
     snprintf(nm, sizeof nm, "%s_pe_cos", tag);
     dump(kc, hk, nm, p->pe_cos, n, d / 2);
@@ -268,23 +262,17 @@ static ltx2_status prep_stream(const ltx2_dit *m, const kctx *kc, const kctx *hk
     if (av) {
         const int xd = c->a_ctx_dim;
         const double xmax[1] = {c->cross_max_pos};
-        p->xpe_cos = dit_falloc(hkc, n * (xd / 2));
-        p->xpe_sin = dit_falloc(hkc, n * (xd / 2));
+        p->xpe_cos = dit_falloc(kc, n * (xd / 2));
+        p->xpe_sin = dit_falloc(kc, n * (xd / 2));
         if (!p->xpe_cos || !p->xpe_sin)
             return LTX2_ERR_OOM;
         /* the time axis only: the first [n][2] rows of the positions */
         ltx2_dit_config cc = *c;
         cc.middle_indices = true;
-        if (ltx2_dit_rope_tables(&cc, n, 1, s->positions, xmax, xd, p->xpe_cos, p->xpe_sin) != LTX2_OK)
-            return LTX2_ERR_OOM;
-        if (kc->prec == KP_FAST) {
-            k_round_bf16(p->xpe_cos, n * (xd / 2));
-            k_round_bf16(p->xpe_sin, n * (xd / 2));
-        }
-        p->xpe_cos = to_backend(kc, p->xpe_cos, n * (xd / 2));
-        p->xpe_sin = to_backend(kc, p->xpe_sin, n * (xd / 2));
-        if (!p->xpe_cos || !p->xpe_sin)
-            return LTX2_ERR_OOM;
+        ks = ltx2_dit_rope_tables(kc, &cc, n, 1, s->positions, xmax, xd, kc->prec == KP_FAST, p->xpe_cos,
+                                  p->xpe_sin);
+        if (ks != KS_OK)
+            return ltx2_kstatus(ks);
         p->xpe = (dit_rope){p->xpe_cos, p->xpe_sin, xd, xd / heads, lay};
         snprintf(nm, sizeof nm, "%s_cross_pe_cos", tag);
         dump(kc, hk, nm, p->xpe_cos, n, xd / 2);
@@ -521,10 +509,9 @@ static ltx2_status check_stream(const ltx2_dit *m, const ltx2_dit_stream *s, boo
 /* Chunks of the host arena a device forward makes for its host-side tables. */
 #define DIT_HOST_CHUNK ((size_t)1 << 20)
 
-/* *h = s with sigma, positions and context_mask in host memory (copied from kc's device
- * into hkc's arena; s itself on the CPU). */
-static kstatus host_stream(const kctx *kc, const kctx *hkc, const ltx2_dit_stream *s, int axes,
-                           ltx2_dit_stream *h)
+/* *h = s with sigma and context_mask in host memory (copied from kc's device into hkc's
+ * arena; s itself on the CPU). */
+static kstatus host_stream(const kctx *kc, const kctx *hkc, const ltx2_dit_stream *s, ltx2_dit_stream *h)
 {
     *h = *s;
     if (kc->backend == KB_CPU)
@@ -533,10 +520,9 @@ static kstatus host_stream(const kctx *kc, const kctx *hkc, const ltx2_dit_strea
         const float *src;
         const float **dst;
         int64_t n;
-    } t[3] = {{s->sigma, &h->sigma, s->n}, {s->positions, &h->positions, (int64_t)axes * s->n * 2},
-              {s->context_mask, &h->context_mask, s->n_ctx}};
+    } t[2] = {{s->sigma, &h->sigma, s->n}, {s->context_mask, &h->context_mask, s->n_ctx}};
     kstatus ks = KS_OK;
-    for (int i = 0; i < 3 && ks == KS_OK; i++) {
+    for (int i = 0; i < 2 && ks == KS_OK; i++) {
         if (!t[i].src)
             continue;
         float *d = dit_falloc(hkc, t[i].n);
@@ -584,9 +570,9 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_di
     const kctx *hkc = &hkcl;
     ltx2_dit_stream vh = {0}, ah = {0};
     if (von)
-        K_THEN(hks, host_stream(kc, hkc, video, 3, &vh));
+        K_THEN(hks, host_stream(kc, hkc, video, &vh));
     if (aon)
-        K_THEN(hks, host_stream(kc, hkc, audio, 1, &ah));
+        K_THEN(hks, host_stream(kc, hkc, audio, &ah));
     const ltx2_dit *w = m; /* the weights on kc's backend */
     if (hks != KS_OK)
         st = ltx2_kerr(err, hks, "transformer forward: inputs");

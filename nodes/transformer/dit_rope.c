@@ -52,9 +52,10 @@ void ltx2_dit_audio_positions(const ltx2_latent_geom *g, int64_t n, float *out)
     }
 }
 
-ltx2_status ltx2_dit_rope_tables(const ltx2_dit_config *cfg, int64_t n, int n_axes, const float *positions,
-                                 const double *max_pos, int dim, float *cos_t, float *sin_t)
+kstatus ltx2_dit_rope_tables(const kctx *kc, const ltx2_dit_config *cfg, int64_t n, int n_axes,
+                             const float *positions, const double *max_pos, int dim, bool round_bf16, float *cos_t,
+                             float *sin_t)
 {
     const lx_rope_grid g = {cfg->theta, cfg->rope_f64, cfg->rope_type == LTX2_ROPE_SPLIT, cfg->middle_indices};
-    return lx_rope_tables(&g, n, n_axes, positions, max_pos, dim, cos_t, sin_t) ? LTX2_OK : LTX2_ERR_OOM;
+    return lx_rope_tables(kc, &g, n, n_axes, positions, max_pos, dim, round_bf16, cos_t, sin_t);
 }

@@ -208,9 +208,11 @@ void ltx2_dit_audio_positions(const ltx2_latent_geom *g, int64_t n, float *out);
 
 /* ---------------------------------------------------------------- pieces (tests) */
 /* RoPE tables for one attention: n tokens, positions [n_axes][n][2], inner width dim over
- * heads. Layout as k_rope wants: SPLIT cos/sin [n][dim/2] (slot h*(head_dim/2)+j),
- * INTERLEAVED [n][dim/2] (one value per rotated pair). */
-ltx2_status ltx2_dit_rope_tables(const ltx2_dit_config *cfg, int64_t n, int n_axes, const float *positions,
-                                 const double *max_pos, int dim, float *cos, float *sin);
+ * heads, all in kc's memory. Layout as k_rope wants: SPLIT cos/sin [n][dim/2] (slot
+ * h*(head_dim/2)+j), INTERLEAVED [n][dim/2] (one value per rotated pair); round_bf16 in
+ * fast precision. */
+kstatus ltx2_dit_rope_tables(const kctx *kc, const ltx2_dit_config *cfg, int64_t n, int n_axes,
+                             const float *positions, const double *max_pos, int dim, bool round_bf16, float *cos,
+                             float *sin);
 
 #endif

@@ -132,6 +132,27 @@ static void test_feedforward(env *e, kprec prec, const char *what)
     free(w1h), free(w2h), free(x), free(b1), free(b2), free(y);
 }
 
+/* ---------------------------------------------------------------- RoPE tables */
+static void test_rope_table(env *e, int n_axes, int middle, int round_bf16, const char *what)
+{
+    const int64_t n = 300;
+    const int dim = 128, half = dim / 2, nf = dim / (2 * n_axes);
+    float freq[64], *pos = rand_buf(&e->rng, (int64_t)n_axes * n * 2, 50.0f);
+    for (int k = 0; k < nf; k++) freq[k] = powf(10000.0f, (float)k / (float)(nf - 1)) * 1.5707964f;
+    krope_table t = {.n = n, .n_axes = n_axes, .half = half, .pad = half - nf * n_axes, .nf = nf, .middle = middle,
+                     .round_bf16 = round_bf16, .positions = pos, .max_pos = {20.0f, 2048.0f, 2048.0f}, .freq = freq};
+    float *c = poisoned(n * half), *sn = poisoned(n * half);
+    CPU(k_rope_table(&e->cpu, &t, c, sn));
+    krope_table g = t;
+    g.positions = dev_f32(e->d, pos, (int64_t)n_axes * n * 2);
+    float *cd = dev_poisoned(e->d, n * half), *sd = dev_poisoned(e->d, n * half);
+    die_on(kcuda_rope_table(&e->gpu, &g, cd, sd), e->d, what);
+    check_dev(&e->k, e->d, what, cd, c, n * half, round_bf16 ? 1e-2 : TOL_F32);
+    check_dev(&e->k, e->d, what, sd, sn, n * half, round_bf16 ? 1e-2 : TOL_F32);
+    kcuda_free(e->d, (void *)g.positions), kcuda_free(e->d, cd), kcuda_free(e->d, sd);
+    free(pos), free(c), free(sn);
+}
+
 /* ---------------------------------------------------------------- attention */
 static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_heads, int hd, int causal,
                            int64_t window, int bias, const char *what)
@@ -361,6 +382,8 @@ int main(void)
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) test_sgemm(&e, ta, tb);
 
+    test_rope_table(&e, 3, 1, 0, "rope table 3 axes (middle of the bounds)");
+    test_rope_table(&e, 1, 0, 1, "rope table 1 axis (start), bf16-rounded");
     test_feedforward(&e, KP_EXACT, "feed-forward exact (linear, GELU, linear)");
     test_feedforward(&e, KP_FAST, "feed-forward fast bf16 (GELU epilogue, bf16 hidden)");
     for (int p = 0; p < 2; p++) { /* exact: the f32 kernel; fast: tensor cores for d64/d128 */
