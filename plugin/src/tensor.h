@@ -81,5 +81,8 @@ ltx2_status ltx2_tensor_to_host(ltx2_tensor *t, ltx2_tensor **out, ltx2_error *e
 ltx2_status ltx2_tensor_copy_to(ltx2_tensor *t, ltx2_device device, int index, kcuda *cuda,
                                 ltx2_tensor **out, ltx2_error *err);
 static inline bool ltx2_tensor_on_host(const ltx2_tensor *t) { return t->device == LTX2_DEVICE_CPU; }
+/* A contiguous F32 tensor of t's values on k's backend: t itself (retained) when it already
+ * is one there; a device tensor of another dtype or layout is converted on the host. */
+ltx2_status ltx2_tensor_f32_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx2_error *err);
 
 #endif
