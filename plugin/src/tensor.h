@@ -58,7 +58,8 @@ const char *ltx2_tensor_str(const ltx2_tensor *t, char *buf, size_t size);
 /* Same shape (ndim and every dim). */
 bool ltx2_tensor_same_shape(const ltx2_tensor *a, const ltx2_tensor *b);
 
-/* A contiguous F32 copy of any numeric tensor (converts dtype, gathers strides). */
+/* A contiguous F32 host copy of any numeric tensor (converts dtype, gathers strides; a
+ * device tensor is copied to the host first, so host code may read any input this way). */
 ltx2_tensor *ltx2_tensor_to_f32(const ltx2_tensor *t);
 /* t itself (retained) when already contiguous F32, else ltx2_tensor_to_f32(t). */
 ltx2_tensor *ltx2_tensor_as_f32(ltx2_tensor *t);
