@@ -5,7 +5,9 @@
  * The model keeps an lx_resident and a "mirror": a copy of its weight tree (the structs
  * holding kmat and float* slots) whose slots are repointed to device memory. The model
  * walks the mirror's slots with lx_upload_mat / lx_upload_vec (twice: once to size the
- * block, once to copy), so the forward code runs unchanged on either tree. */
+ * block, once to copy), so the forward code runs unchanged on either tree. Conv weights
+ * (lx_upload_conv) are packed on the device in allocations of their own, which the
+ * mirror's free releases. */
 #ifndef LTX2_COMMON_WEIGHTS_H
 #define LTX2_COMMON_WEIGHTS_H
 #include <pthread.h>
