@@ -90,7 +90,8 @@ kctx kctx_default(kpool *pool); /* exact precision, best ISA, CPU, no arena */
 /* Host memory (64-byte aligned) on the CPU, device memory of ctx->cuda on CUDA. */
 K_MUST_USE kstatus k_alloc(const kctx *ctx, size_t bytes, void **out);
 void k_free(const kctx *ctx, void *p);
-/* Same numbering as kcuda_dir. On the CPU every direction is a memmove. */
+/* Same numbering as kcuda_dir. On the CPU every direction is a memmove; on every backend a
+ * D2D copy may overlap (memmove semantics: a buffer can shift in place). */
 typedef enum kcopy_dir { K_H2D = 0, K_D2H = 1, K_D2D = 2 } kcopy_dir;
 K_MUST_USE kstatus k_copy(const kctx *ctx, void *dst, const void *src, size_t bytes, kcopy_dir dir);
 K_MUST_USE kstatus k_memset0(const kctx *ctx, void *p, size_t bytes);
@@ -347,5 +348,47 @@ K_MUST_USE kstatus k_guidance_combine(const kctx *ctx, int64_t n, float *cond, c
 /* Sample standard deviation (divisor n − 1, double accumulation) of n values into *out,
  * host memory (a CUDA context waits for it); NaN for n < 2. The same value on any pool. */
 K_MUST_USE kstatus k_std(const kctx *ctx, const float *x, int64_t n, float *out);
+
+
+/* ------------------------------------------------------------------ video VAE and upscaler steps */
+/* A normalized latent NCFHW z [C][n] into the model's units, channels-last x [n][C]:
+ * x[i][c] = z'·std[c] + mean[c] with z' = noise[c][i]·s + (1 − s)·z[c][i] when noise
+ * ([C][n]) is given (the decoder's noise mix), else z' = z[c][i]. */
+K_MUST_USE kstatus k_latent_unnormalize(const kctx *ctx, int64_t C, int64_t n, const float *z, const float *noise,
+                                        float s, const float *mean, const float *std, float *x);
+/* Back to a normalized NCFHW latent: z[c][i] = (x[i·ldx + c] − mean[c]) / std[c] for the
+ * first C channels of channels-last rows x (ldx >= C). */
+K_MUST_USE kstatus k_latent_normalize(const kctx *ctx, int64_t n, int64_t C, const float *x, int64_t ldx,
+                                      const float *mean, const float *std, float *z);
+/* y[r][j] += x[r][j % xdim] for j < dim (a residual whose channels repeat). */
+K_MUST_USE kstatus k_add_repeat(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t xdim, float *y);
+/* y[r][k] += (x[r][k·g] + ... + x[r][k·g + g − 1]) / g for k < dim (x rows of dim·g,
+ * summed in that order): the mean of each group of g channels. */
+K_MUST_USE kstatus k_add_group_mean(const kctx *ctx, int64_t rows, int64_t dim, int64_t g, const float *x,
+                                    float *y);
+/* Depthwise blur of each frame with one k×k kernel (k odd, zero padding k/2, stride):
+ * x [t][h][w][c] → y [t][ho][wo][c], ho = (h − 1)/stride + 1 (same for w),
+ * y = Σ kern[a·k + b]·x[i·stride + a − k/2][j·stride + b − k/2] over the taps inside the
+ * frame, in row-major tap order. */
+K_MUST_USE kstatus k_blur2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, const float *kern, int k,
+                            int stride, const float *x, float *y);
+/* A box of a 3-D grid [t][h][w]: corner (t0, h0, w0), size nt × nh × nw (inside the grid). */
+typedef struct kbox3d {
+    int64_t t, h, w;
+    int64_t t0, h0, w0;
+    int64_t nt, nh, nw;
+} kbox3d;
+/* x [n][t][h][w] → y [n][nt][nh][nw]: the box of each of the n leading slabs (a tile of an
+ * NCFHW latent). */
+K_MUST_USE kstatus k_crop3d(const kctx *ctx, int64_t n, const kbox3d *b, const float *x, float *y);
+/* A tile blended into a channels-last video y [t][h][w][ch] over the box b:
+ * y[t0 + a][h0 + i][w0 + j][k] += x[a][i][j][k]·((mt[a]·mh[i])·mw[j]), x rows
+ * [.][xh][xw][ch] (a tile may be larger than its box). */
+K_MUST_USE kstatus k_blend_box3d(const kctx *ctx, const kbox3d *b, int64_t ch, const float *x, int64_t xh,
+                                 int64_t xw, const float *mt, const float *mh, const float *mw, float *y);
+/* y[a][i][j][k] /= ws, ws = (wt[a]·wh[i])·ww[j] raised to min_w when below it: the
+ * weighted average of blended tiles whose weights are separable. */
+K_MUST_USE kstatus k_div_separable(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t ch, const float *wt,
+                                   const float *wh, const float *ww, float min_w, float *y);
 
 #endif /* LTX2_KERNELS_H */

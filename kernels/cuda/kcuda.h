@@ -60,7 +60,7 @@ typedef enum kcuda_dir { KCUDA_H2D = 0, KCUDA_D2H = 1, KCUDA_D2D = 2 } kcuda_dir
 kstatus kcuda_alloc(kcuda *d, size_t bytes, void **out);
 void kcuda_free(kcuda *d, void *p);
 /* D2H waits for the copy (and all queued work); H2D returns once src may be reused;
- * D2D is ordered on the stream. */
+ * D2D is ordered on the stream and may overlap (memmove). */
 kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir dir);
 kstatus kcuda_memset0(kcuda *d, void *p, size_t bytes);
 kstatus kcuda_sync(kcuda *d);
@@ -160,5 +160,23 @@ kstatus kcuda_guidance_combine(const kctx *ctx, int64_t n, float *cond, const fl
                                const float *uncond_perturbed, float k_stg, const float *uncond_isolated, float k_mod);
 /* out is host memory: the call waits for the result. */
 kstatus kcuda_std(const kctx *ctx, const float *x, int64_t n, float *out);
+
+
+/* ------------------------------------------------------------------ video VAE and upscaler steps */
+kstatus kcuda_latent_unnormalize(const kctx *ctx, int64_t C, int64_t n, const float *z, const float *noise, float s,
+                                 const float *mean, const float *std, float *x);
+kstatus kcuda_latent_normalize(const kctx *ctx, int64_t n, int64_t C, const float *x, int64_t ldx, const float *mean,
+                               const float *std, float *z);
+kstatus kcuda_add_repeat(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t xdim, float *y);
+kstatus kcuda_add_group_mean(const kctx *ctx, int64_t rows, int64_t dim, int64_t g, const float *x, float *y);
+/* kern is device memory (k·k floats). */
+kstatus kcuda_blur2d(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, const float *kern, int k,
+                     int stride, const float *x, float *y);
+/* b is a host descriptor. */
+kstatus kcuda_crop3d(const kctx *ctx, int64_t n, const kbox3d *b, const float *x, float *y);
+kstatus kcuda_blend_box3d(const kctx *ctx, const kbox3d *b, int64_t ch, const float *x, int64_t xh, int64_t xw,
+                          const float *mt, const float *mh, const float *mw, float *y);
+kstatus kcuda_div_separable(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t ch, const float *wt,
+                            const float *wh, const float *ww, float min_w, float *y);
 
 #endif /* LTX2_KCUDA_H */

@@ -66,6 +66,14 @@
     X(kstatus, kcuda_x0_from_velocity, (const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v, const float *t, float *x0), (ctx, n, ch, x, v, t, x0)) \
     X(kstatus, kcuda_euler_step, (const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean, const float *x0, float sigma, float sigma_next, float *x), (ctx, n, ch, mask, clean, x0, sigma, sigma_next, x)) \
     X(kstatus, kcuda_guidance_combine, (const kctx *ctx, int64_t n, float *cond, const float *uncond_text, float k_text, const float *uncond_perturbed, float k_stg, const float *uncond_isolated, float k_mod), (ctx, n, cond, uncond_text, k_text, uncond_perturbed, k_stg, uncond_isolated, k_mod)) \
-    X(kstatus, kcuda_std, (const kctx *ctx, const float *x, int64_t n, float *out), (ctx, x, n, out))
+    X(kstatus, kcuda_std, (const kctx *ctx, const float *x, int64_t n, float *out), (ctx, x, n, out)) \
+    X(kstatus, kcuda_latent_unnormalize, (const kctx *ctx, int64_t C, int64_t n, const float *z, const float *noise, float s, const float *mean, const float *std, float *x), (ctx, C, n, z, noise, s, mean, std, x)) \
+    X(kstatus, kcuda_latent_normalize, (const kctx *ctx, int64_t n, int64_t C, const float *x, int64_t ldx, const float *mean, const float *std, float *z), (ctx, n, C, x, ldx, mean, std, z)) \
+    X(kstatus, kcuda_add_repeat, (const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t xdim, float *y), (ctx, rows, dim, x, xdim, y)) \
+    X(kstatus, kcuda_add_group_mean, (const kctx *ctx, int64_t rows, int64_t dim, int64_t g, const float *x, float *y), (ctx, rows, dim, g, x, y)) \
+    X(kstatus, kcuda_blur2d, (const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, const float *kern, int k, int stride, const float *x, float *y), (ctx, t, h, w, c, kern, k, stride, x, y)) \
+    X(kstatus, kcuda_crop3d, (const kctx *ctx, int64_t n, const kbox3d *b, const float *x, float *y), (ctx, n, b, x, y)) \
+    X(kstatus, kcuda_blend_box3d, (const kctx *ctx, const kbox3d *b, int64_t ch, const float *x, int64_t xh, int64_t xw, const float *mt, const float *mh, const float *mw, float *y), (ctx, b, ch, x, xh, xw, mt, mh, mw, y)) \
+    X(kstatus, kcuda_div_separable, (const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t ch, const float *wt, const float *wh, const float *ww, float min_w, float *y), (ctx, t, h, w, ch, wt, wh, ww, min_w, y))
 
 #endif

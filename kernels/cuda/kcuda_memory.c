@@ -117,6 +117,30 @@ size_t kcuda_bytes_in_use(const kcuda *d) { return d ? d->in_use : 0; }
 size_t kcuda_peak_bytes(const kcuda *d) { return d ? d->peak : 0; }
 size_t kcuda_budget(const kcuda *d) { return d ? d->budget : 0; }
 
+static int overlapping(const void *dst, const void *src, size_t bytes)
+{
+    const char *a = dst, *b = src;
+    return a != b && a < b + bytes && b < a + bytes;
+}
+
+/* An overlapping device copy (cudaMemcpy leaves it undefined) as stream-ordered pieces no
+ * longer than the shift, taken from the end the copy moves away from, so no piece reads
+ * bytes an earlier piece wrote: memmove's result. */
+static kstatus shift(kcuda *d, void *dst, const void *src, size_t bytes)
+{
+    char *a = dst;
+    const char *b = src;
+    const size_t gap = a < b ? (size_t)(b - a) : (size_t)(a - b);
+    for (size_t done = 0; done < bytes;) {
+        const size_t n = bytes - done < gap ? bytes - done : gap;
+        const size_t off = a < b ? done : bytes - done - n;
+        cudaError_t e = cudaMemcpyAsync(a + off, b + off, n, cudaMemcpyDeviceToDevice, d->stream);
+        if (e != cudaSuccess) return kcuda_fail(d, e, "cudaMemcpyAsync (overlapping)");
+        done += n;
+    }
+    return KS_OK;
+}
+
 kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir dir)
 {
     kstatus s = kcuda_enter(d);
@@ -124,6 +148,7 @@ kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir
     static const enum cudaMemcpyKind kinds[3] = {cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost,
                                                  cudaMemcpyDeviceToDevice};
     if ((unsigned)dir > KCUDA_D2D) return KS_BAD_ARG;
+    if (dir == KCUDA_D2D && overlapping(dst, src, bytes)) return shift(d, dst, src, bytes);
     cudaError_t e = cudaMemcpyAsync(dst, src, bytes, kinds[dir], d->stream);
     if (e != cudaSuccess) return kcuda_fail(d, e, "cudaMemcpyAsync");
     if (dir == KCUDA_D2D) return KS_OK;

@@ -22,7 +22,7 @@ static const ltx2_port td_inputs[] = {
     LTX2_PORT_INT("temporal_overlap", 1, 0, 8, 1, 0, "The overlap between the temporal tiles, in latent frames."),
     LTX2_PORT_BOOL("last_frame_fix", false, 0,
                    "If true, the last frame will be repeated and discarded after the decoding."),
-    LTX2_PORT_COMBO("working_device", dev_options, "auto", 0, "accepted for compatibility (the CPU decodes)"),
+    LTX2_PORT_COMBO("working_device", dev_options, "auto", 0, "accepted for compatibility (the run's device decodes)"),
     LTX2_PORT_COMBO("working_dtype", dtype_options, "auto", 0, "accepted for compatibility (f32)"),
 };
 static const ltx2_port td_outputs[] = {LTX2_PORT("image", "IMAGE", 0, "decoded frames")};
@@ -98,12 +98,20 @@ static ltx2_status td_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
     ltx2_tensor *img = r[0].u.t;
     if (fix && img->shape[0] > g.scale_t) { /* drop the frames of the repeated latent frame */
         const int64_t keep = img->shape[0] - g.scale_t;
+        ltx2_tensor *h = NULL; /* the decoder may have run on a device */
+        ltx2_error herr = {0};
+        if (ltx2_tensor_to_host(img, &h, &herr)) {
+            comfy_release(r, 2);
+            return ltx2_fail_err(ctx, "latents", &herr);
+        }
         ltx2_tensor *c = ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){keep, img->shape[1], img->shape[2], 3});
         if (!c) {
+            ltx2_tensor_release(h);
             comfy_release(r, 2);
             return oom(ctx);
         }
-        memcpy(ltx2_tensor_f32(c), ltx2_tensor_cf32(img), (size_t)ltx2_tensor_numel(c) * sizeof(float));
+        memcpy(ltx2_tensor_f32(c), ltx2_tensor_cf32(h), (size_t)ltx2_tensor_numel(c) * sizeof(float));
+        ltx2_tensor_release(h);
         out[0] = ltx2_value_tensor(c);
     } else {
         out[0] = comfy_take(&r[0]);

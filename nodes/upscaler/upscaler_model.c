@@ -48,6 +48,7 @@ static void free_res(ures *r, int n)
 void ltx2_upscaler_free(ltx2_upscaler *u)
 {
     if (!u) return;
+    ltx2_upscaler_resident_fini(u);
     vconv_free(&u->initial_conv);
     vconv_free(&u->up);
     vconv_free(&u->final_conv);
@@ -57,6 +58,7 @@ void ltx2_upscaler_free(ltx2_upscaler *u)
     free_res(u->post, u->n_blocks);
     free(u->mean);
     free(u->std);
+    free(u->blur);
     ltx2_checkpoint_release(u->ckpt);
     free(u);
 }
@@ -91,14 +93,10 @@ static ltx2_status load_upsampler(ltx2_upscaler *u, const ltx2_checkpoint *ck, b
         pre = second;
     ltx2_status s = vconv_load(&u->up, ck, pre, co, m, 0, 3, 3, err);
     if (s != LTX2_OK || u->den == 1) return s;
-    float *k = NULL;
     const ltx2_st_tensor *st;
     if ((s = ltx2_ckpt_require(ck, "upsampler.blur_down.kernel", 4, (const int64_t[]){1, 1, 5, 5}, &st, err)) != LTX2_OK)
         return s;
-    if ((s = ltx2_ckpt_f32(ck, "upsampler.blur_down.kernel", 25, &k, err)) != LTX2_OK) return s;
-    memcpy(u->blur, k, sizeof u->blur);
-    free(k);
-    return LTX2_OK;
+    return ltx2_ckpt_f32(ck, "upsampler.blur_down.kernel", 25, &u->blur, err);
 }
 
 ltx2_status ltx2_upscaler_build(ltx2_checkpoint *ck, ltx2_upscaler **out, ltx2_error *err)
@@ -115,6 +113,7 @@ ltx2_status ltx2_upscaler_build(ltx2_checkpoint *ck, ltx2_upscaler **out, ltx2_e
         return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "config dims: only 3 is supported");
     ltx2_upscaler *u = calloc(1, sizeof *u);
     if (!u) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    lx_resident_init(&u->resident);
     ltx2_checkpoint_retain(ck);
     u->ckpt = ck;
     /* Bounds far above any LTX-2 upsampler; blocks are counted before they are allocated. */
@@ -198,13 +197,8 @@ static ltx2_status res_stack(const kctx *ctx, const ltx2_upscaler *u, const ures
                              int64_t h, int64_t w, float *x)
 {
     int64_t n = f * h * w, c = u->mid;
-    float *a = malloc((size_t)(n * c) * sizeof *a), *b = malloc((size_t)(n * c) * sizeof *b);
-    if (!a || !b) {
-        free(a);
-        free(b);
-        return LTX2_ERR_OOM;
-    }
-    kstatus ks = KS_OK;
+    float *a = vae_alloc(ctx, n * c), *b = vae_alloc(ctx, n * c);
+    kstatus ks = a && b ? KS_OK : KS_OOM;
     for (int i = 0; ks == KS_OK && i < u->n_blocks; i++) {
         K_THEN(ks, vconv_run(ctx, &r[i].conv1, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS));
         K_THEN(ks, gn_silu(ctx, u, n, r[i].n1w, r[i].n1b, a));
@@ -213,46 +207,45 @@ static ltx2_status res_stack(const kctx *ctx, const ltx2_upscaler *u, const ures
         K_THEN(ks, k_add(ctx, x, b, x, n * c)); /* activation after the residual add */
         K_THEN(ks, k_silu(ctx, x, x, n * c));
     }
-    free(a);
-    free(b);
+    k_free(ctx, a);
+    k_free(ctx, b);
     return ltx2_kstatus(ks);
 }
 
-static void blur_down(const ltx2_upscaler *u, int64_t f, int64_t h, int64_t w, const float *x,
-                      int64_t ho, int64_t wo, float *y)
+/* mean and std (host memory) where ctx's ops read them: themselves on the CPU, else a copy
+ * in the workspace arena (released with the call's arena). */
+static kstatus stats_on(const kctx *ctx, const float *mean, const float *std, int64_t C, const float **dm,
+                        const float **ds)
 {
-    int64_t c = u->mid;
-    for (int64_t t = 0; t < f; t++)
-        for (int64_t i = 0; i < ho; i++)
-            for (int64_t j = 0; j < wo; j++) {
-                float *o = y + ((t * ho + i) * wo + j) * c;
-                for (int64_t ch = 0; ch < c; ch++) o[ch] = 0.0f;
-                for (int di = 0; di < 5; di++) {
-                    int64_t si = i * u->den + di - 2;
-                    if (si < 0 || si >= h) continue;
-                    for (int dj = 0; dj < 5; dj++) {
-                        int64_t sj = j * u->den + dj - 2;
-                        if (sj < 0 || sj >= w) continue;
-                        float k = u->blur[di * 5 + dj];
-                        const float *s = x + ((t * h + si) * w + sj) * c;
-                        for (int64_t ch = 0; ch < c; ch++) o[ch] += k * s[ch];
-                    }
-                }
-            }
+    *dm = mean;
+    *ds = std;
+    if (ctx->backend == KB_CPU) return KS_OK;
+    float *d = NULL;
+    kstatus ks = k_arena_alloc(ctx->arena, (size_t)(2 * C) * sizeof(float), (void **)&d);
+    K_THEN(ks, k_copy(ctx, d, mean, (size_t)C * sizeof(float), K_H2D));
+    K_THEN(ks, k_copy(ctx, d + C, std, (size_t)C * sizeof(float), K_H2D));
+    if (ks == KS_OK) {
+        *dm = d;
+        *ds = d + C;
+    }
+    return ks;
 }
 
 static ltx2_status ltx2_upscaler_run_run(const kctx *ctx, const ltx2_upscaler *u, const float *mean,
                               const float *std, const float *latent, int64_t f, int64_t h,
                               int64_t w, float *y, ltx2_error *err)
 {
+    ltx2_status s = ltx2_upscaler_on(u, ctx, &u, err); /* the weights on ctx's backend */
+    if (s != LTX2_OK) return s;
     int64_t C = u->in_ch, m = u->mid, n = f * h * w, fo, ho, wo;
     ltx2_upscaler_out_size(u, f, h, w, &fo, &ho, &wo);
-    float *x = malloc((size_t)(n * C) * sizeof *x), *a = NULL, *b = NULL, *o = NULL;
-    ltx2_status s = LTX2_ERR_OOM;
-    if (!x || !(a = malloc((size_t)(n * m) * sizeof *a))) goto out;
-    for (int64_t c = 0; c < C; c++) /* un-normalize into channels-last */
-        for (int64_t i = 0; i < n; i++) x[i * C + c] = latent[c * n + i] * std[c] + mean[c];
-    if ((s = ltx2_kstatus(vconv_run(ctx, &u->initial_conv, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK ||
+    float *x = vae_alloc(ctx, n * C), *a = NULL, *b = NULL, *o = NULL;
+    s = LTX2_ERR_OOM;
+    if (!x || !(a = vae_alloc(ctx, n * m))) goto out;
+    if ((s = ltx2_kstatus(stats_on(ctx, mean, std, C, &mean, &std))) != LTX2_OK) goto out;
+    /* un-normalize into channels-last */
+    if ((s = ltx2_kstatus(k_latent_unnormalize(ctx, C, n, latent, NULL, 0.0f, mean, std, x))) != LTX2_OK ||
+        (s = ltx2_kstatus(vconv_run(ctx, &u->initial_conv, f, h, w, x, a, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK ||
         (s = ltx2_kstatus(gn_silu(ctx, u, n, u->in_w, u->in_b, a))) != LTX2_OK ||
         (s = res_stack(ctx, u, u->res, f, h, w, a)) != LTX2_OK)
         goto out;
@@ -260,33 +253,33 @@ static ltx2_status ltx2_upscaler_run_run(const kctx *ctx, const ltx2_upscaler *u
 
     int64_t f2 = f, h2 = h, w2 = w;
     if (u->temporal) {
-        if (!(b = malloc((size_t)(n * 2 * m) * sizeof *b))) goto out;
+        if (!(b = vae_alloc(ctx, n * 2 * m))) goto out;
         if ((s = ltx2_kstatus(vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK) goto out;
-        free(a);
+        k_free(ctx, a);
         s = LTX2_ERR_OOM;
-        if (!(a = malloc((size_t)(2 * n * m) * sizeof *a))) goto out;
+        if (!(a = vae_alloc(ctx, 2 * n * m))) goto out;
         if ((s = ltx2_kstatus(k_depth_to_space3d(ctx, f, h, w, m, 2, 1, 1, b, a))) != LTX2_OK) goto out;
         s = LTX2_ERR_OOM;
-        /* drop frame 0 */
+        /* drop frame 0 (in place: k_copy moves overlapping ranges like memmove) */
         if ((s = ltx2_kstatus(k_copy(ctx, a, a + h * w * m, (size_t)((2 * f - 1) * h * w * m) * sizeof *a, K_D2D))))
             goto out;
         f2 = 2 * f - 1;
     } else {
         int64_t r = u->num, hs = h * r, ws = w * r;
-        if (!(b = malloc((size_t)(n * r * r * m) * sizeof *b))) goto out;
+        if (!(b = vae_alloc(ctx, n * r * r * m))) goto out;
         /* kt = 1: per frame */
         if ((s = ltx2_kstatus(vconv_run(ctx, &u->up, f, h, w, a, b, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK) goto out;
-        free(a);
+        k_free(ctx, a);
         s = LTX2_ERR_OOM;
-        if (!(a = malloc((size_t)(f * hs * ws * m) * sizeof *a))) goto out;
+        if (!(a = vae_alloc(ctx, f * hs * ws * m))) goto out;
         if ((s = ltx2_kstatus(k_depth_to_space3d(ctx, f, h, w, m, 1, (int)r, (int)r, b, a))) != LTX2_OK) goto out;
         s = LTX2_ERR_OOM;
         h2 = hs;
         w2 = ws;
-        if (u->den > 1) {
-            free(b);
-            if (!(b = malloc((size_t)(f * ho * wo * m) * sizeof *b))) goto out;
-            blur_down(u, f, hs, ws, a, ho, wo, b);
+        if (u->den > 1) { /* 5×5 blur, stride den, zero padding 2 */
+            k_free(ctx, b);
+            if (!(b = vae_alloc(ctx, f * ho * wo * m))) goto out;
+            if ((s = ltx2_kstatus(k_blur2d(ctx, f, hs, ws, m, u->blur, 5, u->den, a, b))) != LTX2_OK) goto out;
             float *t = a;
             a = b;
             b = t;
@@ -294,22 +287,21 @@ static ltx2_status ltx2_upscaler_run_run(const kctx *ctx, const ltx2_upscaler *u
             w2 = wo;
         }
     }
-    free(b);
+    k_free(ctx, b);
     b = NULL;
     if ((s = res_stack(ctx, u, u->post, f2, h2, w2, a)) != LTX2_OK) goto out;
     s = LTX2_ERR_OOM;
     int64_t n2 = f2 * h2 * w2;
-    if (!(o = malloc((size_t)(n2 * C) * sizeof *o))) goto out;
+    if (!(o = vae_alloc(ctx, n2 * C))) goto out;
     if ((s = ltx2_kstatus(vconv_run(ctx, &u->final_conv, f2, h2, w2, a, o, VT_ZEROS, KPAD_ZEROS))) != LTX2_OK)
         goto out;
-    for (int64_t c = 0; c < C; c++) /* re-normalize back to NCFHW */
-        for (int64_t i = 0; i < n2; i++) y[c * n2 + i] = (o[i * C + c] - mean[c]) / std[c];
-    s = LTX2_OK;
+    /* re-normalize back to NCFHW */
+    s = ltx2_kstatus(k_latent_normalize(ctx, n2, C, o, C, mean, std, y));
 out:
-    free(x);
-    free(a);
-    free(b);
-    free(o);
+    k_free(ctx, x);
+    k_free(ctx, a);
+    k_free(ctx, b);
+    k_free(ctx, o);
     if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while upscaling");
     if (s != LTX2_OK) return ltx2_err(err, s, "upscaling %s", s == LTX2_CANCELLED ? "cancelled" : "failed in a kernel");
     return LTX2_OK;

@@ -45,13 +45,15 @@ static ltx2_status exec_upscale(void *inst, ltx2_exec_ctx *ctx, const ltx2_value
     if (!mean || !std)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "vae", "connect a VAE: the upsampler file has no per-channel statistics");
     ltx2_tensor *lat = NULL, *y = NULL;
-    if ((s = vae_in_latent(ctx, type, in, IN_SAMPLES, IN_LATENT, u->in_ch, &lat)) != LTX2_OK) return s;
+    kctx k;
+    if ((s = ltx2_node_kctx_get(inst, ctx, ltx2_in_fast(in, IN_PRECISION), &k)) != LTX2_OK) return s;
+    if ((s = vae_in_latent(ctx, type, in, IN_SAMPLES, IN_LATENT, u->in_ch, &k, &lat)) != LTX2_OK) return s;
     int64_t f = lat->shape[2], h = lat->shape[3], w = lat->shape[4], fo, ho, wo;
     ltx2_upscaler_out_size(u, f, h, w, &fo, &ho, &wo);
-    y = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, u->in_ch, fo, ho, wo});
-    if (!y) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory"); goto out; }
+    /* on a device the result stays there: the boundary gives CPU consumers host copies */
+    y = ltx2_tensor_new_on(&k, LTX2_F32, 5, (const int64_t[]){1, u->in_ch, fo, ho, wo});
+    if (!y) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the upscaled latent"); goto out; }
     if ((s = ltx2_progress(ctx, 0, 1, "upscale")) != LTX2_OK) goto out;
-    kctx k = ltx2_node_kctx(inst, ctx, ltx2_in_fast(in, IN_PRECISION));
     ltx2_error err = {0};
     if ((s = ltx2_upscaler_run(&k, u, mean, std, ltx2_tensor_cf32(lat), f, h, w, ltx2_tensor_f32(y), &err)) != LTX2_OK) {
         s = ltx2_fail_err(ctx, lat_obj ? "samples" : "latent", &err);
@@ -70,7 +72,7 @@ out:
 }
 
 static const ltx2_node_type ltx2_node_latent_upscale = LTX2_NODE_TYPE(
-    "LTX2LatentUpscale", "LTX-2 Latent Upscale", "ltx2/latent", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    "LTX2LatentUpscale", "LTX-2 Latent Upscale", "ltx2/latent", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE | LTX2_NODE_CUDA,
     "Spatial ×2 or temporal ×2 latent upsampling with the reference's un-normalize / upsample / re-normalize wrapping.",
     up_inputs, up_outputs, exec_upscale);
 

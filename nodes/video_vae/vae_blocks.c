@@ -1,8 +1,5 @@
 /* vae_blocks.c — the VAE's blocks on channels-last activations: ResnetBlock3D stacks
  * (with the optional timestep AdaLN), DepthToSpaceUpsample and SpaceToDepthDownsample. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "video_vae/vae_blocks.h"
 #include "node.h"
 
@@ -12,16 +9,10 @@ ltx2_status vblock_res(const kctx *ctx, const vblock *b, int64_t t, int64_t h, i
                        float *x, vtpad tpad, kpad spad, const float *temb)
 {
     int64_t c = b->cin, n = t * h * w;
-    float *a = malloc((size_t)(n * c) * sizeof *a);
-    float *z = malloc((size_t)(n * c) * sizeof *z);
-    float *ada = temb ? malloc((size_t)(4 * c) * sizeof *ada) : NULL;
-    if (!a || !z || (temb && !ada)) {
-        free(a);
-        free(z);
-        free(ada);
-        return LTX2_ERR_OOM;
-    }
-    kstatus ks = KS_OK;
+    float *a = vae_alloc(ctx, n * c);
+    float *z = vae_alloc(ctx, n * c);
+    float *ada = temb ? vae_alloc(ctx, 4 * c) : NULL;
+    kstatus ks = a && z && (!temb || ada) ? KS_OK : KS_OOM;
     for (int j = 0; ks == KS_OK && j < b->n_res; j++) {
         const vres *r = &b->res[j];
         if (temb) /* rows: shift1, scale1, shift2, scale2 */
@@ -36,9 +27,9 @@ ltx2_status vblock_res(const kctx *ctx, const vblock *b, int64_t t, int64_t h, i
         K_THEN(ks, vconv_run(ctx, &r->conv2, t, h, w, z, a, tpad, spad));
         K_THEN(ks, k_add(ctx, x, a, x, n * c));
     }
-    free(a);
-    free(z);
-    free(ada);
+    k_free(ctx, a);
+    k_free(ctx, z);
+    k_free(ctx, ada);
     return ltx2_kstatus(ks);
 }
 
@@ -48,38 +39,24 @@ ltx2_status vblock_up(const kctx *ctx, const vblock *b, int64_t t, int64_t h, in
     int P = b->st * b->sh * b->sw;
     int64_t n = t * h * w, c = b->cin, co = b->cout;
     int64_t T = t * b->st, H = h * b->sh, W = w * b->sw, drop = b->st == 2 ? 1 : 0;
-    int64_t frame = H * W * co;
-    float *y = malloc((size_t)(n * P * co) * sizeof *y);
-    float *d = malloc((size_t)(T * frame) * sizeof *d);
-    float *res = b->residual ? malloc((size_t)(T * H * W * (c / P)) * sizeof *res) : NULL;
-    if (!y || !d || (b->residual && !res)) {
-        free(y);
-        free(d);
-        free(res);
-        return LTX2_ERR_OOM;
-    }
-    kstatus ks = vconv_run(ctx, &b->conv, t, h, w, x, y, tpad, spad);
+    int64_t frame = H * W * co, cr = c / P;
+    float *y = vae_alloc(ctx, n * P * co);
+    float *d = vae_alloc(ctx, T * frame);
+    float *res = b->residual ? vae_alloc(ctx, T * H * W * cr) : NULL;
+    kstatus ks = y && d && (!b->residual || res) ? KS_OK : KS_OOM;
+    K_THEN(ks, vconv_run(ctx, &b->conv, t, h, w, x, y, tpad, spad));
     K_THEN(ks, k_depth_to_space3d(ctx, t, h, w, co, b->st, b->sh, b->sw, y, d));
-    free(y);
+    k_free(ctx, y);
     if (b->residual) /* depth-to-space of the input, its channels tiled P/mult times */
-        K_THEN(ks, k_depth_to_space3d(ctx, t, h, w, c / P, b->st, b->sh, b->sw, x, res));
-    if (drop)
+        K_THEN(ks, k_depth_to_space3d(ctx, t, h, w, cr, b->st, b->sh, b->sw, x, res));
+    if (drop) /* in place: k_copy moves overlapping ranges like memmove */
         K_THEN(ks, k_copy(ctx, d, d + frame, (size_t)((T - 1) * frame) * sizeof *d, K_D2D));
+    if (b->residual)
+        K_THEN(ks, k_add_repeat(ctx, (T - drop) * H * W, co, res + drop * H * W * cr, cr, d));
+    k_free(ctx, res);
     if (ks != KS_OK) {
-        free(d);
-        free(res);
+        k_free(ctx, d);
         return ltx2_kstatus(ks);
-    }
-    if (b->residual) {
-        int64_t cr = c / P;
-        const float *rs = res + drop * H * W * cr;
-        int64_t np = (T - drop) * H * W;
-        for (int64_t i = 0; i < np; i++) {
-            float *o = d + i * co;
-            const float *r = rs + i * cr;
-            for (int64_t j = 0; j < co; j++) o[j] += r[j % cr];
-        }
-        free(res);
     }
     *to = T - drop;
     *out = d;
@@ -94,41 +71,26 @@ ltx2_status vblock_down(const kctx *ctx, const vblock *b, int64_t t, int64_t h, 
     int64_t tp = t + (b->st == 2 ? 1 : 0), frame = h * w * c;
     if (tp % b->st || h % b->sh || w % b->sw) return LTX2_ERR_BAD_INPUT;
     int64_t T = tp / b->st, H = h / b->sh, W = w / b->sw, np = T * H * W;
-    float *xp = malloc((size_t)(tp * frame) * sizeof *xp);
-    float *s2d = malloc((size_t)(np * c * P) * sizeof *s2d);
-    float *y = malloc((size_t)(tp * h * w * cc) * sizeof *y);
-    float *o = malloc((size_t)(np * co) * sizeof *o);
-    if (!xp || !s2d || !y || !o) {
-        free(xp);
-        free(s2d);
-        free(y);
-        free(o);
-        return LTX2_ERR_OOM;
-    }
+    float *xp = vae_alloc(ctx, tp * frame);
+    float *s2d = vae_alloc(ctx, np * c * P);
+    float *y = vae_alloc(ctx, tp * h * w * cc);
+    float *o = vae_alloc(ctx, np * co);
+    kstatus ks = xp && s2d && y && o ? KS_OK : KS_OOM;
     /* a time stride of 2 first duplicates frame 0 */
-    kstatus ks = tp > t ? k_copy(ctx, xp, x, (size_t)frame * sizeof *xp, K_D2D) : KS_OK;
+    if (tp > t) K_THEN(ks, k_copy(ctx, xp, x, (size_t)frame * sizeof *xp, K_D2D));
     K_THEN(ks, k_copy(ctx, xp + (tp - t) * frame, x, (size_t)(t * frame) * sizeof *xp, K_D2D));
     K_THEN(ks, k_space_to_depth3d(ctx, T, H, W, c, b->st, b->sh, b->sw, xp, s2d));
     K_THEN(ks, vconv_run(ctx, &b->conv, tp, h, w, xp, y, tpad, spad));
-    free(xp);
+    k_free(ctx, xp);
     K_THEN(ks, k_space_to_depth3d(ctx, T, H, W, cc, b->st, b->sh, b->sw, y, o));
-    free(y);
+    k_free(ctx, y);
+    /* skip: mean of each group of g consecutive space-to-depth channels */
+    K_THEN(ks, k_add_group_mean(ctx, np, co, g, s2d, o));
+    k_free(ctx, s2d);
     if (ks != KS_OK) {
-        free(s2d);
-        free(o);
+        k_free(ctx, o);
         return ltx2_kstatus(ks);
     }
-    /* skip: mean of each group of g consecutive space-to-depth channels */
-    for (int64_t i = 0; i < np; i++) {
-        const float *s = s2d + i * c * P;
-        float *d = o + i * co;
-        for (int64_t k = 0; k < co; k++) {
-            float acc = 0.0f;
-            for (int64_t q = 0; q < g; q++) acc += s[k * g + q];
-            d[k] += acc / (float)g;
-        }
-    }
-    free(s2d);
     *to = T;
     *out = o;
     return LTX2_OK;

@@ -5,6 +5,7 @@
 
 #include "checked.h"
 #include "finite.h"
+#include "sampler/latent.h"
 #include "sampler/rng.h"
 #include "video_vae/vae_node_util.h"
 #include "video_vae/vae_tiling.h"
@@ -48,8 +49,9 @@ static ltx2_status emit(ltx2_exec_ctx *ctx, const kctx *k, const float *px, int6
 {
     /* The raw NCFHW copy is as large as the frames: made only when something reads it. */
     bool want_img = ltx2_output_wanted(ctx, 0), want_raw = ltx2_output_wanted(ctx, 1);
-    ltx2_tensor *img = want_img ? ltx2_tensor_new(LTX2_F32, 4, (const int64_t[]){F, H, W, c}) : NULL;
-    ltx2_tensor *raw = want_raw ? ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, c, F, H, W}) : NULL;
+    /* on a device they stay there: the boundary gives CPU consumers host copies */
+    ltx2_tensor *img = want_img ? ltx2_tensor_new_on(k, LTX2_F32, 4, (const int64_t[]){F, H, W, c}) : NULL;
+    ltx2_tensor *raw = want_raw ? ltx2_tensor_new_on(k, LTX2_F32, 5, (const int64_t[]){1, c, F, H, W}) : NULL;
     if ((want_img && !img) || (want_raw && !raw)) {
         ltx2_tensor_release(img);
         ltx2_tensor_release(raw);
@@ -78,11 +80,15 @@ static bool frames_fit(int64_t F, int64_t H, int64_t W, int64_t c)
     return ltx2_product_i64((const int64_t[]){F, H, W, c, (int64_t)sizeof(float)}, 5, &bytes);
 }
 
-/* One pass over the decoded pixels: NaN/Inf (bad weights) would be clamped into black
- * frames and saved as if all went well. */
-static ltx2_status check_frames(ltx2_exec_ctx *ctx, const float *px, int64_t F, int64_t H, int64_t W, int64_t c)
+/* One pass over the decoded pixels (memory of k's backend): NaN/Inf (bad weights) would be
+ * clamped into black frames and saved as if all went well. */
+static ltx2_status check_frames(ltx2_exec_ctx *ctx, const kctx *k, const float *px, int64_t F, int64_t H, int64_t W,
+                                int64_t c)
 {
-    int64_t at = ltx2_find_nonfinite(px, F * H * W * c);
+    int64_t at = -1;
+    kstatus ks = ltx2_find_nonfinite_on(k, px, F * H * W * c, &at);
+    if (ks != KS_OK)
+        return ltx2_fail_k(ctx, "samples", ks, "finite check of the frames");
     if (at < 0)
         return LTX2_OK;
     return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "vae",
@@ -106,7 +112,9 @@ static ltx2_status common_args(void *inst, ltx2_exec_ctx *ctx, const ltx2_node_t
     ltx2_status s = vae_in_vae(ctx, type, in, IN_VAE, &a->v);
     if (s != LTX2_OK) return s;
     if (!a->v->has_dec) return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "vae", "this VAE has no decoder weights (vae.decoder.*)");
-    if ((s = vae_in_latent(ctx, type, in, IN_SAMPLES, IN_LATENT, a->v->latent_ch, &a->lat)) != LTX2_OK) return s;
+    if ((s = ltx2_node_kctx_get(inst, ctx, ltx2_in_fast(in, IN_PRECISION), &a->k)) != LTX2_OK) return s;
+    if ((s = vae_in_latent(ctx, type, in, IN_SAMPLES, IN_LATENT, a->v->latent_ch, &a->k, &a->lat)) != LTX2_OK)
+        return s;
     a->f = a->lat->shape[2];
     a->h = a->lat->shape[3];
     a->w = a->lat->shape[4];
@@ -126,12 +134,13 @@ static ltx2_status common_args(void *inst, ltx2_exec_ctx *ctx, const ltx2_node_t
     a->timestep = (float)vae_in_float_or(in, IN_TIMESTEP, 0.05);
     a->noise_scale = (float)vae_in_float_or(in, IN_NOISE_SCALE, 0.025);
     a->seed = (uint64_t)vae_in_int_or(in, IN_SEED, 0);
-    a->k = ltx2_node_kctx(inst, ctx, ltx2_in_fast(in, IN_PRECISION));
     ltx2_tensor *ts = NULL;
     if ((s = ltx2_in_tensor(ctx, type, in, IN_TIMESTEP_T, &ts)) != LTX2_OK) goto fail;
     if (ts) {
-        ltx2_tensor *t32 = ltx2_tensor_numel(ts) == 1 ? ltx2_tensor_to_f32(ts) : NULL;
-        if (!t32) {
+        const kctx host = kctx_default(NULL); /* a host scalar */
+        ltx2_tensor *t32 = NULL;
+        ltx2_error terr = {0};
+        if (ltx2_tensor_numel(ts) != 1 || ltx2_tensor_f32_on(&host, ts, &t32, &terr) != LTX2_OK) {
             s = ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "timestep", "expected a 1-element float tensor");
             goto fail;
         }
@@ -155,8 +164,9 @@ static ltx2_status exec_decode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
     int64_t C = v->latent_ch, n = C * a.f * a.h * a.w, F, H, W;
     ltx2_vae_pixel_size(v, a.f, a.h, a.w, &F, &H, &W);
     ltx2_tensor *nz = NULL, *nz32 = NULL;
-    float *drawn = NULL, *px = NULL;
+    float *drawn = NULL, *px = NULL; /* memory of a.k's backend */
     const float *noise = NULL;
+    ltx2_error err = {0};
     if ((s = ltx2_in_tensor(ctx, type, in, IN_NOISE, &nz)) != LTX2_OK) goto out;
     if (v->ts_cond) {
         if (nz) {
@@ -166,32 +176,33 @@ static ltx2_status exec_decode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
                               ltx2_tensor_str(nz, b1, sizeof b1));
                 goto out;
             }
-            if (!(nz32 = ltx2_tensor_as_f32(nz))) { s = ltx2_fail(ctx, LTX2_ERR_OOM, "noise", "out of memory"); goto out; }
+            if (ltx2_tensor_f32_on(&a.k, nz, &nz32, &err) != LTX2_OK) { s = ltx2_fail_err(ctx, "noise", &err); goto out; }
             noise = ltx2_tensor_cf32(nz32);
-        } else {
+        } else { /* drawn on the host, then moved to a.k's memory */
             if (!(drawn = malloc((size_t)n * sizeof *drawn))) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory"); goto out; }
             ltx2_rng_normal(a.seed, LTX2_RNG_STREAM_VAE_DECODE, 0, n, drawn);
+            kstatus ks = ltx2_host_to_backend(&a.k, &drawn, n);
+            if (ks != KS_OK) { s = ltx2_fail_k(ctx, "seed", ks, "decode noise to the device"); goto out; }
             noise = drawn;
         }
     }
     if ((s = ltx2_progress(ctx, 0, 1, "decode")) != LTX2_OK) goto out;
-    if (!(px = malloc((size_t)(F * H * W * v->in_ch) * sizeof *px))) {
+    if (!(px = vae_alloc(&a.k, F * H * W * v->in_ch))) {
         s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for %lldx%lldx%lld frames", (long long)F, (long long)H, (long long)W);
         goto out;
     }
     vae_dec_opts o = {.timestep = a.timestep, .noise_scale = a.noise_scale, .noise = noise,
                       .cancel = ctx->cancel_flag};
-    ltx2_error err = {0};
     if ((s = ltx2_vae_decode(&a.k, v, ltx2_tensor_cf32(a.lat), a.f, a.h, a.w, &o, px, &err)) != LTX2_OK) {
         s = ltx2_fail_err(ctx, in[IN_SAMPLES].kind != LTX2_V_NONE ? "samples" : "latent", &err);
         goto out;
     }
     if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out;
-    if ((s = check_frames(ctx, px, F, H, W, v->in_ch)) != LTX2_OK) goto out;
+    if ((s = check_frames(ctx, &a.k, px, F, H, W, v->in_ch)) != LTX2_OK) goto out;
     s = emit(ctx, &a.k, px, F, H, W, v->in_ch, out);
 out:
-    free(px);
-    free(drawn);
+    k_free(&a.k, px);
+    k_free(&a.k, drawn); /* malloc'd on the CPU: k_free is free there */
     ltx2_tensor_release(nz32);
     ltx2_tensor_release(a.lat);
     return s;
@@ -236,12 +247,14 @@ static ltx2_status tile_noise(void *ud_, int tile, const int64_t shape[4], float
         if ((t = single_tile_noise(ud, alt, sizeof alt))) memcpy(key, alt, sizeof alt);
     }
     if (!t) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "tile_noise has no entry \"%s\" for tile %d", key, tile);
+    const kctx host = kctx_default(NULL); /* the hook fills host memory */
     if (t->ndim != 5 || t->shape[0] != 1 || t->shape[1] != shape[0] || t->shape[2] != shape[1] ||
         t->shape[3] != shape[2] || t->shape[4] != shape[3])
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "tile_noise entry \"%s\" is not [1, %lld, %lld, %lld, %lld]", key,
                         (long long)shape[0], (long long)shape[1], (long long)shape[2], (long long)shape[3]);
-    ltx2_tensor *f = ltx2_tensor_to_f32(t);
-    if (!f) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    ltx2_tensor *f = NULL;
+    ltx2_status st = ltx2_tensor_f32_on(&host, t, &f, err);
+    if (st != LTX2_OK) return st;
     memcpy(out, ltx2_tensor_cf32(f), (size_t)n * sizeof *out);
     ltx2_tensor_release(f);
     return LTX2_OK;
@@ -272,7 +285,7 @@ static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         goto out;
     }
     if ((s = ltx2_in_object(ctx, type, in, IN_TILE_NOISE, "TENSORS", &tn)) != LTX2_OK) goto out;
-    if (!(px = malloc((size_t)(F * H * W * v->in_ch) * sizeof *px))) {
+    if (!(px = vae_alloc(&a.k, F * H * W * v->in_ch))) {
         s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the frames");
         goto out;
     }
@@ -298,20 +311,20 @@ static ltx2_status exec_tiled(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
         goto out;
     }
     if ((s = ltx2_progress(ctx, 1, 1, "decode")) != LTX2_OK) goto out; /* before the frame copies */
-    if ((s = check_frames(ctx, px, F, H, W, v->in_ch)) != LTX2_OK) goto out;
+    if ((s = check_frames(ctx, &a.k, px, F, H, W, v->in_ch)) != LTX2_OK) goto out;
     s = emit(ctx, &a.k, px, F, H, W, v->in_ch, out);
 out:
-    free(px);
+    k_free(&a.k, px);
     ltx2_tensor_release(a.lat);
     return s;
 }
 
 const ltx2_node_type ltx2_node_vae_decode = LTX2_NODE_TYPE(
-    "LTX2VAEDecode", "LTX-2 VAE Decode", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    "LTX2VAEDecode", "LTX-2 VAE Decode", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE | LTX2_NODE_CUDA,
     "Decodes a normalized video latent into frames (un-normalization, and the decode timestep and noise mix when the VAE is timestep-conditioned).",
     dec_inputs, dec_outputs, exec_decode);
 
 const ltx2_node_type ltx2_node_vae_decode_tiled = LTX2_NODE_TYPE(
-    "LTX2VAEDecodeTiled", "LTX-2 VAE Decode (Tiled)", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    "LTX2VAEDecodeTiled", "LTX-2 VAE Decode (Tiled)", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE | LTX2_NODE_CUDA,
     "Decodes a normalized video latent tile by tile (the reference's tile layout and blending); memory is bounded by the tile size.",
     tiled_inputs, dec_outputs, exec_tiled);

@@ -42,21 +42,21 @@ static ltx2_status exec_encode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
     int64_t lf, lh, lw;
     ltx2_error err = {0};
     if ((s = ltx2_vae_latent_size(v, F, H, W, &lf, &lh, &lw, &err)) != LTX2_OK) return ltx2_fail_err(ctx, name, &err);
-    if (!(src = ltx2_tensor_as_f32(t))) return ltx2_fail(ctx, LTX2_ERR_OOM, name, "out of memory");
+    kctx k;
+    if ((s = ltx2_node_kctx_get(inst, ctx, ltx2_in_fast(in, IN_PRECISION), &k)) != LTX2_OK) return s;
+    if (ltx2_tensor_f32_on(&k, t, &src, &err) != LTX2_OK) return ltx2_fail_err(ctx, name, &err);
     const float *video = ltx2_tensor_cf32(src);
     if (pix) { /* [0,1] channels-last → [-1,1] NCFHW */
         int64_t n = F * H * W;
-        if (!(ncf = malloc((size_t)(n * c) * sizeof *ncf))) { s = ltx2_fail(ctx, LTX2_ERR_OOM, name, "out of memory"); goto out; }
-        kctx kt = ltx2_node_kctx(inst, ctx, 0);
-        kstatus ks = k_transpose2d(&kt, n, c, video, ncf);
-        K_THEN(ks, k_shift_scale_clamp(&kt, ncf, -0.5f, 2.0f, -INFINITY, INFINITY, ncf, n * c)); /* 2x - 1 */
+        if (!(ncf = vae_alloc(&k, n * c))) { s = ltx2_fail(ctx, LTX2_ERR_OOM, name, "out of memory"); goto out; }
+        kstatus ks = k_transpose2d(&k, n, c, video, ncf);
+        K_THEN(ks, k_shift_scale_clamp(&k, ncf, -0.5f, 2.0f, -INFINITY, INFINITY, ncf, n * c)); /* 2x - 1 */
         if (ks != KS_OK) { s = ltx2_fail_k(ctx, name, ks, "pixels to NCFHW"); goto out; }
         video = ncf;
     }
-    lat = ltx2_tensor_new(LTX2_F32, 5, (const int64_t[]){1, v->latent_ch, lf, lh, lw});
-    if (!lat) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory"); goto out; }
+    lat = ltx2_tensor_new_on(&k, LTX2_F32, 5, (const int64_t[]){1, v->latent_ch, lf, lh, lw});
+    if (!lat) { s = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the latent"); goto out; }
     if ((s = ltx2_progress(ctx, 0, 1, "encode")) != LTX2_OK) goto out;
-    kctx k = ltx2_node_kctx(inst, ctx, ltx2_in_fast(in, IN_PRECISION));
     if ((s = ltx2_vae_encode(&k, v, video, F, H, W, ltx2_tensor_f32(lat), &lf, &lh, &lw, &err)) != LTX2_OK) {
         s = ltx2_fail_err(ctx, name, &err);
         goto out;
@@ -70,11 +70,11 @@ static ltx2_status exec_encode(void *inst, ltx2_exec_ctx *ctx, const ltx2_value 
 out:
     ltx2_tensor_release(lat);
     ltx2_tensor_release(src);
-    free(ncf);
+    k_free(&k, ncf);
     return s;
 }
 
 const ltx2_node_type ltx2_node_vae_encode = LTX2_NODE_TYPE(
-    "LTX2VAEEncode", "LTX-2 VAE Encode", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE,
+    "LTX2VAEEncode", "LTX-2 VAE Encode", "ltx2/vae", LTX2_NODE_PROGRESS | LTX2_NODE_CANCELLABLE | LTX2_NODE_CUDA,
     "Encodes frames (1 + 8k, sides multiples of 32) into a normalized video latent (the posterior mean).",
     enc_inputs, enc_outputs, exec_encode);

@@ -1,7 +1,4 @@
 /* vae_forward.c — whole-latent decode and whole-video encode. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "video_vae/vae_blocks.h"
 #include "common/layers.h"
 #include "node.h"
@@ -29,47 +26,45 @@ static ltx2_status ltx2_vae_decode_run(const kctx *ctx, const ltx2_video_vae *v,
     if (f < 1 || h < 1 || w < 1) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "empty latent");
     if (v->dec_spad == KPAD_REFLECT && (h < 2 || w < 2))
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "latent height and width must be at least 2 for reflect padding (got %lldx%lld)", (long long)h, (long long)w);
+    ltx2_status s = ltx2_vae_on(v, ctx, &v, err); /* the weights on ctx's backend */
+    if (s != LTX2_OK) return s;
     int64_t C = v->latent_ch, n = f * h * w;
     vtpad tpad = v->causal_dec ? VT_CAUSAL : VT_SYMM;
     kpad spad = v->dec_spad;
-    float *x = malloc((size_t)(n * C) * sizeof *x);
+    float *x = vae_alloc(ctx, n * C);
     float *temb = NULL, *cur = NULL;
-    ltx2_status s = LTX2_OK;
     if (!x) return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the latent");
     /* noise mix (timestep conditioning only), then un-normalize, into channels-last */
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t i = 0; i < n; i++) {
-            float z = latent[c * n + i];
-            if (v->ts_cond && opts && opts->noise)
-                z = opts->noise[c * n + i] * opts->noise_scale + (1.0f - opts->noise_scale) * z;
-            x[i * C + c] = z * v->std[c] + v->mean[c];
-        }
+    const float *noise = v->ts_cond && opts ? opts->noise : NULL;
+    if ((s = ltx2_kstatus(k_latent_unnormalize(ctx, C, n, latent, noise, noise ? opts->noise_scale : 0.0f, v->mean,
+                                               v->std, x))) != LTX2_OK)
+        goto out;
     float ts = v->ts_cond ? (opts ? opts->timestep : 0.05f) * v->ts_mult : 0.0f;
 
     int64_t c = v->dec.conv_in.cout;
-    cur = malloc((size_t)(n * c) * sizeof *cur);
+    cur = vae_alloc(ctx, n * c);
     if (!cur) { s = LTX2_ERR_OOM; goto out; }
     if ((s = ltx2_kstatus(vconv_run(ctx, &v->dec.conv_in, f, h, w, x, cur, tpad, spad))) != LTX2_OK) goto out;
-    free(x);
+    k_free(ctx, x);
     x = NULL;
     for (int i = 0; i < v->dec.n_blocks; i++) {
         const vblock *b = &v->dec.blocks[i];
         if (opts && opts->cancel && *opts->cancel) { s = LTX2_CANCELLED; goto out; }
         if (b->kind == VB_RES) {
             if (b->has_te) {
-                temb = malloc((size_t)(4 * c) * sizeof *temb);
+                temb = vae_alloc(ctx, 4 * c);
                 s = temb ? vtembed_run(ctx, &b->te, ts, temb) : LTX2_ERR_OOM;
                 if (s != LTX2_OK) goto out;
             }
             s = vblock_res(ctx, b, f, h, w, cur, tpad, spad, temb);
-            free(temb);
+            k_free(ctx, temb);
             temb = NULL;
         } else {
             float *nx = NULL;
             int64_t nf;
             s = vblock_up(ctx, b, f, h, w, cur, tpad, spad, &nx, &nf);
             if (s == LTX2_OK) {
-                free(cur);
+                k_free(ctx, cur);
                 cur = nx;
                 f = nf;
                 h *= b->sh;
@@ -82,24 +77,25 @@ static ltx2_status ltx2_vae_decode_run(const kctx *ctx, const ltx2_video_vae *v,
     n = f * h * w;
     if ((s = ltx2_kstatus(k_pixelnorm(ctx, n, c, cur, 1e-8f, cur))) != LTX2_OK) goto out;
     if (v->ts_cond) {
-        float *e = malloc((size_t)(2 * c) * sizeof *e);
+        float *e = vae_alloc(ctx, 2 * c);
         s = e ? vtembed_run(ctx, &v->last_te, ts, e) : LTX2_ERR_OOM;
-        if (s != LTX2_OK) { free(e); goto out; }
-        for (int64_t i = 0; i < 2 * c; i++) e[i] += v->last_sst[i]; /* rows: shift, scale */
-        s = ltx2_kstatus(k_modulate(ctx, n, c, cur, e + c, e, cur));
-        free(e);
+        if (s == LTX2_OK) /* rows: shift, scale */
+            s = ltx2_kstatus(k_add(ctx, e, v->last_sst, e, 2 * c));
+        if (s == LTX2_OK)
+            s = ltx2_kstatus(k_modulate(ctx, n, c, cur, e + c, e, cur));
+        k_free(ctx, e);
         if (s != LTX2_OK) goto out;
     }
     if ((s = ltx2_kstatus(k_silu(ctx, cur, cur, n * c))) != LTX2_OK) goto out;
     int64_t co = v->dec.conv_out.cout;
-    x = malloc((size_t)(n * co) * sizeof *x);
+    x = vae_alloc(ctx, n * co);
     if (!x) { s = LTX2_ERR_OOM; goto out; }
     if ((s = ltx2_kstatus(vconv_run(ctx, &v->dec.conv_out, f, h, w, cur, x, tpad, spad))) != LTX2_OK) goto out;
     s = ltx2_kstatus(k_unpatchify2d(ctx, f, h, w, v->in_ch, v->patch, x, y));
 out:
-    free(x);
-    free(cur);
-    free(temb);
+    k_free(ctx, x);
+    k_free(ctx, cur);
+    k_free(ctx, temb);
     if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while decoding");
     if (s == LTX2_CANCELLED) return ltx2_err(err, s, "decode cancelled");
     if (s != LTX2_OK) return ltx2_err(err, s, "decode failed");
@@ -147,6 +143,7 @@ static ltx2_status ltx2_vae_encode_run(const kctx *ctx, const ltx2_video_vae *v,
     int64_t lf, lh, lw;
     ltx2_status s = ltx2_vae_latent_size(v, F, H, W, &lf, &lh, &lw, err);
     if (s != LTX2_OK) return s;
+    if ((s = ltx2_vae_on(v, ctx, &v, err)) != LTX2_OK) return s; /* the weights on ctx's backend */
     int p = v->patch;
     int64_t cin = v->in_ch, Fk = F, plane = H * W;
     {   /* keep 1 + 8k frames (the time factor of the encoder) */
@@ -158,21 +155,21 @@ static ltx2_status ltx2_vae_encode_run(const kctx *ctx, const ltx2_video_vae *v,
     int64_t f = Fk, h = H / p, w = W / p, n = f * h * w;
     vtpad tpad = VT_CAUSAL;
     kpad spad = v->enc_spad;
-    float *cl = malloc((size_t)(F * plane * cin) * sizeof *cl);
-    float *x = malloc((size_t)(n * cin * p * p) * sizeof *x);
+    float *cl = vae_alloc(ctx, F * plane * cin);
+    float *x = vae_alloc(ctx, n * cin * p * p);
     float *cur = NULL;
     if (!cl || !x) { s = LTX2_ERR_OOM; goto out; }
     /* NCFHW → channels-last; the cropped frames are the first Fk of it */
     if ((s = ltx2_kstatus(k_transpose2d(ctx, cin, F * plane, video, cl))) != LTX2_OK ||
         (s = ltx2_kstatus(k_patchify2d(ctx, f, h, w, cin, p, cl, x))) != LTX2_OK)
         goto out;
-    free(cl);
+    k_free(ctx, cl);
     cl = NULL;
     int64_t c = v->enc.conv_in.cout;
-    cur = malloc((size_t)(n * c) * sizeof *cur);
+    cur = vae_alloc(ctx, n * c);
     if (!cur) { s = LTX2_ERR_OOM; goto out; }
     if ((s = ltx2_kstatus(vconv_run(ctx, &v->enc.conv_in, f, h, w, x, cur, tpad, spad))) != LTX2_OK) goto out;
-    free(x);
+    k_free(ctx, x);
     x = NULL;
     for (int i = 0; i < v->enc.n_blocks; i++) {
         const vblock *b = &v->enc.blocks[i];
@@ -183,7 +180,7 @@ static ltx2_status ltx2_vae_encode_run(const kctx *ctx, const ltx2_video_vae *v,
             int64_t nf;
             s = vblock_down(ctx, b, f, h, w, cur, tpad, spad, &nx, &nf);
             if (s == LTX2_OK) {
-                free(cur);
+                k_free(ctx, cur);
                 cur = nx;
                 f = nf;
                 h /= b->sh;
@@ -197,19 +194,18 @@ static ltx2_status ltx2_vae_encode_run(const kctx *ctx, const ltx2_video_vae *v,
     if ((s = ltx2_kstatus(k_pixelnorm(ctx, n, c, cur, 1e-8f, cur))) != LTX2_OK) goto out;
     if ((s = ltx2_kstatus(k_silu(ctx, cur, cur, n * c))) != LTX2_OK) goto out;
     int64_t co = v->enc.conv_out.cout, C = v->latent_ch;
-    x = malloc((size_t)(n * co) * sizeof *x);
+    x = vae_alloc(ctx, n * co);
     if (!x) { s = LTX2_ERR_OOM; goto out; }
     if ((s = ltx2_kstatus(vconv_run(ctx, &v->enc.conv_out, f, h, w, cur, x, tpad, spad))) != LTX2_OK) goto out;
     /* means = the first C channels, normalized, to NCFHW */
-    for (int64_t ch = 0; ch < C; ch++)
-        for (int64_t i = 0; i < n; i++) latent[ch * n + i] = (x[i * co + ch] - v->mean[ch]) / v->std[ch];
+    if ((s = ltx2_kstatus(k_latent_normalize(ctx, n, C, x, co, v->mean, v->std, latent))) != LTX2_OK) goto out;
     *fo = f;
     *ho = h;
     *wo = w;
 out:
-    free(cl);
-    free(x);
-    free(cur);
+    k_free(ctx, cl);
+    k_free(ctx, x);
+    k_free(ctx, cur);
     if (s == LTX2_ERR_OOM) return ltx2_err(err, s, "out of memory while encoding");
     if (s != LTX2_OK) return ltx2_err(err, s, "encode failed (video of %lld frames, %lldx%lld)", (long long)F, (long long)H, (long long)W);
     return LTX2_OK;

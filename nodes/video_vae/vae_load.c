@@ -233,6 +233,7 @@ static ltx2_status build_encoder(ltx2_video_vae *v, const ltx2_checkpoint *ck, j
 void ltx2_video_vae_free(ltx2_video_vae *v)
 {
     if (!v) return;
+    ltx2_vae_resident_fini(v);
     free_coder(&v->dec);
     free_coder(&v->enc);
     vtembed_free(&v->last_te);
@@ -252,6 +253,7 @@ static ltx2_status build_stats_only(ltx2_checkpoint *ck, const ltx2_st_tensor *s
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "vae.per_channel_statistics.mean-of-means: expected a vector");
     ltx2_video_vae *v = calloc(1, sizeof *v);
     if (!v) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    ltx2_vae_resident_init(v);
     ltx2_checkpoint_retain(ck);
     v->ckpt = ck;
     v->latent_ch = stats->shape[0];
@@ -289,6 +291,7 @@ ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2
 
     ltx2_video_vae *v = calloc(1, sizeof *v);
     if (!v) return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    ltx2_vae_resident_init(v);
     ltx2_checkpoint_retain(ck);
     v->ckpt = ck;
     v->has_dec = dec;

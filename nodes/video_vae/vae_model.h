@@ -60,6 +60,9 @@ typedef struct ltx2_video_vae {
     vcoder enc;
     kpad enc_spad;
     int64_t enc_out_ch;  /* conv_out channels (latent + 1 for "uniform") */
+    /* Device copy of the weights (a mirror ltx2_video_vae), made by the first decode or
+     * encode on a device context and freed with the model (vae_resident.c). */
+    lx_resident resident;
 } ltx2_video_vae;
 
 /* Builds the model from `config["vae"]` and the `vae.*` keys. *out = NULL when the
@@ -67,6 +70,13 @@ typedef struct ltx2_video_vae {
  * (an upsampler file bundling them) gives a statistics-only VAE (no decoder/encoder). */
 ltx2_status ltx2_video_vae_build(ltx2_checkpoint *ck, ltx2_video_vae **out, ltx2_error *err);
 void ltx2_video_vae_free(ltx2_video_vae *v);
+
+/* The weights as kc's backend reads them: v itself on the CPU, else a mirror of v whose
+ * conv weights, statistics, tables and embedders live on kc's device (uploaded on the
+ * first call; an error names the bytes needed). The mirror lives as long as v. */
+ltx2_status ltx2_vae_on(const ltx2_video_vae *v, const kctx *kc, const ltx2_video_vae **out, ltx2_error *err);
+void ltx2_vae_resident_init(ltx2_video_vae *v);
+void ltx2_vae_resident_fini(ltx2_video_vae *v);
 
 /* Decoder conditioning for one decode call. */
 typedef struct vae_dec_opts {
@@ -82,13 +92,14 @@ void ltx2_vae_pixel_size(const ltx2_video_vae *v, int64_t f, int64_t h, int64_t 
 
 /* Decodes a normalized latent given NCFHW [C][f][h][w] (batch 1) into channels-last
  * pixels y [F][H][W][in_ch] (not clamped). Timestep conditioning follows the config;
- * opts->noise is mixed in only then. Temporary memory scales with the latent size. */
+ * opts->noise is mixed in only then. Temporary memory scales with the latent size.
+ * latent, opts->noise and y are memory of ctx's backend (device memory on CUDA). */
 ltx2_status ltx2_vae_decode(const kctx *ctx, const ltx2_video_vae *v, const float *latent,
                             int64_t f, int64_t h, int64_t w, const vae_dec_opts *opts, float *y,
                             ltx2_error *err);
 
 /* Encodes NCFHW pixels [in_ch][F][H][W] in [-1,1] (F = 1+8k after cropping, H, W multiples
- * of 32) into a normalized latent NCFHW [C][f][h][w]. */
+ * of 32) into a normalized latent NCFHW [C][f][h][w]; video and latent in ctx's memory. */
 ltx2_status ltx2_vae_encode(const kctx *ctx, const ltx2_video_vae *v, const float *video,
                             int64_t F, int64_t H, int64_t W, float *latent, int64_t *f,
                             int64_t *h, int64_t *w, ltx2_error *err);

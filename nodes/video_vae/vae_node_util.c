@@ -9,7 +9,7 @@ static const char *port(const ltx2_node_type *type, uint32_t idx)
 }
 
 ltx2_status vae_in_latent(ltx2_exec_ctx *ctx, const ltx2_node_type *type, const ltx2_value *in,
-                          uint32_t lat_idx, uint32_t ten_idx, int64_t channels, ltx2_tensor **out)
+                          uint32_t lat_idx, uint32_t ten_idx, int64_t channels, const kctx *k, ltx2_tensor **out)
 {
     *out = NULL;
     ltx2_object *lat = NULL;
@@ -36,8 +36,8 @@ ltx2_status vae_in_latent(ltx2_exec_ctx *ctx, const ltx2_node_type *type, const 
     if (t->dtype != LTX2_F32 && t->dtype != LTX2_BF16 && t->dtype != LTX2_F16)
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, name, "expected a float latent, got %s",
                          ltx2_tensor_str(t, buf, sizeof buf));
-    *out = ltx2_tensor_as_f32(t);
-    if (!*out) return ltx2_fail(ctx, LTX2_ERR_OOM, name, "out of memory");
+    ltx2_error err = {0};
+    if (ltx2_tensor_f32_on(k, t, out, &err) != LTX2_OK) return ltx2_fail_err(ctx, name, &err);
     return LTX2_OK;
 }
 

@@ -9,10 +9,10 @@
  * the sampler uses 0 (video) and 1 (audio). */
 #define LTX2_RNG_STREAM_VAE_DECODE 2u
 
-/* A contiguous F32 latent [1, C, F, H, W] from the LATENT input lat_idx (entry
- * "samples") or the TENSOR input ten_idx (either may be absent, not both). New ref. */
+/* A contiguous F32 latent [1, C, F, H, W] on k's backend from the LATENT input lat_idx
+ * (entry "samples") or the TENSOR input ten_idx (either may be absent, not both). New ref. */
 ltx2_status vae_in_latent(ltx2_exec_ctx *ctx, const ltx2_node_type *type, const ltx2_value *in,
-                          uint32_t lat_idx, uint32_t ten_idx, int64_t channels, ltx2_tensor **out);
+                          uint32_t lat_idx, uint32_t ten_idx, int64_t channels, const kctx *k, ltx2_tensor **out);
 /* The VAE payload of input idx (reports an error when absent). */
 ltx2_status vae_in_vae(ltx2_exec_ctx *ctx, const ltx2_node_type *type, const ltx2_value *in,
                        uint32_t idx, const ltx2_video_vae **out);

@@ -27,11 +27,11 @@ ltx2_status vconv_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix, 
     c->kt = kt;
     c->kh = kh;
     c->kw = kw;
-    kmat m = {.dtype = (kdtype)st->dtype, .data = st->data, .rows = cout,
-              .cols = cin * kt * kh * kw, .ld = cin * kt * kh * kw, .scale = 1.0f};
+    c->wt = (kmat){.dtype = (kdtype)st->dtype, .data = st->data, .rows = cout,
+                   .cols = cin * kt * kh * kw, .ld = cin * kt * kh * kw, .scale = 1.0f};
     /* Packed once with the exact context: bf16 weights stay bf16 either way. */
     kctx pctx = kctx_default(NULL);
-    if ((s = ltx2_kerr(err, k_convw_pack(&pctx, &m, cin, kt, kh, kw, &c->w), name)) != LTX2_OK) return s;
+    if ((s = ltx2_kerr(err, k_convw_pack(&pctx, &c->wt, cin, kt, kh, kw, &c->w), name)) != LTX2_OK) return s;
     snprintf(name, sizeof name, "%sbias", prefix);
     s = ltx2_ckpt_vec(ck, name, cout, &c->bias, err);
     if (s != LTX2_OK) {
@@ -50,6 +50,18 @@ void vconv_free(vconv *c)
     c->bias = NULL;
 }
 
+void vconv_upload(lx_upload *u, vconv *c)
+{
+    lx_upload_conv(u, &c->w, &c->wt, c->cin, c->kt, c->kh, c->kw);
+    lx_upload_vec(u, &c->bias, c->cout);
+}
+
+void vconv_mirror_free(vconv *c)
+{
+    k_convw_free(c->w);
+    c->w = NULL;
+}
+
 kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad)
 {
@@ -66,6 +78,12 @@ kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t
         }
     }
     return k_conv(ctx, &k);
+}
+
+float *vae_alloc(const kctx *ctx, int64_t n)
+{
+    void *p = NULL;
+    return k_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) == KS_OK ? p : NULL;
 }
 
 int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name)
@@ -97,6 +115,14 @@ void vtembed_free(vtembed *e)
     free(e->b1);
     free(e->b2);
     e->b1 = e->b2 = NULL;
+}
+
+void vtembed_upload(lx_upload *u, vtembed *e)
+{
+    lx_upload_mat(u, &e->l1);
+    lx_upload_mat(u, &e->l2);
+    lx_upload_vec(u, &e->b1, e->dim);
+    lx_upload_vec(u, &e->b2, e->dim);
 }
 
 ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out)

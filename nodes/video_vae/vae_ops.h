@@ -6,11 +6,13 @@
 #include <stdint.h>
 #include "error.h"
 #include "kernels.h"
+#include "common/weights.h"
 #include "store/store.h"
 
 /* A convolution layer: packed weight (stored dtype) + f32 bias. */
 typedef struct vconv {
     kconvw *w;
+    kmat wt;     /* the stored weight [cout][cin·taps] in the mapping (device packing) */
     float *bias; /* [cout] */
     int64_t cin, cout;
     int kt, kh, kw;
@@ -28,11 +30,18 @@ typedef enum vtpad {
 ltx2_status vconv_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix, int64_t cout,
                        int64_t cin, int kt, int kh, int kw, ltx2_error *err);
 void vconv_free(vconv *c);
+/* The layer's slots in a device mirror (weights.h): packed weight and bias. */
+void vconv_upload(lx_upload *u, vconv *c);
+/* Frees what vconv_upload made in a mirror (the bias lives in the mirror's block). */
+void vconv_mirror_free(vconv *c);
 
 /* Same-size conv of x [t][h][w][cin] into y [t][h][w][cout]; padding 1 on h, w
  * (mode spad) and the given time padding (ignored when kt == 1). */
 K_MUST_USE kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad);
+
+/* n floats of ctx's backend memory (k_alloc; free with k_free), NULL when out of memory. */
+float *vae_alloc(const kctx *ctx, int64_t n);
 
 /* Output rows of a weight by its first dim, read off the checkpoint (for widths). */
 int64_t vae_dim0(const ltx2_checkpoint *ck, const char *name);
@@ -47,6 +56,7 @@ typedef struct vtembed {
 ltx2_status vtembed_load(vtembed *e, const ltx2_checkpoint *ck, const char *prefix, int64_t dim,
                          ltx2_error *err);
 void vtembed_free(vtembed *e);
+void vtembed_upload(lx_upload *u, vtembed *e);
 /* out [dim]; returns LTX2_ERR_OOM on allocation failure. */
 ltx2_status vtembed_run(const kctx *ctx, const vtembed *e, float t, float *out);
 

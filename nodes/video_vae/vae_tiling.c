@@ -1,9 +1,11 @@
 /* vae_tiling.c — tiled decode with the reference's layout and blending. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "video_vae/vae_tiling.h"
+#include "node.h"
 
 int vae_split(int64_t len, int64_t size, int64_t ov, vae_interval *iv, int max)
 {
@@ -140,6 +142,42 @@ oom:
     return ltx2_err(err, LTX2_ERR_OOM, "out of memory planning the tiles");
 }
 
+/* The plan's 1-D tables in one array: per axis the weight sum over the output, then every
+ * interval's mask; *off[a][i] is where mask i of axis a starts, sum[a] where its sum does. */
+typedef struct tile_tables {
+    float *host;
+    int64_t n, sum[3], *off[3];
+} tile_tables;
+
+static void tables_free(tile_tables *t)
+{
+    free(t->host);
+    for (int a = 0; a < 3; a++) free(t->off[a]);
+}
+
+static int tables_make(const vae_tile_plan *p, const int64_t len[3], tile_tables *t)
+{
+    memset(t, 0, sizeof *t);
+    for (int a = 0; a < 3; a++) {
+        t->sum[a] = t->n;
+        t->n += len[a];
+        if (!(t->off[a] = malloc((size_t)p->n[a] * sizeof(int64_t)))) return 0;
+        for (int i = 0; i < p->n[a]; i++) {
+            t->off[a][i] = t->n;
+            t->n += p->o1[a][i] - p->o0[a][i];
+        }
+    }
+    if (!(t->host = calloc((size_t)t->n, sizeof(float)))) return 0;
+    for (int a = 0; a < 3; a++)
+        for (int i = 0; i < p->n[a]; i++) {
+            float *ws = t->host + t->sum[a];
+            const int64_t m = p->o1[a][i] - p->o0[a][i];
+            memcpy(t->host + t->off[a][i], p->mask[a][i], (size_t)m * sizeof(float));
+            for (int64_t k = p->o0[a][i]; k < p->o1[a][i]; k++) ws[k] += p->mask[a][i][k - p->o0[a][i]];
+        }
+    return 1;
+}
+
 ltx2_status ltx2_vae_decode_tiled(const kctx *ctx, const ltx2_video_vae *v, const float *latent,
                                   int64_t f, int64_t h, int64_t w, const vae_tiling *cfg,
                                   float timestep, float noise_scale, const vae_tile_hooks *hooks,
@@ -150,15 +188,21 @@ ltx2_status ltx2_vae_decode_tiled(const kctx *ctx, const ltx2_video_vae *v, cons
     if (s != LTX2_OK) return s;
     int64_t F, H, W, C = v->latent_ch, ch = v->in_ch;
     ltx2_vae_pixel_size(v, f, h, w, &F, &H, &W);
-    memset(y, 0, (size_t)(F * H * W * ch) * sizeof *y);
-    float *wsum[3] = {calloc((size_t)F, sizeof(float)), calloc((size_t)H, sizeof(float)),
-                      calloc((size_t)W, sizeof(float))};
-    float *lat = NULL, *noise = NULL, *dec = NULL;
+    const bool host = ctx->backend == KB_CPU;
+    tile_tables tab;
+    float *lat = NULL, *noise = NULL, *dec = NULL, *host_noise = NULL;
+    const float *dtab = NULL; /* the tables in ctx's memory */
     int total = p.n[0] * p.n[1] * p.n[2], done = 0;
-    if (!wsum[0] || !wsum[1] || !wsum[2]) { s = ltx2_err(err, LTX2_ERR_OOM, "out of memory"); goto out; }
-    for (int a = 0; a < 3; a++)
-        for (int i = 0; i < p.n[a]; i++)
-            for (int64_t k = p.o0[a][i]; k < p.o1[a][i]; k++) wsum[a][k] += p.mask[a][i][k - p.o0[a][i]];
+    kstatus ks = KS_OK;
+    if (!tables_make(&p, (const int64_t[]){F, H, W}, &tab)) { s = ltx2_err(err, LTX2_ERR_OOM, "out of memory"); goto out; }
+    dtab = tab.host;
+    if (!host) {
+        float *d = vae_alloc(ctx, tab.n);
+        ks = d ? k_copy(ctx, d, tab.host, (size_t)tab.n * sizeof(float), K_H2D) : KS_OOM;
+        dtab = d;
+    }
+    K_THEN(ks, k_memset0(ctx, y, (size_t)(F * H * W * ch) * sizeof *y));
+    if (ks != KS_OK) { s = ltx2_kerr(err, ks, "tiled decode tables"); goto out; }
 
     for (int it = 0; it < p.n[0]; it++)
         for (int ih = 0; ih < p.n[1]; ih++)
@@ -166,29 +210,34 @@ ltx2_status ltx2_vae_decode_tiled(const kctx *ctx, const ltx2_video_vae *v, cons
                 const vae_interval *a = &p.iv[0][it], *b = &p.iv[1][ih], *c = &p.iv[2][iw];
                 int64_t tf = a->end - a->start, th = b->end - b->start, tw = c->end - c->start;
                 int64_t n = tf * th * tw;
-                lat = malloc((size_t)(C * n) * sizeof *lat);
-                noise = malloc((size_t)(C * n) * sizeof *noise);
-                if (!lat || !noise) { s = ltx2_err(err, LTX2_ERR_OOM, "out of memory"); goto out; }
-                for (int64_t q = 0; q < C; q++)
-                    for (int64_t t = 0; t < tf; t++)
-                        for (int64_t i = 0; i < th; i++)
-                            memcpy(lat + ((q * tf + t) * th + i) * tw,
-                                   latent + ((q * f + a->start + t) * h + b->start + i) * w + c->start,
-                                   (size_t)tw * sizeof *lat);
+                lat = vae_alloc(ctx, C * n);
+                noise = vae_alloc(ctx, C * n);
+                /* the hooks write host memory: staged on a device */
+                host_noise = host ? noise : malloc((size_t)(C * n) * sizeof *host_noise);
+                if (!lat || !noise || !host_noise) { s = ltx2_err(err, LTX2_ERR_OOM, "out of memory"); goto out; }
+                kbox3d crop = {f, h, w, a->start, b->start, c->start, tf, th, tw};
+                if ((ks = k_crop3d(ctx, C, &crop, latent, lat)) != KS_OK) { s = ltx2_kerr(err, ks, "latent tile"); goto out; }
                 int used = 0;
                 if (v->ts_cond && hooks && hooks->noise) {
-                    s = hooks->noise(hooks->ud, done, (const int64_t[]){C, tf, th, tw}, noise, &used, err);
+                    s = hooks->noise(hooks->ud, done, (const int64_t[]){C, tf, th, tw}, host_noise, &used, err);
                     if (s != LTX2_OK) goto out;
+                    if (used && !host &&
+                        (ks = k_copy(ctx, noise, host_noise, (size_t)(C * n) * sizeof *noise, K_H2D)) != KS_OK) {
+                        s = ltx2_kerr(err, ks, "tile noise to the device");
+                        goto out;
+                    }
                 }
+                if (!host) free(host_noise);
+                host_noise = NULL;
                 int64_t TF, TH, TW;
                 ltx2_vae_pixel_size(v, tf, th, tw, &TF, &TH, &TW);
-                dec = malloc((size_t)(TF * TH * TW * ch) * sizeof *dec);
+                dec = vae_alloc(ctx, TF * TH * TW * ch);
                 if (!dec) { s = ltx2_err(err, LTX2_ERR_OOM, "out of memory"); goto out; }
                 vae_dec_opts o = {.timestep = timestep, .noise_scale = noise_scale, .noise = used ? noise : NULL,
                                   .cancel = hooks ? hooks->cancel : NULL};
                 s = ltx2_vae_decode(ctx, v, lat, tf, th, tw, &o, dec, err);
-                free(lat);
-                free(noise);
+                k_free(ctx, lat);
+                k_free(ctx, noise);
                 lat = noise = NULL;
                 if (s != LTX2_OK) goto out;
                 /* accumulate tile · mask over the tile's output slice */
@@ -197,38 +246,27 @@ ltx2_status ltx2_vae_decode_tiled(const kctx *ctx, const ltx2_video_vae *v, cons
                 if (nt > TF) nt = TF;
                 if (nh > TH) nh = TH;
                 if (nw > TW) nw = TW;
-                const float *mt = p.mask[0][it], *mh = p.mask[1][ih], *mw = p.mask[2][iw];
-                for (int64_t t = 0; t < nt; t++)
-                    for (int64_t i = 0; i < nh; i++) {
-                        float m2 = mt[t] * mh[i];
-                        const float *src = dec + ((t * TH + i) * TW) * ch;
-                        float *dst = y + (((t0 + t) * H + h0 + i) * W + w0) * ch;
-                        for (int64_t j = 0; j < nw; j++) {
-                            float m = m2 * mw[j];
-                            for (int64_t k = 0; k < ch; k++) dst[j * ch + k] += src[j * ch + k] * m;
-                        }
-                    }
-                free(dec);
+                kbox3d box = {F, H, W, t0, h0, w0, nt, nh, nw};
+                ks = k_blend_box3d(ctx, &box, ch, dec, TH, TW, dtab + tab.off[0][it], dtab + tab.off[1][ih],
+                                   dtab + tab.off[2][iw], y);
+                k_free(ctx, dec);
                 dec = NULL;
+                if (ks != KS_OK) { s = ltx2_kerr(err, ks, "tile blend"); goto out; }
                 done++;
                 if (hooks && hooks->tick && (s = hooks->tick(hooks->ud, done, total)) != LTX2_OK) goto out;
             }
     /* the weight sum of a Cartesian product of separable masks is separable */
-    for (int64_t t = 0; t < F; t++)
-        for (int64_t i = 0; i < H; i++) {
-            float *row = y + (t * H + i) * W * ch;
-            float wti = wsum[0][t] * wsum[1][i];
-            for (int64_t j = 0; j < W; j++) {
-                float ws = wti * wsum[2][j];
-                if (ws < 1e-8f) ws = 1e-8f;
-                for (int64_t k = 0; k < ch; k++) row[j * ch + k] /= ws;
-            }
-        }
+    ks = k_div_separable(ctx, F, H, W, ch, dtab + tab.sum[0], dtab + tab.sum[1], dtab + tab.sum[2], 1e-8f, y);
+    if (ks != KS_OK) s = ltx2_kerr(err, ks, "tile weights");
 out:
-    free(lat);
-    free(noise);
-    free(dec);
-    for (int a = 0; a < 3; a++) free(wsum[a]);
+    k_free(ctx, lat);
+    k_free(ctx, noise);
+    k_free(ctx, dec);
+    if (!host) {
+        free(host_noise);
+        k_free(ctx, (float *)dtab);
+    }
+    tables_free(&tab);
     vae_tile_plan_free(&p);
     return s;
 }

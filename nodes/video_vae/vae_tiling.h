@@ -46,7 +46,9 @@ typedef struct vae_tile_hooks {
     const volatile int32_t *cancel; /* also polled inside each tile's decode (NULL = never) */
 } vae_tile_hooks;
 
-/* Decodes NCFHW latent [C][f][h][w] tile by tile into channels-last y [F][H][W][3]. */
+/* Decodes NCFHW latent [C][f][h][w] tile by tile into channels-last y [F][H][W][3]; latent
+ * and y are memory of ctx's backend (the noise hook always fills host memory, copied to
+ * the device per tile). Tiles are cropped, blended and averaged with ops on ctx. */
 ltx2_status ltx2_vae_decode_tiled(const kctx *ctx, const ltx2_video_vae *v, const float *latent,
                                   int64_t f, int64_t h, int64_t w, const vae_tiling *cfg,
                                   float timestep, float noise_scale, const vae_tile_hooks *hooks,

@@ -1,6 +1,8 @@
 /* finite.c — see finite.h. */
 #include "finite.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { chunk = 4096 };
@@ -32,4 +34,23 @@ int64_t ltx2_find_nonfinite(const float *x, int64_t n)
                 return i;
     }
     return -1;
+}
+
+kstatus ltx2_find_nonfinite_on(const kctx *kc, const float *x, int64_t n, int64_t *at)
+{
+    *at = -1;
+    if (kc->backend == KB_CPU) {
+        *at = ltx2_find_nonfinite(x, n);
+        return KS_OK;
+    }
+    float sd = 0.0f;
+    kstatus ks = n >= 2 ? k_std(kc, x, n, &sd) : KS_OK;
+    if (ks != KS_OK || (n >= 2 && isfinite(sd)))
+        return ks;
+    float *h = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    ks = h ? k_copy(kc, h, x, (size_t)n * sizeof(float), K_D2H) : KS_OOM;
+    if (ks == KS_OK)
+        *at = ltx2_find_nonfinite(h, n);
+    free(h);
+    return ks;
 }

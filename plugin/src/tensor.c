@@ -270,6 +270,15 @@ ltx2_tensor *ltx2_tensor_clone(const ltx2_tensor *t)
 
 ltx2_tensor *ltx2_tensor_to_f32(const ltx2_tensor *t)
 {
+    if (!ltx2_tensor_on_host(t)) { /* a device tensor: its host copy, converted there */
+        ltx2_tensor *h = NULL;
+        ltx2_error err = {0};
+        if (ltx2_tensor_to_host((ltx2_tensor *)t, &h, &err) != LTX2_OK)
+            return NULL;
+        ltx2_tensor *f = ltx2_tensor_to_f32(h);
+        ltx2_tensor_release(h);
+        return f;
+    }
     ltx2_tensor *c = ltx2_tensor_clone(t);
     if (!c || t->dtype == LTX2_F32)
         return c;

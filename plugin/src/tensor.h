@@ -58,7 +58,8 @@ const char *ltx2_tensor_str(const ltx2_tensor *t, char *buf, size_t size);
 /* Same shape (ndim and every dim). */
 bool ltx2_tensor_same_shape(const ltx2_tensor *a, const ltx2_tensor *b);
 
-/* A contiguous F32 copy of any numeric tensor (converts dtype, gathers strides). */
+/* A contiguous F32 host copy of any numeric tensor (converts dtype, gathers strides; a
+ * device tensor is copied to the host first, so host code may read any input this way). */
 ltx2_tensor *ltx2_tensor_to_f32(const ltx2_tensor *t);
 /* t itself (retained) when already contiguous F32, else ltx2_tensor_to_f32(t). */
 ltx2_tensor *ltx2_tensor_as_f32(ltx2_tensor *t);
@@ -81,5 +82,8 @@ ltx2_status ltx2_tensor_to_host(ltx2_tensor *t, ltx2_tensor **out, ltx2_error *e
 ltx2_status ltx2_tensor_copy_to(ltx2_tensor *t, ltx2_device device, int index, kcuda *cuda,
                                 ltx2_tensor **out, ltx2_error *err);
 static inline bool ltx2_tensor_on_host(const ltx2_tensor *t) { return t->device == LTX2_DEVICE_CPU; }
+/* A contiguous F32 tensor of t's values on k's backend: t itself (retained) when it already
+ * is one there; a device tensor of another dtype or layout is converted on the host. */
+ltx2_status ltx2_tensor_f32_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx2_error *err);
 
 #endif

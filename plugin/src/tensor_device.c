@@ -158,3 +158,24 @@ ltx2_status ltx2_tensor_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx
     }
     return ltx2_tensor_copy_to(t, LTX2_DEVICE_CUDA, index, k->cuda, out, err);
 }
+
+ltx2_status ltx2_tensor_f32_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx2_error *err)
+{
+    *out = NULL;
+    ltx2_tensor *h = NULL;
+    ltx2_status st = LTX2_OK;
+    if (!ltx2_tensor_on_host(t) && (t->dtype != LTX2_F32 || !ltx2_tensor_is_contiguous(t))) {
+        if ((st = ltx2_tensor_to_host(t, &h, err)) != LTX2_OK)
+            return st;
+        t = h;
+    }
+    ltx2_tensor *f = ltx2_tensor_as_f32(t); /* a device tensor here is contiguous F32: t itself */
+    if (!f)
+        st = oom(err, NULL, t, "host");
+    ltx2_tensor_release(h);
+    if (!f)
+        return st;
+    st = ltx2_tensor_on(k, f, out, err);
+    ltx2_tensor_release(f);
+    return st;
+}

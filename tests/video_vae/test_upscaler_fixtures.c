@@ -1,13 +1,12 @@
 /* Latent upsamplers (spatial ×2, temporal ×2) against the golden fixtures, with the
- * statistics bundled in the fixture file. Usage: test_upscaler_fixtures FIXTURES_DIR */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "store/store.h"
+ * statistics bundled in the fixture file; on the CPU, or with the last argument cuda with
+ * the weights, latents and result on a CUDA device (exit 77 where none is usable), within
+ * the same bounds. Usage: test_upscaler_fixtures FIXTURES_DIR [cpu|cuda] */
+#include "../fixture_backend.h"
 #include "upscaler/upscaler_model.h"
 
 static int failures;
+static kctx K; /* the backend the model code runs on */
 
 static float *io_f32(ltx2_checkpoint *io, const char *name, int64_t *numel)
 {
@@ -47,8 +46,15 @@ static void run(const char *dir, const char *name)
             failures++;
         } else {
             float *y = malloc((size_t)n_ref * sizeof *y);
-            kctx k = kctx_default(NULL);
-            if (ltx2_upscaler_run(&k, u, u->mean, u->std, lat, lt->shape[2], lt->shape[3], lt->shape[4], y, &err) != LTX2_OK) {
+            float *dy = y, *dlat = fb_on(&K, lat, n_in);
+            if (K.backend != KB_CPU && k_alloc(&K, (size_t)n_ref * sizeof *y, (void **)&dy) != KS_OK) dy = NULL;
+            ltx2_status st = dy ? ltx2_upscaler_run(&K, u, u->mean, u->std, dlat, lt->shape[2], lt->shape[3],
+                                                    lt->shape[4], dy, &err)
+                                : LTX2_ERR_OOM;
+            if (st == LTX2_OK) fb_to_host(&K, y, dy, n_ref);
+            if (dy != y) k_free(&K, dy);
+            fb_free(&K, dlat, lat);
+            if (st != LTX2_OK) {
                 printf("%s: run failed: %s\n", name, err.msg);
                 failures++;
             } else {
@@ -79,8 +85,10 @@ static void run(const char *dir, const char *name)
 int main(int argc, char **argv)
 {
     if (argc < 2) return 2;
+    K = fb_context(argc > 2 ? argv[2] : NULL, NULL);
     run(argv[1], "spatial_upsampler");
     run(argv[1], "temporal_upsampler");
+    fb_context_done(&K); /* each model (and its device weights) was freed first */
     printf("%s\n", failures ? "FAILED" : "all ok");
     return failures ? 1 : 0;
 }

@@ -1,15 +1,34 @@
 /* Video VAE model code against the golden fixtures (no host): decode with and without
- * timestep conditioning, encode, tiled decode. Usage: test_vae_fixtures FIXTURES_DIR [case] */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "store/store.h"
+ * timestep conditioning, encode, tiled decode; on the CPU, or with the last argument cuda
+ * with the weights, inputs and outputs on a CUDA device (exit 77 where none is usable),
+ * within the same bounds. Usage: test_vae_fixtures FIXTURES_DIR [case|all] [cpu|cuda] */
+#include "../fixture_backend.h"
 #include "video_vae/vae_model.h"
 #include "video_vae/vae_tiling.h"
 
 static int failures;
+static kctx K; /* the backend the model code runs on */
+
+/* n floats of K's memory for an output (host memory on the CPU). */
+static float *out_buf(int64_t n)
+{
+    void *p = NULL;
+    if (k_alloc(&K, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) != KS_OK) {
+        printf("FAIL: out of memory for %lld floats\n", (long long)n);
+        exit(1);
+    }
+    return p;
+}
+
+/* The K-memory result y as a host array (y itself on the CPU, which the caller frees). */
+static float *host_result(float *y, int64_t n)
+{
+    if (K.backend == KB_CPU) return y;
+    float *h = malloc((size_t)n * sizeof *h);
+    fb_to_host(&K, h, y, n);
+    k_free(&K, y);
+    return h;
+}
 
 static float *io_f32(ltx2_checkpoint *io, const char *name, int64_t *numel)
 {
@@ -96,11 +115,16 @@ static void run_decoder(const char *dir, const char *name)
         printf("%s: output size mismatch\n", name);
         failures++;
     } else {
-        float *px = malloc((size_t)ref_n * sizeof *px);
-        kctx k = kctx_default(NULL);
-        vae_dec_opts o = {.timestep = ts ? ts[0] : 0.05f, .noise_scale = 0.025f, .noise = noise};
+        float *px = out_buf(ref_n);
+        float *dlat = fb_on(&K, lat, lt->shape[1] * fl * hl * wl);
+        float *dnoise = noise ? fb_on(&K, noise, lt->shape[1] * fl * hl * wl) : NULL;
+        vae_dec_opts o = {.timestep = ts ? ts[0] : 0.05f, .noise_scale = 0.025f, .noise = dnoise};
         ltx2_error err = {0};
-        if (ltx2_vae_decode(&k, f.vae, lat, fl, hl, wl, &o, px, &err) != LTX2_OK) {
+        ltx2_status st = ltx2_vae_decode(&K, f.vae, dlat, fl, hl, wl, &o, px, &err);
+        fb_free(&K, dlat, lat);
+        fb_free(&K, dnoise, noise);
+        px = host_result(px, ref_n);
+        if (st != LTX2_OK) {
             printf("%s: decode failed: %s\n", name, err.msg);
             failures++;
         } else {
@@ -124,11 +148,14 @@ static void run_encoder(const char *dir)
     const ltx2_st_tensor *vt = ltx2_checkpoint_find(f.io, "in.video");
     int64_t ref_n;
     float *video = io_f32(f.io, "in.video", NULL), *ref = io_f32(f.io, "out.latent", &ref_n);
-    float *lat = malloc((size_t)ref_n * sizeof *lat);
-    int64_t lf, lh, lw;
-    kctx k = kctx_default(NULL);
+    float *lat = out_buf(ref_n);
+    int64_t lf, lh, lw, nv = vt->shape[1] * vt->shape[2] * vt->shape[3] * vt->shape[4];
+    float *dvideo = fb_on(&K, video, nv);
     ltx2_error err = {0};
-    if (ltx2_vae_encode(&k, f.vae, video, vt->shape[2], vt->shape[3], vt->shape[4], lat, &lf, &lh, &lw, &err) != LTX2_OK) {
+    ltx2_status st = ltx2_vae_encode(&K, f.vae, dvideo, vt->shape[2], vt->shape[3], vt->shape[4], lat, &lf, &lh, &lw, &err);
+    fb_free(&K, dvideo, video);
+    lat = host_result(lat, ref_n);
+    if (st != LTX2_OK) {
         printf("encoder failed: %s\n", err.msg);
         failures++;
     } else if (lf * lh * lw * f.vae->latent_ch != ref_n) {
@@ -188,11 +215,14 @@ static void run_tiled(const char *dir)
     vae_tiling cfg = {64, 32, 24, 8};
     tud ud = {f.io, 0};
     vae_tile_hooks hooks = {.ud = &ud, .noise = fx_noise, .tick = fx_tick};
-    float *px = malloc((size_t)ref_n * sizeof *px);
-    kctx k = kctx_default(NULL);
+    float *px = out_buf(ref_n);
+    float *dlat = fb_on(&K, lat, lt->shape[1] * fl * hl * wl);
     ltx2_error err = {0};
-    if (F * H * W * 3 != ref_n ||
-        ltx2_vae_decode_tiled(&k, f.vae, lat, fl, hl, wl, &cfg, ts[0], 0.025f, &hooks, px, &err) != LTX2_OK) {
+    ltx2_status st = F * H * W * 3 != ref_n ? LTX2_ERR_BAD_INPUT
+                   : ltx2_vae_decode_tiled(&K, f.vae, dlat, fl, hl, wl, &cfg, ts[0], 0.025f, &hooks, px, &err);
+    fb_free(&K, dlat, lat);
+    px = host_result(px, ref_n);
+    if (st != LTX2_OK) {
         printf("tiled decode failed: %s\n", err.msg);
         failures++;
     } else {
@@ -217,11 +247,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s FIXTURES_DIR [case]\n", argv[0]);
         return 2;
     }
-    const char *only = argc > 2 ? argv[2] : NULL;
+    const char *backend = argc > 3 ? argv[3] : NULL;
+    const char *only = argc > 2 && strcmp(argv[2], "all") ? argv[2] : NULL;
+    K = fb_context(backend, NULL);
     if (!only || !strcmp(only, "plain")) run_decoder(argv[1], "video_vae_decoder_plain");
     if (!only || !strcmp(only, "decoder")) run_decoder(argv[1], "video_vae_decoder");
     if (!only || !strcmp(only, "encoder")) run_encoder(argv[1]);
     if (!only || !strcmp(only, "tiled")) run_tiled(argv[1]);
+    fb_context_done(&K); /* each case freed its model (and its device weights) first */
     printf("%s\n", failures ? "FAILED" : "all ok");
     return failures ? 1 : 0;
 }
