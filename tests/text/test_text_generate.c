@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include "text/gemma3_chat.h"
 #include "text/gemma3_generate.h"
+#include "text/gemma3_image.h"
+#include "text/gemma3_vision.h"
 #include "text_test_util.h"
 
 #ifndef GEMMA_GEN_DIR
@@ -15,6 +17,7 @@ typedef struct fixture {
     ltx2_store *store;
     ltx2_checkpoint *golden;
     ltx2_gemma3 *m;
+    ltx2_gemma3_vision *vis;
     ltx2_spm *spm;
     ltx2_chat_tokens ct;
     ltx2_gen_config gc;
@@ -45,8 +48,10 @@ static int open_fixture(fixture *f, const char *dir)
           f->gc.n_stop, (long long)f->gc.top_k);
     struct json_object *v;
     f->cas = f->golden ? json_tokener_parse(ltx2_checkpoint_meta(f->golden, "case")) : NULL;
-    if (json_object_object_get_ex(cj, "image_token_index", &v)) f->ct.image_soft = json_object_get_int(v);
-    if (json_object_object_get_ex(cj, "mm_tokens_per_image", &v)) f->ct.image_len = json_object_get_int(v);
+    (void)v;
+    if (ok) ok = ltx2_gemma3_vision_load(w, cj, f->m->cfg.hidden, &f->vis, &err) == LTX2_OK && f->vis;
+    CHECK(ok, "vision: %s", err.msg);
+    if (ok) f->ct.image_soft = f->vis->image_token, f->ct.image_len = f->vis->tokens;
     json_object_put(cj);
     ltx2_checkpoint_release(w);
     free(mp), free(cp), free(tp), free(gp), free(md);
@@ -93,15 +98,66 @@ static ltx2_status cancel_after_two(void *user, int64_t done, int64_t total)
     return done >= 2 ? LTX2_CANCELLED : LTX2_OK;
 }
 
-static int64_t generate(const fixture *f, const kctx *ctx, const int32_t *ids, int64_t n, int64_t max_new,
-                        ltx2_sample_params sp, int32_t *out, logits_log *log)
+static int64_t generate_with(const fixture *f, const kctx *ctx, const int32_t *ids, int64_t n, int64_t max_new,
+                             ltx2_sample_params sp, int32_t *out, logits_log *log, const float *soft,
+                             const ltx2_gemma3_span *img)
 {
     ltx2_gen_request r = {.ids = ids, .n = n, .max_new_tokens = max_new, .sample = sp, .stop = f->gc.stop,
-                          .n_stop = f->gc.n_stop, .on_logits = log ? keep_logits : NULL, .logits_user = log};
+                          .n_stop = f->gc.n_stop, .on_logits = log ? keep_logits : NULL, .logits_user = log,
+                          .soft = soft, .soft_id = f->ct.image_soft, .bidir = img, .n_bidir = img ? 1 : 0};
     ltx2_error err = {0};
     int64_t got = 0;
     CHECK(ltx2_gemma3_generate(ctx, f->m, &r, out, &got, &err) == LTX2_OK, "generate: %s", err.msg);
     return got;
+}
+
+static int64_t generate(const fixture *f, const kctx *ctx, const int32_t *ids, int64_t n, int64_t max_new,
+                        ltx2_sample_params sp, int32_t *out, logits_log *log)
+{
+    return generate_with(f, ctx, ids, n, max_new, sp, out, log, NULL, NULL);
+}
+
+/* The image chat: processor pixels, vision features, chat tokens, greedy tokens and logits. */
+static void test_image(const fixture *f, const kctx *ctx)
+{
+    ltx2_error err = {0};
+    int64_t npx, npv, nft, nin, ng, nl;
+    float *px = golden(f, "image.pixels", &npx), *pv = golden(f, "image.pixel_values", &npv);
+    float *ft = golden(f, "image.features", &nft), *want_ids = golden(f, "image.input_ids", &nin);
+    float *want = golden(f, "image.greedy", &ng), *want_logits = golden(f, "image.logits", &nl);
+    const ltx2_st_tensor *pt = ltx2_checkpoint_find(f->golden, "image.pixels");
+    const int64_t S = f->vis->image_size, T = f->vis->tokens, Dt = f->m->cfg.hidden, V = f->m->cfg.vocab;
+    uint8_t *u8 = malloc((size_t)npx);
+    float *pixels = malloc((size_t)(3 * S * S) * sizeof(float)), *soft = malloc((size_t)(T * Dt) * sizeof(float));
+    for (int64_t i = 0; i < npx; ++i) u8[i] = (uint8_t)px[i];
+    CHECK(pt && ltx2_gemma3_image_prep(u8, pt->shape[1], pt->shape[0], S, pixels, &err) == LTX2_OK, "prep: %s", err.msg);
+    double mx, rel = rel_l2(pixels, pv, npv, &mx);
+    CHECK(npv == 3 * S * S && mx <= 1e-6, "pixel values: max abs %.3g (rel %.3g)", mx, rel);
+    CHECK(ltx2_gemma3_vision_forward(ctx, f->vis, pv, soft, &err) == LTX2_OK, "vision: %s", err.msg);
+    rel = rel_l2(soft, ft, nft, &mx);
+    fprintf(stderr, "image features: rel L2 %.3g\n", rel);
+    CHECK(nft == T * Dt && rel <= 1e-5, "image features: rel L2 %.3g", rel);
+
+    int32_t *ids = NULL;
+    int64_t n = 0;
+    ltx2_gemma3_span img = {0};
+    CHECK(ltx2_chat_encode(f->spm, &f->ct, case_str(f, "system"), case_str(f, "image_prompt"), 1, &ids, &n, &img,
+                           &err) == LTX2_OK,
+          "chat: %s", err.msg);
+    CHECK(n == nin, "image chat tokens %lld, golden %lld", (long long)n, (long long)nin);
+    for (int64_t i = 0; i < n && i < nin; ++i) CHECK(ids[i] == (int32_t)want_ids[i], "image chat token %lld: %d vs %g", (long long)i, ids[i], want_ids[i]);
+    logits_log log = {.cap = ng, .vocab = V, .rows = malloc((size_t)(ng * V) * sizeof(float))};
+    int32_t *out = malloc((size_t)ng * sizeof(int32_t));
+    int64_t got = generate_with(f, ctx, ids, n, ng, (ltx2_sample_params){0}, out, &log, soft, &img);
+    CHECK(got == ng, "generated %lld of %lld", (long long)got, (long long)ng);
+    for (int64_t i = 0; i < got && i < ng; ++i) CHECK(out[i] == (int32_t)want[i], "image token %lld: %d vs %g", (long long)i, out[i], want[i]);
+    for (int64_t s = 0; s < nl / V && s < log.n; ++s) {
+        rel = rel_l2(log.rows + s * V, want_logits + s * V, V, &mx);
+        fprintf(stderr, "image logits step %lld: rel L2 %.3g\n", (long long)s, rel);
+        CHECK(rel <= 1e-4, "image logits step %lld: rel L2 %.3g", (long long)s, rel);
+    }
+    free(px), free(pv), free(ft), free(want_ids), free(want), free(want_logits), free(u8), free(pixels), free(soft);
+    free(ids), free(out), free(log.rows);
 }
 
 /* Greedy text chat: tokens, golden ids and logits, cached decode vs recomputation. */
@@ -214,9 +270,11 @@ int main(int argc, char **argv)
     if (open_fixture(&f, GEMMA_GEN_DIR)) {
         test_text(&f, &ctx);
         test_sampling(&f, &ctx);
+        test_image(&f, &ctx);
     }
     json_object_put(f.cas);
     ltx2_gemma3_free(f.m);
+    ltx2_gemma3_vision_free(f.vis);
     ltx2_spm_free(f.spm);
     ltx2_checkpoint_release(f.golden);
     ltx2_store_free(f.store);
