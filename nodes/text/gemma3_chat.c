@@ -12,13 +12,13 @@ ltx2_status ltx2_chat_tokens_find(const ltx2_spm *spm, ltx2_chat_tokens *t, ltx2
     const struct {
         const char *piece;
         int32_t *id;
-    } need[] = {{"<start_of_turn>", &t->start_turn},
-                {"<end_of_turn>", &t->end_turn},
-                {"<start_of_image>", &t->boi},
-                {"<end_of_image>", &t->eoi}};
+    } need[] = {{"<start_of_turn>", &t->start_turn}, {"<end_of_turn>", &t->end_turn}};
     t->bos = ltx2_spm_bos_id(spm);
     if (t->bos < 0) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "tokenizer model declares no BOS id");
-    for (size_t i = 0; i < sizeof need / sizeof *need; ++i)
+    /* The image markers are needed only with an image (ltx2_chat_encode checks). */
+    t->boi = ltx2_spm_piece_id(spm, "<start_of_image>");
+    t->eoi = ltx2_spm_piece_id(spm, "<end_of_image>");
+    for (size_t i = 0; i < 2; ++i)
         if ((*need[i].id = ltx2_spm_piece_id(spm, need[i].piece)) < 0)
             return ltx2_err(err, LTX2_ERR_BAD_INPUT, "tokenizer model has no %s piece (not a Gemma 3 tokenizer)",
                             need[i].piece);
@@ -72,6 +72,8 @@ ltx2_status ltx2_chat_encode(const ltx2_spm *spm, const ltx2_chat_tokens *t, con
                              int with_image, int32_t **ids, int64_t *n, ltx2_gemma3_span *image, ltx2_error *err)
 {
     *ids = NULL, *n = 0;
+    if (with_image && (t->boi < 0 || t->eoi < 0))
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "image: the tokenizer model has no <start_of_image>/<end_of_image> pieces");
     size_t ub, ul, sb = 0, sl = 0;
     ltx2_text_strip(user, &ub, &ul);
     if (system) ltx2_text_strip(system, &sb, &sl);

@@ -14,12 +14,13 @@
 #include "text/spm_shim.h"
 
 typedef struct ltx2_chat_tokens {
-    int32_t bos, start_turn, end_turn, boi, eoi; /* from the tokenizer model */
+    int32_t bos, start_turn, end_turn, boi, eoi; /* from the tokenizer model (boi/eoi -1: none) */
     int32_t image_soft;                          /* image_token_index of the config (may lie past the pieces) */
     int64_t image_len;                           /* soft tokens per image (mm_tokens_per_image) */
 } ltx2_chat_tokens;
 
-/* Looks the control pieces up in the tokenizer (an error names a missing one). */
+/* Looks the control pieces up in the tokenizer (an error names a missing turn marker;
+ * the image markers may be missing until an image is used). */
 ltx2_status ltx2_chat_tokens_find(const ltx2_spm *spm, ltx2_chat_tokens *t, ltx2_error *err);
 
 /* ids (malloc'd, *n of them) for the chat; system may be NULL or blank (no system text).
