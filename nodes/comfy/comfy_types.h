@@ -16,7 +16,7 @@
 
 extern const ltx2_node_type comfy_checkpoint_loader_simple, comfy_audio_vae_loader, comfy_gemma_clip_loader,
     comfy_latent_upscale_model_loader, comfy_lora_loader_model_only;
-extern const ltx2_node_type comfy_clip_text_encode, comfy_ltxv_conditioning;
+extern const ltx2_node_type comfy_clip_text_encode, comfy_ltxv_conditioning, comfy_gemma_enhance_prompt;
 extern const ltx2_node_type comfy_empty_ltxv_latent_video, comfy_ltxv_empty_latent_audio, comfy_ltxv_concat_av,
     comfy_ltxv_separate_av, comfy_ltxv_latent_upsampler, comfy_ltxv_img_to_video_inplace;
 extern const ltx2_node_type comfy_random_noise, comfy_ksampler_select, comfy_manual_sigmas, comfy_ltxv_scheduler,

@@ -44,8 +44,10 @@ ltx2_status lx_attention(const kctx *kc_in, const lx_attn *a, float eps, int64_t
     K_THEN(ks, k_linear(kc, nq, xq, a->q.cols, &a->q, NULL, a->bq, q, inner, 0));
     K_THEN(ks, k_linear(kc, nkv, xkv, a->k.cols, &a->k, NULL, a->bk, k, inner, 0));
     K_THEN(ks, k_linear(kc, nkv, xkv, a->v.cols, &a->v, NULL, a->bv, v, inner, 0));
-    K_THEN(ks, k_rmsnorm(kc, nq, inner, q, inner, a->q_norm, 0.0f, eps, q, inner));
-    K_THEN(ks, k_rmsnorm(kc, nkv, inner, k, inner, a->k_norm, 0.0f, eps, k, inner));
+    if (a->q_norm) /* NULL = no q/k norm (SigLIP) */
+        K_THEN(ks, k_rmsnorm(kc, nq, inner, q, inner, a->q_norm, 0.0f, eps, q, inner));
+    if (a->k_norm)
+        K_THEN(ks, k_rmsnorm(kc, nkv, inner, k, inner, a->k_norm, 0.0f, eps, k, inner));
     if (rq && rq->cos)
         K_THEN(ks, k_rope(kc, rq->layout, nq, inner, rq->head_dim, q, inner, rq->cos, rq->sin, rq->dim / 2));
     if (rk && rk->cos)

@@ -18,6 +18,7 @@ typedef struct ltx2_gemma3_config {
     int64_t sliding_pattern; /* without layer_types: layer i is global iff (i+1) % pattern == 0 */
     double theta_global, factor_global; /* linear RoPE scaling: inv_freq / factor */
     double theta_local, factor_local;
+    double final_softcap; /* > 0: logits = cap * tanh(logits / cap) (final_logit_softcapping) */
     uint8_t *sliding; /* [n_layers]: 1 = sliding-window layer (malloc'd) */
 } ltx2_gemma3_config;
 
@@ -52,6 +53,42 @@ void ltx2_gemma3_free(ltx2_gemma3 *m); /* NULL-safe */
 /* Called after each layer (and once before the first with done = 0); a nonzero
  * status (LTX2_CANCELLED) stops the forward and is returned. */
 typedef ltx2_status (*ltx2_layer_progress)(void *user, int64_t done, int64_t total);
+
+/* Keys and values of earlier positions, for generation. Global layers hold `capacity`
+ * rows (row = position); sliding layers a ring of min(window, capacity) rows (row =
+ * position mod rows), since they never look further back. */
+typedef struct ltx2_gemma3_kv {
+    int64_t n_layers, capacity;
+    int64_t len;      /* positions filled */
+    int64_t *rows;    /* [n_layers] */
+    float **k, **v;   /* [n_layers] -> [rows][n_kv_heads * head_dim] f32 (host) */
+} ltx2_gemma3_kv;
+ltx2_status ltx2_gemma3_kv_new(const ltx2_gemma3_config *g, int64_t capacity, ltx2_gemma3_kv **out,
+                               ltx2_error *err);
+void ltx2_gemma3_kv_free(ltx2_gemma3_kv *kv); /* NULL-safe */
+
+/* Positions [begin, end) that attend to each other both ways (an image's soft tokens). */
+typedef struct ltx2_gemma3_span {
+    int64_t begin, end;
+} ltx2_gemma3_span;
+
+/* One pass over n tokens. Without kv: positions 0..n-1, nothing kept. With kv: positions
+ * kv->len.., the keys/values stored; the first pass (kv->len == 0) may hold any number
+ * of tokens (the prefill), later ones exactly one (decode). */
+typedef struct ltx2_gemma3_pass {
+    const int32_t *ids;
+    int64_t n;
+    const float *soft;  /* rows [count of soft_id in ids][hidden] replacing the soft_id tokens' embeddings; NULL none */
+    int32_t soft_id;
+    const ltx2_gemma3_span *bidir; /* prefill only */
+    int64_t n_bidir;
+    ltx2_gemma3_kv *kv;
+    float *hidden;      /* [n_layers + 1][n][hidden] every state (as ltx2_gemma3_forward), or NULL */
+    float *out;         /* [n][hidden] the final norm's output, or NULL (one of the two is needed) */
+    ltx2_layer_progress progress;
+    void *user;
+} ltx2_gemma3_pass;
+ltx2_status ltx2_gemma3_run(const kctx *ctx, const ltx2_gemma3 *m, const ltx2_gemma3_pass *p, ltx2_error *err);
 
 /* Runs the n tokens ids[0..n) at positions 0..n-1 with causal attention.
  * hidden: [n_layers + 1][n][hidden] f32: [0] = scaled embeddings, [i] = output of

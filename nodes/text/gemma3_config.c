@@ -69,6 +69,7 @@ ltx2_status ltx2_gemma3_config_parse(struct json_object *json, ltx2_gemma3_confi
     NUM("query_pre_attn_scalar", 1e-6, 1e12, &cfg->query_pre_attn_scalar);
     INT("sliding_window", 1, max_dim, &cfg->sliding_window);
     INT("sliding_window_pattern", 1, max_count, &cfg->sliding_pattern);
+    NUM("final_logit_softcapping", 0.0, 1e12, &cfg->final_softcap);
 #undef INT
 #undef NUM
     if (jget(tc, "hidden_activation", &v) && strcmp(json_object_get_string(v), "gelu_pytorch_tanh") != 0)

@@ -90,3 +90,52 @@ extern "C" int ltx2_spm_encode(const ltx2_spm *spm, const char *text, size_t len
     }
     return -1;
 }
+
+extern "C" int32_t ltx2_spm_eos_id(const ltx2_spm *spm) { return spm->proc.eos_id(); }
+
+extern "C" int32_t ltx2_spm_piece_id(const ltx2_spm *spm, const char *piece)
+{
+    try {
+        const int id = spm->proc.PieceToId(piece ? piece : "");
+        // Unknown pieces map to the unk id: only an exact round trip counts.
+        if (id < 0 || id >= spm->proc.GetPieceSize() || spm->proc.IdToPiece(id) != piece) return -1;
+        return id;
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" char *ltx2_spm_decode(const ltx2_spm *spm, const int32_t *ids, size_t n, const int32_t *skip,
+                                 size_t n_skip, char *msg, size_t msg_size)
+{
+    try {
+        std::vector<int> keep;
+        keep.reserve(n);
+        const int size = spm->proc.GetPieceSize();
+        for (size_t i = 0; i < n; ++i) {
+            const int id = ids[i];
+            bool drop = id < 0 || id >= size || spm->proc.IsControl(id);
+            for (size_t j = 0; j < n_skip && !drop; ++j) drop = skip[j] == id;
+            if (!drop) keep.push_back(id);
+        }
+        std::string text;
+        const auto status = spm->proc.Decode(keep, &text);
+        if (!status.ok()) {
+            set_msg(msg, msg_size, status.ToString());
+            return nullptr;
+        }
+        char *out = static_cast<char *>(std::malloc(text.size() + 1));
+        if (!out) {
+            set_msg(msg, msg_size, "out of memory");
+            return nullptr;
+        }
+        std::memcpy(out, text.data(), text.size());
+        out[text.size()] = '\0';
+        return out;
+    } catch (const std::exception &e) {
+        set_msg(msg, msg_size, e.what());
+    } catch (...) {
+        set_msg(msg, msg_size, "unknown sentencepiece failure");
+    }
+    return nullptr;
+}

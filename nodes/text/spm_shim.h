@@ -26,6 +26,17 @@ int32_t ltx2_spm_pad_id(const ltx2_spm *spm);
 int ltx2_spm_encode(const ltx2_spm *spm, const char *text, size_t len, int32_t **out_ids,
                     size_t *out_n, char *msg, size_t msg_size);
 
+/* The id of a piece given by its text (e.g. "<start_of_turn>"), or -1 when the model
+ * has no such piece. */
+int32_t ltx2_spm_piece_id(const ltx2_spm *spm, const char *piece);
+int32_t ltx2_spm_eos_id(const ltx2_spm *spm);
+
+/* Decodes ids to UTF-8 (byte-fallback pieces joined into characters, "▁" as a space),
+ * leaving out control pieces, the names in skip[0..n_skip) and ids outside the model.
+ * Returns a malloc'd string, or NULL with msg filled. */
+char *ltx2_spm_decode(const ltx2_spm *spm, const int32_t *ids, size_t n, const int32_t *skip, size_t n_skip,
+                      char *msg, size_t msg_size);
+
 #ifdef __cplusplus
 }
 #endif

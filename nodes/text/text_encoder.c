@@ -27,8 +27,10 @@ void ltx2_text_encoder_free(void *p)
     if (!te) return;
     ltx2_spm_free(te->spm);
     free(te->gemma_path);
+    free(te->gemma_dir);
     ltx2_gemma3_config_free(&te->gemma_cfg);
     ltx2_gemma3_free(te->gemma);
+    ltx2_gemma3_vision_free(te->vision);
     ltx2_connector_free(&te->video);
     ltx2_connector_free(&te->audio);
     ltx2_checkpoint_release(te->ltx);
@@ -40,7 +42,9 @@ void ltx2_text_encoder_release_gemma(ltx2_text_encoder *te)
 {
     pthread_mutex_lock(&te->lock);
     ltx2_gemma3_free(te->gemma);
+    ltx2_gemma3_vision_free(te->vision);
     te->gemma = NULL;
+    te->vision = NULL;
     pthread_mutex_unlock(&te->lock);
 }
 
@@ -153,7 +157,7 @@ static ltx2_status build(ltx2_text_encoder *te, ltx2_checkpoint *gemma, ltx2_che
     }
 
     struct json_object *gj = gemma_config_json(gemma, dir);
-    free(dir);
+    te->gemma_dir = dir;
     ltx2_gemma3_config cfg;
     st = ltx2_gemma3_config_parse(gj, &cfg, err);
     json_object_put(gj);
@@ -223,16 +227,27 @@ void ltx2_text_encoding_release(ltx2_text_encoding *e)
     memset(e, 0, sizeof *e);
 }
 
-static ltx2_status ensure_gemma(ltx2_text_encoder *te, ltx2_store *store, ltx2_error *err)
+ltx2_status ltx2_text_encoder_ensure_gemma(ltx2_text_encoder *te, ltx2_store *store, int want_vision,
+                                           ltx2_error *err)
 {
-    if (te->gemma) return LTX2_OK;
-    if (!store) return ltx2_err(err, LTX2_ERR_INTERNAL, "text encoder: Gemma released and no store to re-open it");
-    ltx2_checkpoint *c = NULL;
-    ltx2_status st = ltx2_checkpoint_open(store, te->gemma_path, &c, err);
-    if (st) return st;
-    ltx2_gemma3_config cfg;
-    if (!(st = copy_config(&te->gemma_cfg, &cfg, err))) st = ltx2_gemma3_load(c, &cfg, &te->gemma, err);
-    ltx2_checkpoint_release(c);
+    ltx2_status st = LTX2_OK;
+    if (!te->gemma) {
+        if (!store) return ltx2_err(err, LTX2_ERR_INTERNAL, "text encoder: Gemma released and no store to re-open it");
+        ltx2_checkpoint *c = NULL;
+        if ((st = ltx2_checkpoint_open(store, te->gemma_path, &c, err))) return st;
+        ltx2_gemma3_config cfg;
+        if (!(st = copy_config(&te->gemma_cfg, &cfg, err))) st = ltx2_gemma3_load(c, &cfg, &te->gemma, err);
+        ltx2_checkpoint_release(c);
+        if (st) return st;
+    }
+    if (!want_vision || te->vision) return LTX2_OK;
+    /* The vision tower lives in the same checkpoint as the text model. */
+    struct json_object *gj = gemma_config_json(te->gemma->ckpt, te->gemma_dir);
+    st = ltx2_gemma3_vision_load(te->gemma->ckpt, gj, te->gemma->cfg.hidden, &te->vision, err);
+    json_object_put(gj);
+    if (!st && !te->vision)
+        st = ltx2_err(err, LTX2_ERR_UNSUPPORTED, "the Gemma checkpoint %s has no vision tower (vision_tower.*)",
+                      te->gemma_path);
     return st;
 }
 
@@ -242,7 +257,7 @@ static ltx2_status encode_locked(ltx2_text_encoder *te, ltx2_store *store, const
                                  ltx2_text_encoding *e, ltx2_error *err)
 {
     ltx2_status st;
-    if ((st = ensure_gemma(te, store, err))) return st;
+    if ((st = ltx2_text_encoder_ensure_gemma(te, store, 0, err))) return st;
     const ltx2_gemma3_config *g = &te->gemma->cfg;
     const int64_t D = g->hidden, NS = g->n_layers + 1, Do = te->proj.rows;
     int32_t *ids = malloc((size_t)L * sizeof(int32_t));

@@ -11,6 +11,7 @@
 #include "tensor.h"
 #include "text/connector.h"
 #include "text/gemma3.h"
+#include "text/gemma3_vision.h"
 #include "text/spm_shim.h"
 
 #define LTX2_TEXT_ENCODER_PAYLOAD "ltx2.text_encoder"
@@ -21,6 +22,8 @@ typedef struct ltx2_text_encoder {
     char *gemma_path;           /* to re-open after a release */
     ltx2_gemma3_config gemma_cfg; /* resolved config (dims filled) for re-opening */
     ltx2_gemma3 *gemma;         /* NULL after ltx2_text_encoder_release_gemma */
+    ltx2_gemma3_vision *vision; /* loaded by the first image prompt enhancement; released with gemma */
+    char *gemma_dir;            /* the Gemma folder: config.json, generation_config.json */
     ltx2_checkpoint *ltx;       /* retained: projection and connectors point into it */
     kmat proj;                  /* aggregate_embed [out][hidden * (layers+1)] */
     ltx2_connector video, audio;
@@ -31,6 +34,11 @@ void ltx2_text_encoder_free(void *te); /* payload destructor */
 
 /* Drops the Gemma weights (the mapping goes once nothing else uses the file). */
 void ltx2_text_encoder_release_gemma(ltx2_text_encoder *te);
+
+/* Under te->lock: re-opens Gemma after a release (store may be NULL while it is loaded),
+ * and with want_vision its vision tower (an error when the checkpoint has none). */
+ltx2_status ltx2_text_encoder_ensure_gemma(ltx2_text_encoder *te, ltx2_store *store, int want_vision,
+                                           ltx2_error *err);
 
 /* Everything one prompt gives. Tensors are F32 (ids and masks as exact floats, like the
  * fixtures). hidden_states / features are NULL unless asked for. */

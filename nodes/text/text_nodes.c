@@ -2,7 +2,7 @@
 #include "stages.h"
 #include "text/text_nodes.h"
 
-static const ltx2_node_type *const text_nodes[] = {&ltx2_node_text_encode};
+static const ltx2_node_type *const text_nodes[] = {&ltx2_node_text_encode, &ltx2_node_enhance_prompt};
 
 const ltx2_node_type *const *ltx2_nodes_text(size_t *count)
 {

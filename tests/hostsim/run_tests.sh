@@ -99,7 +99,7 @@ many_errors)
     [ "$(grep -c '^error: ' stderr.txt)" = 4 ] || die "expected 4 error lines (nodes 1, 2, 3, 4)"
     grep -q "^error: node 1 (PrimitiveInt) input 'value': .*\[invalid_input_type\]$" stderr.txt || die "node 1"
     grep -q "^error: node 2 (LTX2Delay) input 'seconds': .*\[value_bigger_than_max\]$" stderr.txt || die "node 2"
-    grep -q "^error: node 3 (LTXVGemmaEnhancePrompt): .*ComfyUI-LTXVideo.*\[missing_node_type\]$" stderr.txt ||
+    grep -q "^error: node 3 (LTXVLoopingSampler): .*ComfyUI-LTXVideo.*\[missing_node_type\]$" stderr.txt ||
         die "node 3"
     grep -q "^error: node 4 (LTX2SaveText) input 'path': .*\[required_input_missing\]$" stderr.txt || die "node 4"
     body=$(grep '"type":"x_ltx_prompt_error"' ev.ndjson) || die "no x_ltx_prompt_error event"

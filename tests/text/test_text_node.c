@@ -1,6 +1,7 @@
 /* test_text_node.c — LTX2TextEncoderLoader + LTX2TextEncode through the public plugin
  * table: outputs and their shapes, the optional negative prompt, unload_after and
- * re-opening, progress per layer, cancellation and an error naming max_length. */
+ * re-opening, progress per layer, cancellation and an error naming max_length; then
+ * LTX2EnhancePrompt on the same encoder. */
 #include <stdint.h>
 #include "ltx2/ltx2_plugin.h"
 #include "store/store.h"
@@ -71,6 +72,48 @@ static float *context_copy(const ltx2_plugin *p, const ltx2_value *cond, const c
     float *buf = malloc((size_t)*n * sizeof(float));
     memcpy(buf, d.data, (size_t)*n * sizeof(float));
     return buf;
+}
+
+/* LTX2EnhancePrompt on the fixture's Gemma (text only; its tokenizer has the turn
+ * markers): seeded text, a tick per token, cancellation, errors naming the input. */
+static void test_enhance(const ltx2_plugin *p, ltx2_value encoder)
+{
+    const ltx2_node_type *enh = find_type(p, "LTX2EnhancePrompt");
+    CHECK(enh, "LTX2EnhancePrompt registered");
+    if (!enh) return;
+    test_ctx c;
+    ltx2_value out[1];
+    char *text[3] = {NULL, NULL, NULL};
+    const int64_t seeds[3] = {5, 5, 6}, max_new = 16;
+    for (int i = 0; i < 3; ++i) {
+        ctx_init(&c, "LTX2EnhancePrompt");
+        ltx2_value in[8] = {encoder, vstr("a red kite over the harbour"), {.kind = LTX2_V_NONE}, vint(seeds[i]),
+                            vint(max_new), {.kind = LTX2_V_NONE}, {.kind = LTX2_V_FLOAT, .u.f = 1.0}, vstr("exact")};
+        CHECK(run(p, enh, &c, in, out) == LTX2_OK && out[0].kind == LTX2_V_STRING, "enhance seed %lld: error on %s",
+              (long long)seeds[i], c.err_input);
+        CHECK(c.progress_calls >= 1 && c.progress_calls <= max_new, "one tick per token (%d)", c.progress_calls);
+        if (out[0].kind == LTX2_V_STRING) text[i] = strdup(out[0].u.s);
+        p->value_release(&out[0]);
+    }
+    CHECK(text[0] && text[1] && !strcmp(text[0], text[1]), "same seed, same text");
+    CHECK(text[0] && text[2] && strcmp(text[0], text[2]) != 0, "seeds 5 and 6 gave the same text \"%s\"",
+          text[0] ? text[0] : "?");
+    fprintf(stderr, "enhanced (fixture, random weights): \"%s\"\n", text[0] ? text[0] : "?");
+    for (int i = 0; i < 3; ++i) free(text[i]);
+
+    ltx2_value in[8] = {encoder, vstr("a kite"), {.kind = LTX2_V_NONE}, vint(1), vint(max_new),
+                        vstr("Describe it."), {.kind = LTX2_V_FLOAT, .u.f = 0.7}, vstr("exact")};
+    ctx_init(&c, "LTX2EnhancePrompt");
+    c.cancel_at = 2;
+    CHECK(run(p, enh, &c, in, out) == LTX2_CANCELLED && out[0].kind == LTX2_V_NONE, "enhance cancelled");
+    ctx_init(&c, "LTX2EnhancePrompt");
+    in[4] = vint(0);
+    CHECK(run(p, enh, &c, in, out) == LTX2_ERR_BAD_INPUT && !strcmp(c.err_input, "max_new_tokens"),
+          "max_new_tokens 0 reported on '%s'", c.err_input);
+    ctx_init(&c, "LTX2EnhancePrompt");
+    in[4] = vint(max_new), in[6] = (ltx2_value){.kind = LTX2_V_FLOAT, .u.f = -1.0};
+    CHECK(run(p, enh, &c, in, out) == LTX2_ERR_BAD_INPUT && !strcmp(c.err_input, "temperature"),
+          "negative temperature reported on '%s'", c.err_input);
 }
 
 int main(int argc, char **argv)
@@ -172,6 +215,7 @@ int main(int argc, char **argv)
         CHECK(run(p, enc, &c, in, out) == LTX2_ERR_BAD_INPUT && !strcmp(c.err_input, "max_length"),
               "bad max_length reported on '%s'", c.err_input);
         for (int i = 0; i < 5; ++i) p->value_release(&out[i]);
+        test_enhance(p, lout[0]);
         free(v1), free(m1), free(ref);
         p->value_release(&lout[0]);
     }

@@ -7,7 +7,7 @@
  *   OUTDIR/ltx-2-tiny-spatial-upscaler-x2.safetensors
  *   OUTDIR/ltx-2-tiny-temporal-upscaler-x2.safetensors
  *   OUTDIR/ltx-2-tiny-lora.safetensors               a transformer LoRA
- *   OUTDIR/gemma/{config.json, model-0000N-of-00002.safetensors,
+ *   OUTDIR/gemma/{config.json, generation_config.json, model-0000N-of-00002.safetensors,
  *                 model.safetensors.index.json, tokenizer.model}
  *   OUTDIR/images/{start,end}.png                    inputs of the image examples
  * The tokenizer is trained with SentencePiece's spm_train on the corpus.
@@ -18,7 +18,8 @@
  *   OUTDIR/models/latent_upscale_models/ltx-2-{spatial,temporal}-upscaler-x2-1.0.safetensors
  *   OUTDIR/models/loras/ltx-2-19b-distilled-lora-384.safetensors
  *   OUTDIR/models/text_encoders/gemma-3-12b-it-qat-q4_0-unquantized/
- *       {config.json, model-0000N-of-00005.safetensors, model.safetensors.index.json, tokenizer.model}
+ *       {config.json, generation_config.json, model-0000N-of-00005.safetensors,
+ *        model.safetensors.index.json, tokenizer.model} (Gemma 3 text model + vision tower)
  *   OUTDIR/input/{start,end}.png and the I2V workflows' "distilled image.png",
  *       "base model image.png" (copies of start.png)
  *
@@ -223,6 +224,13 @@ static int write_gemma(const options *o, const tiny_dims *d, const char *gdir)
         free(cfg);
         free(p);
     }
+    if (rc == 0) { /* sampling settings and stop ids (<eos>, <end_of_turn>) like Gemma 3's */
+        char *p = join(gdir, "generation_config.json");
+        rc = p ? write_text_file(p, "{\n  \"do_sample\": true,\n  \"top_k\": 64,\n  \"top_p\": 0.95,\n"
+                                    "  \"bos_token_id\": 2,\n  \"pad_token_id\": 0,\n  \"eos_token_id\": [1, 5]\n}\n")
+               : -1;
+        free(p);
+    }
     if (rc == 0)
         printf("wrote %s/ (%zu tensors in %d shards)\n", gdir, s.n, ns);
     tiny_set_free(&s);
@@ -249,7 +257,9 @@ static int train_tokenizer(const options *o, const tiny_dims *d, const char *gdi
                     "--normalization_rule_name=identity", "--character_coverage=1.0", "--hard_vocab_limit=false",
                     "--pad_id=0", "--eos_id=1", "--bos_id=2", "--unk_id=3", "--pad_piece=<pad>",
                     "--eos_piece=<eos>", "--bos_piece=<bos>", "--unk_piece=<unk>", "--num_threads=1",
-                    "--shuffle_input_sentence=false", "--input_sentence_size=0", "--minloglevel=2", NULL};
+                    "--shuffle_input_sentence=false", "--input_sentence_size=0", "--minloglevel=2",
+                    /* Gemma's chat and image markers as atomic pieces (ids 4..7) */
+                    "--user_defined_symbols=<start_of_turn>,<end_of_turn>,<start_of_image>,<end_of_image>", NULL};
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {

@@ -54,7 +54,8 @@ void tiny_build_video_vae(tiny_set *s, const tiny_dims *d);
 void tiny_build_audio_vae(tiny_set *s, const tiny_dims *d);
 void tiny_build_vocoder(tiny_set *s, const tiny_dims *d);
 void tiny_build_upscaler(tiny_set *s, const tiny_dims *d, int temporal);
-void tiny_build_gemma(tiny_set *s, const tiny_dims *d);
+void tiny_build_gemma(tiny_set *s, const tiny_dims *d);        /* text model + vision tower */
+void tiny_build_gemma_vision(tiny_set *s, const tiny_dims *d); /* SigLIP + projector */
 void tiny_build_lora(tiny_set *s, const tiny_dims *d);
 
 #endif

@@ -253,5 +253,20 @@ char *tiny_gemma_config(const tiny_dims *d)
     json_object_object_add(t, "eos_token_id", J_INT(1));
     json_object_object_add(t, "bos_token_id", J_INT(2));
     json_object_object_add(c, "text_config", t);
+    struct json_object *v = json_object_new_object();
+    json_object_object_add(v, "model_type", J_STR("siglip_vision_model"));
+    json_object_object_add(v, "hidden_size", J_INT(d->v_hidden));
+    json_object_object_add(v, "intermediate_size", J_INT(d->v_inter));
+    json_object_object_add(v, "num_hidden_layers", J_INT(d->v_layers));
+    json_object_object_add(v, "num_attention_heads", J_INT(d->v_heads));
+    json_object_object_add(v, "image_size", J_INT(d->v_image));
+    json_object_object_add(v, "patch_size", J_INT(d->v_patch));
+    json_object_object_add(v, "layer_norm_eps", J_DBL(1e-6));
+    json_object_object_add(v, "hidden_act", J_STR("gelu_pytorch_tanh"));
+    json_object_object_add(v, "vision_use_head", J_BOOL(0));
+    json_object_object_add(c, "vision_config", v);
+    json_object_object_add(c, "mm_tokens_per_image", J_INT(d->v_tokens));
+    /* the soft tokens' id lies past the tokenizer's pieces, inside the embedding */
+    json_object_object_add(c, "image_token_index", J_INT(d->vocab - 1));
     return dump(c);
 }

@@ -12,6 +12,8 @@ struct tiny_dims {
     /* text: Gemma 3 and the LTX side (projection, connectors) */
     int64_t vocab, g_hidden, g_inter, g_layers, g_heads, g_kv_heads, g_head_dim, g_window, g_pattern;
     int64_t conn_heads, conn_head_dim, conn_layers, conn_registers;
+    /* Gemma 3's SigLIP vision tower and projector (prompt enhancement with an image) */
+    int64_t v_hidden, v_inter, v_layers, v_heads, v_image, v_patch, v_tokens;
     /* video VAE: base width and res blocks per stage */
     int64_t vae_base, vae_res_layers;
     /* audio VAE */
@@ -33,6 +35,7 @@ static inline struct tiny_dims tiny_default_dims(void)
         .vocab = 1024, .g_hidden = 64, .g_inter = 128, .g_layers = 6, .g_heads = 4, .g_kv_heads = 2,
         .g_head_dim = 16, .g_window = 8, .g_pattern = 3,
         .conn_heads = 4, .conn_head_dim = 16, .conn_layers = 2, .conn_registers = 128,
+        .v_hidden = 32, .v_inter = 64, .v_layers = 1, .v_heads = 2, .v_image = 28, .v_patch = 7, .v_tokens = 4,
         .vae_base = 8, .vae_res_layers = 1,
         .a_ch = 16, .a_z = 8, .a_mel = 64, .a_res_blocks = 1,
         .voc_ch = 64,

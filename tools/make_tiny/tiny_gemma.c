@@ -39,6 +39,41 @@ void tiny_build_gemma(tiny_set *s, const tiny_dims *d)
         tiny_linear(s, k, H, d->g_inter, 0);
     }
     tiny_around(s, GM "norm.weight", 0.0, 0.1, SHAPE(H));
+    tiny_build_gemma_vision(s, d);
+}
+
+#define VM "vision_tower.vision_model."
+
+/* SigLIP encoder + multimodal projector, the keys of the Gemma folder beside the text model. */
+void tiny_build_gemma_vision(tiny_set *s, const tiny_dims *d)
+{
+    const int64_t V = d->v_hidden, side = d->v_image / d->v_patch;
+    char k[512];
+    tiny_conv(s, VM "embeddings.patch_embedding", V, 3, d->v_patch, 2);
+    tiny_weight(s, VM "embeddings.position_embedding.weight", 1.0, 0.5, SHAPE(side * side, V));
+    for (int64_t i = 0; i < d->v_layers; i++) {
+        static const char *const lin[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                          "self_attn.out_proj"};
+        for (int n = 0; n < 4; n++) {
+            snprintf(k, sizeof k, VM "encoder.layers.%lld.%s", (long long)i, lin[n]);
+            tiny_linear(s, k, V, V, 1);
+        }
+        snprintf(k, sizeof k, VM "encoder.layers.%lld.mlp.fc1", (long long)i);
+        tiny_linear(s, k, d->v_inter, V, 1);
+        snprintf(k, sizeof k, VM "encoder.layers.%lld.mlp.fc2", (long long)i);
+        tiny_linear(s, k, V, d->v_inter, 1);
+        for (int n = 1; n <= 2; n++) {
+            snprintf(k, sizeof k, VM "encoder.layers.%lld.layer_norm%d.weight", (long long)i, n);
+            tiny_around(s, k, 1.0, 0.1, SHAPE(V));
+            snprintf(k, sizeof k, VM "encoder.layers.%lld.layer_norm%d.bias", (long long)i, n);
+            tiny_around(s, k, 0.0, 0.1, SHAPE(V));
+        }
+    }
+    tiny_around(s, VM "post_layernorm.weight", 1.0, 0.1, SHAPE(V));
+    tiny_around(s, VM "post_layernorm.bias", 0.0, 0.1, SHAPE(V));
+    tiny_around(s, "multi_modal_projector.mm_soft_emb_norm.weight", 0.0, 0.1, SHAPE(V));
+    /* [vision][text]: the projector multiplies from the right, no Linear layout */
+    tiny_weight(s, "multi_modal_projector.mm_input_projection_weight", (double)V, 1.0, SHAPE(V, d->g_hidden));
 }
 
 /* PEFT layout, "diffusion_model." prefix, no alpha: the update is strength·(B @ A). */
