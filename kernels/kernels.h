@@ -326,4 +326,20 @@ K_MUST_USE kstatus k_guidance_combine(const kctx *ctx, int64_t n, float *cond, c
  * host memory (a CUDA context waits for it); NaN for n < 2. The same value on any pool. */
 K_MUST_USE kstatus k_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
+/* ------------------------------------------------------------------ latent statistics, strided copies, finiteness */
+/* y[r][i] = x[r][i]·std[i] + mean[i] (a latent un-normalised with per-column statistics). */
+K_MUST_USE kstatus k_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                                      const float *std, float *y);
+/* y[r][i] = (x[r][i] − mean[i]) / std[i]. */
+K_MUST_USE kstatus k_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                                    const float *std, float *y);
+/* y[i·ys[0] + j·ys[1] + k·ys[2]] = x[i·xs[0] + j·xs[1] + k·xs[2]] for i < n[0], j < n[1],
+ * k < n[2] (strides in elements): a permutation, crop, channel slice or, into a zeroed y, a
+ * zero pad in one pass. n, xs, ys are host arrays; x and y must not overlap. */
+K_MUST_USE kstatus k_strided_copy3d(const kctx *ctx, const int64_t n[3], const float *x, const int64_t xs[3],
+                                    float *y, const int64_t ys[3]);
+/* *at (host memory; a CUDA context waits for it) = index of the first NaN or infinity of
+ * x[0..n), -1 when every value is finite. */
+K_MUST_USE kstatus k_find_nonfinite(const kctx *ctx, const float *x, int64_t n, int64_t *at);
+
 #endif /* LTX2_KERNELS_H */

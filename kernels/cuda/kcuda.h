@@ -151,4 +151,15 @@ kstatus kcuda_guidance_combine(const kctx *ctx, int64_t n, float *cond, const fl
 /* out is host memory: the call waits for the result. */
 kstatus kcuda_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
+/* ------------------------------------------------------------------ latent statistics, strided copies, finiteness */
+kstatus kcuda_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                               const float *std, float *y);
+kstatus kcuda_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                             const float *std, float *y);
+/* n, xs, ys are host arrays. */
+kstatus kcuda_strided_copy3d(const kctx *ctx, const int64_t n[3], const float *x, const int64_t xs[3], float *y,
+                             const int64_t ys[3]);
+/* at is host memory: the call waits for the result. */
+kstatus kcuda_find_nonfinite(const kctx *ctx, const float *x, int64_t n, int64_t *at);
+
 #endif /* LTX2_KCUDA_H */

@@ -1,13 +1,45 @@
-/* audio_nodes.c — audio VAE decode / encode and vocoder nodes. */
+/* audio_nodes.c — audio VAE decode / encode and vocoder nodes. On a CUDA context the
+ * networks run on the device and their outputs stay there (the execute boundary gives CPU
+ * consumers host copies); the encoder's mel front end runs on the host and its mel is
+ * copied to the device once. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "audio/audio_vae.h"
 #include "audio/mel.h"
 #include "audio/vocoder.h"
-#include "finite.h"
 #include "node.h"
 #include "stages.h"
+
+/* *out = t as a contiguous F32 tensor in k's memory (t itself, retained, when it already
+ * is); any dtype or device in, converted on the host when it must be. */
+static ltx2_status f32_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx2_error *err)
+{
+    *out = NULL;
+    if (t->dtype == LTX2_F32 && ltx2_tensor_is_contiguous(t))
+        return ltx2_tensor_on(k, t, out, err);
+    ltx2_tensor *h = NULL;
+    ltx2_status st = ltx2_tensor_to_host(t, &h, err);
+    if (st != LTX2_OK)
+        return st;
+    ltx2_tensor *f = ltx2_tensor_as_f32(h);
+    ltx2_tensor_release(h);
+    if (!f)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    st = ltx2_tensor_on(k, f, out, err);
+    ltx2_tensor_release(f);
+    return st;
+}
+
+/* The CPU context of a node's (possibly CUDA) context: same pool, precision, cancel flag. */
+static kctx host_kctx(const kctx *k)
+{
+    kctx h = *k;
+    h.backend = KB_CPU;
+    h.cuda = NULL;
+    h.arena = NULL;
+    return h;
+}
 
 /* The audio latent of a LATENT object (entry audio_samples) or a bare tensor. */
 static ltx2_status audio_latent_in(ltx2_exec_ctx *ctx, const ltx2_node_type *type,
@@ -68,23 +100,27 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     }
     if ((st = ltx2_progress(ctx, 0, 1, "audio_decode")) != LTX2_OK)
         return st;
-    ltx2_tensor *x = ltx2_tensor_as_f32(lat);
-    int64_t T = lat->shape[2], Tm = audio_vae_mel_frames(v, T);
-    ltx2_tensor *mel = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, v->cfg.out_ch, Tm, v->cfg.mel_bins});
-    if (!x || !mel) {
-        ltx2_tensor_release(x);
-        ltx2_tensor_release(mel);
-        return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
-    }
-    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, AD_PRECISION));
+    kctx k;
+    if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, AD_PRECISION), &k)) != LTX2_OK)
+        return st;
     ltx2_error err = {0};
+    ltx2_tensor *x = NULL;
+    if ((st = f32_on(&k, lat, &x, &err)) != LTX2_OK)
+        return ltx2_fail_err(ctx, lname, &err);
+    int64_t T = lat->shape[2], Tm = audio_vae_mel_frames(v, T);
+    ltx2_tensor *mel = ltx2_tensor_new_on(&k, LTX2_F32, 4, (int64_t[]){1, v->cfg.out_ch, Tm, v->cfg.mel_bins});
+    if (!mel) {
+        ltx2_tensor_release(x);
+        return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the mel spectrogram");
+    }
     st = audio_vae_decode(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(mel), ctx->cancel_flag, &err);
     ltx2_tensor_release(x);
-    if (st != LTX2_OK) {
+    int64_t bad = -1;
+    kstatus ks = st == LTX2_OK ? k_find_nonfinite(&k, ltx2_tensor_cf32(mel), ltx2_tensor_numel(mel), &bad) : KS_OK;
+    if (st != LTX2_OK || ks != KS_OK) {
         ltx2_tensor_release(mel);
-        return ltx2_fail_err(ctx, lname, &err);
+        return st != LTX2_OK ? ltx2_fail_err(ctx, lname, &err) : ltx2_fail_k(ctx, NULL, ks, "audio VAE decoder");
     }
-    int64_t bad = ltx2_find_nonfinite(ltx2_tensor_cf32(mel), ltx2_tensor_numel(mel));
     if (bad >= 0) {
         ltx2_tensor_release(mel);
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio_vae",
@@ -96,7 +132,7 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
 }
 
 static const ltx2_node_type audio_decode_type = LTX2_NODE_TYPE(
-    "LTX2AudioVAEDecode", "LTX-2 Audio VAE Decode", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "LTX2AudioVAEDecode", "LTX-2 Audio VAE Decode", "ltx2/audio", LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
     "Decodes a normalized audio latent into a stereo log-mel spectrogram (feed it to the vocoder).",
     ad_inputs, ad_outputs, ad_execute);
 
@@ -132,15 +168,21 @@ static ltx2_status vo_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     if ((st = ltx2_progress(ctx, 0, 1, "vocoder")) != LTX2_OK)
         return st;
     int64_t T = mel->shape[2], N = vocoder_samples(v, T);
-    ltx2_tensor *x = ltx2_tensor_as_f32(mel);
-    ltx2_tensor *w = ltx2_tensor_new(LTX2_F32, 3, (int64_t[]){1, v->out_channels, N});
+    ltx2_tensor *x = NULL, *w = NULL;
     ltx2_object *audio = ltx2_object_new("AUDIO");
     ltx2_error err = {0};
-    if (!x || !w || !audio) {
-        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    kctx k;
+    if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, VO_PRECISION), &k)) != LTX2_OK)
+        goto done;
+    if ((st = f32_on(&k, mel, &x, &err)) != LTX2_OK) {
+        st = ltx2_fail_err(ctx, "mel", &err);
         goto done;
     }
-    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, VO_PRECISION));
+    w = ltx2_tensor_new_on(&k, LTX2_F32, 3, (int64_t[]){1, v->out_channels, N});
+    if (!w || !audio) {
+        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the waveform");
+        goto done;
+    }
     if ((st = vocoder_run(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(w), ctx->cancel_flag, &err)) != LTX2_OK) {
         st = ltx2_fail_err(ctx, strstr(err.msg, "NaN") ? "vocoder" : "mel", &err);
         goto done;
@@ -161,7 +203,7 @@ done:
 }
 
 static const ltx2_node_type vocoder_type = LTX2_NODE_TYPE(
-    "LTX2Vocoder", "LTX-2 Vocoder", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "LTX2Vocoder", "LTX-2 Vocoder", "ltx2/audio", LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
     "Turns the stereo log-mel spectrogram into a waveform (24 kHz for LTX-2).", vo_inputs,
     vo_outputs, vo_execute);
 
@@ -206,11 +248,19 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                          "expected a waveform (1, 1|2, N) and a positive sample_rate");
     int C = v->cfg.in_channels;
     int64_t n = wt->shape[2];
-    ltx2_tensor *w32 = ltx2_tensor_as_f32(wt);
-    float *stereo = malloc((size_t)(C * n) * sizeof(float) + 64), *res = NULL;
-    ltx2_tensor *mel = NULL, *lat = NULL;
+    kctx k;
+    if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, AE_PRECISION), &k)) != LTX2_OK)
+        return st;
+    /* The mel front end runs on the host (the waveform read back if it lives on a device). */
+    const kctx hk = host_kctx(&k);
+    ltx2_tensor *w32 = NULL, *mel_h = NULL, *mel = NULL, *lat = NULL;
+    float *stereo = NULL, *res = NULL;
     ltx2_error err = {0};
-    if (!w32 || !stereo) {
+    if ((st = f32_on(&hk, wt, &w32, &err)) != LTX2_OK) {
+        st = ltx2_fail_err(ctx, wname, &err);
+        goto done;
+    }
+    if (!(stereo = malloc((size_t)(C * n) * sizeof(float) + 64))) {
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
@@ -229,14 +279,14 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                      .hop = v->cfg.hop, .n_mels = v->cfg.n_mels, .fmin = v->cfg.fmin,
                      .fmax = v->cfg.fmax};
     int64_t Tm = mel_frames(&mc, n), Tl = audio_vae_latent_frames(v, Tm);
-    mel = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, C, Tm, v->cfg.n_mels});
-    lat = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, v->cfg.z_channels, Tl, v->cfg.latent_freq});
-    if (!mel || !lat) {
+    mel_h = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, C, Tm, v->cfg.n_mels});
+    lat = ltx2_tensor_new_on(&k, LTX2_F32, 4, (int64_t[]){1, v->cfg.z_channels, Tl, v->cfg.latent_freq});
+    if (!mel_h || !lat) {
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
-    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, AE_PRECISION));
-    if ((st = mel_compute(&mc, &k, C, n, wave, ltx2_tensor_f32(mel), &err)) != LTX2_OK ||
+    if ((st = mel_compute(&mc, &hk, C, n, wave, ltx2_tensor_f32(mel_h), &err)) != LTX2_OK ||
+        (st = ltx2_tensor_on(&k, mel_h, &mel, &err)) != LTX2_OK || /* the boundary copy to the device */
         (st = ltx2_progress(ctx, 1, 2, "audio_encode")) != LTX2_OK ||
         (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), ctx->cancel_flag, &err)) != LTX2_OK) {
         if (st != LTX2_CANCELLED)
@@ -249,6 +299,7 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     st = ltx2_progress(ctx, 2, 2, "audio_encode");
 done:
     ltx2_tensor_release(w32);
+    ltx2_tensor_release(mel_h);
     ltx2_tensor_release(mel);
     ltx2_tensor_release(lat);
     free(stereo);
@@ -257,7 +308,7 @@ done:
 }
 
 static const ltx2_node_type audio_encode_type = LTX2_NODE_TYPE(
-    "LTX2AudioVAEEncode", "LTX-2 Audio VAE Encode", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "LTX2AudioVAEEncode", "LTX-2 Audio VAE Encode", "ltx2/audio", LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
     "Waveform → log-mel (the reference's front end) → normalized audio latent.", ae_inputs,
     ae_outputs, ae_execute);
 

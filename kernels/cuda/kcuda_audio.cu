@@ -1,0 +1,75 @@
+/* kcuda_audio.cu — the audio VAE's and vocoder's steps besides convs and activations
+ * (kernels/audio_ops.c): per-column (un)normalisation with latent statistics and the
+ * strided 3-D copy. One grid-stride launch each; products and sums are rounded one at a
+ * time (__fmul_rn / __fadd_rn, no fused multiply-add), as the CPU computes them. */
+#include "kcuda_internal.h"
+
+#define AU_THREADS 256
+#define AU_MAX_BLOCKS 65535u
+
+#define GRID_STRIDE(i, n) \
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
+static unsigned grid_for(int64_t n) { return kcuda_blocks_for(n, AU_THREADS, AU_MAX_BLOCKS); }
+
+template <bool INVERSE>
+__global__ void stats_kernel(int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y)
+{
+    GRID_STRIDE(i, rows * dim)
+    {
+        int64_t c = i % dim;
+        y[i] = INVERSE ? __fdiv_rn(__fsub_rn(x[i], mean[c]), std[c]) : __fadd_rn(__fmul_rn(x[i], std[c]), mean[c]);
+    }
+}
+
+template <bool INVERSE>
+static kstatus stats_op(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                        const float *std, float *y)
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (rows < 0 || dim < 0) return KS_BAD_ARG;
+    if (!rows || !dim) return KS_OK;
+    if (!x || !mean || !std || !y) return KS_BAD_ARG;
+    stats_kernel<INVERSE><<<grid_for(rows * dim), AU_THREADS, 0, ctx->cuda->stream>>>(rows, dim, x, mean, std, y);
+    return kcuda_check_launch(ctx->cuda, INVERSE ? "normalize_rows" : "denormalize_rows");
+}
+
+extern "C" kstatus kcuda_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x,
+                                          const float *mean, const float *std, float *y)
+{
+    return stats_op<false>(ctx, rows, dim, x, mean, std, y);
+}
+
+extern "C" kstatus kcuda_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x,
+                                        const float *mean, const float *std, float *y)
+{
+    return stats_op<true>(ctx, rows, dim, x, mean, std, y);
+}
+
+struct copy3d_params {
+    int64_t n1, n2, total;
+    int64_t xs0, xs1, xs2, ys0, ys1, ys2;
+};
+
+__global__ void strided_copy3d_kernel(copy3d_params p, const float *x, float *y)
+{
+    GRID_STRIDE(i, p.total)
+    {
+        int64_t k = i % p.n2, j = (i / p.n2) % p.n1, a = i / (p.n2 * p.n1);
+        y[a * p.ys0 + j * p.ys1 + k * p.ys2] = x[a * p.xs0 + j * p.xs1 + k * p.xs2];
+    }
+}
+
+extern "C" kstatus kcuda_strided_copy3d(const kctx *ctx, const int64_t n[3], const float *x, const int64_t xs[3],
+                                        float *y, const int64_t ys[3])
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (!n || !xs || !ys || n[0] < 0 || n[1] < 0 || n[2] < 0) return KS_BAD_ARG;
+    if (!n[0] || !n[1] || !n[2]) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    copy3d_params p = {n[1], n[2], n[0] * n[1] * n[2], xs[0], xs[1], xs[2], ys[0], ys[1], ys[2]};
+    strided_copy3d_kernel<<<grid_for(p.total), AU_THREADS, 0, ctx->cuda->stream>>>(p, x, y);
+    return kcuda_check_launch(ctx->cuda, "strided_copy3d");
+}
