@@ -1,0 +1,78 @@
+/* test_kcuda_audio.c — the CUDA twins of the audio VAE's and vocoder's steps
+ * (k_denormalize_rows, k_normalize_rows, k_strided_copy3d, k_find_nonfinite) against the
+ * CPU kernels on fresh random inputs, outputs poisoned first. The statistics steps round
+ * each product and sum as the CPU does, so they must match exactly. Exits 77 without a
+ * GPU. */
+#include "kcuda_test.h"
+
+#include <time.h>
+
+int main(void)
+{
+    kcheck k = {0};
+    kcuda *d = open_device_or_skip(0);
+    kctx g = kctx_default(NULL), c = kctx_default(NULL);
+    g.backend = KB_CUDA;
+    g.cuda = d;
+    krng r = {0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL)};
+    printf("seed %llu\n", (unsigned long long)r.s);
+
+    /* per-column statistics, both directions (std kept away from zero) */
+    const int64_t rows = 37, dim = 53, n = rows * dim;
+    float *x = rand_buf(&r, n, 3), *mean = rand_buf(&r, dim, 1), *std = rand_buf(&r, dim, 1);
+    for (int64_t i = 0; i < dim; i++) std[i] = 0.25f + fabsf(std[i]);
+    float *ref = malloc(sizeof(float) * (size_t)n);
+    float *xd = dev_f32(d, x, n), *md = dev_f32(d, mean, dim), *sd = dev_f32(d, std, dim), *od = dev_poisoned(d, n);
+    CPU(k_denormalize_rows(&c, rows, dim, x, mean, std, ref));
+    die_on(kcuda_denormalize_rows(&g, rows, dim, xd, md, sd, od), d, "denormalize_rows");
+    check_dev(&k, d, "denormalize_rows", od, ref, n, 0);
+    CPU(k_normalize_rows(&c, rows, dim, x, mean, std, ref));
+    die_on(kcuda_normalize_rows(&g, rows, dim, xd, md, sd, od), d, "normalize_rows");
+    check_dev(&k, d, "normalize_rows", od, ref, n, 0);
+    die_on(kcuda_copy(d, od, x, sizeof(float) * (size_t)n, KCUDA_H2D), d, "reset");
+    die_on(kcuda_normalize_rows(&g, rows, dim, od, md, sd, od), d, "normalize_rows in place");
+    check_dev(&k, d, "normalize_rows (in place)", od, ref, n, 0);
+
+    /* strided copy: [a][b][c] → [c][a][b] with the last axis cropped, into a zeroed pad */
+    {
+        const int64_t A = 5, B = 7, C = 6, Cc = 4, Bp = 9;
+        float *src = rand_buf(&r, A * B * C, 1);
+        const int64_t m = Cc * A * Bp;
+        float *want = calloc((size_t)m, sizeof(float));
+        const int64_t sh[3] = {A, B, Cc}, xs[3] = {B * C, C, 1}, ys[3] = {Bp, 1, A * Bp};
+        CPU(k_strided_copy3d(&c, sh, src, xs, want, ys));
+        float *srcd = dev_f32(d, src, A * B * C), *dst = dev_poisoned(d, m);
+        die_on(kcuda_memset0(d, dst, sizeof(float) * (size_t)m), d, "memset0");
+        die_on(kcuda_strided_copy3d(&g, sh, srcd, xs, dst, ys), d, "strided_copy3d");
+        check_dev(&k, d, "strided_copy3d (permute, crop, pad)", dst, want, m, 0);
+        kcuda_free(d, srcd), kcuda_free(d, dst);
+        free(src), free(want);
+    }
+
+    /* first non-finite value: none, one, the first of several */
+    {
+        const int64_t m = 100003;
+        float *v = rand_buf(&r, m, 1);
+        float *vd = dev_f32(d, v, m);
+        int64_t at = 7, want = 7;
+        die_on(kcuda_find_nonfinite(&g, vd, m, &at), d, "find_nonfinite");
+        CPU(k_find_nonfinite(&c, v, m, &want));
+        check_true(&k, at == -1 && want == -1, "find_nonfinite: all finite");
+        v[77777] = INFINITY;
+        v[99999] = NAN;
+        v[88888] = -INFINITY;
+        die_on(kcuda_copy(d, vd, v, sizeof(float) * (size_t)m, KCUDA_H2D), d, "upload");
+        die_on(kcuda_find_nonfinite(&g, vd, m, &at), d, "find_nonfinite");
+        CPU(k_find_nonfinite(&c, v, m, &want));
+        printf("first non-finite: cuda %lld, cpu %lld\n", (long long)at, (long long)want);
+        check_true(&k, at == 77777 && want == 77777, "find_nonfinite: the first of three");
+        kcuda_free(d, vd);
+        free(v);
+    }
+
+    kcuda_free(d, xd), kcuda_free(d, md), kcuda_free(d, sd), kcuda_free(d, od);
+    free(x), free(mean), free(std), free(ref);
+    kcuda_destroy(d);
+    printf("%d checks, %d failed\n", k.checks, k.failures);
+    return k.failures ? 1 : 0;
+}

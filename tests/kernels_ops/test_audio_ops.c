@@ -1,0 +1,73 @@
+/* test_audio_ops.c — the audio VAE's and vocoder's steps on the CPU: per-column
+ * (un)normalisation against double references, the strided 3-D copy against index
+ * arithmetic (a permutation with a crop into a zero pad), the first non-finite value,
+ * and the arguments each op refuses. */
+#include "ops_check.h"
+
+
+static void stats_case(const kctx *ctx, krng *r, kcheck *k)
+{
+    const int64_t rows = 29, dim = 41, n = rows * dim;
+    float *x = rand_buf(r, n, 3), *mean = rand_buf(r, dim, 1), *std = rand_buf(r, dim, 1), *y = poisoned(n);
+    for (int64_t i = 0; i < dim; i++) std[i] = 0.25f + fabsf(std[i]);
+    double *ref = dbuf(n);
+    for (int64_t i = 0; i < n; i++) ref[i] = (double)x[i] * std[i % dim] + mean[i % dim];
+    KOK(k_denormalize_rows(ctx, rows, dim, x, mean, std, y));
+    check_close(k, "denormalize_rows", y, ref, n, 1e-6, 1e-7);
+    for (int64_t i = 0; i < n; i++) ref[i] = ((double)x[i] - mean[i % dim]) / std[i % dim];
+    KOK(k_normalize_rows(ctx, rows, dim, x, mean, std, y));
+    check_close(k, "normalize_rows", y, ref, n, 1e-6, 1e-7);
+    KOK(k_normalize_rows(ctx, rows, dim, x, mean, std, x)); /* in place */
+    check_close(k, "normalize_rows in place", x, ref, n, 1e-6, 1e-7);
+    check_true(k, k_normalize_rows(ctx, -1, dim, x, mean, std, y) == KS_BAD_ARG, "normalize_rows: rows < 0");
+    check_true(k, k_denormalize_rows(ctx, rows, dim, x, NULL, std, y) == KS_BAD_ARG, "denormalize_rows: no mean");
+    free(x), free(mean), free(std), free(y), free(ref);
+}
+
+static void copy_case(const kctx *ctx, krng *r, kcheck *k)
+{
+    /* x [a][b][c] → y [c][a][b'] for c < Cc, b' of Bp > B (zero pad) */
+    const int64_t A = 3, B = 5, C = 7, Cc = 4, Bp = 6, m = Cc * A * Bp;
+    float *x = rand_buf(r, A * B * C, 1), *y = calloc((size_t)m, sizeof(float));
+    double *ref = dbuf(m);
+    for (int64_t a = 0; a < A; a++)
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t c = 0; c < Cc; c++) ref[(c * A + a) * Bp + b] = x[(a * B + b) * C + c];
+    const int64_t sh[3] = {A, B, Cc}, xs[3] = {B * C, C, 1}, ys[3] = {Bp, 1, A * Bp};
+    KOK(k_strided_copy3d(ctx, sh, x, xs, y, ys));
+    check_close(k, "strided_copy3d", y, ref, m, 0, 0);
+    const int64_t bad[3] = {A, -1, Cc};
+    check_true(k, k_strided_copy3d(ctx, bad, x, xs, y, ys) == KS_BAD_ARG, "strided_copy3d: negative size");
+    free(x), free(y), free(ref);
+}
+
+static void finite_case(const kctx *ctx, krng *r, kcheck *k)
+{
+    const int64_t n = 10007;
+    float *x = rand_buf(r, n, 1);
+    int64_t at = 0;
+    KOK(k_find_nonfinite(ctx, x, n, &at));
+    check_true(k, at == -1, "find_nonfinite: all finite");
+    x[9000] = NAN;
+    x[4500] = -INFINITY;
+    KOK(k_find_nonfinite(ctx, x, n, &at));
+    check_true(k, at == 4500, "find_nonfinite: the first of two");
+    KOK(k_find_nonfinite(ctx, x, 0, &at));
+    check_true(k, at == -1, "find_nonfinite: empty");
+    check_true(k, k_find_nonfinite(ctx, x, n, NULL) == KS_BAD_ARG, "find_nonfinite: no result");
+    free(x);
+}
+
+static void all_cases(const kctx *ctx, krng *r, kcheck *k)
+{
+    stats_case(ctx, r, k);
+    copy_case(ctx, r, k);
+    finite_case(ctx, r, k);
+}
+
+int main(void)
+{
+    kcheck k = {0};
+    for_each_ctx(all_cases, &k);
+    return check_report(&k, "audio ops");
+}
