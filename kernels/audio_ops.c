@@ -1,10 +1,13 @@
 /*
  * audio_ops.c — the steps around the audio VAE and the vocoder that are neither convs nor
- * activations: (un)normalising a latent with per-column statistics and a strided 3-D copy
- * (a permutation, crop, zero pad or channel slice in one pass). Single passes over small
- * tensors (latents, mel spectrograms, waveforms), so no pool.
+ * activations: (un)normalising a latent with per-column statistics, a strided 3-D copy
+ * (a permutation, crop, zero pad or channel slice in one pass), and the mel front end's
+ * STFT framing, magnitude and log. Single passes over small tensors (latents, mel
+ * spectrograms, waveforms), so no pool.
  */
 #include "kbackend.h"
+
+#include <math.h>
 
 static kstatus rows_check(int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y)
 {
@@ -35,8 +38,8 @@ kstatus k_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float
     return st;
 }
 
-kstatus k_strided_copy3d(const kctx *ctx, const int64_t n[3], const float *x, const int64_t xs[3], float *y,
-                         const int64_t ys[3])
+kstatus k_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs, float *y,
+                         const int64_t *ys)
 {
     K_DISPATCH(ctx, kcuda_strided_copy3d(ctx, n, x, xs, y, ys));
     if (!n || !xs || !ys || n[0] < 0 || n[1] < 0 || n[2] < 0) return KS_BAD_ARG;
@@ -46,5 +49,47 @@ kstatus k_strided_copy3d(const kctx *ctx, const int64_t n[3], const float *x, co
         for (int64_t j = 0; j < n[1]; j++)
             for (int64_t k = 0; k < n[2]; k++)
                 y[i * ys[0] + j * ys[1] + k * ys[2]] = x[i * xs[0] + j * xs[1] + k * xs[2]];
+    return KS_OK;
+}
+
+/* ---------------------------------------------------------------- mel front end */
+/* Index i of a signal of n samples reflected at both ends (torch's "reflect" padding). */
+static int64_t reflect_index(int64_t i, int64_t n)
+{
+    if (n == 1) return 0;
+    while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+    return i;
+}
+
+kstatus k_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames, float *y)
+{
+    K_DISPATCH(ctx, kcuda_stft_frames(ctx, n, x, n_fft, hop, frames, y));
+    if (n < 1 || n_fft < 1 || hop < 1 || frames < 0 || n <= n_fft / 2) return KS_BAD_ARG;
+    if (frames && (!x || !y)) return KS_BAD_ARG;
+    for (int64_t t = 0; t < frames; t++)
+        for (int j = 0; j < n_fft; j++)
+            y[t * n_fft + j] = x[reflect_index(t * hop + j - n_fft / 2, n)];
+    return KS_OK;
+}
+
+kstatus k_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y)
+{
+    K_DISPATCH(ctx, kcuda_complex_magnitude(ctx, rows, n, x, y));
+    if (rows < 0 || n < 0) return KS_BAD_ARG;
+    if (rows && n && (!x || !y)) return KS_BAD_ARG;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < n; k++) {
+            float re = x[r * 2 * n + k], im = x[r * 2 * n + n + k];
+            y[r * n + k] = sqrtf(re * re + im * im);
+        }
+    return KS_OK;
+}
+
+kstatus k_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n)
+{
+    K_DISPATCH(ctx, kcuda_log_clamp(ctx, x, lo, y, n));
+    if (n < 0 || (n && (!x || !y))) return KS_BAD_ARG;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = logf(x[i] > lo ? x[i] : lo);
     return KS_OK;
 }

@@ -334,12 +334,20 @@ K_MUST_USE kstatus k_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim
 K_MUST_USE kstatus k_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
                                     const float *std, float *y);
 /* y[i·ys[0] + j·ys[1] + k·ys[2]] = x[i·xs[0] + j·xs[1] + k·xs[2]] for i < n[0], j < n[1],
- * k < n[2] (strides in elements): a permutation, crop, channel slice or, into a zeroed y, a
- * zero pad in one pass. n, xs, ys are host arrays; x and y must not overlap. */
-K_MUST_USE kstatus k_strided_copy3d(const kctx *ctx, const int64_t n[3], const float *x, const int64_t xs[3],
-                                    float *y, const int64_t ys[3]);
+ * k < n[2] (n, xs, ys: host arrays of 3; strides in elements): a permutation, crop, channel
+ * slice or, into a zeroed y, a zero pad in one pass. x and y must not overlap. */
+K_MUST_USE kstatus k_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs,
+                                    float *y, const int64_t *ys);
 /* *at (host memory; a CUDA context waits for it) = index of the first NaN or infinity of
  * x[0..n), -1 when every value is finite. */
 K_MUST_USE kstatus k_find_nonfinite(const kctx *ctx, const float *x, int64_t n, int64_t *at);
+/* The mel front end's steps. Frames of an STFT centred on t·hop with reflect padding:
+ * y[t][j] = x[reflect(t·hop + j − n_fft/2)] for t < frames, j < n_fft (n > n_fft/2). */
+K_MUST_USE kstatus k_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames,
+                                 float *y);
+/* y[r][k] = sqrt(x[r][k]² + x[r][n + k]²): rows of n real parts then n imaginary parts. */
+K_MUST_USE kstatus k_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y);
+/* y = log(max(x, lo)) on n elements (natural log). */
+K_MUST_USE kstatus k_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n);
 
 #endif /* LTX2_KERNELS_H */

@@ -1,7 +1,8 @@
-/* kcuda_audio.cu — the audio VAE's and vocoder's steps besides convs and activations
- * (kernels/audio_ops.c): per-column (un)normalisation with latent statistics and the
- * strided 3-D copy. One grid-stride launch each; products and sums are rounded one at a
- * time (__fmul_rn / __fadd_rn, no fused multiply-add), as the CPU computes them. */
+/* kcuda_audio.cu — the audio VAE's, vocoder's and mel front end's steps besides convs and
+ * activations (kernels/audio_ops.c): per-column (un)normalisation with latent statistics,
+ * the strided 3-D copy, STFT framing, magnitude and log. One grid-stride launch each;
+ * products and sums are rounded one at a time (__fmul_rn / __fadd_rn, no fused
+ * multiply-add), as the CPU computes them. */
 #include "kcuda_internal.h"
 
 #define AU_THREADS 256
@@ -61,8 +62,8 @@ __global__ void strided_copy3d_kernel(copy3d_params p, const float *x, float *y)
     }
 }
 
-extern "C" kstatus kcuda_strided_copy3d(const kctx *ctx, const int64_t n[3], const float *x, const int64_t xs[3],
-                                        float *y, const int64_t ys[3])
+extern "C" kstatus kcuda_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs,
+                                        float *y, const int64_t *ys)
 {
     kstatus st = kcuda_op_begin(ctx);
     if (st != KS_OK) return st;
@@ -72,4 +73,71 @@ extern "C" kstatus kcuda_strided_copy3d(const kctx *ctx, const int64_t n[3], con
     copy3d_params p = {n[1], n[2], n[0] * n[1] * n[2], xs[0], xs[1], xs[2], ys[0], ys[1], ys[2]};
     strided_copy3d_kernel<<<grid_for(p.total), AU_THREADS, 0, ctx->cuda->stream>>>(p, x, y);
     return kcuda_check_launch(ctx->cuda, "strided_copy3d");
+}
+
+/* ---------------------------------------------------------------- mel front end */
+__device__ __forceinline__ int64_t reflect_index(int64_t i, int64_t n)
+{
+    if (n == 1) return 0;
+    while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+    return i;
+}
+
+__global__ void stft_frames_kernel(int64_t n, const float *x, int n_fft, int hop, int64_t total, float *y)
+{
+    GRID_STRIDE(i, total)
+    {
+        int64_t t = i / n_fft, j = i % n_fft;
+        y[i] = x[reflect_index(t * hop + j - n_fft / 2, n)];
+    }
+}
+
+extern "C" kstatus kcuda_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames,
+                                     float *y)
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (n < 1 || n_fft < 1 || hop < 1 || frames < 0 || n <= n_fft / 2) return KS_BAD_ARG;
+    if (!frames) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    int64_t total = frames * n_fft;
+    stft_frames_kernel<<<grid_for(total), AU_THREADS, 0, ctx->cuda->stream>>>(n, x, n_fft, hop, total, y);
+    return kcuda_check_launch(ctx->cuda, "stft_frames");
+}
+
+__global__ void complex_magnitude_kernel(int64_t rows, int64_t n, const float *x, float *y)
+{
+    GRID_STRIDE(i, rows * n)
+    {
+        int64_t r = i / n, k = i % n;
+        float re = x[r * 2 * n + k], im = x[r * 2 * n + n + k];
+        y[i] = __fsqrt_rn(__fadd_rn(__fmul_rn(re, re), __fmul_rn(im, im)));
+    }
+}
+
+extern "C" kstatus kcuda_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y)
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (rows < 0 || n < 0) return KS_BAD_ARG;
+    if (!rows || !n) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    complex_magnitude_kernel<<<grid_for(rows * n), AU_THREADS, 0, ctx->cuda->stream>>>(rows, n, x, y);
+    return kcuda_check_launch(ctx->cuda, "complex_magnitude");
+}
+
+__global__ void log_clamp_kernel(const float *x, float lo, float *y, int64_t n)
+{
+    GRID_STRIDE(i, n) y[i] = logf(x[i] > lo ? x[i] : lo);
+}
+
+extern "C" kstatus kcuda_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n)
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (n < 0) return KS_BAD_ARG;
+    if (!n) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    log_clamp_kernel<<<grid_for(n), AU_THREADS, 0, ctx->cuda->stream>>>(x, lo, y, n);
+    return kcuda_check_launch(ctx->cuda, "log_clamp");
 }

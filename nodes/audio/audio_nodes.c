@@ -1,7 +1,7 @@
 /* audio_nodes.c — audio VAE decode / encode and vocoder nodes. On a CUDA context the
- * networks run on the device and their outputs stay there (the execute boundary gives CPU
- * consumers host copies); the encoder's mel front end runs on the host and its mel is
- * copied to the device once. */
+ * networks and the mel front end run on the device and their outputs stay there (the
+ * execute boundary gives CPU consumers host copies); the encoder's channel fan-out and
+ * resampling run on the host before its waveform is copied to the device once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,10 +251,12 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     kctx k;
     if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, AE_PRECISION), &k)) != LTX2_OK)
         return st;
-    /* The mel front end runs on the host (the waveform read back if it lives on a device). */
+    /* Channels and sample rate are fixed on the host (the waveform read back if it lives
+     * on a device), then the waveform is copied to the context's memory once. */
     const kctx hk = host_kctx(&k);
-    ltx2_tensor *w32 = NULL, *mel_h = NULL, *mel = NULL, *lat = NULL;
+    ltx2_tensor *w32 = NULL, *mel = NULL, *lat = NULL;
     float *stereo = NULL, *res = NULL;
+    void *dwave = NULL;
     ltx2_error err = {0};
     if ((st = f32_on(&hk, wt, &w32, &err)) != LTX2_OK) {
         st = ltx2_fail_err(ctx, wname, &err);
@@ -275,18 +277,25 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
         }
         wave = res;
     }
-    mel_config mc = {.sample_rate = v->cfg.sample_rate, .n_fft = v->cfg.n_fft, .win = v->cfg.win,
-                     .hop = v->cfg.hop, .n_mels = v->cfg.n_mels, .fmin = v->cfg.fmin,
-                     .fmax = v->cfg.fmax};
+    if (k.backend != KB_CPU) {
+        size_t bytes = (size_t)(C * n) * sizeof(float);
+        kstatus ks = k_alloc(&k, bytes, &dwave);
+        K_THEN(ks, k_copy(&k, dwave, wave, bytes, K_H2D));
+        if (ks != KS_OK) {
+            st = ltx2_fail_k(ctx, wname, ks, "the waveform to the device");
+            goto done;
+        }
+        wave = dwave;
+    }
+    mel_config mc = audio_vae_mel_config(v);
     int64_t Tm = mel_frames(&mc, n), Tl = audio_vae_latent_frames(v, Tm);
-    mel_h = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, C, Tm, v->cfg.n_mels});
+    mel = ltx2_tensor_new_on(&k, LTX2_F32, 4, (int64_t[]){1, C, Tm, v->cfg.n_mels});
     lat = ltx2_tensor_new_on(&k, LTX2_F32, 4, (int64_t[]){1, v->cfg.z_channels, Tl, v->cfg.latent_freq});
-    if (!mel_h || !lat) {
+    if (!mel || !lat) {
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
-    if ((st = mel_compute(&mc, &hk, C, n, wave, ltx2_tensor_f32(mel_h), &err)) != LTX2_OK ||
-        (st = ltx2_tensor_on(&k, mel_h, &mel, &err)) != LTX2_OK || /* the boundary copy to the device */
+    if ((st = audio_vae_mel(v, &k, C, n, wave, ltx2_tensor_f32(mel), &err)) != LTX2_OK ||
         (st = ltx2_progress(ctx, 1, 2, "audio_encode")) != LTX2_OK ||
         (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), ctx->cancel_flag, &err)) != LTX2_OK) {
         if (st != LTX2_CANCELLED)
@@ -298,8 +307,8 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     lat = mel = NULL;
     st = ltx2_progress(ctx, 2, 2, "audio_encode");
 done:
+    k_free(&k, dwave);
     ltx2_tensor_release(w32);
-    ltx2_tensor_release(mel_h);
     ltx2_tensor_release(mel);
     ltx2_tensor_release(lat);
     free(stereo);

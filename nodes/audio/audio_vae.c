@@ -230,8 +230,11 @@ static void mirror_walk(void *mirror, lx_upload *u)
 {
     audio_vae *m = mirror;
     const int64_t nstat = (int64_t)m->cfg.z_channels * m->cfg.latent_freq;
+    const int64_t nbins = m->cfg.n_fft / 2 + 1;
     lx_upload_vec(u, &m->mean, nstat);
     lx_upload_vec(u, &m->std, nstat);
+    lx_upload_vec(u, &m->mel_basis, 2 * nbins * m->cfg.n_fft); /* NULL without the encoder */
+    lx_upload_vec(u, &m->mel_fb, nbins * m->cfg.n_mels);
     coder_each(&m->enc, conv_upload, u);
     coder_each(&m->dec, conv_upload, u);
 }
@@ -262,8 +265,17 @@ void audio_vae_free(void *p)
     coder_free(&v->dec);
     free(v->mean);
     free(v->std);
+    free(v->mel_basis);
+    free(v->mel_fb);
     ltx2_checkpoint_release(v->ckpt);
     free(v);
+}
+
+mel_config audio_vae_mel_config(const audio_vae *v)
+{
+    const audio_vae_config *c = &v->cfg;
+    return (mel_config){.sample_rate = c->sample_rate, .n_fft = c->n_fft, .win = c->win, .hop = c->hop,
+                        .n_mels = c->n_mels, .fmin = c->fmin, .fmax = c->fmax};
 }
 
 /* The checkpoint's statistics [z][F] as [F][z] (the order of a channels-last row). */
@@ -406,7 +418,9 @@ ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_err
     }
     if (has_enc) {
         v->enc.present = true;
-        if ((s = encoder_load(&v->enc, &cfg, ck, err)) != LTX2_OK)
+        mel_config mc = audio_vae_mel_config(v);
+        if ((s = encoder_load(&v->enc, &cfg, ck, err)) != LTX2_OK ||
+            (s = mel_tables_make(&mc, &v->mel_basis, &v->mel_fb, err)) != LTX2_OK)
             goto fail;
     }
     ltx2_checkpoint_retain(ck);

@@ -5,6 +5,7 @@
 #define LTX2_AUDIO_VAE_H
 #include <stdbool.h>
 #include "common/geometry.h"
+#include "audio/mel.h"
 #include "common/weights.h"
 #include "error.h"
 #include "kernels.h"
@@ -60,6 +61,8 @@ typedef struct audio_vae {
     /* Per-channel statistics laid out [latent_freq][z_channels], the order of a
      * channels-last latent row (the checkpoint's are [z_channels][latent_freq]). */
     float *mean, *std;
+    /* The mel front end's tables (mel_tables_make; with the encoder only). */
+    float *mel_basis, *mel_fb;
     ltx2_checkpoint *ckpt;
     lx_resident resident; /* the weights on a device, after the first device pass */
 } audio_vae;
@@ -84,6 +87,11 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
 /* Log-mel (C, T, mel) → normalized latent (z, T', F'); T' = audio_vae_latent_frames; both
  * in memory of ctx's backend. */
 int64_t audio_vae_latent_frames(const audio_vae *v, int64_t t_mel);
+/* The encoder's front end (audio/mel.h) with the model's tables: wave [channels][n] at
+ * cfg.sample_rate → log-mel [channels][mel_frames][n_mels], memory of ctx's backend. */
+mel_config audio_vae_mel_config(const audio_vae *v);
+ltx2_status audio_vae_mel(const audio_vae *v, const kctx *ctx, int channels, int64_t n, const float *wave,
+                          float *mel, ltx2_error *err);
 ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel,
                              const float *mel_ncf, float *latent_ncf,
                              const volatile int32_t *cancel, ltx2_error *err);

@@ -317,6 +317,19 @@ ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_late
     return pass_run(decode_run, v, ctx, t_latent, latent, mel, cancel, err);
 }
 
+ltx2_status audio_vae_mel(const audio_vae *v, const kctx *ctx, int channels, int64_t n, const float *wave,
+                          float *mel, ltx2_error *err)
+{
+    if (!v->mel_basis)
+        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "this audio VAE has no encoder (no mel front end)");
+    const audio_vae *w = v;
+    ltx2_status st = audio_vae_on(v, ctx, &w, err);
+    if (st != LTX2_OK)
+        return st;
+    mel_config mc = audio_vae_mel_config(v);
+    return mel_compute(&mc, ctx, w->mel_basis, w->mel_fb, channels, n, wave, mel, err);
+}
+
 ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel, float *latent,
                              const volatile int32_t *cancel, ltx2_error *err)
 {

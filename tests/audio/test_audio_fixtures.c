@@ -1,7 +1,7 @@
 /* test_audio_fixtures.c — the audio models against their golden fixtures (argv: fixtures
  * dir, optional backend cpu|cuda; on cuda the networks run with weights, inputs and
  * outputs on the device, exit 77 where none is usable): the audio VAE decoder (mel), the
- * host mel front end and the encoder (mel, latent), the vocoder (waveform), within the
+ * mel front end and the encoder (mel, latent), the vocoder (waveform), within the
  * bounds of tests/graphs/fixtures/<case>.tol in exact precision and 1e-2 in fast
  * precision; a repeated call (weights already resident) gives the same result; on cuda, a
  * device budget the weights do not fit is refused with LTX2_ERR_OOM naming the model. */
@@ -95,19 +95,16 @@ static void check_encoder(const kctx *kc0, fixture *f)
     float *wave = fb_io_f32(f->io, "in.waveform", &nw), *want_mel = fb_io_f32(f->io, "out.mel", &nm);
     float *want_lat = fb_io_f32(f->io, "out.latent", &nl);
     const int64_t n = nw / c->in_channels;
-    mel_config mc = {.sample_rate = c->sample_rate, .n_fft = c->n_fft, .win = c->win, .hop = c->hop,
-                     .n_mels = c->n_mels, .fmin = c->fmin, .fmax = c->fmax};
+    mel_config mc = audio_vae_mel_config(v);
     const int64_t Tm = mel_frames(&mc, n), Tl = audio_vae_latent_frames(v, Tm);
     FB_CHECK(nm == c->in_channels * Tm * c->n_mels && nl == c->z_channels * Tl * c->latent_freq, "encoder: sizes");
-    /* the front end on the host, as the node runs it */
-    kctx host = *kc0;
-    host.backend = KB_CPU;
-    host.cuda = NULL;
-    float *mel = malloc((size_t)nm * sizeof(float)), *got = NULL;
+    /* the front end on the backend, as the node runs it */
+    float *mel = NULL, *got = NULL, *d_wave = fb_on(kc0, wave, nw), *d_mel = poisoned_on(kc0, nm, &mel);
     ltx2_error err = {0};
-    FB_CHECK(mel_compute(&mc, &host, c->in_channels, n, wave, mel, &err) == LTX2_OK, "mel: %s", err.msg);
+    FB_CHECK(audio_vae_mel(v, kc0, c->in_channels, n, d_wave, d_mel, &err) == LTX2_OK, "mel: %s", err.msg);
+    fb_to_host(kc0, mel, d_mel, nm);
     fb_compare("encoder mel", mel, want_mel, nm, 1e-4, 8.5e-5);
-    float *d_mel = fb_on(kc0, mel, nm), *d_lat = poisoned_on(kc0, nl, &got);
+    float *d_lat = poisoned_on(kc0, nl, &got);
     for (int pass = 0; pass < 3; pass++) {
         kctx kc = *kc0;
         kc.prec = pass == 2 ? KP_FAST : KP_EXACT;
@@ -119,6 +116,7 @@ static void check_encoder(const kctx *kc0, fixture *f)
         else
             fb_compare("encoder latent (fast)", got, want_lat, nl, 1e-2, INFINITY);
     }
+    fb_free(kc0, d_wave, wave);
     fb_free(kc0, d_mel, mel);
     fb_free(kc0, d_lat, got);
     free(wave), free(want_mel), free(want_lat), free(mel), free(got);

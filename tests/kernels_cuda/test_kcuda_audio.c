@@ -1,8 +1,8 @@
-/* test_kcuda_audio.c — the CUDA twins of the audio VAE's and vocoder's steps
- * (k_denormalize_rows, k_normalize_rows, k_strided_copy3d, k_find_nonfinite) against the
- * CPU kernels on fresh random inputs, outputs poisoned first. The statistics steps round
- * each product and sum as the CPU does, so they must match exactly. Exits 77 without a
- * GPU. */
+/* test_kcuda_audio.c — the CUDA twins of the audio VAE's, vocoder's and mel front end's
+ * steps (k_denormalize_rows, k_normalize_rows, k_strided_copy3d, k_find_nonfinite,
+ * k_stft_frames, k_complex_magnitude, k_log_clamp) against the CPU kernels on fresh random
+ * inputs, outputs poisoned first. Every step but the log rounds each product and sum as
+ * the CPU does, so they must match exactly. Exits 77 without a GPU. */
 #include "kcuda_test.h"
 
 #include <time.h>
@@ -68,6 +68,29 @@ int main(void)
         check_true(&k, at == 77777 && want == 77777, "find_nonfinite: the first of three");
         kcuda_free(d, vd);
         free(v);
+    }
+
+    /* mel front end: framing and magnitude exactly, the log within a few ulp */
+    {
+        const int64_t len = 5003, frames = len / 160 + 1, rows = 29, bins = 513;
+        const int nfft = 1024;
+        float *w = rand_buf(&r, len, 1), *fr = malloc(sizeof(float) * (size_t)(frames * nfft));
+        float *spec = rand_buf(&r, rows * 2 * bins, 2), *mag = malloc(sizeof(float) * (size_t)(rows * bins));
+        CPU(k_stft_frames(&c, len, w, nfft, 160, frames, fr));
+        float *wd = dev_f32(d, w, len), *frd = dev_poisoned(d, frames * nfft);
+        die_on(kcuda_stft_frames(&g, len, wd, nfft, 160, frames, frd), d, "stft_frames");
+        check_dev(&k, d, "stft_frames", frd, fr, frames * nfft, 0);
+        CPU(k_complex_magnitude(&c, rows, bins, spec, mag));
+        float *specd = dev_f32(d, spec, rows * 2 * bins), *magd = dev_poisoned(d, rows * bins);
+        die_on(kcuda_complex_magnitude(&g, rows, bins, specd, magd), d, "complex_magnitude");
+        check_dev(&k, d, "complex_magnitude", magd, mag, rows * bins, 0);
+        for (int64_t i = 0; i < rows * bins; i += 5) mag[i] = 0.0f; /* below the floor */
+        die_on(kcuda_copy(d, magd, mag, sizeof(float) * (size_t)(rows * bins), KCUDA_H2D), d, "upload");
+        CPU(k_log_clamp(&c, mag, 1e-5f, mag, rows * bins));
+        die_on(kcuda_log_clamp(&g, magd, 1e-5f, magd, rows * bins), d, "log_clamp");
+        check_dev(&k, d, "log_clamp", magd, mag, rows * bins, 1e-6);
+        kcuda_free(d, wd), kcuda_free(d, frd), kcuda_free(d, specd), kcuda_free(d, magd);
+        free(w), free(fr), free(spec), free(mag);
     }
 
     kcuda_free(d, xd), kcuda_free(d, md), kcuda_free(d, sd), kcuda_free(d, od);

@@ -1,7 +1,8 @@
 /* test_audio_ops.c — the audio VAE's and vocoder's steps on the CPU: per-column
  * (un)normalisation against double references, the strided 3-D copy against index
  * arithmetic (a permutation with a crop into a zero pad), the first non-finite value,
- * and the arguments each op refuses. */
+ * the mel front end's framing (reflect padding), magnitude and floored log, and the
+ * arguments each op refuses. */
 #include "ops_check.h"
 
 
@@ -58,11 +59,47 @@ static void finite_case(const kctx *ctx, krng *r, kcheck *k)
     free(x);
 }
 
+/* STFT frames with reflect padding at both ends, magnitude, log with a floor. */
+static void mel_steps_case(const kctx *ctx, krng *r, kcheck *k)
+{
+    const int64_t n = 301, frames = 8;
+    const int nfft = 64, hop = 40;
+    float *x = rand_buf(r, n, 1), *y = poisoned(frames * nfft);
+    double *ref = dbuf(frames * nfft);
+    for (int64_t t = 0; t < frames; t++)
+        for (int j = 0; j < nfft; j++) {
+            int64_t i = t * hop + j - nfft / 2;
+            i = i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i; /* one reflection reaches here */
+            ref[t * nfft + j] = x[i];
+        }
+    KOK(k_stft_frames(ctx, n, x, nfft, hop, frames, y));
+    check_close(k, "stft_frames", y, ref, frames * nfft, 0, 0);
+    check_true(k, k_stft_frames(ctx, nfft / 2, x, nfft, hop, frames, y) == KS_BAD_ARG, "stft_frames: too short");
+    const int64_t rows = 13, bins = 33;
+    float *spec = rand_buf(r, rows * 2 * bins, 2), *mag = poisoned(rows * bins);
+    double *mref = dbuf(rows * bins);
+    for (int64_t q = 0; q < rows; q++)
+        for (int64_t b = 0; b < bins; b++) {
+            double re = spec[q * 2 * bins + b], im = spec[q * 2 * bins + bins + b];
+            mref[q * bins + b] = sqrt(re * re + im * im);
+        }
+    KOK(k_complex_magnitude(ctx, rows, bins, spec, mag));
+    check_close(k, "complex_magnitude", mag, mref, rows * bins, 1e-6, 1e-7);
+    for (int64_t i = 0; i < rows * bins; i++) {
+        if (i % 7 == 0) mag[i] = 0.0f; /* below the floor */
+        mref[i] = log(mag[i] > 1e-5f ? (double)mag[i] : 1e-5);
+    }
+    KOK(k_log_clamp(ctx, mag, 1e-5f, mag, rows * bins));
+    check_close(k, "log_clamp", mag, mref, rows * bins, 1e-6, 1e-7);
+    free(x), free(y), free(ref), free(spec), free(mag), free(mref);
+}
+
 static void all_cases(const kctx *ctx, krng *r, kcheck *k)
 {
     stats_case(ctx, r, k);
     copy_case(ctx, r, k);
     finite_case(ctx, r, k);
+    mel_steps_case(ctx, r, k);
 }
 
 int main(void)
