@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-../shared/fixtures}
-cases=${2:-'^(transformer_|sampler_|lora\.|text_encoder\.|vocoder\.io|scheduler)'}
+cases=${2:-'^(transformer_|sampler_|lora\.|text_encoder\.|vocoder\.|audio_vae_|scheduler)'}
 root=$PWD
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=OFF \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DLTX2_FIXTURES="$root/.gpuwt/fixtures" >/dev/null
