@@ -5,7 +5,7 @@
  * Each timed run ends with a
  * device sync; the best of the runs is reported. */
 #include "bench.h"
-#include "kcuda.h"
+#include "bench_cuda.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,27 +41,11 @@ static void run_att(void *arg)
     if (s != KS_OK) r->status = s;
 }
 
-/* A device buffer of n random floats (uniform [-1, 1)), or NULL. */
-static float *dev_random(kcuda *d, int64_t n, uint64_t seed)
-{
-    float *h = malloc(sizeof(float) * (size_t)n), *p = NULL;
-    if (h) {
-        bench_fill(h, n, seed);
-        if (kcuda_alloc(d, sizeof(float) * (size_t)n, (void **)&p) == KS_OK &&
-            kcuda_copy(d, p, h, sizeof(float) * (size_t)n, KCUDA_H2D) != KS_OK) {
-            kcuda_free(d, p);
-            p = NULL;
-        }
-    }
-    free(h);
-    return p;
-}
-
 static void gemm_rows(bench *b, kcuda *d, const kctx *base)
 {
     const int64_t M = 4992, K = 4096;
     static const int64_t Ns[2] = {4096, 16384};
-    float *x = dev_random(d, M * K, 1), *y = NULL;
+    float *x = bench_dev_random(d, M * K, 1), *y = NULL;
     if (!x || kcuda_alloc(d, sizeof(float) * (size_t)(M * Ns[1]), (void **)&y) != KS_OK) {
         bench_row(b, "cuda_gemm", "CUDA GEMM", 0, 0, kcuda_last_error(d));
         kcuda_free(d, x);
@@ -123,7 +107,7 @@ static void attention_rows(bench *b, kcuda *d, const kctx *base)
         snprintf(key, sizeof key, "cuda_attention_n%lld", (long long)n);
         if (!bench_selected(b, key)) continue;
         snprintf(label, sizeof label, "CUDA f32 flash attention %lld tok, 32x128", (long long)n);
-        float *q = dev_random(d, n * w, 3), *k = dev_random(d, n * w, 4), *v = dev_random(d, n * w, 5), *o = NULL;
+        float *q = bench_dev_random(d, n * w, 3), *k = bench_dev_random(d, n * w, 4), *v = bench_dev_random(d, n * w, 5), *o = NULL;
         if (q && k && v && kcuda_alloc(d, sizeof(float) * (size_t)(n * w), (void **)&o) == KS_OK) {
             att_run r = {*base, {n, n, heads, heads, hd, q, w, k, w, v, w, o, w, NULL, 0, 0, 0.08838834764f}, KS_OK};
             double t = bench_time(run_att, &r, 5, 5.0);
@@ -168,7 +152,7 @@ static void conv_rows(bench *b, kcuda *d, const kctx *base)
     uint16_t *wb = malloc(sizeof(uint16_t) * (size_t)(c.cout * cols));
     kcuda_convw *cw = NULL;
     float *y = NULL;
-    c.x = dev_random(d, n, 6);
+    c.x = bench_dev_random(d, n, 6);
     if (wf && wb && c.x && kcuda_alloc(d, sizeof(float) * (size_t)n, (void **)&y) == KS_OK) {
         bench_fill(wf, c.cout * cols, 7);
         for (int64_t i = 0; i < c.cout * cols; i++) wb[i] = k_f32_to_bf16(wf[i] * 0.05f);

@@ -1,5 +1,6 @@
 /* bench_main.c — ltx2-bench driver: options, timing, the table and the RATIO lines.
- *   ltx2-bench [--threads N] [--only SUBSTRING]... */
+ *   ltx2-bench [--threads N] [--device cpu|cuda] [--only SUBSTRING]...
+ * --device cuda runs the CUDA rows only (keys starting with "cuda"), --device cpu all others. */
 #include "bench.h"
 
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct bench {
     int threads;
     const char *only[MAX_ONLY];
     int n_only;
+    const char *device; /* NULL: every row; "cpu" or "cuda": that device's rows */
     brow rows[MAX_ROWS];
     int n_rows;
     char ratios[MAX_ROWS][96];
@@ -30,6 +32,7 @@ kpool *bench_pool(const bench *b) { return b->pool; }
 int bench_threads(const bench *b) { return b->threads; }
 
 int bench_selected(const bench *b, const char *key) {
+    if (b->device && (strncmp(key, "cuda", 4) == 0) != (strcmp(b->device, "cuda") == 0)) return 0;
     if (b->n_only == 0) return 1;
     for (int i = 0; i < b->n_only; i++)
         if (strstr(key, b->only[i]) || strstr(b->only[i], key)) return 1;
@@ -96,9 +99,11 @@ int main(int argc, char **argv) {
     int threads = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc &&
+                 (strcmp(argv[i + 1], "cpu") == 0 || strcmp(argv[i + 1], "cuda") == 0)) b.device = argv[++i];
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc && b.n_only < MAX_ONLY) b.only[b.n_only++] = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--threads N] [--only SUBSTRING]...\n", argv[0]);
+            fprintf(stderr, "usage: %s [--threads N] [--device cpu|cuda] [--only SUBSTRING]...\n", argv[0]);
             return 2;
         }
     }

@@ -6,19 +6,21 @@
 # those tests read (.gpuwt/fixtures). Then, on that machine, from the repository root
 # (the same absolute path as here), with build-gpu and .gpuwt carried:
 #   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs ctest --test-dir build-gpu -L gpu
+#   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs build-gpu/bin/ltx2-bench --device cuda
 # usage: tools/gpu_bundle.sh [FIXTURES_DIR] [CASE_REGEX]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-../shared/fixtures}
 cases=${2:-'^(transformer_|sampler_|lora\.|text_encoder\.|vocoder\.|audio_vae_|scheduler)'}
 root=$PWD
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=OFF \
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=ON -DLTX2_BENCH_CUDA_ONLY=ON \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DLTX2_FIXTURES="$root/.gpuwt/fixtures" >/dev/null
 cmake --build build-gpu -j"$(nproc)" >/dev/null
 
 # Keep the programs the gpu tests name, the plugin and the CUDA module; drop the rest.
 keep=$(ctest --test-dir build-gpu -L gpu -N -V 2>/dev/null | sed -n 's/.*Test command: //p' |
   tr ' "' '\n\n' | grep "^$root/build-gpu/bin/" | sort -u | tr '\n' ' ')
+keep="$keep $root/build-gpu/bin/ltx2-bench"
 for f in build-gpu/bin/*; do
   case " $keep " in *" $root/$f "*) strip "$f" ;; *) rm -f "$f" ;; esac
 done

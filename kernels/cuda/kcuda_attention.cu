@@ -1,6 +1,7 @@
 /*
- * kcuda_attention.cu — flash attention in f32 (the CPU computes attention in f32 in
- * both precisions): online softmax over tiles of keys, never an N×N matrix.
+ * kcuda_attention.cu — flash attention in f32 (exact precision, and head dims the
+ * tensor-core kernel of kcuda_attention_tc.cu has no tiles for): online softmax over
+ * tiles of keys, never an N×N matrix.
  *
  * A block of 256 threads takes ROWS query rows of one head; each row is shared by TPR
  * = D/32 threads, each holding 32 of the row's D (padded) dims of q and of the output
@@ -177,6 +178,7 @@ extern "C" kstatus kcuda_attention(const kctx *ctx, const kattn *a)
     att_params p = {a->nq,  a->nkv, a->n_heads, a->n_heads / a->n_kv_heads, a->head_dim, a->q, a->k, a->v,
                     a->ldq, a->ldk, a->ldv,     a->ldo,                      a->out,      a->key_bias,
                     a->causal, a->window, a->scale};
+    if (ctx->prec == KP_FAST && kcuda_attention_tc_fits(a)) return kcuda_attention_tc(ctx, a);
     kcuda *d = ctx->cuda;
     if (a->head_dim <= 32) return launch<32>(d, p);
     if (a->head_dim <= 64) return launch<64>(d, p);

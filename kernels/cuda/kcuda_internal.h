@@ -66,6 +66,11 @@ void kcuda_launch_f32_to_bf16(cudaStream_t s, const float *src, int64_t rows, in
 void kcuda_launch_widen(cudaStream_t s, kdtype dt, const void *w, int64_t rows, int64_t cols, int64_t ld,
                         float scale, int to_bf16, void *dst);
 
+/* Fast-precision attention on the tensor cores (kcuda_attention_tc.cu): for the head
+ * dims it has tiles for (kcuda_attention_tc_fits); kcuda_attention picks it. */
+int kcuda_attention_tc_fits(const kattn *a);
+kstatus kcuda_attention_tc(const kctx *ctx, const kattn *a);
+
 #ifdef __cplusplus
 }
 #endif

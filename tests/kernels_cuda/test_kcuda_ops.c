@@ -10,6 +10,7 @@
 
 #define TOL_F32 1e-5
 #define TOL_FAST 1e-4
+#define TOL_ATT_BF16 1e-2 /* fast attention: q, k, v and the probabilities rounded to bf16 */
 
 typedef struct env {
     kcuda *d;
@@ -108,7 +109,7 @@ static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_he
     g.key_bias = bias ? dev_f32(e->d, kb, nkv) : NULL;
     g.out = dev_poisoned(e->d, nq * ldo);
     die_on(kcuda_attention(&e->gpu, &g), e->d, what);
-    check_dev(&e->k, e->d, what, g.out, out, nq * ldo, TOL_F32);
+    check_dev(&e->k, e->d, what, g.out, out, nq * ldo, e->gpu.prec == KP_FAST ? TOL_ATT_BF16 : TOL_F32);
     kcuda_free(e->d, (void *)g.q), kcuda_free(e->d, (void *)g.k), kcuda_free(e->d, (void *)g.v);
     kcuda_free(e->d, (void *)g.key_bias), kcuda_free(e->d, g.out);
     free(q), free(k), free(v), free(kb), free(out);
@@ -315,12 +316,15 @@ int main(void)
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) test_sgemm(&e, ta, tb);
 
-    for (int p = 0; p < 2; p++) { /* attention is f32 in both precisions */
+    for (int p = 0; p < 2; p++) { /* exact: the f32 kernel; fast: tensor cores for d64/d128 */
         set_prec(&e, p ? KP_FAST : KP_EXACT);
         test_attention(&e, 300, 300, 8, 2, 128, 0, 0, 1, p ? "attention d128 GQA key_bias (fast)" : "attention d128 GQA key_bias");
+        test_attention(&e, 150, 333, 4, 4, 128, 1, 0, 0, p ? "attention d128 causal nq<nkv (fast)" : "attention d128 causal nq<nkv");
+        test_attention(&e, 257, 200, 3, 3, 64, 0, 0, 1, p ? "attention d64 key_bias (fast)" : "attention d64 key_bias");
+        test_attention(&e, 190, 190, 2, 1, 64, 1, 50, 0, p ? "attention d64 causal window 50 MQA (fast)" : "attention d64 causal window 50 MQA");
+        test_attention(&e, 1, 77, 2, 2, 128, 0, 0, 0, p ? "attention d128 one query (fast)" : "attention d128 one query");
     }
     set_prec(&e, KP_EXACT);
-    test_attention(&e, 150, 333, 4, 4, 128, 1, 0, 0, "attention d128 causal nq<nkv");
     test_attention(&e, 257, 257, 4, 1, 256, 1, 64, 1, "attention d256 causal window 64 MQA");
     test_attention(&e, 99, 70, 6, 3, 48, 0, 0, 0, "attention d48 (padded to 64)");
     test_attention(&e, 64, 64, 2, 2, 16, 1, 0, 0, "attention d16 causal");

@@ -1,0 +1,133 @@
+/* bench_cuda_step.c — one LTX-2 denoising forward on cuda:0 at the 19B widths with 48
+ * layers and random bf16 weights (about 37 GB, uploaded once by the warm-up run), video +
+ * audio + 1024 text tokens of width 3840, as tools/torch_ref_forward.py runs the official
+ * model: 768x512x121 (6144 video + 126 audio tokens) in fast and exact precision, a guided
+ * step (the conditional and unconditional passes), and 1536x1024x121 (24576 video tokens).
+ * Each timed run ends with a device sync. The flops are the blocks' (bench_dit_flops). */
+#include "bench.h"
+#include "bench_cuda.h"
+#include "bench_dit_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define LAYERS 48
+#define TEXT 1024
+#define CAPTION 3840
+
+typedef struct step_run {
+    const ltx2_dit *m;
+    kctx kc;
+    ltx2_dit_stream v, a;
+    int passes;
+    ltx2_status st;
+    ltx2_error err;
+} step_run;
+
+static void run_step(void *arg)
+{
+    step_run *r = arg;
+    for (int i = 0; i < r->passes && r->st == LTX2_OK; i++)
+        r->st = ltx2_dit_forward(r->m, &r->kc, &r->v, &r->a, NULL, NULL, &r->err);
+    if (r->st == LTX2_OK && kcuda_sync(r->kc.cuda) != KS_OK) r->st = LTX2_ERR_INTERNAL;
+}
+
+/* A device copy of n host floats, or NULL. */
+static float *dev_copy(kcuda *d, const float *h, int64_t n)
+{
+    float *p = NULL;
+    if (h && kcuda_alloc(d, sizeof(float) * (size_t)n, (void **)&p) == KS_OK &&
+        kcuda_copy(d, p, h, sizeof(float) * (size_t)n, KCUDA_H2D) != KS_OK) {
+        kcuda_free(d, p);
+        p = NULL;
+    }
+    return p;
+}
+
+static float *dev_const(kcuda *d, int64_t n, float v)
+{
+    float *h = malloc(sizeof(float) * (size_t)n), *p = NULL;
+    if (h) {
+        for (int64_t i = 0; i < n; i++) h[i] = v;
+        p = dev_copy(d, h, n);
+    }
+    free(h);
+    return p;
+}
+
+typedef struct step_shape {
+    const char *key, *label;
+    int width, height, frames, passes, reps;
+    kprec prec;
+    double max_s;
+} step_shape;
+
+static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, const step_shape *sh)
+{
+    if (!bench_selected(b, sh->key)) return;
+    const ltx2_latent_geom g = LTX2_LATENT_GEOM_DEFAULT;
+    const int64_t f = (sh->frames - 1) / 8 + 1, h = sh->height / 32, w = sh->width / 32, nv = f * h * w;
+    const int64_t na = (int64_t)(sh->frames / 24.0 * 25.0 + 0.5);
+    float *vpos = malloc(sizeof(float) * (size_t)(6 * nv)), *apos = malloc(sizeof(float) * (size_t)(2 * na));
+    float *buf[10] = {0};
+    if (vpos && apos) {
+        ltx2_dit_video_positions(&g, f, h, w, 24.0, true, vpos);
+        ltx2_dit_audio_positions(&g, na, apos);
+        buf[0] = bench_dev_random(d, nv * 128, 11), buf[1] = dev_const(d, nv, 0.5f);
+        buf[2] = dev_copy(d, vpos, 6 * nv), buf[3] = bench_dev_random(d, (int64_t)TEXT * CAPTION, 12);
+        buf[4] = bench_dev_random(d, na * 128, 13), buf[5] = dev_const(d, na, 0.5f);
+        buf[6] = dev_copy(d, apos, 2 * na);
+        buf[7] = dev_const(d, nv * 128, 0), buf[8] = dev_const(d, na * 128, 0);
+    }
+    int ok = vpos && apos;
+    for (int i = 0; i < 9; i++) ok = ok && buf[i];
+    char note[600];
+    if (!ok) {
+        bench_row(b, sh->key, sh->label, 0, 0, "out of device memory for the inputs");
+    } else {
+        step_run r = {.m = m, .kc = *base, .passes = sh->passes, .st = LTX2_OK};
+        r.kc.prec = sh->prec;
+        r.v = (ltx2_dit_stream){nv, buf[0], buf[1], buf[2], buf[3], TEXT, NULL, buf[7]};
+        r.a = (ltx2_dit_stream){na, buf[4], buf[5], buf[6], buf[3], TEXT, NULL, buf[8]};
+        double t = bench_time(run_step, &r, sh->reps, sh->max_s);
+        if (r.st == LTX2_OK)
+            snprintf(note, sizeof note, "%lld+%lld tok, %d layers, peak %.1f GiB", (long long)nv, (long long)na,
+                     LAYERS, (double)kcuda_peak_bytes(d) / (1u << 30));
+        else
+            snprintf(note, sizeof note, "%s", r.err.msg);
+        bench_row(b, sh->key, sh->label, sh->passes * bench_dit_flops(&m->cfg, (double)nv, (double)na, TEXT),
+                  r.st == LTX2_OK ? t : 0, note);
+    }
+    for (int i = 0; i < 9; i++) kcuda_free(d, buf[i]);
+    free(vpos);
+    free(apos);
+}
+
+void bench_cuda_step(bench *b)
+{
+    static const step_shape shapes[] = {
+        {"cuda_step_768x512x121_fast", "CUDA 19B forward 768x512x121+audio, fast (bf16)", 768, 512, 121, 1, 5, KP_FAST, 30},
+        {"cuda_step_768x512x121_fast_cfg2", "CUDA 19B guided step (2 passes) 768x512x121, fast", 768, 512, 121, 2, 3, KP_FAST, 30},
+        {"cuda_step_768x512x121_exact", "CUDA 19B forward 768x512x121+audio, exact (f32)", 768, 512, 121, 1, 2, KP_EXACT, 30},
+        {"cuda_step_1536x1024x121_fast", "CUDA 19B forward 1536x1024x121+audio, fast (bf16)", 1536, 1024, 121, 1, 2, KP_FAST, 60},
+    };
+    if (!bench_selected(b, "cuda_step")) return;
+    kcuda *d = NULL;
+    char why[256] = "";
+    if (kcuda_device_count() == 0 || kcuda_create(0, 0, &d, why, sizeof why) != KS_OK) {
+        bench_row(b, "cuda_step", "CUDA 19B step", 0, 0, why[0] ? why : "no CUDA device");
+        return;
+    }
+    bench_dit *dm = bench_dit_make(LAYERS, CAPTION, 1);
+    if (!dm) {
+        bench_row(b, "cuda_step", "CUDA 19B step", 0, 0, "out of host memory for the model");
+    } else {
+        kctx base = kctx_default(bench_pool(b));
+        base.backend = KB_CUDA;
+        base.cuda = d;
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            step_row(b, d, &base, bench_dit_model(dm), &shapes[i]);
+    }
+    bench_dit_free(dm); /* frees the device weights: before the device goes */
+    kcuda_destroy(d);
+}
