@@ -104,6 +104,17 @@ static kconvw *convw_pack(const kmat *w, int64_t cin, int64_t cout, int taps, in
     return p;
 }
 
+/* 1 for a CUDA context in a build with the backend (device weights can be made), else 0. */
+static int cuda_weights(const kctx *ctx)
+{
+#ifdef LTX2_CUDA
+    return ctx->backend == KB_CUDA;
+#else
+    (void)ctx;
+    return 0;
+#endif
+}
+
 kstatus k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw, kconvw **out)
 {
     *out = NULL;
@@ -114,7 +125,7 @@ kstatus k_convw_pack(const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh
     if (ctx->backend == KB_CPU) {
         p = convw_pack(w, cin, w->rows, taps, 0);
     } else {
-        K_DISPATCH(ctx, KS_UNSUPPORTED);
+        if (!cuda_weights(ctx)) return KS_UNSUPPORTED;
         p = calloc(1, sizeof *p);
     }
     if (!p) return KS_OOM;
@@ -143,7 +154,7 @@ kstatus k_convw_pack_transposed1d(const kctx *ctx, const kmat *w, int64_t cout, 
     if (ctx->backend == KB_CPU) {
         p = convw_pack(w, w->rows, cout, k, 1);
     } else {
-        K_DISPATCH(ctx, KS_UNSUPPORTED);
+        if (!cuda_weights(ctx)) return KS_UNSUPPORTED;
         p = calloc(1, sizeof *p);
     }
     if (!p) return KS_OOM;
