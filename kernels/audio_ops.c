@@ -9,10 +9,17 @@
 
 #include <math.h>
 
-static kstatus rows_check(int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y)
+/* y = x·std + mean, or (x − mean) / std when inverse, per column of rows × dim. */
+static kstatus stats_rows(int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y,
+                          int inverse)
 {
     if (rows < 0 || dim < 0) return KS_BAD_ARG;
     if (rows && dim && (!x || !mean || !std || !y)) return KS_BAD_ARG;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t i = 0; i < dim; i++) {
+            const float v = x[r * dim + i];
+            y[r * dim + i] = inverse ? (v - mean[i]) / std[i] : v * std[i] + mean[i];
+        }
     return KS_OK;
 }
 
@@ -20,22 +27,14 @@ kstatus k_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const flo
                            const float *std, float *y)
 {
     K_DISPATCH(ctx, kcuda_denormalize_rows(ctx, rows, dim, x, mean, std, y));
-    kstatus st = rows_check(rows, dim, x, mean, std, y);
-    for (int64_t r = 0; st == KS_OK && r < rows; r++)
-        for (int64_t i = 0; i < dim; i++)
-            y[r * dim + i] = x[r * dim + i] * std[i] + mean[i];
-    return st;
+    return stats_rows(rows, dim, x, mean, std, y, 0);
 }
 
 kstatus k_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
                          const float *std, float *y)
 {
     K_DISPATCH(ctx, kcuda_normalize_rows(ctx, rows, dim, x, mean, std, y));
-    kstatus st = rows_check(rows, dim, x, mean, std, y);
-    for (int64_t r = 0; st == KS_OK && r < rows; r++)
-        for (int64_t i = 0; i < dim; i++)
-            y[r * dim + i] = (x[r * dim + i] - mean[i]) / std[i];
-    return st;
+    return stats_rows(rows, dim, x, mean, std, y, 1);
 }
 
 kstatus k_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs, float *y,

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio/audio_weights.h"
+#include "audio/audio_common.h"
 #include "json_util.h"
 #include "loaders/loaders.h"
 #include "node.h"

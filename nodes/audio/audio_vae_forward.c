@@ -4,7 +4,7 @@
  * largest feature map, taken once from the workspace arena. */
 #include "audio/audio_vae.h"
 
-#include "common/layers.h"
+#include "audio/audio_common.h"
 #include "node.h"
 
 static const float pixnorm_eps = 1e-6f;
@@ -210,6 +210,16 @@ static ltx2_status level_run(const kctx *ctx, const fbufs *p, const audio_level 
     return LTX2_OK;
 }
 
+/* The pass's three buffers, and its input in[ch][t][f] channels-last into the first. */
+static kstatus coder_begin(const audio_vae *v, const kctx *ctx, const audio_coder *c, bool up, int64_t t, int64_t f,
+                           int64_t ch, const float *in, fbufs *p, fmap *x)
+{
+    kstatus ks = fbufs_take(ctx, coder_peak(v, c, up, t, f, ch), p);
+    *x = (fmap){p->b[0], t, f, ch};
+    K_THEN(ks, k_transpose2d(ctx, ch, t * f, in, x->d));
+    return ks;
+}
+
 static ltx2_status coder_error(ltx2_status st, const char *which, ltx2_error *err)
 {
     if (st == LTX2_CANCELLED)
@@ -217,17 +227,17 @@ static ltx2_status coder_error(ltx2_status st, const char *which, ltx2_error *er
     return ltx2_err(err, st, "audio VAE %s: %s", which, st == LTX2_ERR_OOM ? "out of memory" : "a kernel failed");
 }
 
-static ltx2_status decode_run(const audio_vae *v, const kctx *ctx, int64_t t_latent, const float *latent, float *mel,
+static ltx2_status decode_run(const void *model, const kctx *ctx, int64_t t_latent, const float *latent, float *mel,
                               const volatile int32_t *cancel, ltx2_error *err)
 {
+    const audio_vae *v = model;
     const audio_vae_config *cfg = &v->cfg;
     const audio_coder *c = &v->dec;
     int64_t zc = cfg->z_channels, F = cfg->latent_freq;
     fbufs p;
-    kstatus ks = fbufs_take(ctx, coder_peak(v, c, true, t_latent, F, zc), &p);
-    fmap x = {p.b[0], t_latent, F, zc};
-    /* channels-last, then un-normalised (statistics in the same [F][z] order) */
-    K_THEN(ks, k_transpose2d(ctx, zc, t_latent * F, latent, x.d));
+    fmap x;
+    kstatus ks = coder_begin(v, ctx, c, true, t_latent, F, zc, latent, &p, &x);
+    /* un-normalised with the statistics in the same [F][z] order */
     K_THEN(ks, k_denormalize_rows(ctx, t_latent, F * zc, x.d, v->mean, v->std, x.d));
     K_THEN(ks, conv_run(ctx, &p, &c->conv_in.c, &x));
     K_THEN(ks, resblock_run(ctx, &p, &c->mid1, &x));
@@ -249,16 +259,16 @@ static ltx2_status decode_run(const audio_vae *v, const kctx *ctx, int64_t t_lat
     return ks == KS_OK ? LTX2_OK : coder_error(ltx2_kstatus(ks), "decoder", err);
 }
 
-static ltx2_status encode_run(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel, float *latent,
+static ltx2_status encode_run(const void *model, const kctx *ctx, int64_t t_mel, const float *mel, float *latent,
                               const volatile int32_t *cancel, ltx2_error *err)
 {
+    const audio_vae *v = model;
     const audio_vae_config *cfg = &v->cfg;
     const audio_coder *c = &v->enc;
     int64_t M = cfg->mel_bins, C = cfg->in_channels;
     fbufs p;
-    kstatus ks = fbufs_take(ctx, coder_peak(v, c, false, t_mel, M, C), &p);
-    fmap x = {p.b[0], t_mel, M, C};
-    K_THEN(ks, k_transpose2d(ctx, C, t_mel * M, mel, x.d));
+    fmap x;
+    kstatus ks = coder_begin(v, ctx, c, false, t_mel, M, C, mel, &p, &x);
     K_THEN(ks, conv_run(ctx, &p, &c->conv_in.c, &x));
     ltx2_status st = ltx2_kstatus(ks);
     for (int i = 0; st == LTX2_OK && i < cfg->n_levels; i++)
@@ -285,28 +295,13 @@ static ltx2_status encode_run(const audio_vae *v, const kctx *ctx, int64_t t_mel
     return ks == KS_OK ? LTX2_OK : coder_error(ltx2_kstatus(ks), "encoder", err);
 }
 
-/* A body above with the weights on ctx's backend, on one workspace arena for the call
- * (the borrowed device arena, or one made here), rewound at the end. */
-typedef ltx2_status (*pass_fn)(const audio_vae *v, const kctx *ctx, int64_t t, const float *in, float *out,
-                               const volatile int32_t *cancel, ltx2_error *err);
-
-static ltx2_status pass_run(pass_fn fn, const audio_vae *v, const kctx *ctx, int64_t t, const float *in, float *out,
-                            const volatile int32_t *cancel, ltx2_error *err)
+/* A body above with the weights on ctx's backend, on a workspace arena. */
+static ltx2_status pass_run(audio_model_fn fn, const audio_vae *v, const kctx *ctx, int64_t t, const float *in,
+                            float *out, const volatile int32_t *cancel, ltx2_error *err)
 {
     const audio_vae *w = v;
     ltx2_status st = audio_vae_on(v, ctx, &w, err);
-    if (st != LTX2_OK)
-        return st;
-    kctx local;
-    karena *own;
-    const kctx *ws = lx_workspace(ctx, &local, &own);
-    if (!ws)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
-    kmark mark = k_arena_mark(ws->arena);
-    st = fn(w, ws, t, in, out, cancel, err);
-    k_arena_release(ws->arena, mark);
-    k_arena_destroy(own);
-    return st;
+    return st != LTX2_OK ? st : audio_model_pass(ctx, fn, w, t, in, out, cancel, err);
 }
 
 ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent, const float *latent,

@@ -2,7 +2,7 @@
  * mel filterbank, then log(max(x, 1e-5)); the tables are made once on the host, the
  * rest runs as ops on the context's backend. */
 #include "audio/mel.h"
-#include "common/layers.h"
+#include "audio/audio_common.h"
 #include "node.h"
 
 #include <math.h>
@@ -97,22 +97,29 @@ static kstatus mel_run(const mel_config *cfg, const kctx *ctx, const float *basi
     return ks;
 }
 
+typedef struct mel_args {
+    const mel_config *cfg;
+    const float *basis, *fb;
+    int channels;
+    int64_t n;
+    const float *wave;
+    float *mel;
+} mel_args;
+
+static ltx2_status mel_pass(void *arg, const kctx *ws, ltx2_error *err)
+{
+    const mel_args *a = arg;
+    return ltx2_kerr(err, mel_run(a->cfg, ws, a->basis, a->fb, a->channels, a->n, a->wave, a->mel), "mel front end");
+}
+
 ltx2_status mel_compute(const mel_config *cfg, const kctx *ctx, const float *basis, const float *fb, int channels,
                         int64_t n, const float *wave, float *mel, ltx2_error *err)
 {
     if (n <= cfg->n_fft / 2)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "waveform of %lld samples is too short for n_fft %d",
                         (long long)n, cfg->n_fft);
-    kctx local;
-    karena *own;
-    const kctx *ws = lx_workspace(ctx, &local, &own);
-    if (!ws)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
-    kmark mark = k_arena_mark(ws->arena);
-    kstatus ks = mel_run(cfg, ws, basis, fb, channels, n, wave, mel);
-    k_arena_release(ws->arena, mark);
-    k_arena_destroy(own);
-    return ltx2_kerr(err, ks, "mel front end");
+    mel_args a = {cfg, basis, fb, channels, n, wave, mel};
+    return audio_on_workspace(ctx, mel_pass, &a, err);
 }
 
 static int64_t gcd64(int64_t a, int64_t b)

@@ -2,7 +2,7 @@
  * the multi-receptive-field ResBlocks, then LeakyReLU(0.01) → conv_post → tanh.
  * Activations are channels-last [time][channel]. */
 #include "audio/vocoder.h"
-#include "audio/audio_weights.h"
+#include "audio/audio_common.h"
 #include "common/layers.h"
 #include "node.h"
 
@@ -285,9 +285,10 @@ static kstatus conv1d(const kctx *ctx, const voc_conv1d *c, int64_t len, const f
     return k_conv(ctx, &k);
 }
 
-static ltx2_status vocoder_run_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
-                        float *wave, const volatile int32_t *cancel, ltx2_error *err)
+static ltx2_status vocoder_pass(const void *model, const kctx *ctx, int64_t t, const float *mel, float *wave,
+                                const volatile int32_t *cancel, ltx2_error *err)
 {
+    const vocoder *v = model;
     int64_t M = v->mel_bins, S = v->out_channels, C = S * M, len = t;
     /* The largest activation over all stages bounds every buffer. */
     int64_t cap = t * (C > v->initial_channels ? C : v->initial_channels);
@@ -355,23 +356,11 @@ static ltx2_status vocoder_run_run(const vocoder *v, const kctx *ctx, int64_t t,
     return ltx2_kerr(err, ks, "vocoder");
 }
 
-/* The body above with the weights on ctx's backend, on one workspace arena for the call
- * (the borrowed device arena, or one made here), rewound at the end. */
+/* The body above with the weights on ctx's backend, on a workspace arena. */
 ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel, float *wave,
                         const volatile int32_t *cancel, ltx2_error *err)
 {
     const vocoder *w = v;
     ltx2_status st = vocoder_on(v, ctx, &w, err);
-    if (st != LTX2_OK)
-        return st;
-    kctx local;
-    karena *own;
-    const kctx *ws = lx_workspace(ctx, &local, &own);
-    if (!ws)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
-    kmark mark = k_arena_mark(ws->arena);
-    st = vocoder_run_run(w, ws, t, mel, wave, cancel, err);
-    k_arena_release(ws->arena, mark);
-    k_arena_destroy(own);
-    return st;
+    return st != LTX2_OK ? st : audio_model_pass(ctx, vocoder_pass, w, t, mel, wave, cancel, err);
 }

@@ -61,7 +61,44 @@ static float *poisoned_on(const kctx *kc, int64_t n, float **host)
     return fb_on(kc, *host, n);
 }
 
-/* Runs the decoder in both precisions (exact twice: cold and resident weights). */
+/* One model call on device (or host) buffers. */
+typedef ltx2_status (*run_fn)(const void *model, const kctx *kc, int64_t t, const float *in, float *out,
+                              ltx2_error *err);
+
+static ltx2_status run_decode(const void *m, const kctx *kc, int64_t t, const float *in, float *out, ltx2_error *err)
+{
+    return audio_vae_decode(m, kc, t, in, out, NULL, err);
+}
+
+static ltx2_status run_encode(const void *m, const kctx *kc, int64_t t, const float *in, float *out, ltx2_error *err)
+{
+    return audio_vae_encode(m, kc, t, in, out, NULL, err);
+}
+
+static ltx2_status run_vocoder(const void *m, const kctx *kc, int64_t t, const float *in, float *out, ltx2_error *err)
+{
+    return vocoder_run(m, kc, t, in, out, NULL, err);
+}
+
+/* Three passes into d_out (n values, read back into got): exact (weights made resident on a
+ * device here), exact again on the resident weights, fast within 1e-2. */
+static void check_passes(const kctx *kc0, const char *what, run_fn fn, const void *model, int64_t t,
+                         const float *d_in, float *d_out, float *got, const float *want, int64_t n, double max_abs)
+{
+    static const char *const pass_names[3] = {"", " (resident)", " (fast)"};
+    for (int pass = 0; pass < 3; pass++) {
+        kctx kc = *kc0;
+        kc.prec = pass == 2 ? KP_FAST : KP_EXACT;
+        ltx2_error err = {0};
+        char name[96];
+        snprintf(name, sizeof name, "%s%s", what, pass_names[pass]);
+        ltx2_status st = fn(model, &kc, t, d_in, d_out, &err);
+        FB_CHECK(st == LTX2_OK, "%s: %s", name, err.msg);
+        fb_to_host(&kc, got, d_out, n);
+        fb_compare(name, got, want, n, pass == 2 ? 1e-2 : 1e-4, pass == 2 ? INFINITY : max_abs);
+    }
+}
+
 static void check_decoder(const kctx *kc0, fixture *f)
 {
     const audio_vae *v = ltx2_object_payload(f->model, LTX2_AUDIO_VAE_PAYLOAD);
@@ -70,18 +107,7 @@ static void check_decoder(const kctx *kc0, fixture *f)
     const int64_t T = nl / ((int64_t)v->cfg.z_channels * v->cfg.latent_freq);
     FB_CHECK(nm == (int64_t)v->cfg.out_ch * audio_vae_mel_frames(v, T) * v->cfg.mel_bins, "decoder: mel size");
     float *got = NULL, *d_lat = fb_on(kc0, lat, nl), *d_mel = poisoned_on(kc0, nm, &got);
-    for (int pass = 0; pass < 3; pass++) {
-        kctx kc = *kc0;
-        kc.prec = pass == 2 ? KP_FAST : KP_EXACT;
-        ltx2_error err = {0};
-        ltx2_status st = audio_vae_decode(v, &kc, T, d_lat, d_mel, NULL, &err);
-        FB_CHECK(st == LTX2_OK, "decode (pass %d): %s", pass, err.msg);
-        fb_to_host(&kc, got, d_mel, nm);
-        if (pass < 2)
-            fb_compare(pass ? "decoder mel (resident)" : "decoder mel", got, want, nm, 1e-4, 4.2e-5);
-        else
-            fb_compare("decoder mel (fast)", got, want, nm, 1e-2, INFINITY);
-    }
+    check_passes(kc0, "decoder mel", run_decode, v, T, d_lat, d_mel, got, want, nm, 4.2e-5);
     fb_free(kc0, d_lat, lat);
     fb_free(kc0, d_mel, got);
     free(lat), free(got), free(want);
@@ -105,17 +131,7 @@ static void check_encoder(const kctx *kc0, fixture *f)
     fb_to_host(kc0, mel, d_mel, nm);
     fb_compare("encoder mel", mel, want_mel, nm, 1e-4, 8.5e-5);
     float *d_lat = poisoned_on(kc0, nl, &got);
-    for (int pass = 0; pass < 3; pass++) {
-        kctx kc = *kc0;
-        kc.prec = pass == 2 ? KP_FAST : KP_EXACT;
-        ltx2_status st = audio_vae_encode(v, &kc, Tm, d_mel, d_lat, NULL, &err);
-        FB_CHECK(st == LTX2_OK, "encode (pass %d): %s", pass, err.msg);
-        fb_to_host(&kc, got, d_lat, nl);
-        if (pass < 2)
-            fb_compare(pass ? "encoder latent (resident)" : "encoder latent", got, want_lat, nl, 1e-4, 6.5e-5);
-        else
-            fb_compare("encoder latent (fast)", got, want_lat, nl, 1e-2, INFINITY);
-    }
+    check_passes(kc0, "encoder latent", run_encode, v, Tm, d_mel, d_lat, got, want_lat, nl, 6.5e-5);
     fb_free(kc0, d_wave, wave);
     fb_free(kc0, d_mel, mel);
     fb_free(kc0, d_lat, got);
@@ -130,24 +146,22 @@ static void check_vocoder(const kctx *kc0, fixture *f)
     const int64_t T = nm / ((int64_t)v->out_channels * v->mel_bins);
     FB_CHECK(nw == v->out_channels * vocoder_samples(v, T), "vocoder: waveform size");
     float *got = NULL, *d_mel = fb_on(kc0, mel, nm), *d_wave = poisoned_on(kc0, nw, &got);
-    for (int pass = 0; pass < 3; pass++) {
-        kctx kc = *kc0;
-        kc.prec = pass == 2 ? KP_FAST : KP_EXACT;
-        ltx2_error err = {0};
-        ltx2_status st = vocoder_run(v, &kc, T, d_mel, d_wave, NULL, &err);
-        FB_CHECK(st == LTX2_OK, "vocoder (pass %d): %s", pass, err.msg);
-        fb_to_host(&kc, got, d_wave, nw);
-        if (pass < 2)
-            fb_compare(pass ? "vocoder waveform (resident)" : "vocoder waveform", got, want, nw, 1e-4, 2e-5);
-        else
-            fb_compare("vocoder waveform (fast)", got, want, nw, 1e-2, INFINITY);
-    }
+    check_passes(kc0, "vocoder waveform", run_vocoder, v, T, d_mel, d_wave, got, want, nw, 2e-5);
     fb_free(kc0, d_mel, mel);
     fb_free(kc0, d_wave, got);
     free(mel), free(want), free(got);
 }
 
 #ifdef LTX2_CUDA
+/* A first call on a device the weights do not fit: LTX2_ERR_OOM naming the model. */
+static void check_refused(const kctx *sk, const char *what, run_fn fn, const void *model)
+{
+    ltx2_error oom = {0};
+    ltx2_status so = fn(model, sk, 1, NULL, NULL, &oom);
+    FB_CHECK(so == LTX2_ERR_OOM && strstr(oom.msg, what), "%s over budget: %d \"%s\"", what, so, oom.msg);
+    printf("over budget: %s\n", oom.msg);
+}
+
 /* Fresh models on a 64 KiB device: their weights do not fit and the run says so. */
 static void check_over_budget(const kctx *kc0, fixture *dec, fixture *voc)
 {
@@ -162,20 +176,10 @@ static void check_over_budget(const kctx *kc0, fixture *dec, fixture *voc)
     ltx2_object *a = NULL, *w = NULL;
     FB_CHECK(ltx2_load_audio_vae(dec->w, &a, &err) == LTX2_OK && a, "reload audio VAE: %s", err.msg);
     FB_CHECK(ltx2_load_vocoder(voc->w, &w, &err) == LTX2_OK && w, "reload vocoder: %s", err.msg);
-    if (a) {
-        const audio_vae *v = ltx2_object_payload(a, LTX2_AUDIO_VAE_PAYLOAD);
-        ltx2_error oom = {0};
-        ltx2_status so = audio_vae_decode(v, &sk, 1, NULL, NULL, NULL, &oom);
-        FB_CHECK(so == LTX2_ERR_OOM && strstr(oom.msg, "audio VAE"), "audio VAE over budget: %d \"%s\"", so, oom.msg);
-        printf("over budget: %s\n", oom.msg);
-    }
-    if (w) {
-        const vocoder *v = ltx2_object_payload(w, LTX2_VOCODER_PAYLOAD);
-        ltx2_error oom = {0};
-        ltx2_status so = vocoder_run(v, &sk, 1, NULL, NULL, NULL, &oom);
-        FB_CHECK(so == LTX2_ERR_OOM && strstr(oom.msg, "vocoder"), "vocoder over budget: %d \"%s\"", so, oom.msg);
-        printf("over budget: %s\n", oom.msg);
-    }
+    if (a)
+        check_refused(&sk, "audio VAE", run_decode, ltx2_object_payload(a, LTX2_AUDIO_VAE_PAYLOAD));
+    if (w)
+        check_refused(&sk, "vocoder", run_vocoder, ltx2_object_payload(w, LTX2_VOCODER_PAYLOAD));
     ltx2_object_release(a);
     ltx2_object_release(w);
     kcuda_destroy(small);
