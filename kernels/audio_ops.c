@@ -92,3 +92,53 @@ kstatus k_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t
         y[i] = logf(x[i] > lo ? x[i] : lo);
     return KS_OK;
 }
+
+/* ---------------------------------------------------------------- resampling */
+#define RS_PI 3.14159265358979323846
+
+typedef struct rs_args {
+    int64_t n, up, down, m;
+    const float *x;
+    double width, base;
+    int64_t half;
+    float *y;
+} rs_args;
+
+/* one item = one output sample of one row (rows are consecutive blocks of m) */
+static void rs_task(void *arg, int64_t begin, int64_t end, int tid)
+{
+    (void)tid;
+    const rs_args *a = arg;
+    for (int64_t o = begin; o < end; o++) {
+        const int64_t r = o / a->m, i = o % a->m;
+        const float *x = a->x + r * a->n;
+        /* Output sample i sits at input time i*down/up. */
+        double tpos = (double)i * a->down / a->up;
+        int64_t c0 = (int64_t)floor(tpos);
+        double acc = 0.0;
+        for (int64_t j = c0 - a->half; j <= c0 + a->half + 1; j++) {
+            if (j < 0 || j >= a->n) continue;
+            double d = (tpos - j) * a->base / a->down; /* in zero crossings of the cutoff */
+            if (fabs(d) > a->width) continue;
+            double w = 0.5 * (1.0 + cos(RS_PI * d / a->width));
+            double s = d == 0.0 ? 1.0 : sin(RS_PI * d) / (RS_PI * d);
+            acc += x[j] * s * w;
+        }
+        a->y[o] = (float)(acc * a->base / a->down);
+    }
+}
+
+int64_t k_resample_len(int64_t n, int64_t up, int64_t down) { return up > 0 && down > 0 ? (n * up + down - 1) / down : 0; }
+
+kstatus k_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down,
+                        double width, double rolloff, float *y)
+{
+    K_DISPATCH(ctx, kcuda_resample_sinc(ctx, rows, n, x, up, down, width, rolloff, y));
+    if (rows < 0 || n < 0 || up < 1 || down < 1 || !(width > 0) || !(rolloff > 0)) return KS_BAD_ARG;
+    const int64_t m = k_resample_len(n, up, down);
+    if (!rows || !m) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    rs_args a = {n, up, down, m, x, width, (up < down ? up : down) * rolloff, 0, y};
+    a.half = (int64_t)ceil(width * down / a.base);
+    return k_par(ctx, rows * m, 256, rs_task, &a);
+}

@@ -349,5 +349,11 @@ K_MUST_USE kstatus k_stft_frames(const kctx *ctx, int64_t n, const float *x, int
 K_MUST_USE kstatus k_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y);
 /* y = log(max(x, lo)) on n elements (natural log). */
 K_MUST_USE kstatus k_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n);
+/* Band-limited resampling by up/down (a reduced ratio) with a Hann-windowed sinc of `width`
+ * zero crossings at the cutoff rolloff·min(up, down) of the finer grid, in double
+ * precision: x [rows][n] → y [rows][k_resample_len(n, up, down)] (= ceil(n·up/down)). */
+int64_t k_resample_len(int64_t n, int64_t up, int64_t down);
+K_MUST_USE kstatus k_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down,
+                                   double width, double rolloff, float *y);
 
 #endif /* LTX2_KERNELS_H */

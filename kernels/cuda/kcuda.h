@@ -164,5 +164,7 @@ kstatus kcuda_find_nonfinite(const kctx *ctx, const float *x, int64_t n, int64_t
 kstatus kcuda_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames, float *y);
 kstatus kcuda_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y);
 kstatus kcuda_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n);
+kstatus kcuda_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down,
+                            double width, double rolloff, float *y);
 
 #endif /* LTX2_KCUDA_H */

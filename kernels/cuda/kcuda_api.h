@@ -70,6 +70,7 @@
     X(kstatus, kcuda_find_nonfinite, (const kctx *ctx, const float *x, int64_t n, int64_t *at), (ctx, x, n, at)) \
     X(kstatus, kcuda_stft_frames, (const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames, float *y), (ctx, n, x, n_fft, hop, frames, y)) \
     X(kstatus, kcuda_complex_magnitude, (const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y), (ctx, rows, n, x, y)) \
-    X(kstatus, kcuda_log_clamp, (const kctx *ctx, const float *x, float lo, float *y, int64_t n), (ctx, x, lo, y, n))
+    X(kstatus, kcuda_log_clamp, (const kctx *ctx, const float *x, float lo, float *y, int64_t n), (ctx, x, lo, y, n)) \
+    X(kstatus, kcuda_resample_sinc, (const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down, double width, double rolloff, float *y), (ctx, rows, n, x, up, down, width, rolloff, y))
 
 #endif

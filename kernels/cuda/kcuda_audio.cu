@@ -141,3 +141,48 @@ extern "C" kstatus kcuda_log_clamp(const kctx *ctx, const float *x, float lo, fl
     log_clamp_kernel<<<grid_for(n), AU_THREADS, 0, ctx->cuda->stream>>>(x, lo, y, n);
     return kcuda_check_launch(ctx->cuda, "log_clamp");
 }
+
+/* ---------------------------------------------------------------- resampling */
+#define RS_PI 3.14159265358979323846
+
+struct rs_params {
+    int64_t n, up, down, m, total, half;
+    double width, base;
+};
+
+/* One thread per output sample, the CPU's double-precision sum in the same order. */
+__global__ void resample_sinc_kernel(rs_params p, const float *x, float *y)
+{
+    GRID_STRIDE(o, p.total)
+    {
+        const int64_t r = o / p.m, i = o % p.m;
+        const float *xr = x + r * p.n;
+        double tpos = (double)i * p.down / p.up;
+        int64_t c0 = (int64_t)floor(tpos);
+        double acc = 0.0;
+        for (int64_t j = c0 - p.half; j <= c0 + p.half + 1; j++) {
+            if (j < 0 || j >= p.n) continue;
+            double d = (tpos - j) * p.base / p.down;
+            if (fabs(d) > p.width) continue;
+            double w = 0.5 * (1.0 + cos(RS_PI * d / p.width));
+            double s = d == 0.0 ? 1.0 : sin(RS_PI * d) / (RS_PI * d);
+            acc = __dadd_rn(acc, __dmul_rn(__dmul_rn((double)xr[j], s), w));
+        }
+        y[o] = (float)(acc * p.base / p.down);
+    }
+}
+
+extern "C" kstatus kcuda_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up,
+                                       int64_t down, double width, double rolloff, float *y)
+{
+    kstatus st = kcuda_op_begin(ctx);
+    if (st != KS_OK) return st;
+    if (rows < 0 || n < 0 || up < 1 || down < 1 || !(width > 0) || !(rolloff > 0)) return KS_BAD_ARG;
+    const int64_t m = (n * up + down - 1) / down; /* k_resample_len (kernels/audio_ops.c) */
+    if (!rows || !m) return KS_OK;
+    if (!x || !y) return KS_BAD_ARG;
+    rs_params p = {n, up, down, m, rows * m, 0, width, (up < down ? up : down) * rolloff};
+    p.half = (int64_t)ceil(width * down / p.base);
+    resample_sinc_kernel<<<grid_for(p.total), AU_THREADS, 0, ctx->cuda->stream>>>(p, x, y);
+    return kcuda_check_launch(ctx->cuda, "resample_sinc");
+}

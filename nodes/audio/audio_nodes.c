@@ -1,7 +1,7 @@
-/* audio_nodes.c — audio VAE decode / encode and vocoder nodes. On a CUDA context the
- * networks and the mel front end run on the device and their outputs stay there (the
- * execute boundary gives CPU consumers host copies); the encoder's channel fan-out and
- * resampling run on the host before its waveform is copied to the device once. */
+/* audio_nodes.c — audio VAE decode / encode and vocoder nodes. On a CUDA context
+ * everything after the inputs' one copy to the device (channel fan-out, resampling, mel
+ * front end, networks) runs there and the outputs stay there (the execute boundary gives
+ * CPU consumers host copies). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,16 +29,6 @@ static ltx2_status f32_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx2
     st = ltx2_tensor_on(k, f, out, err);
     ltx2_tensor_release(f);
     return st;
-}
-
-/* The CPU context of a node's (possibly CUDA) context: same pool, precision, cancel flag. */
-static kctx host_kctx(const kctx *k)
-{
-    kctx h = *k;
-    h.backend = KB_CPU;
-    h.cuda = NULL;
-    h.arena = NULL;
-    return h;
 }
 
 /* The audio latent of a LATENT object (entry audio_samples) or a bare tensor. */
@@ -251,41 +241,35 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     kctx k;
     if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, AE_PRECISION), &k)) != LTX2_OK)
         return st;
-    /* Channels and sample rate are fixed on the host (the waveform read back if it lives
-     * on a device), then the waveform is copied to the context's memory once. */
-    const kctx hk = host_kctx(&k);
     ltx2_tensor *w32 = NULL, *mel = NULL, *lat = NULL;
-    float *stereo = NULL, *res = NULL;
-    void *dwave = NULL;
+    void *stereo = NULL, *res = NULL;
     ltx2_error err = {0};
-    if ((st = f32_on(&hk, wt, &w32, &err)) != LTX2_OK) {
+    if ((st = f32_on(&k, wt, &w32, &err)) != LTX2_OK) {
         st = ltx2_fail_err(ctx, wname, &err);
         goto done;
     }
-    if (!(stereo = malloc((size_t)(C * n) * sizeof(float) + 64))) {
-        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    /* a mono track feeds every channel */
+    const size_t row = (size_t)n * sizeof(float);
+    kstatus ks = k_alloc(&k, (size_t)C * row, &stereo);
+    for (int c = 0; c < C; c++)
+        K_THEN(ks, k_copy(&k, (char *)stereo + c * row, ltx2_tensor_f32(w32) + (c % wt->shape[1]) * n, row, K_D2D));
+    if (ks != KS_OK) {
+        st = ltx2_fail_k(ctx, wname, ks, "the waveform's channels");
         goto done;
     }
-    for (int c = 0; c < C; c++) /* a mono track feeds every channel */
-        memcpy(stereo + (int64_t)c * n, ltx2_tensor_f32(w32) + (c % wt->shape[1]) * n,
-               (size_t)n * sizeof(float));
     const float *wave = stereo;
     if (sr != v->cfg.sample_rate) {
-        if ((st = mel_resample(C, n, stereo, (int)sr, v->cfg.sample_rate, &res, &n, &err)) != LTX2_OK) {
+        int64_t m = mel_resample_len(n, (int)sr, v->cfg.sample_rate);
+        if ((ks = k_alloc(&k, (size_t)(C * (m > 0 ? m : 1)) * sizeof(float), &res)) != KS_OK) {
+            st = ltx2_fail_k(ctx, wname, ks, "resampling");
+            goto done;
+        }
+        if ((st = mel_resample(&k, C, n, stereo, (int)sr, v->cfg.sample_rate, res, &err)) != LTX2_OK) {
             st = ltx2_fail_err(ctx, wname, &err);
             goto done;
         }
         wave = res;
-    }
-    if (k.backend != KB_CPU) {
-        size_t bytes = (size_t)(C * n) * sizeof(float);
-        kstatus ks = k_alloc(&k, bytes, &dwave);
-        K_THEN(ks, k_copy(&k, dwave, wave, bytes, K_H2D));
-        if (ks != KS_OK) {
-            st = ltx2_fail_k(ctx, wname, ks, "the waveform to the device");
-            goto done;
-        }
-        wave = dwave;
+        n = m;
     }
     mel_config mc = audio_vae_mel_config(v);
     int64_t Tm = mel_frames(&mc, n), Tl = audio_vae_latent_frames(v, Tm);
@@ -307,12 +291,11 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     lat = mel = NULL;
     st = ltx2_progress(ctx, 2, 2, "audio_encode");
 done:
-    k_free(&k, dwave);
+    k_free(&k, stereo);
+    k_free(&k, res);
     ltx2_tensor_release(w32);
     ltx2_tensor_release(mel);
     ltx2_tensor_release(lat);
-    free(stereo);
-    free(res);
     return st;
 }
 

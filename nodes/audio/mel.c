@@ -132,41 +132,19 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
-ltx2_status mel_resample(int channels, int64_t n, const float *wave, int from, int to, float **out,
-                         int64_t *n_out, ltx2_error *err)
+int64_t mel_resample_len(int64_t n, int from, int to)
+{
+    if (from <= 0 || to <= 0)
+        return 0;
+    int64_t g = gcd64(from, to);
+    return k_resample_len(n, to / g, from / g);
+}
+
+ltx2_status mel_resample(const kctx *ctx, int channels, int64_t n, const float *wave, int from, int to, float *out,
+                         ltx2_error *err)
 {
     if (from <= 0 || to <= 0)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "sample rates must be positive");
-    int64_t g = gcd64(from, to), up = to / g, down = from / g;
-    int64_t m = (n * up + down - 1) / down;
-    float *y = malloc((size_t)(channels * (m ? m : 1)) * sizeof(float));
-    if (!y)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory resampling audio");
-    const double width = 6.0, rolloff = 0.99;
-    double base = (up < down ? up : down) * rolloff; /* cutoff in the finer grid */
-    int64_t half = (int64_t)ceil(width * down / base);
-    kstatus ks = KS_OK;
-    for (int c = 0; ks == KS_OK && c < channels; c++) {
-        const float *x = wave + (int64_t)c * n;
-        for (int64_t i = 0; i < m; i++) {
-            /* Output sample i sits at input time i*down/up. */
-            double tpos = (double)i * down / up;
-            int64_t c0 = (int64_t)floor(tpos);
-            double acc = 0.0;
-            for (int64_t j = c0 - half; j <= c0 + half + 1; j++) {
-                if (j < 0 || j >= n)
-                    continue;
-                double d = (tpos - j) * base / down; /* in zero crossings of the cutoff */
-                if (fabs(d) > width)
-                    continue;
-                double w = 0.5 * (1.0 + cos(PI * d / width));
-                double s = d == 0.0 ? 1.0 : sin(PI * d) / (PI * d);
-                acc += x[j] * s * w;
-            }
-            y[(int64_t)c * m + i] = (float)(acc * base / down);
-        }
-    }
-    *out = y;
-    *n_out = m;
-    return LTX2_OK;
+    int64_t g = gcd64(from, to);
+    return ltx2_kerr(err, k_resample_sinc(ctx, channels, n, wave, to / g, from / g, 6.0, 0.99, out), "resampling");
 }

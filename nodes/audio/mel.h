@@ -22,10 +22,12 @@ ltx2_status mel_tables_make(const mel_config *cfg, float **basis, float **fb, lt
  * the tables are memory of ctx's backend. */
 ltx2_status mel_compute(const mel_config *cfg, const kctx *ctx, const float *basis, const float *fb, int channels,
                         int64_t n, const float *wave, float *mel, ltx2_error *err);
-/* Band-limited resampling with a Hann-windowed sinc (6 zero crossings, roll-off
- * 0.99: the parameters of torchaudio's default, not bit-identical to it) of wave [channels][n] from rate `from` to `to`; *out is
- * malloc'd [channels][*n_out]. */
-ltx2_status mel_resample(int channels, int64_t n, const float *wave, int from, int to, float **out,
-                         int64_t *n_out, ltx2_error *err);
+/* Band-limited resampling with a Hann-windowed sinc (6 zero crossings, roll-off 0.99: the
+ * parameters of torchaudio's default, not bit-identical to it) of wave [channels][n] from
+ * rate `from` to `to` into out [channels][mel_resample_len(n, from, to)], memory of ctx's
+ * backend. */
+int64_t mel_resample_len(int64_t n, int from, int to);
+ltx2_status mel_resample(const kctx *ctx, int channels, int64_t n, const float *wave, int from, int to, float *out,
+                         ltx2_error *err);
 
 #endif

@@ -1,8 +1,9 @@
 /* test_kcuda_audio.c — the CUDA twins of the audio VAE's, vocoder's and mel front end's
  * steps (k_denormalize_rows, k_normalize_rows, k_strided_copy3d, k_find_nonfinite,
- * k_stft_frames, k_complex_magnitude, k_log_clamp) against the CPU kernels on fresh random
- * inputs, outputs poisoned first. Every step but the log rounds each product and sum as
- * the CPU does, so they must match exactly. Exits 77 without a GPU. */
+ * k_stft_frames, k_complex_magnitude, k_log_clamp, k_resample_sinc) against the CPU kernels
+ * on fresh random inputs, outputs poisoned first. Every step but the log and the resampler
+ * (device cos/sin) rounds each product and sum as the CPU does, so they must match exactly.
+ * Exits 77 without a GPU. */
 #include "kcuda_test.h"
 
 #include <time.h>
@@ -91,6 +92,18 @@ int main(void)
         check_dev(&k, d, "log_clamp", magd, mag, rows * bins, 1e-6);
         kcuda_free(d, wd), kcuda_free(d, frd), kcuda_free(d, specd), kcuda_free(d, magd);
         free(w), free(fr), free(spec), free(mag);
+    }
+
+    /* resampling 44.1 -> 16 kHz: the same double-precision sum per output sample */
+    {
+        const int64_t len = 9001, up = 160, down = 441, m = k_resample_len(len, up, down);
+        float *w = rand_buf(&r, 2 * len, 1), *want = malloc(sizeof(float) * (size_t)(2 * m));
+        CPU(k_resample_sinc(&c, 2, len, w, up, down, 6.0, 0.99, want));
+        float *wd = dev_f32(d, w, 2 * len), *yd = dev_poisoned(d, 2 * m);
+        die_on(kcuda_resample_sinc(&g, 2, len, wd, up, down, 6.0, 0.99, yd), d, "resample_sinc");
+        check_dev(&k, d, "resample_sinc", yd, want, 2 * m, 1e-7);
+        kcuda_free(d, wd), kcuda_free(d, yd);
+        free(w), free(want);
     }
 
     kcuda_free(d, xd), kcuda_free(d, md), kcuda_free(d, sd), kcuda_free(d, od);

@@ -1,8 +1,8 @@
 /* test_audio_ops.c — the audio VAE's and vocoder's steps on the CPU: per-column
  * (un)normalisation against double references, the strided 3-D copy against index
  * arithmetic (a permutation with a crop into a zero pad), the first non-finite value,
- * the mel front end's framing (reflect padding), magnitude and floored log, and the
- * arguments each op refuses. */
+ * the mel front end's framing (reflect padding), magnitude and floored log, resampling
+ * (a sine from 44.1 and from 8 to 16 kHz), and the arguments each op refuses. */
 #include "ops_check.h"
 
 
@@ -94,8 +94,37 @@ static void mel_steps_case(const kctx *ctx, krng *r, kcheck *k)
     free(x), free(y), free(ref), free(spec), free(mag), free(mref);
 }
 
+/* Resampling a slow sine from 44.1 kHz down and from 8 kHz up to 16 kHz lands on the same
+ * sine away from the edges (inside the filter's pass band); the output length. */
+static void resample_one(const kctx *ctx, kcheck *k, int64_t from, int64_t up, int64_t down, const char *what)
+{
+    const int64_t n = 4001, m = k_resample_len(n, up, down), lo = 64, cnt = m - 2 * lo;
+    const double f = 440.0, two_pi = 2 * 3.14159265358979; /* Hz */
+    float *x = poisoned(2 * n), *y = poisoned(2 * m), *got = poisoned(2 * cnt);
+    double *want = dbuf(2 * cnt);
+    for (int64_t i = 0; i < n; i++) x[i] = x[n + i] = (float)sin(two_pi * f * (double)i / (double)from);
+    KOK(k_resample_sinc(ctx, 2, n, x, up, down, 6.0, 0.99, y));
+    check_true(k, m == (n * up + down - 1) / down, "resample_len");
+    for (int64_t c = 0; c < 2; c++) /* skip the edges, where the window is cut */
+        for (int64_t i = 0; i < cnt; i++) {
+            got[c * cnt + i] = y[c * m + lo + i];
+            want[c * cnt + i] = sin(two_pi * f * (double)(lo + i) / 16000.0);
+        }
+    check_close(k, what, got, want, 2 * cnt, 0, 2e-2);
+    check_true(k, k_resample_sinc(ctx, 2, n, x, 0, down, 6.0, 0.99, y) == KS_BAD_ARG, "resample_sinc: up 0");
+    free(x), free(y), free(got), free(want);
+}
+
+static void resample_case(const kctx *ctx, krng *r, kcheck *k)
+{
+    (void)r;
+    resample_one(ctx, k, 44100, 160, 441, "resample_sinc 44.1 -> 16 kHz sine");
+    resample_one(ctx, k, 8000, 2, 1, "resample_sinc 8 -> 16 kHz sine");
+}
+
 static void all_cases(const kctx *ctx, krng *r, kcheck *k)
 {
+    resample_case(ctx, r, k);
     stats_case(ctx, r, k);
     copy_case(ctx, r, k);
     finite_case(ctx, r, k);
