@@ -83,7 +83,7 @@ static void gemm_rows(bench *b, kcuda *d, const kctx *base)
                 }
                 r.w = &wd;
                 double t = bench_time(run_gemm, &r, 20, 3.0);
-                const char *note = v[i].host.dtype == KD_F8_E4M3 ? "weights widened to bf16 per call" : "cuBLASLt";
+                const char *note = v[i].host.dtype == KD_F8_E4M3 ? "FP8 tensor cores, activations quantised per call" : "cuBLASLt";
                 bench_row(b, key, label, 2.0 * (double)M * (double)N * (double)K, r.status == KS_OK ? t : 0,
                           r.status == KS_OK ? note : kcuda_last_error(d));
                 kcuda_mat_free(&r.ctx, &wd);
@@ -97,30 +97,38 @@ static void gemm_rows(bench *b, kcuda *d, const kctx *base)
     kcuda_free(d, y);
 }
 
+/* Exact: the f32 kernel; fast: bf16 tensor cores (the bf16 rounding pass included). */
 static void attention_rows(bench *b, kcuda *d, const kctx *base)
 {
     static const int64_t Ns[2] = {4992, 24576};
     const int heads = 32, hd = 128;
-    for (int si = 0; si < 2; si++) {
-        int64_t n = Ns[si], w = (int64_t)heads * hd;
-        char key[64], label[96];
-        snprintf(key, sizeof key, "cuda_attention_n%lld", (long long)n);
-        if (!bench_selected(b, key)) continue;
-        snprintf(label, sizeof label, "CUDA f32 flash attention %lld tok, 32x128", (long long)n);
-        float *q = bench_dev_random(d, n * w, 3), *k = bench_dev_random(d, n * w, 4), *v = bench_dev_random(d, n * w, 5), *o = NULL;
-        if (q && k && v && kcuda_alloc(d, sizeof(float) * (size_t)(n * w), (void **)&o) == KS_OK) {
-            att_run r = {*base, {n, n, heads, heads, hd, q, w, k, w, v, w, o, w, NULL, 0, 0, 0.08838834764f}, KS_OK};
-            double t = bench_time(run_att, &r, 5, 5.0);
-            bench_row(b, key, label, 4.0 * (double)n * (double)n * hd * heads, r.status == KS_OK ? t : 0,
-                      r.status == KS_OK ? "f32 CUDA cores, online softmax" : kcuda_last_error(d));
-        } else {
-            bench_row(b, key, label, 0, 0, kcuda_last_error(d));
+    for (int si = 0; si < 2; si++)
+        for (int fast = 0; fast < 2; fast++) {
+            int64_t n = Ns[si], w = (int64_t)heads * hd;
+            char key[64], label[96];
+            snprintf(key, sizeof key, "cuda_attention_%s_n%lld", fast ? "fast" : "exact", (long long)n);
+            if (!bench_selected(b, key)) continue;
+            snprintf(label, sizeof label, "CUDA %s flash attention %lld tok, 32x128", fast ? "bf16" : "f32",
+                     (long long)n);
+            float *q = bench_dev_random(d, n * w, 3), *k = bench_dev_random(d, n * w, 4),
+                  *v = bench_dev_random(d, n * w, 5), *o = NULL;
+            if (q && k && v && kcuda_alloc(d, sizeof(float) * (size_t)(n * w), (void **)&o) == KS_OK) {
+                att_run r = {*base, {n, n, heads, heads, hd, q, w, k, w, v, w, o, w, NULL, 0, 0, 0.08838834764f},
+                             KS_OK};
+                r.ctx.prec = fast ? KP_FAST : KP_EXACT;
+                double t = bench_time(run_att, &r, 5, 5.0);
+                bench_row(b, key, label, 4.0 * (double)n * (double)n * hd * heads, r.status == KS_OK ? t : 0,
+                          r.status != KS_OK ? kcuda_last_error(d)
+                          : fast          ? "mma.sync bf16, f32 softmax"
+                                          : "f32 CUDA cores, online softmax");
+            } else {
+                bench_row(b, key, label, 0, 0, kcuda_last_error(d));
+            }
+            kcuda_free(d, q);
+            kcuda_free(d, k);
+            kcuda_free(d, v);
+            kcuda_free(d, o);
         }
-        kcuda_free(d, q);
-        kcuda_free(d, k);
-        kcuda_free(d, v);
-        kcuda_free(d, o);
-    }
 }
 
 typedef struct conv_run {

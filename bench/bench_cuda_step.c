@@ -60,6 +60,7 @@ typedef struct step_shape {
     int width, height, frames, passes, reps;
     kprec prec;
     double max_s;
+    int fp8; /* the FP8 E4M3 model */
 } step_shape;
 
 static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, const step_shape *sh)
@@ -106,10 +107,11 @@ static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, co
 void bench_cuda_step(bench *b)
 {
     static const step_shape shapes[] = {
-        {"cuda_step_768x512x121_fast", "CUDA 19B forward 768x512x121+audio, fast (bf16)", 768, 512, 121, 1, 5, KP_FAST, 30},
-        {"cuda_step_768x512x121_fast_cfg2", "CUDA 19B guided step (2 passes) 768x512x121, fast", 768, 512, 121, 2, 3, KP_FAST, 30},
-        {"cuda_step_768x512x121_exact", "CUDA 19B forward 768x512x121+audio, exact (f32)", 768, 512, 121, 1, 2, KP_EXACT, 30},
-        {"cuda_step_1536x1024x121_fast", "CUDA 19B forward 1536x1024x121+audio, fast (bf16)", 1536, 1024, 121, 1, 2, KP_FAST, 60},
+        {"cuda_step_768x512x121_fast", "CUDA 19B forward 768x512x121+audio, fast (bf16)", 768, 512, 121, 1, 5, KP_FAST, 30, 0},
+        {"cuda_step_768x512x121_fast_cfg2", "CUDA 19B guided step (2 passes) 768x512x121, fast", 768, 512, 121, 2, 3, KP_FAST, 30, 0},
+        {"cuda_step_768x512x121_exact", "CUDA 19B forward 768x512x121+audio, exact (f32)", 768, 512, 121, 1, 2, KP_EXACT, 30, 0},
+        {"cuda_step_1536x1024x121_fast", "CUDA 19B forward 1536x1024x121+audio, fast (bf16)", 1536, 1024, 121, 1, 2, KP_FAST, 60, 0},
+        {"cuda_step_768x512x121_fp8", "CUDA 19B forward 768x512x121+audio, FP8 weights", 768, 512, 121, 1, 5, KP_FAST, 30, 1},
     };
     if (!bench_selected(b, "cuda_step")) return;
     kcuda *d = NULL;
@@ -118,16 +120,22 @@ void bench_cuda_step(bench *b)
         bench_row(b, "cuda_step", "CUDA 19B step", 0, 0, why[0] ? why : "no CUDA device");
         return;
     }
-    bench_dit *dm = bench_dit_make(LAYERS, CAPTION, 1);
-    if (!dm) {
-        bench_row(b, "cuda_step", "CUDA 19B step", 0, 0, "out of host memory for the model");
-    } else {
-        kctx base = kctx_default(bench_pool(b));
-        base.backend = KB_CUDA;
-        base.cuda = d;
+    kctx base = kctx_default(bench_pool(b));
+    base.backend = KB_CUDA;
+    base.cuda = d;
+    for (int fp8 = 0; fp8 < 2; fp8++) { /* one model on the card at a time */
+        int wanted = 0;
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-            step_row(b, d, &base, bench_dit_model(dm), &shapes[i]);
+            wanted |= shapes[i].fp8 == fp8 && bench_selected(b, shapes[i].key);
+        if (!wanted) continue;
+        bench_dit *dm = bench_dit_make(LAYERS, CAPTION, 1, fp8);
+        if (!dm) {
+            bench_row(b, "cuda_step", "CUDA 19B step", 0, 0, "out of host memory for the model");
+            continue;
+        }
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            if (shapes[i].fp8 == fp8) step_row(b, d, &base, bench_dit_model(dm), &shapes[i]);
+        bench_dit_free(dm); /* frees the device weights: before the device goes */
     }
-    bench_dit_free(dm); /* frees the device weights: before the device goes */
     kcuda_destroy(d);
 }

@@ -4,34 +4,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_ELEMS ((int64_t)16384 * 4096) /* the largest matrix: an FFN projection */
+#define POOL_ELEMS ((int64_t)6 * 4096 * 4096) /* the largest matrix: the video AdaLN projection */
 
 struct bench_dit {
     ltx2_dit *m;
     void **bufs; /* matrices owned here (the model owns its vectors) */
+    int fp8;     /* matrices in E4M3 (one byte each) instead of bf16 */
     int n_bufs, cap_bufs;
-    uint16_t *pool;
+    uint8_t *pool;
     int64_t pool_at;
     uint64_t seed;
     int oom;
 };
 
-static void fill_bf16(uint16_t *w, int64_t n, int64_t cols, uint64_t seed)
+/* Uniform values in ±2/cols: bf16 as they are, E4M3 as ±1 (the scale 2/cols is the kmat's). */
+static void fill(void *w, int fp8, int64_t n, int64_t cols, uint64_t seed)
 {
     uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (int64_t i = 0; i < n; i++) { /* small random values (~1/sqrt(cols)) */
+    for (int64_t i = 0; i < n; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        w[i] = k_f32_to_bf16(((float)(x >> 40) / (float)(1 << 24) - 0.5f) * 2.0f / (float)cols);
+        const float u = ((float)(x >> 40) / (float)(1 << 24) - 0.5f) * 2.0f;
+        if (fp8)
+            ((uint8_t *)w)[i] = k_f32_to_e4m3(u);
+        else
+            ((uint16_t *)w)[i] = k_f32_to_bf16(u * 2.0f / (float)cols);
     }
 }
 
 static kmat mk(bench_dit *d, int64_t rows, int64_t cols)
 {
     const int64_t n = rows * cols;
-    uint16_t *w = NULL;
+    const size_t es = d->fp8 ? 1 : 2;
+    uint8_t *w = NULL;
     if (d->pool) { /* a slice of the pool, wrapping around */
         if (d->pool_at + n > POOL_ELEMS) d->pool_at = 0;
-        w = d->pool + d->pool_at;
+        w = d->pool + d->pool_at * (int64_t)es;
         d->pool_at += n / 3 + 1;
     } else {
         if (d->n_bufs == d->cap_bufs) {
@@ -43,13 +50,14 @@ static kmat mk(bench_dit *d, int64_t rows, int64_t cols)
             }
             d->bufs = nb, d->cap_bufs = cap;
         }
-        if (!(w = malloc((size_t)n * 2))) {
+        if (!(w = malloc((size_t)n * es))) {
             d->oom = 1;
             return (kmat){0};
         }
         d->bufs[d->n_bufs++] = w;
-        fill_bf16(w, n, cols, ++d->seed);
+        fill(w, d->fp8, n, cols, ++d->seed);
     }
+    if (d->fp8) return (kmat){KD_F8_E4M3, w, rows, cols, cols, 2.0f / (float)cols};
     return (kmat){KD_BF16, w, rows, cols, cols, 1.0f};
 }
 
@@ -106,7 +114,7 @@ static void mk_block(bench_dit *d, ltx2_dit_block *bl, int VD, int AD)
     bl->sst_a2v_video = vec(d, 5 * VD, 0.05f), bl->sst_a2v_audio = vec(d, 5 * AD, 0.05f);
 }
 
-bench_dit *bench_dit_make(int layers, int caption, int shared_pool)
+bench_dit *bench_dit_make(int layers, int caption, int shared_pool, int fp8)
 {
     const int VD = 4096, AD = 2048;
     bench_dit *d = calloc(1, sizeof *d);
@@ -116,14 +124,15 @@ bench_dit *bench_dit_make(int layers, int caption, int shared_pool)
         return NULL;
     }
     d->m = m;
+    d->fp8 = fp8;
     atomic_init(&m->refs, 1);
     ltx2_dit_init_resident(m);
     if (shared_pool) {
-        if (!(d->pool = malloc((size_t)POOL_ELEMS * 2))) {
+        if (!(d->pool = malloc((size_t)POOL_ELEMS * (fp8 ? 1 : 2)))) {
             bench_dit_free(d);
             return NULL;
         }
-        fill_bf16(d->pool, POOL_ELEMS, 4096, 1);
+        fill(d->pool, fp8, POOL_ELEMS, 4096, 1);
     }
     m->cfg = (ltx2_dit_config){.has_video = true, .has_audio = true, .num_layers = layers, .v_heads = 32,
                                .v_head_dim = 128, .v_dim = VD, .v_in = 128, .v_out = 128, .v_ctx_dim = VD,

@@ -6,11 +6,12 @@
 
 typedef struct bench_dit bench_dit;
 
-/* A model of `layers` blocks with text width `caption`. Each matrix gets its own random
- * values, or, with `shared_pool`, a slice of one random pool (the matrices of a 48-layer
- * model then cost no host memory beyond the pool; their values differ but repeat).
- * NULL when out of memory. */
-bench_dit *bench_dit_make(int layers, int caption, int shared_pool);
+/* A model of `layers` blocks with text width `caption`, matrices in bf16 or (fp8 != 0)
+ * FP8 E4M3 with a per-tensor scale. Each matrix gets its own random values, or, with
+ * `shared_pool`, a slice of one random pool (the matrices of a 48-layer model then cost
+ * no host memory beyond the pool; their values differ but repeat). NULL when out of
+ * memory. */
+bench_dit *bench_dit_make(int layers, int caption, int shared_pool, int fp8);
 ltx2_dit *bench_dit_model(bench_dit *d);
 void bench_dit_free(bench_dit *d); /* NULL-safe; releases the model too */
 

@@ -36,7 +36,7 @@ void bench_transformer(bench *b)
     if (!bench_selected(b, "transformer_block"))
         return;
     const int VD = 4096, CAP = 128, NV = 1024, NA = 32, NCTX = 128;
-    bench_dit *d = bench_dit_make(1, CAP, 0);
+    bench_dit *d = bench_dit_make(1, CAP, 0, 0);
     tb_state s = {.m = d ? bench_dit_model(d) : NULL};
     float *vl = malloc((size_t)NV * 128 * 4), *al = malloc((size_t)NA * 128 * 4);
     float *vs = malloc((size_t)NV * 4), *as = malloc((size_t)NA * 4);

@@ -27,7 +27,7 @@ json_object *hs_json_num(double v)
 
 void hs_event(hs_events *ev, const char *type, json_object *data)
 {
-    if (!ev || !ev->f) {
+    if (!ev || (!ev->f && !ev->sink)) {
         json_object_put(data);
         return;
     }
@@ -45,7 +45,9 @@ void hs_event(hs_events *ev, const char *type, json_object *data)
     json_object_object_add(line, "type", json_object_new_string(type));
     json_object_object_add(line, "data", data);
     const char *text = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (!text || fprintf(ev->f, "%s\n", text) < 0 || fflush(ev->f) != 0) {
+    if (text && ev->sink)
+        ev->sink(ev->sink_user, type, text);
+    if (ev->f && (!text || fprintf(ev->f, "%s\n", text) < 0 || fflush(ev->f) != 0)) {
         if (!ev->write_errno)
             ev->write_errno = text ? errno : ENOMEM;
         ev->lost++;

@@ -11,6 +11,10 @@ typedef struct hs_events {
     const char *prompt_id;
     int write_errno; /* the first write error (a full disk): reported at the end, 0 if none */
     int lost;        /* events not written (write or out-of-memory failures) */
+    /* also handed each event line (the server's websocket fan-out; may be NULL);
+     * called on the thread that emits the event */
+    void (*sink)(void *user, const char *type, const char *line);
+    void *sink_user;
 } hs_events;
 
 /* Milliseconds since the Unix epoch. */

@@ -27,7 +27,9 @@ typedef struct runner {
     uv_work_t work;
     uv_async_t async;
     uv_signal_t sig, sig_term, sig_hup;
-    volatile int32_t cancel;
+    volatile int32_t own_cancel;
+    volatile int32_t *cancel; /* own_cancel, or the caller's (o->cancel) */
+    int signals;         /* stop signals handled here (no o->cancel) */
     int sigints;         /* cancel signals received (INT, TERM or HUP) */
     int signum;          /* the first of them */
     uint64_t cancel_wall_ns, cancel_cpu_ns; /* when the cancel was requested */
@@ -107,7 +109,7 @@ static ltx2_status ctx_progress(ltx2_exec_ctx *ctx, double value, double max, co
     r->pdirty = 1;
     uv_mutex_unlock(&r->mu);
     uv_async_send(&r->async);
-    return __atomic_load_n(&r->cancel, __ATOMIC_RELAXED) ? LTX2_CANCELLED : LTX2_OK;
+    return __atomic_load_n(r->cancel, __ATOMIC_RELAXED) ? LTX2_CANCELLED : LTX2_OK;
 }
 
 static void ctx_log(ltx2_exec_ctx *ctx, int32_t level, const char *message)
@@ -253,6 +255,8 @@ static void finish(runner *r, int result)
     r->result = result;
     clear_bar(r);
     uv_close((uv_handle_t *)&r->async, NULL);
+    if (!r->signals)
+        return;
     uv_close((uv_handle_t *)&r->sig, NULL);
     uv_close((uv_handle_t *)&r->sig_term, NULL);
     uv_close((uv_handle_t *)&r->sig_hup, NULL);
@@ -270,7 +274,7 @@ static void interrupted(runner *r, const hs_node *n)
     json_object_object_add(data, "node_type", n ? json_object_new_string(n->class_type) : NULL);
     json_object_object_add(data, "executed", json_object_get(r->executed));
     hs_event(r->o->events, "execution_interrupted", data);
-    const char *why = hs_sigbus_file() ? "a mapped file changed" : signal_name(r->signum);
+    const char *why = hs_sigbus_file() ? "a mapped file changed" : r->signals ? signal_name(r->signum) : "request";
     if (n)
         hs_diag_set(r->d, n->id, n->class_type, NULL, "execution_interrupted", "interrupted by %s", why);
     else
@@ -316,7 +320,7 @@ static void after_cb(uv_work_t *req, int status)
     uint32_t no = n->type->n_outputs;
     flush_progress(r, 1);
     double secs = (double)(uv_hrtime() - r->t_node) / 1e9;
-    int cancelled = __atomic_load_n(&r->cancel, __ATOMIC_RELAXED);
+    int cancelled = __atomic_load_n(r->cancel, __ATOMIC_RELAXED);
     if (r->st != LTX2_OK) {
         for (uint32_t s = 0; s < no; s++) /* a failed node may have written some outputs */
             release_slot(r, r->cur, s);
@@ -380,7 +384,7 @@ static void after_cb(uv_work_t *req, int status)
 static void start_next(runner *r)
 {
     /* a cancel that arrives after the last node finished changes nothing */
-    if (r->step < r->plan->n && __atomic_load_n(&r->cancel, __ATOMIC_RELAXED)) {
+    if (r->step < r->plan->n && __atomic_load_n(r->cancel, __ATOMIC_RELAXED)) {
         interrupted(r, &r->g->nodes[r->plan->order[r->step]]);
         return;
     }
@@ -447,7 +451,7 @@ static void on_sigint(uv_signal_t *h, int signum)
     r->signum = signum;
     r->cancel_wall_ns = uv_hrtime();
     r->cancel_cpu_ns = process_cpu_ns();
-    __atomic_store_n(&r->cancel, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(r->cancel, 1, __ATOMIC_RELAXED);
     if (r->o->tty) {
         clear_bar(r);
         fputs("cancelling (Ctrl-C again to abort)...\n", stderr);
@@ -507,8 +511,10 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     r->plan = plan;
     r->o = o;
     r->d = d;
+    r->cancel = o->cancel ? o->cancel : &r->own_cancel;
+    r->signals = !o->cancel;
     r->ctx = (ltx2_exec_ctx){.struct_size = sizeof(ltx2_exec_ctx), .host_data = r,
-                             .cancel_flag = &r->cancel, .progress = ctx_progress, .log = ctx_log,
+                             .cancel_flag = r->cancel, .progress = ctx_progress, .log = ctx_log,
                              .set_error = ctx_set_error, .device = o->device,
                              .device_index = o->device_index};
     uint32_t max_in = 1;
@@ -541,17 +547,19 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     }
     uv_async_init(&r->loop, &r->async, on_async);
     r->async.data = r;
-    uv_signal_init(&r->loop, &r->sig);
-    r->sig.data = r;
-    uv_signal_start(&r->sig, on_sigint, SIGINT);
-    uv_signal_init(&r->loop, &r->sig_term);
-    r->sig_term.data = r;
-    uv_signal_start(&r->sig_term, on_sigint, SIGTERM);
-    uv_signal_init(&r->loop, &r->sig_hup);
-    r->sig_hup.data = r;
-    uv_signal_start(&r->sig_hup, on_sigint, SIGHUP);
-    hs_block_stop_signals(0); /* handled from here on (a pending one cancels at once) */
-    hs_sigbus_guard(&r->cancel);
+    if (r->signals) {
+        uv_signal_init(&r->loop, &r->sig);
+        r->sig.data = r;
+        uv_signal_start(&r->sig, on_sigint, SIGINT);
+        uv_signal_init(&r->loop, &r->sig_term);
+        r->sig_term.data = r;
+        uv_signal_start(&r->sig_term, on_sigint, SIGTERM);
+        uv_signal_init(&r->loop, &r->sig_hup);
+        r->sig_hup.data = r;
+        uv_signal_start(&r->sig_hup, on_sigint, SIGHUP);
+        hs_block_stop_signals(0); /* handled from here on (a pending one cancels at once) */
+    }
+    hs_sigbus_guard(r->cancel);
     start_next(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     hs_sigbus_guard(NULL);

@@ -23,6 +23,9 @@ typedef struct hs_run_opts {
     hs_run_stats *stats; /* NULL = not wanted */
     const char *output_dir; /* --output: files of `executed` are relative to it (NULL = none) */
     int32_t device, device_index; /* --device: ltx2_device and ordinal for every node's ctx */
+    /* NULL: SIGINT/SIGTERM/SIGHUP cancel the run (host-sim run). Else the caller's flag
+     * (the server's interrupt), set from any thread; no signal is handled. */
+    volatile int32_t *cancel;
 } hs_run_opts;
 
 enum hs_run_result { HS_RUN_OK = 0, HS_RUN_FAILED = 1, HS_RUN_CANCELLED = 2 };

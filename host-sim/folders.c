@@ -45,7 +45,7 @@ const char *hs_input_folder_kind(const ltx2_node_type *t, uint32_t port)
 }
 
 /* The folders a kind is searched in ("clip" is ComfyUI's older name of text_encoders). */
-static size_t folders_of(const hs_folders *f, const char *kind, char dirs[2][4096])
+size_t hs_folder_dirs(const hs_folders *f, const char *kind, char dirs[2][4096])
 {
     if (!strcmp(kind, "input")) {
         if (!f->input)
@@ -63,6 +63,34 @@ static size_t folders_of(const hs_folders *f, const char *kind, char dirs[2][409
     return 1;
 }
 
+/* An absolute name or one with a ".." component would leave its folder. */
+static int escapes(const char *s)
+{
+    if (*s == '/')
+        return 1;
+    for (const char *p = s; (p = strstr(p, "..")); p += 2)
+        if ((p == s || p[-1] == '/') && (p[2] == 0 || p[2] == '/'))
+            return 1;
+    return 0;
+}
+
+/* A confined name that leaves its folder, as a validation error (-1). */
+static int refuse_escape(json_object *inputs, const char *node_id, const ltx2_node_type *t, const char *name,
+                         const hs_folders *f, hs_diags *errs)
+{
+    json_object *v;
+    if (!f->confine || !json_object_object_get_ex(inputs, name, &v) || !json_object_is_type(v, json_type_string))
+        return 0;
+    const char *s = json_object_get_string(v);
+    if (!escapes(s) && !strstr(s, "${"))
+        return 0;
+    hs_diag d;
+    hs_diag_set(&d, node_id, t->class_type, name, "value_not_in_list",
+                "'%s' leaves its folder (absolute paths, '..' and ${VAR} are refused by the server)", s);
+    hs_diags_push(errs, &d);
+    return -1;
+}
+
 static int resolvable(json_object *v)
 {
     if (!json_object_is_type(v, json_type_string))
@@ -76,10 +104,11 @@ static void resolve_input(json_object *inputs, const char *node_id, const ltx2_n
 {
     const char *name = t->inputs[port].name, *kind = hs_input_folder_kind(t, port);
     json_object *v;
-    if (!kind || !json_object_object_get_ex(inputs, name, &v) || !resolvable(v))
+    if (!kind || refuse_escape(inputs, node_id, t, name, f, errs) || !json_object_object_get_ex(inputs, name, &v) ||
+        !resolvable(v))
         return;
     char dirs[2][4096], path[8300], searched[8300] = "";
-    size_t n = folders_of(f, kind, dirs), used = 0;
+    size_t n = hs_folder_dirs(f, kind, dirs), used = 0;
     if (n == 0)
         return; /* no folder of that kind given: the name is a path as before */
     for (size_t i = 0; i < n; i++) {
@@ -99,18 +128,19 @@ static void resolve_input(json_object *inputs, const char *node_id, const ltx2_n
 }
 
 /* An output node's relative file name prefix goes under the output folder. */
-static void place_output(json_object *inputs, const ltx2_node_type *t, const hs_folders *f)
+static void place_output(json_object *inputs, const char *node_id, const ltx2_node_type *t, const hs_folders *f,
+                         hs_diags *errs)
 {
     static const char *const names[] = {"filename_prefix", "path"};
     for (size_t i = 0; f->output && i < 2; i++) {
         json_object *v;
-        if (!json_object_object_get_ex(inputs, names[i], &v) || !resolvable(v))
+        if (refuse_escape(inputs, node_id, t, names[i], f, errs) || !json_object_object_get_ex(inputs, names[i], &v) ||
+            !resolvable(v))
             continue;
         char path[8300];
         snprintf(path, sizeof path, "%s/%s", f->output, json_object_get_string(v));
         json_object_object_add(inputs, names[i], json_object_new_string(path));
     }
-    (void)t;
 }
 
 int hs_resolve_folders(json_object *prompt, const ltx2_node_type *const *types, size_t n_types,
@@ -131,7 +161,7 @@ int hs_resolve_folders(json_object *prompt, const ltx2_node_type *const *types, 
         for (uint32_t p = 0; p < t->n_inputs; p++)
             resolve_input(inputs, id, t, p, f, errs);
         if (t->flags & LTX2_NODE_OUTPUT)
-            place_output(inputs, t, f);
+            place_output(inputs, id, t, f, errs);
     }
     return errs->n ? -1 : 0;
 }

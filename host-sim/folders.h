@@ -11,7 +11,14 @@ struct json_object;
 
 typedef struct hs_folders {
     const char *models, *input, *output; /* NULL: not given */
+    /* the server's rule: every file name and output prefix must stay inside its
+     * folder (no absolute path, no "..", no ${VAR}); 0 = names may be paths */
+    int confine;
 } hs_folders;
+
+/* The folders a kind is searched in, in order (text_encoders: then clip); 0 when
+ * its root was not given. */
+size_t hs_folder_dirs(const hs_folders *f, const char *kind, char dirs[2][4096]);
 
 /* The folder kind input `port` of `t` names ("checkpoints", "input", ...): the
  * plugin's input_folders when it publishes them, else host-sim's table of the

@@ -24,6 +24,7 @@
 #include "prompt_source.h"
 #include "sigbus.h"
 #include "device.h"
+#include "serve.h"
 
 enum { EXIT_NODE_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -35,6 +36,8 @@ static const char usage[] =
     "  host-sim convert WORKFLOW.json [--bypass CLASS]... [--plugin PATH] [-o FILE]\n"
     "  host-sim list [--plugin PATH]\n"
     "  host-sim manifest [--plugin PATH] [-o FILE]\n"
+    "  host-sim serve [--listen 127.0.0.1:8188] [--models DIR] [--input DIR] [--output DIR] [--temp DIR]\n"
+    "                 [--front-end-root DIR] [--bypass CLASS]... [--plugin PATH] [--device ...] [--verbose]\n"
     "The plugin is --plugin PATH, else $LTX2_PLUGIN, else libltx2nodes.so in $LTX2_PLUGIN_PATH folders,\n"
     "beside host-sim, in ../lib or in the install prefix's lib/ltx2.\n"
     "--device defaults to the GPU when one is usable, else the CPU; --vram-budget caps the device memory\n"
@@ -56,6 +59,7 @@ typedef struct cli {
     const char **bypass; /* --bypass CLASS, repeatable */
     size_t n_bypass;
     const char *models, *input, *output; /* ComfyUI-style folders */
+    const char *listen, *temp, *front_end_root; /* serve */
 } cli;
 
 static int fail(const char *fmt, const char *a, const char *b)
@@ -70,7 +74,7 @@ static int parse_cli(int argc, char **argv, cli *c)
 {
     memset(c, 0, sizeof *c);
     if (argc < 2)
-        return fail("%s%smissing command (run, list or manifest); see host-sim --help", "", "");
+        return fail("%s%smissing command (run, convert, list, manifest or serve); see host-sim --help", "", "");
     c->cmd = argv[1];
     c->vars = calloc((size_t)argc, sizeof *c->vars);
     c->bypass = calloc((size_t)argc, sizeof *c->bypass);
@@ -82,7 +86,8 @@ static int parse_cli(int argc, char **argv, cli *c)
         int takes = !strcmp(a, "--var") || !strcmp(a, "--events") || !strcmp(a, "--plugin") ||
                     !strcmp(a, "--threads") || !strcmp(a, "-o") || !strcmp(a, "--bypass") ||
                     !strcmp(a, "--models") || !strcmp(a, "--input") || !strcmp(a, "--output") ||
-                    !strcmp(a, "--device") || !strcmp(a, "--vram-budget");
+                    !strcmp(a, "--device") || !strcmp(a, "--vram-budget") || !strcmp(a, "--listen") ||
+                    !strcmp(a, "--temp") || !strcmp(a, "--front-end-root");
         if (takes && !next)
             return fail("option %s needs a value%s", a, "");
         if (!strcmp(a, "--var")) {
@@ -100,6 +105,12 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->input = next;
         } else if (!strcmp(a, "--output")) {
             c->output = next;
+        } else if (!strcmp(a, "--listen")) {
+            c->listen = next;
+        } else if (!strcmp(a, "--temp")) {
+            c->temp = next;
+        } else if (!strcmp(a, "--front-end-root")) {
+            c->front_end_root = next;
         } else if (!strcmp(a, "--device")) {
             c->device = next;
         } else if (!strcmp(a, "--vram-budget")) {
@@ -322,6 +333,23 @@ out_text:
     return rc;
 }
 
+static int cmd_serve(const cli *c, hs_plugin *hp)
+{
+    hs_serve_opts o = {.listen = c->listen, .models = c->models, .input = c->input, .output = c->output,
+                       .temp = c->temp, .front_end_root = c->front_end_root, .bypass = c->bypass,
+                       .n_bypass = c->n_bypass, .device = c->dev.device, .device_index = c->dev.index,
+                       .verbose = c->verbose};
+#ifdef HS_HAVE_SERVE
+    char err[1200];
+    if (hs_serve(hp, &o, err, sizeof err))
+        return fail("%s%s", err, "");
+    return 0;
+#else
+    (void)o;
+    return fail("%s%sthis host-sim was built without libwebsockets (libwebsockets-dev): serve is not available", "", "");
+#endif
+}
+
 static int cmd_list(hs_plugin *hp)
 {
     const ltx2_node_type **types = hs_sorted_types(hp->p);
@@ -369,7 +397,8 @@ int main(int argc, char **argv)
         free(c.bypass);
         return rc;
     }
-    if (strcmp(c.cmd, "run") && strcmp(c.cmd, "list") && strcmp(c.cmd, "manifest") && strcmp(c.cmd, "convert")) {
+    if (strcmp(c.cmd, "run") && strcmp(c.cmd, "list") && strcmp(c.cmd, "manifest") && strcmp(c.cmd, "convert") &&
+        strcmp(c.cmd, "serve")) {
         free(c.vars);
         free(c.bypass);
         return fail("unknown command '%s'%s; see host-sim --help", c.cmd, "");
@@ -387,13 +416,14 @@ int main(int argc, char **argv)
         free(c.bypass);
         return fail("%s%s", err, "");
     }
-    if (!strcmp(c.cmd, "run") && hs_device_pick(hp.p, c.device, &c.dev, err, sizeof err)) {
+    int runs = !strcmp(c.cmd, "run") || !strcmp(c.cmd, "serve");
+    if (runs && hs_device_pick(hp.p, c.device, &c.dev, err, sizeof err)) {
         hs_plugin_unload(&hp);
         free(c.vars);
         free(c.bypass);
         return fail("%s%s", err, ""); /* up front: a device that cannot run is a usage error */
     }
-    if (!strcmp(c.cmd, "run") && c.verbose) {
+    if (runs && c.verbose) {
         char dev[384];
         fprintf(stderr, "device: %s\n", hs_device_str(hp.p, c.dev, dev, sizeof dev));
     }
@@ -401,6 +431,8 @@ int main(int argc, char **argv)
         rc = cmd_run(&c, &hp);
     else if (!strcmp(c.cmd, "convert"))
         rc = cmd_convert(&c, &hp);
+    else if (!strcmp(c.cmd, "serve"))
+        rc = cmd_serve(&c, &hp);
     else if (!strcmp(c.cmd, "list"))
         rc = cmd_list(&hp);
     else

@@ -37,8 +37,18 @@ static json_object *value_json(const ltx2_value *v)
     }
 }
 
+/* ComfyUI's upload widget key: its LoadVideo's file has video_upload, LoadImage's
+ * image image_upload; a node that outputs a VIDEO loads a video. */
+static const char *upload_key(const ltx2_node_type *t)
+{
+    for (uint32_t i = 0; i < t->n_outputs; i++)
+        if (t->outputs[i].type && !strcmp(t->outputs[i].type, "VIDEO"))
+            return "video_upload";
+    return "image_upload";
+}
+
 /* folder: the plugin-published input_folders entry, or NULL */
-static json_object *port_json(const ltx2_port *p, const char *folder)
+static json_object *port_json(const ltx2_node_type *t, const ltx2_port *p, const char *folder)
 {
     json_object *arr = json_object_new_array();
     json_object *opt = json_object_new_object();
@@ -65,6 +75,8 @@ static json_object *port_json(const ltx2_port *p, const char *folder)
         json_object_object_add(opt, "control_after_generate", json_object_new_boolean(1));
     if (p->flags & LTX2_PORT_ADVANCED)
         json_object_object_add(opt, "advanced", json_object_new_boolean(1));
+    if (p->flags & LTX2_PORT_UPLOAD)
+        json_object_object_add(opt, upload_key(t), json_object_new_boolean(1));
     if (p->flags & (LTX2_PORT_FILE | LTX2_PORT_UPLOAD) || folder) {
         json_object *x = json_object_new_object();
         if (p->flags & LTX2_PORT_FILE)
@@ -90,7 +102,7 @@ static json_object *node_json(const ltx2_plugin *pl, const ltx2_node_type *t)
         const char *folder = LTX2_HAS_FIELD(t, ltx2_node_type, input_folders) && t->input_folders
                                  ? t->input_folders[i]
                                  : NULL;
-        json_object_object_add(optional ? opt : req, p->name, port_json(p, folder));
+        json_object_object_add(optional ? opt : req, p->name, port_json(t, p, folder));
         json_object_array_add(optional ? oopt : oreq, json_object_new_string(p->name));
     }
     json_object *order = json_object_new_object();

@@ -157,6 +157,14 @@ void k_packed_free(kpacked *p);
 K_MUST_USE kstatus k_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
               const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate);
 
+/* The transformer feed-forward: y[n][od] (+)= gelu_tanh(x·W1ᵀ + b1)·W2ᵀ + b2 (biases may be
+ * NULL). The CPU runs it in chunks of rows so the hidden activations stay small; CUDA in
+ * fast precision with bf16 weights puts the GELU on the first GEMM's epilogue and keeps
+ * the hidden activations in bf16 (kcuda_feedforward_fused). */
+K_MUST_USE kstatus k_feedforward(const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1,
+                                 const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy,
+                                 int accumulate);
+
 /* Plain f32 GEMM: C = alpha·op(A)·op(B) + beta·C, op = transpose when trans != 0.
  * op(A) is m×k, op(B) is k×n. Exact precision regardless of ctx->prec. */
 K_MUST_USE kstatus k_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,

@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libjson-c-dev libpng-dev libuv1-dev
       libsentencepiece-dev sentencepiece libopenblas-dev
-      libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev clang libclang-rt-14-dev python3)
+      libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev clang libclang-rt-14-dev python3
+      libwebsockets-dev libwebsockets-evlib-uv python3-venv chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,13 +7,18 @@
 # (the same absolute path as here), with build-gpu and .gpuwt carried:
 #   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs ctest --test-dir build-gpu -L gpu
 #   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs build-gpu/bin/ltx2-bench --device cuda
-# usage: tools/gpu_bundle.sh [FIXTURES_DIR] [CASE_REGEX]
+# A carried call holds 64 MiB: the fixtures go in two groups (CASE_REGEX, SKIP_REGEX),
+# e.g. everything but the 39 MB two-stage pipeline, then that one alone with the tiny
+# model of the example tests (TINY=1 writes it to .gpuwt/tiny; on the device export
+# LTX2_TINY_MODELS=$PWD/.gpuwt/tiny).
+# usage: [TINY=1] tools/gpu_bundle.sh [FIXTURES_DIR] [CASE_REGEX] [SKIP_REGEX]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-../shared/fixtures}
-cases=${2:-'^(transformer_|sampler_|lora\.|text_encoder\.|vocoder\.|audio_vae_|scheduler)'}
+cases=${2:-'.'}
+skip=${3:-'^pipeline_'}
 root=$PWD
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=ON -DLTX2_BENCH_CUDA_ONLY=ON \
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DLTX2_VIDEO=OFF -DLTX2_SERVE=OFF -DLTX2_CUDA=ON -DLTX2_BENCH=ON -DLTX2_BENCH_CUDA_ONLY=ON \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DLTX2_FIXTURES="$root/.gpuwt/fixtures" >/dev/null
 cmake --build build-gpu -j"$(nproc)" >/dev/null
 
@@ -24,7 +29,7 @@ keep="$keep $root/build-gpu/bin/ltx2-bench"
 for f in build-gpu/bin/*; do
   case " $keep " in *" $root/$f "*) strip "$f" ;; *) rm -f "$f" ;; esac
 done
-find build-gpu -name '*.o' -delete
+find build-gpu -name CMakeFiles -type d -prune -exec rm -rf {} +
 find build-gpu -name '*.a' -delete
 
 # Libraries outside the base system (json-c, png, zlib, sentencepiece, uv, ...); the CUDA
@@ -35,9 +40,11 @@ for f in build-gpu/bin/* build-gpu/lib/*.so; do
 done | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libgcc_s|libstdc\+\+|libcudart|libcublasLt|libcublas)\.so' |
   while read -r lib; do cp -L "$lib" build-gpu/deplibs/; done
 
-rm -rf .gpuwt/fixtures && mkdir -p .gpuwt/fixtures
+rm -rf .gpuwt/fixtures .gpuwt/tiny && mkdir -p .gpuwt/fixtures
 for f in "$src"/*; do
-  basename "$f" | grep -q -E "$cases" && cp "$f" .gpuwt/fixtures/
+  b=$(basename "$f")
+  if echo "$b" | grep -q -E "$cases" && ! echo "$b" | grep -q -E "$skip"; then cp "$f" .gpuwt/fixtures/; fi
 done
+if [ "${TINY:-0}" = 1 ]; then build-gpu/bin/ltx2-make-tiny .gpuwt/tiny --seed 42 >/dev/null; fi
 du -sh build-gpu .gpuwt | tr '\n' ' '
 echo

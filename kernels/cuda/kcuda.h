@@ -76,6 +76,12 @@ void kcuda_mat_free(const kctx *ctx, kmat *dev);
 /* ------------------------------------------------------------------ GEMM */
 kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
                      const float *bias, float *y, int64_t ldy, int accumulate);
+/* y (+)= W2·bf16(gelu_tanh(W1·x + b1)) + b2 in fast precision with bf16 weights (GELU on
+ * the first GEMM's epilogue, the hidden activations in bf16 scratch); KS_UNSUPPORTED for
+ * other precisions or dtypes (k_feedforward then runs linear, GELU, linear). */
+kstatus kcuda_feedforward_fused(const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1,
+                                const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy,
+                                int accumulate);
 kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                     float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                     float *c, int64_t ldc);

@@ -4,6 +4,8 @@
 #include "kcuda_dtype.cuh"
 #include "kcuda_internal.h"
 
+#include <cuda_fp8.h>
+
 /* One row per block step, threads along the row (no index division); four values per
  * thread step where the rows allow 16-byte loads. */
 __global__ void f32_to_bf16_kernel(const float *src, int64_t rows, int64_t cols, int64_t ld, __nv_bfloat16 *dst)
@@ -58,4 +60,45 @@ extern "C" void kcuda_launch_widen(cudaStream_t s, kdtype dt, const void *w, int
                                    float scale, int to_bf16, void *dst)
 {
     widen_kernel<<<kcuda_blocks_for(rows * cols, 256, 65535), 256, 0, s>>>(dt, w, rows, cols, ld, scale, to_bf16, dst);
+}
+
+/* Largest |x| over rows×cols (ld apart) into *amax (zeroed by the launcher): a block
+ * reduction, then one atomic per block on the bits (non-negative floats order as ints). */
+__global__ void amax_kernel(const float *src, int64_t rows, int64_t cols, int64_t ld, unsigned *amax)
+{
+    float m = 0.0f;
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x)
+        for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, fabsf(src[r * ld + c]));
+    for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+    __shared__ float warp_max[32];
+    if (threadIdx.x % 32 == 0) warp_max[threadIdx.x / 32] = m;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 1; w < (int)(blockDim.x / 32); w++) m = fmaxf(m, warp_max[w]);
+        atomicMax(amax, __float_as_uint(m));
+    }
+}
+
+/* dst dense = e4m3(x · 448 / amax), saturating; scale[0] = amax / 448 (what the GEMM
+ * multiplies back), 1 when amax is 0. */
+__global__ void to_e4m3_kernel(const float *src, int64_t rows, int64_t cols, int64_t ld, const unsigned *amax,
+                               float *scale, __nv_fp8_storage_t *dst)
+{
+    const float a = __uint_as_float(*amax);
+    const float q = a > 0.0f ? 448.0f / a : 1.0f;
+    if (blockIdx.x == 0 && threadIdx.x == 0) *scale = a > 0.0f ? a / 448.0f : 1.0f;
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x)
+        for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
+            dst[r * cols + c] = __nv_cvt_float_to_fp8(src[r * ld + c] * q, __NV_SATFINITE, __NV_E4M3);
+}
+
+extern "C" void kcuda_launch_f32_to_e4m3(cudaStream_t s, const float *src, int64_t rows, int64_t cols, int64_t ld,
+                                         float *scratch2, uint8_t *dst)
+{
+    if (rows <= 0 || cols <= 0) return;
+    const unsigned blocks = rows < 4096 ? (unsigned)rows : 4096u;
+    cudaMemsetAsync(scratch2, 0, sizeof(unsigned), s);
+    amax_kernel<<<blocks, 256, 0, s>>>(src, rows, cols, ld, (unsigned *)scratch2);
+    to_e4m3_kernel<<<blocks, 256, 0, s>>>(src, rows, cols, ld, (const unsigned *)scratch2, scratch2 + 1,
+                                          (__nv_fp8_storage_t *)dst);
 }

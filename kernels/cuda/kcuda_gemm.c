@@ -17,12 +17,25 @@ typedef struct lt_operand {
     cudaDataType_t type;
     int trans;
     int64_t ld;
+    const float *dev_scale; /* FP8: the operand's scale in device memory, or NULL */
 } lt_operand;
 
-/* Column-major C[m][n] = alpha·op(A)·op(B) + beta·C (+ bias[m]), C in f32. */
+/* The result: column-major C of the given type, an f32 bias per row of C, and GELU
+ * (tanh form) applied after the bias. */
+typedef struct lt_result {
+    void *p;
+    cudaDataType_t type;
+    int64_t ld;
+    const float *bias;
+    int gelu;
+} lt_result;
+
+/* Column-major C[m][n] = epilogue(alpha·op(A)·op(B) + beta·C). */
 static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha, lt_operand a, lt_operand b,
-                         float beta, float *c, int64_t ldc, const float *bias, void *ws)
+                         float beta, lt_result c, void *ws)
 {
+    const float *bias = c.bias;
+    const int64_t ldc = c.ld;
     cublasLtMatmulDesc_t op = NULL;
     cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
     cublasLtMatmulPreference_t pref = NULL;
@@ -33,8 +46,11 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
     if (cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) goto done;
     cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
     cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
-    if (bias) {
-        cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+    if (a.dev_scale) cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &a.dev_scale, sizeof a.dev_scale);
+    if (b.dev_scale) cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &b.dev_scale, sizeof b.dev_scale);
+    if (bias || c.gelu) {
+        cublasLtEpilogue_t epi = c.gelu ? (bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU)
+                                        : CUBLASLT_EPILOGUE_BIAS;
         cudaDataType_t bt = CUDA_R_32F;
         cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
         cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt);
@@ -42,7 +58,7 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
     }
     if (cublasLtMatrixLayoutCreate(&la, a.type, a.trans ? k : m, a.trans ? m : k, a.ld) != CUBLAS_STATUS_SUCCESS ||
         cublasLtMatrixLayoutCreate(&lb, b.type, b.trans ? n : k, b.trans ? k : n, b.ld) != CUBLAS_STATUS_SUCCESS ||
-        cublasLtMatrixLayoutCreate(&lc, CUDA_R_32F, m, n, ldc) != CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatrixLayoutCreate(&lc, c.type, m, n, ldc) != CUBLAS_STATUS_SUCCESS ||
         cublasLtMatmulPreferenceCreate(&pref) != CUBLAS_STATUS_SUCCESS)
         goto done;
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
@@ -55,7 +71,7 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
         goto done;
     }
     step = "cublasLtMatmul";
-    if (cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c, lc, c, lc, &heur.algo, ws, ws_bytes,
+    if (cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c.p, lc, c.p, lc, &heur.algo, ws, ws_bytes,
                        d->stream) == CUBLAS_STATUS_SUCCESS)
         s = KS_OK;
 done:
@@ -67,6 +83,30 @@ done:
     if (lb) cublasLtMatrixLayoutDestroy(lb);
     if (la) cublasLtMatrixLayoutDestroy(la);
     if (op) cublasLtMatmulDescDestroy(op);
+    return s;
+}
+
+/* Fast precision with FP8 E4M3 weights on the FP8 tensor cores: the activations are
+ * quantised to E4M3 with a per-tensor scale found on the device (no host round trip), the
+ * weight scale rides on alpha. KS_UNSUPPORTED when cuBLASLt has no FP8 kernel for the
+ * shapes (the caller widens the weights to bf16 instead). */
+static kstatus linear_fp8(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias,
+                          float *y, int64_t ldy, int accumulate)
+{
+    kcuda *d = ctx->cuda;
+    const int64_t n = w->rows, k = w->cols;
+    if (k % 16 || n % 16 || w->ld % 16) return KS_UNSUPPORTED;
+    const size_t xb = kcuda_align_up((size_t)(m * k), SCRATCH_ALIGN);
+    char *ws;
+    kstatus s = kcuda_scratch(d, LT_WORKSPACE + xb + SCRATCH_ALIGN, (void **)&ws);
+    if (s != KS_OK) return s;
+    uint8_t *xq = (uint8_t *)(ws + LT_WORKSPACE);
+    float *sc = (float *)(ws + LT_WORKSPACE + xb); /* [0] amax, [1] the activations' scale */
+    kcuda_launch_f32_to_e4m3(d->stream, x, m, k, ldx, sc, xq);
+    if ((s = kcuda_check_launch(d, "FP8 activation quantisation")) != KS_OK) return s;
+    lt_operand A = {w->data, CUDA_R_8F_E4M3, 1, w->ld, NULL}, B = {xq, CUDA_R_8F_E4M3, 0, k, sc + 1};
+    s = lt_matmul(d, n, m, k, w->scale, A, B, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, NULL, 0}, ws);
+    if (s == KS_OK && bias) s = kcuda_add_row(ctx, m, n, y, bias, y) == KS_OK ? KS_OK : KS_DEVICE;
     return s;
 }
 
@@ -82,6 +122,10 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
     kcuda *d = ctx->cuda;
     int64_t n = w->rows, k = w->cols;
     int fast = ctx->prec == KP_FAST;
+    if (fast && w->dtype == KD_F8_E4M3 && ldy == n) {
+        s = linear_fp8(ctx, m, x, ldx, w, bias, y, ldy, accumulate);
+        if (s != KS_UNSUPPORTED) return s;
+    }
     int w_direct = fast ? (w->dtype == KD_BF16 && w->scale == 1.0f) : w->dtype == KD_F32;
     size_t esz = fast ? 2 : 4;
     size_t x_bytes = fast ? kcuda_align_up((size_t)(m * k) * 2, SCRATCH_ALIGN) : 0;
@@ -89,8 +133,8 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
     char *ws;
     s = kcuda_scratch(d, LT_WORKSPACE + x_bytes + w_bytes, (void **)&ws);
     if (s != KS_OK) return s;
-    lt_operand A = {w->data, fast ? CUDA_R_16BF : CUDA_R_32F, 1, w->ld};
-    lt_operand B = {x, CUDA_R_32F, 0, ldx};
+    lt_operand A = {w->data, fast ? CUDA_R_16BF : CUDA_R_32F, 1, w->ld, NULL};
+    lt_operand B = {x, CUDA_R_32F, 0, ldx, NULL};
     float alpha = fast ? 1.0f : w->scale; /* exact: the scale multiplies the f32 sums */
     if (fast) {
         B.p = ws + LT_WORKSPACE;
@@ -104,7 +148,7 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
         kcuda_launch_widen(d->stream, w->dtype, w->data, n, k, w->ld, w->scale, fast, (void *)A.p);
     }
     if ((s = kcuda_check_launch(d, "GEMM operand conversion")) != KS_OK) return s;
-    return lt_matmul(d, n, m, k, alpha, A, B, accumulate ? 1.0f : 0.0f, y, ldy, bias, ws);
+    return lt_matmul(d, n, m, k, alpha, A, B, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, bias, 0}, ws);
 }
 
 kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -118,7 +162,36 @@ kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_
     s = kcuda_scratch(ctx->cuda, LT_WORKSPACE, &ws);
     if (s != KS_OK) return s;
     /* row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ */
-    lt_operand A = {b, CUDA_R_32F, trans_b != 0, ldb};
-    lt_operand B = {a, CUDA_R_32F, trans_a != 0, lda};
-    return lt_matmul(ctx->cuda, n, m, k, alpha, A, B, beta, c, ldc, NULL, ws);
+    lt_operand A = {b, CUDA_R_32F, trans_b != 0, ldb, NULL};
+    lt_operand B = {a, CUDA_R_32F, trans_a != 0, lda, NULL};
+    return lt_matmul(ctx->cuda, n, m, k, alpha, A, B, beta, (lt_result){c, CUDA_R_32F, ldc, NULL, 0}, ws);
+}
+
+kstatus kcuda_feedforward_fused(const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1,
+                                const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy,
+                                int accumulate)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    if (ctx->prec != KP_FAST || w1->dtype != KD_BF16 || w2->dtype != KD_BF16 || w1->scale != 1.0f ||
+        w2->scale != 1.0f)
+        return KS_UNSUPPORTED; /* the caller runs linear, GELU, linear */
+    const int64_t dim = w1->cols, hid = w1->rows, od = w2->rows;
+    if (n < 0 || w2->cols != hid || ldx < dim || ldy < od || w1->ld < dim || w2->ld < hid) return KS_BAD_ARG;
+    if (n == 0) return KS_OK;
+    kcuda *d = ctx->cuda;
+    const size_t xb = kcuda_align_up((size_t)(n * dim) * 2, SCRATCH_ALIGN);
+    const size_t hb = kcuda_align_up((size_t)(n * hid) * 2, SCRATCH_ALIGN);
+    char *ws;
+    if ((s = kcuda_scratch(d, LT_WORKSPACE + xb + hb, (void **)&ws)) != KS_OK) return s;
+    uint16_t *xh = (uint16_t *)(ws + LT_WORKSPACE), *hh = (uint16_t *)(ws + LT_WORKSPACE + xb);
+    kcuda_launch_f32_to_bf16(d->stream, x, n, dim, ldx, xh);
+    if ((s = kcuda_check_launch(d, "feed-forward input rounding")) != KS_OK) return s;
+    /* h = bf16(gelu(x·W1ᵀ + b1)): the hidden activations never exist in f32 */
+    lt_operand A1 = {w1->data, CUDA_R_16BF, 1, w1->ld, NULL}, B1 = {xh, CUDA_R_16BF, 0, dim, NULL};
+    s = lt_matmul(d, hid, n, dim, 1.0f, A1, B1, 0.0f, (lt_result){hh, CUDA_R_16BF, hid, b1, 1}, ws);
+    if (s != KS_OK) return s;
+    lt_operand A2 = {w2->data, CUDA_R_16BF, 1, w2->ld, NULL}, B2 = {hh, CUDA_R_16BF, 0, hid, NULL};
+    return lt_matmul(d, od, n, hid, 1.0f, A2, B2, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, b2, 0},
+                     ws);
 }

@@ -8,7 +8,6 @@
 #include "node.h"
 
 #define LX_ARENA_CHUNK ((size_t)4 << 20) /* chunks of a workspace made for one call */
-#define LX_FF_CHUNK 1024                 /* tokens per feed-forward chunk */
 
 const kctx *lx_workspace(const kctx *kc, kctx *local, karena **own)
 {
@@ -61,27 +60,10 @@ ltx2_status lx_attention(const kctx *kc_in, const lx_attn *a, float eps, int64_t
     return ltx2_kstatus(ks);
 }
 
-ltx2_status lx_ff_run(const kctx *kc_in, const lx_ff *f, int64_t n, const float *x, float *out, int accumulate)
+ltx2_status lx_ff_run(const kctx *kc, const lx_ff *f, int64_t n, const float *x, float *out, int accumulate)
 {
-    kctx local;
-    karena *own;
-    const kctx *kc = lx_workspace(kc_in, &local, &own);
-    if (!kc)
-        return LTX2_ERR_OOM;
-    const int64_t dim = f->w1.cols, hid = f->hidden, od = f->w2.rows;
-    const int64_t chunk = n < LX_FF_CHUNK ? n : LX_FF_CHUNK;
-    const kmark mark = k_arena_mark(kc->arena);
-    float *h = falloc(kc, chunk * hid);
-    kstatus ks = h ? KS_OK : KS_OOM;
-    for (int64_t r = 0; ks == KS_OK && r < n; r += chunk) {
-        const int64_t m = n - r < chunk ? n - r : chunk;
-        K_THEN(ks, k_linear(kc, m, x + r * dim, dim, &f->w1, NULL, f->b1, h, hid, 0));
-        K_THEN(ks, k_gelu_tanh(kc, h, h, m * hid));
-        K_THEN(ks, k_linear(kc, m, h, hid, &f->w2, NULL, f->b2, out + r * od, od, accumulate));
-    }
-    k_arena_release(kc->arena, mark);
-    k_arena_destroy(own);
-    return ltx2_kstatus(ks);
+    const int64_t dim = f->w1.cols, od = f->w2.rows;
+    return ltx2_kstatus(k_feedforward(kc, n, x, dim, &f->w1, f->b1, &f->w2, f->b2, out, od, accumulate));
 }
 
 void lx_timestep_features(float t, float *out)

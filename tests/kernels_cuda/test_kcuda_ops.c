@@ -89,6 +89,49 @@ static void test_sgemm(env *e, int ta, int tb)
     kcuda_free(e->d, ad), kcuda_free(e->d, bd), kcuda_free(e->d, cd);
 }
 
+/* Fast precision with FP8 E4M3 weights on shapes the FP8 tensor cores take (k, n
+ * multiples of 16, dense y): the activations are quantised to E4M3 per tensor, so the
+ * bound is E4M3's (3 mantissa bits), not bf16's. */
+static void test_linear_fp8(env *e, int bias_acc, const char *what)
+{
+    set_prec(e, KP_FAST);
+    const int64_t m = 40 + (int64_t)(rng_uniform(&e->rng) * 50), k = 256, n = 128, ldx = k + 8;
+    void *wh = make_weight(e, KD_F8_E4M3, n, k, 100.0f);
+    kmat w = {KD_F8_E4M3, wh, n, k, k, 1.0f / 100}, wd;
+    die_on(kcuda_mat_upload(&e->gpu, &w, &wd), e->d, "kcuda_mat_upload");
+    float *x = rand_buf(&e->rng, m * ldx, 3.0f), *bias = rand_buf(&e->rng, n, 1.0f), *y = rand_buf(&e->rng, m * n, 1.0f);
+    float *xd = dev_f32(e->d, x, m * ldx), *bd = dev_f32(e->d, bias, n), *yd = dev_f32(e->d, y, m * n);
+    CPU(k_linear(&e->cpu, m, x, ldx, &w, NULL, bias_acc ? bias : NULL, y, n, bias_acc));
+    die_on(kcuda_linear(&e->gpu, m, xd, ldx, &wd, bias_acc ? bd : NULL, yd, n, bias_acc), e->d, what);
+    check_dev(&e->k, e->d, what, yd, y, m * n, 5e-2);
+    kcuda_mat_free(&e->gpu, &wd);
+    kcuda_free(e->d, xd), kcuda_free(e->d, bd), kcuda_free(e->d, yd);
+    free(wh), free(x), free(bias), free(y);
+}
+
+/* ---------------------------------------------------------------- feed-forward */
+/* k_feedforward on the device (fast + bf16 weights: the fused GELU epilogue; else
+ * linear, GELU, linear) against the CPU in the same precision, accumulating into y. */
+static void test_feedforward(env *e, kprec prec, const char *what)
+{
+    set_prec(e, prec);
+    const int64_t n = 70 + (int64_t)(rng_uniform(&e->rng) * 60), dim = 96, hid = 384, ldx = dim + 4;
+    void *w1h = make_weight(e, KD_BF16, hid, dim, 1.0f), *w2h = make_weight(e, KD_BF16, dim, hid, 1.0f);
+    kmat w1 = {KD_BF16, w1h, hid, dim, dim, 1.0f}, w2 = {KD_BF16, w2h, dim, hid, hid, 1.0f}, w1d, w2d;
+    die_on(kcuda_mat_upload(&e->gpu, &w1, &w1d), e->d, "kcuda_mat_upload");
+    die_on(kcuda_mat_upload(&e->gpu, &w2, &w2d), e->d, "kcuda_mat_upload");
+    float *x = rand_buf(&e->rng, n * ldx, 2.0f), *b1 = rand_buf(&e->rng, hid, 0.5f), *b2 = rand_buf(&e->rng, dim, 0.5f);
+    float *y = rand_buf(&e->rng, n * dim, 1.0f);
+    float *xd = dev_f32(e->d, x, n * ldx), *b1d = dev_f32(e->d, b1, hid), *b2d = dev_f32(e->d, b2, dim);
+    float *yd = dev_f32(e->d, y, n * dim);
+    CPU(k_feedforward(&e->cpu, n, x, ldx, &w1, b1, &w2, b2, y, dim, 1));
+    die_on(k_feedforward(&e->gpu, n, xd, ldx, &w1d, b1d, &w2d, b2d, yd, dim, 1), e->d, what);
+    check_dev(&e->k, e->d, what, yd, y, n * dim, prec == KP_FAST ? 1e-3 : TOL_F32);
+    kcuda_mat_free(&e->gpu, &w1d), kcuda_mat_free(&e->gpu, &w2d);
+    kcuda_free(e->d, xd), kcuda_free(e->d, b1d), kcuda_free(e->d, b2d), kcuda_free(e->d, yd);
+    free(w1h), free(w2h), free(x), free(b1), free(b2), free(y);
+}
+
 /* ---------------------------------------------------------------- attention */
 static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_heads, int hd, int causal,
                            int64_t window, int bias, const char *what)
@@ -312,10 +355,14 @@ int main(void)
     test_linear(&e, KP_FAST, KD_BF16, 1.0f, 1, "linear fast bf16 +bias +accumulate");
     test_linear(&e, KP_FAST, KD_F8_E4M3, 1.0f / 100, 1, "linear fast fp8 e4m3 (scale)");
     test_linear(&e, KP_FAST, KD_F32, 1.0f, 0, "linear fast f32 weights");
+    test_linear_fp8(&e, 0, "linear fast fp8 e4m3 on FP8 tensor cores");
+    test_linear_fp8(&e, 1, "linear fast fp8 e4m3 on FP8 tensor cores +bias +accumulate");
     set_prec(&e, KP_EXACT);
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) test_sgemm(&e, ta, tb);
 
+    test_feedforward(&e, KP_EXACT, "feed-forward exact (linear, GELU, linear)");
+    test_feedforward(&e, KP_FAST, "feed-forward fast bf16 (GELU epilogue, bf16 hidden)");
     for (int p = 0; p < 2; p++) { /* exact: the f32 kernel; fast: tensor cores for d64/d128 */
         set_prec(&e, p ? KP_FAST : KP_EXACT);
         test_attention(&e, 300, 300, 8, 2, 128, 0, 0, 1, p ? "attention d128 GQA key_bias (fast)" : "attention d128 GQA key_bias");
