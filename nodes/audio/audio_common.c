@@ -9,10 +9,12 @@ void audio_conv_upload(lx_upload *u, kconvw **w, float **bias, const kmat *store
     if (!stored->data)
         return;
     lx_upload_vec(u, bias, cout);
-    if (!u->block || u->st != KS_OK)
-        return; /* sizing: the conv weights are their own device allocations */
-    u->st = transposed ? k_convw_pack_transposed1d(u->dev, stored, cout, kw, w)
-                       : k_convw_pack(u->dev, stored, cin, 1, kh, kw, w);
+    if (!transposed || !u->block) { /* sizing counts a transposed weight alike */
+        lx_upload_conv(u, w, stored, cin, 1, kh, kw);
+        return;
+    }
+    if (u->st == KS_OK)
+        u->st = k_convw_pack_transposed1d(u->dev, stored, cout, kw, w);
 }
 
 ltx2_status audio_on_workspace(const kctx *ctx, audio_pass_fn fn, void *arg, ltx2_error *err)

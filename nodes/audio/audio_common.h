@@ -8,10 +8,10 @@
 #include "error.h"
 #include "kernels.h"
 
-/* The bias (cout floats) goes into the upload block like every vector; on the copying walk
- * *w (NULL until then) becomes device weights packed from `stored` on u->dev:
- * k_convw_pack for a (1, kh, kw) conv of cin inputs, or, when transposed, the transposed
- * 1-D packing (stored [cin][cout·kw]). A layer without a stored weight is skipped. */
+/* The bias (cout floats) goes into the upload block like every vector; the weight is sized
+ * and made on the device as lx_upload_conv does (a (1, kh, kw) conv of cin inputs) or,
+ * when transposed, with the transposed 1-D packing (stored [cin][cout·kw]). A layer
+ * without a stored weight is skipped. */
 void audio_conv_upload(lx_upload *u, kconvw **w, float **bias, const kmat *stored, int64_t cin, int64_t cout,
                        int kh, int kw, bool transposed);
 

@@ -36,6 +36,19 @@ void lx_upload_vec(lx_upload *u, float **slot, int64_t n)
     *slot = (float *)p;
 }
 
+void lx_upload_conv(lx_upload *u, kconvw **slot, const kmat *w, int64_t cin, int kt, int kh, int kw)
+{
+    if (!slot || !w || !w->data)
+        return;
+    if (!u->block) {
+        *slot = NULL;
+        u->conv_bytes += (size_t)(w->rows * w->cols) * k_dtype_size(w->dtype);
+        return;
+    }
+    if (u->st == KS_OK)
+        u->st = k_convw_pack(u->dev, w, cin, kt, kh, kw, slot);
+}
+
 void lx_resident_init(lx_resident *r)
 {
     pthread_mutex_init(&r->lock, NULL);
@@ -63,13 +76,13 @@ static ltx2_status upload(lx_resident *r, const lx_mirror_ops *ops, const void *
         return ltx2_err(err, LTX2_ERR_OOM, "%s: out of host memory for the device weights", what);
     lx_upload u = {.dev = &dev};
     ops->walk(mirror, &u); /* sizing */
-    const size_t bytes = u.bytes;
+    const size_t bytes = u.bytes, need = u.bytes + u.conv_bytes;
     void *block = NULL;
     kstatus ks = k_alloc(&dev, bytes, &block);
     if (ks != KS_OK) {
         ops->free(mirror);
         return ltx2_err(err, ltx2_kstatus(ks), "%s: the weights need %zu bytes (%.2f GiB) of device memory: %s",
-                        what, bytes, (double)bytes / (1u << 30), k_status_name(ks));
+                        what, need, (double)need / (1u << 30), k_status_name(ks));
     }
     u = (lx_upload){.dev = &dev, .block = block};
     ops->walk(mirror, &u);
@@ -77,6 +90,9 @@ static ltx2_status upload(lx_resident *r, const lx_mirror_ops *ops, const void *
     if (u.st != KS_OK) {
         k_free(&dev, block);
         ops->free(mirror);
+        if (u.st == KS_OOM)
+            return ltx2_err(err, LTX2_ERR_OOM, "%s: the weights need %zu bytes (%.2f GiB) of device memory: %s",
+                            what, need, (double)need / (1u << 30), k_status_name(u.st));
         return ltx2_kerr(err, u.st, what);
     }
     r->dev = dev;

@@ -4,7 +4,8 @@
  * mel front end and the encoder (mel, latent), the vocoder (waveform), within the
  * bounds of tests/graphs/fixtures/<case>.tol in exact precision and 1e-2 in fast
  * precision; a repeated call (weights already resident) gives the same result; on cuda, a
- * device budget the weights do not fit is refused with LTX2_ERR_OOM naming the model. */
+ * device budget the weights do not fit is refused with LTX2_ERR_OOM naming the model and
+ * the bytes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,12 +154,14 @@ static void check_vocoder(const kctx *kc0, fixture *f)
 }
 
 #ifdef LTX2_CUDA
-/* A first call on a device the weights do not fit: LTX2_ERR_OOM naming the model. */
+/* A first call on a device the weights do not fit: LTX2_ERR_OOM naming the model and the
+ * bytes its weights need. */
 static void check_refused(const kctx *sk, const char *what, run_fn fn, const void *model)
 {
     ltx2_error oom = {0};
     ltx2_status so = fn(model, sk, 1, NULL, NULL, &oom);
-    FB_CHECK(so == LTX2_ERR_OOM && strstr(oom.msg, what), "%s over budget: %d \"%s\"", what, so, oom.msg);
+    FB_CHECK(so == LTX2_ERR_OOM && strstr(oom.msg, what) && strstr(oom.msg, "bytes"), "%s over budget: %d \"%s\"",
+             what, so, oom.msg);
     printf("over budget: %s\n", oom.msg);
 }
 
