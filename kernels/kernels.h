@@ -334,7 +334,7 @@ K_MUST_USE kstatus k_guidance_combine(const kctx *ctx, int64_t n, float *cond, c
  * host memory (a CUDA context waits for it); NaN for n < 2. The same value on any pool. */
 K_MUST_USE kstatus k_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
-/* ------------------------------------------------------------------ latent statistics, strided copies, finiteness */
+/* ------------------------------------------------------------------ audio: latent statistics, strided copies, mel front end */
 /* y[r][i] = x[r][i]·std[i] + mean[i] (a latent un-normalised with per-column statistics). */
 K_MUST_USE kstatus k_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
                                       const float *std, float *y);
@@ -346,9 +346,6 @@ K_MUST_USE kstatus k_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, 
  * slice or, into a zeroed y, a zero pad in one pass. x and y must not overlap. */
 K_MUST_USE kstatus k_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs,
                                     float *y, const int64_t *ys);
-/* *at (host memory; a CUDA context waits for it) = index of the first NaN or infinity of
- * x[0..n), -1 when every value is finite. */
-K_MUST_USE kstatus k_find_nonfinite(const kctx *ctx, const float *x, int64_t n, int64_t *at);
 /* The mel front end's steps. Frames of an STFT centred on t·hop with reflect padding:
  * y[t][j] = x[reflect(t·hop + j − n_fft/2)] for t < frames, j < n_fft (n > n_fft/2). */
 K_MUST_USE kstatus k_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames,

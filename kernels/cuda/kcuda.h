@@ -157,7 +157,7 @@ kstatus kcuda_guidance_combine(const kctx *ctx, int64_t n, float *cond, const fl
 /* out is host memory: the call waits for the result. */
 kstatus kcuda_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
-/* ------------------------------------------------------------------ latent statistics, strided copies, finiteness */
+/* ------------------------------------------------------------------ audio: latent statistics, strided copies, mel front end */
 kstatus kcuda_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
                                const float *std, float *y);
 kstatus kcuda_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
@@ -165,8 +165,6 @@ kstatus kcuda_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const f
 /* n, xs, ys are host arrays of 3. */
 kstatus kcuda_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs, float *y,
                              const int64_t *ys);
-/* at is host memory: the call waits for the result. */
-kstatus kcuda_find_nonfinite(const kctx *ctx, const float *x, int64_t n, int64_t *at);
 kstatus kcuda_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames, float *y);
 kstatus kcuda_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y);
 kstatus kcuda_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n);

@@ -68,7 +68,6 @@
     X(kstatus, kcuda_denormalize_rows, (const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y), (ctx, rows, dim, x, mean, std, y)) \
     X(kstatus, kcuda_normalize_rows, (const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y), (ctx, rows, dim, x, mean, std, y)) \
     X(kstatus, kcuda_strided_copy3d, (const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs, float *y, const int64_t *ys), (ctx, n, x, xs, y, ys)) \
-    X(kstatus, kcuda_find_nonfinite, (const kctx *ctx, const float *x, int64_t n, int64_t *at), (ctx, x, n, at)) \
     X(kstatus, kcuda_stft_frames, (const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames, float *y), (ctx, n, x, n_fft, hop, frames, y)) \
     X(kstatus, kcuda_complex_magnitude, (const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y), (ctx, rows, n, x, y)) \
     X(kstatus, kcuda_log_clamp, (const kctx *ctx, const float *x, float lo, float *y, int64_t n), (ctx, x, lo, y, n)) \

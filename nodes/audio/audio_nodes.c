@@ -8,6 +8,7 @@
 #include "audio/audio_vae.h"
 #include "audio/mel.h"
 #include "audio/vocoder.h"
+#include "finite.h"
 #include "node.h"
 #include "stages.h"
 
@@ -106,7 +107,7 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     st = audio_vae_decode(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(mel), ctx->cancel_flag, &err);
     ltx2_tensor_release(x);
     int64_t bad = -1;
-    kstatus ks = st == LTX2_OK ? k_find_nonfinite(&k, ltx2_tensor_cf32(mel), ltx2_tensor_numel(mel), &bad) : KS_OK;
+    kstatus ks = st == LTX2_OK ? ltx2_find_nonfinite_on(&k, ltx2_tensor_cf32(mel), ltx2_tensor_numel(mel), &bad) : KS_OK;
     if (st != LTX2_OK || ks != KS_OK) {
         ltx2_tensor_release(mel);
         return st != LTX2_OK ? ltx2_fail_err(ctx, lname, &err) : ltx2_fail_k(ctx, NULL, ks, "audio VAE decoder");

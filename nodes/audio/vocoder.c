@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finite.h"
 #include "json_util.h"
 #include "loaders/loaders.h"
 #include "object.h"
@@ -342,7 +343,7 @@ static ltx2_status vocoder_pass(const void *model, const kctx *ctx, int64_t t, c
     K_THEN(ks, conv1d(ctx, &v->conv_post, len, x, y));
     /* Checked before tanh, which would squash NaN/Inf into a full-scale waveform. */
     int64_t bad = -1;
-    K_THEN(ks, k_find_nonfinite(ctx, y, len * S, &bad));
+    K_THEN(ks, ltx2_find_nonfinite_on(ctx, y, len * S, &bad));
     ltx2_status st = ltx2_kerr(err, ks, "vocoder");
     if (st != LTX2_OK)
         return st;

@@ -63,35 +63,13 @@ static kstatus euler(const kctx *kc, ltx2_seq *s, const float *x0, float sigma, 
     return k_euler_step(kc, s->n, s->ch, s->mask, s->clean, x0, sigma, sigma_next, s->x);
 }
 
-/* Index of the first NaN/Inf of x (n floats of kc's backend), -1 when none. On a device a
- * reduction decides (the std of data holding NaN or Inf is not finite) and only a bad
- * latent is read back to locate it. */
-static kstatus find_nonfinite(const kctx *kc, const float *x, int64_t n, int64_t *at)
-{
-    *at = -1;
-    if (kc->backend == KB_CPU) {
-        *at = ltx2_find_nonfinite(x, n);
-        return KS_OK;
-    }
-    float sd = 0.0f;
-    kstatus ks = n >= 2 ? k_std(kc, x, n, &sd) : KS_OK;
-    if (ks != KS_OK || (n >= 2 && isfinite(sd)))
-        return ks;
-    float *h = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    ks = h ? k_copy(kc, h, x, (size_t)n * sizeof(float), K_D2H) : KS_OOM;
-    if (ks == KS_OK)
-        *at = ltx2_find_nonfinite(h, n);
-    free(h);
-    return ks;
-}
-
 /* One pass over the latent after each step: NaN/Inf (bad weights or inputs) would
  * otherwise run to the end and decode to black frames. */
 static ltx2_status check_finite(const kctx *kc, const ltx2_seq *s, const char *what, int step, int steps,
                                 ltx2_error *err)
 {
     int64_t at = -1;
-    kstatus ks = find_nonfinite(kc, s->x, s->n * s->ch, &at);
+    kstatus ks = ltx2_find_nonfinite_on(kc, s->x, s->n * s->ch, &at);
     if (ks != KS_OK)
         return ltx2_kerr(err, ks, "finite check of the latent");
     if (at < 0)
