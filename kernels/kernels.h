@@ -312,28 +312,6 @@ K_MUST_USE kstatus k_transpose_blocks(const kctx *ctx, int64_t rows, int64_t col
 /* Layout change [c][n] ↔ [n][c] (NCDHW ↔ channels-last for a batch of 1). */
 K_MUST_USE kstatus k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
-/* ------------------------------------------------------------------ sampler steps */
-/* Latents are [n tokens][ch channels]; mask[i] is token i's denoise strength (1 = noise
- * it, 0 = keep its clean value). */
-/* x[i][c] = noise[i][c]·m + x[i][c]·(1 − m), m = mask[i]·scale (noising at the start). */
-K_MUST_USE kstatus k_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale,
-                                 const float *noise, float *x);
-/* x0[i][c] = x[i][c] − v[i][c]·t[i] (velocity to denoised, per-token timestep t). */
-K_MUST_USE kstatus k_x0_from_velocity(const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v,
-                                      const float *t, float *x0);
-/* Euler step with mask blending: den = x0·m + clean·(1 − m); x += (x − den)/sigma ·
- * (sigma_next − sigma), or x = den when sigma == 0. */
-K_MUST_USE kstatus k_euler_step(const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean,
-                                const float *x0, float sigma, float sigma_next, float *x);
-/* Guidance in place on n elements: p = c; p += k_text·(c − uncond_text); p += k_stg·(c −
- * uncond_perturbed); p += k_mod·(c − uncond_isolated), in this order; a NULL term is skipped. */
-K_MUST_USE kstatus k_guidance_combine(const kctx *ctx, int64_t n, float *cond, const float *uncond_text,
-                                      float k_text, const float *uncond_perturbed, float k_stg,
-                                      const float *uncond_isolated, float k_mod);
-/* Sample standard deviation (divisor n − 1, double accumulation) of n values into *out,
- * host memory (a CUDA context waits for it); NaN for n < 2. The same value on any pool. */
-K_MUST_USE kstatus k_std(const kctx *ctx, const float *x, int64_t n, float *out);
-
 /* ------------------------------------------------------------------ audio: latent statistics, strided copies, mel front end */
 /* y[r][i] = x[r][i]·std[i] + mean[i] (a latent un-normalised with per-column statistics). */
 K_MUST_USE kstatus k_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
@@ -360,5 +338,27 @@ K_MUST_USE kstatus k_log_clamp(const kctx *ctx, const float *x, float lo, float 
 int64_t k_resample_len(int64_t n, int64_t up, int64_t down);
 K_MUST_USE kstatus k_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down,
                                    double width, double rolloff, float *y);
+
+/* ------------------------------------------------------------------ sampler steps */
+/* Latents are [n tokens][ch channels]; mask[i] is token i's denoise strength (1 = noise
+ * it, 0 = keep its clean value). */
+/* x[i][c] = noise[i][c]·m + x[i][c]·(1 − m), m = mask[i]·scale (noising at the start). */
+K_MUST_USE kstatus k_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale,
+                                 const float *noise, float *x);
+/* x0[i][c] = x[i][c] − v[i][c]·t[i] (velocity to denoised, per-token timestep t). */
+K_MUST_USE kstatus k_x0_from_velocity(const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v,
+                                      const float *t, float *x0);
+/* Euler step with mask blending: den = x0·m + clean·(1 − m); x += (x − den)/sigma ·
+ * (sigma_next − sigma), or x = den when sigma == 0. */
+K_MUST_USE kstatus k_euler_step(const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean,
+                                const float *x0, float sigma, float sigma_next, float *x);
+/* Guidance in place on n elements: p = c; p += k_text·(c − uncond_text); p += k_stg·(c −
+ * uncond_perturbed); p += k_mod·(c − uncond_isolated), in this order; a NULL term is skipped. */
+K_MUST_USE kstatus k_guidance_combine(const kctx *ctx, int64_t n, float *cond, const float *uncond_text,
+                                      float k_text, const float *uncond_perturbed, float k_stg,
+                                      const float *uncond_isolated, float k_mod);
+/* Sample standard deviation (divisor n − 1, double accumulation) of n values into *out,
+ * host memory (a CUDA context waits for it); NaN for n < 2. The same value on any pool. */
+K_MUST_USE kstatus k_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
 #endif /* LTX2_KERNELS_H */

@@ -145,18 +145,6 @@ kstatus kcuda_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int6
                                float *y);
 kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
-/* ------------------------------------------------------------------ sampler steps */
-kstatus kcuda_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale, const float *noise,
-                          float *x);
-kstatus kcuda_x0_from_velocity(const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v, const float *t,
-                               float *x0);
-kstatus kcuda_euler_step(const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean,
-                         const float *x0, float sigma, float sigma_next, float *x);
-kstatus kcuda_guidance_combine(const kctx *ctx, int64_t n, float *cond, const float *uncond_text, float k_text,
-                               const float *uncond_perturbed, float k_stg, const float *uncond_isolated, float k_mod);
-/* out is host memory: the call waits for the result. */
-kstatus kcuda_std(const kctx *ctx, const float *x, int64_t n, float *out);
-
 /* ------------------------------------------------------------------ audio: latent statistics, strided copies, mel front end */
 kstatus kcuda_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
                                const float *std, float *y);
@@ -170,5 +158,17 @@ kstatus kcuda_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const 
 kstatus kcuda_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n);
 kstatus kcuda_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down,
                             double width, double rolloff, float *y);
+
+/* ------------------------------------------------------------------ sampler steps */
+kstatus kcuda_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale, const float *noise,
+                          float *x);
+kstatus kcuda_x0_from_velocity(const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v, const float *t,
+                               float *x0);
+kstatus kcuda_euler_step(const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean,
+                         const float *x0, float sigma, float sigma_next, float *x);
+kstatus kcuda_guidance_combine(const kctx *ctx, int64_t n, float *cond, const float *uncond_text, float k_text,
+                               const float *uncond_perturbed, float k_stg, const float *uncond_isolated, float k_mod);
+/* out is host memory: the call waits for the result. */
+kstatus kcuda_std(const kctx *ctx, const float *x, int64_t n, float *out);
 
 #endif /* LTX2_KCUDA_H */
