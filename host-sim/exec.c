@@ -349,12 +349,21 @@ static void after_cb(uv_work_t *req, int status)
     json_object *data = json_object_new_object();
     json_object_object_add(data, "node", json_object_new_string(n->id));
     json_object_object_add(data, "display_node", json_object_new_string(n->id));
-    /* ComfyUI sends executed for output nodes only, with their files; the others'
-     * summaries go out as x_ltx_executed */
-    int is_output = (n->type->flags & LTX2_NODE_OUTPUT) != 0;
-    json_object_object_add(data, "output",
-                           is_output ? hs_output_ui(n, r->o->output_dir, hs_now_ms() - (long long)(secs * 1000))
-                                     : NULL);
+    /* ComfyUI sends executed for output nodes whose UI output is not empty (their files);
+     * the others' summaries go out as x_ltx_executed */
+    json_object *ui = (n->type->flags & LTX2_NODE_OUTPUT)
+                          ? hs_output_ui(n, r->o->output_dir, hs_now_ms() - (long long)(secs * 1000))
+                          : NULL;
+    int is_output = 0;
+    if (ui) {
+        json_object_object_foreach(ui, k, v) {
+            (void)k;
+            is_output |= !json_object_is_type(v, json_type_array) || json_object_array_length(v) > 0;
+        }
+    }
+    json_object_object_add(data, "output", is_output ? ui : NULL);
+    if (!is_output)
+        json_object_put(ui);
     json_object *x = json_object_new_object();
     json_object_object_add(x, "class_type", json_object_new_string(n->class_type));
     json_object_object_add(x, "wall_s", hs_json_num(secs));

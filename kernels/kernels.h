@@ -327,6 +327,33 @@ K_MUST_USE kstatus k_transpose_blocks(const kctx *ctx, int64_t rows, int64_t col
 /* Layout change [c][n] ↔ [n][c] (NCDHW ↔ channels-last for a batch of 1). */
 K_MUST_USE kstatus k_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
+/* ------------------------------------------------------------------ audio: latent statistics, strided copies, mel front end */
+/* y[r][i] = x[r][i]·std[i] + mean[i] (a latent un-normalised with per-column statistics). */
+K_MUST_USE kstatus k_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                                      const float *std, float *y);
+/* y[r][i] = (x[r][i] − mean[i]) / std[i]. */
+K_MUST_USE kstatus k_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                                    const float *std, float *y);
+/* y[i·ys[0] + j·ys[1] + k·ys[2]] = x[i·xs[0] + j·xs[1] + k·xs[2]] for i < n[0], j < n[1],
+ * k < n[2] (n, xs, ys: host arrays of 3; strides in elements): a permutation, crop, channel
+ * slice or, into a zeroed y, a zero pad in one pass. x and y must not overlap. */
+K_MUST_USE kstatus k_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs,
+                                    float *y, const int64_t *ys);
+/* The mel front end's steps. Frames of an STFT centred on t·hop with reflect padding:
+ * y[t][j] = x[reflect(t·hop + j − n_fft/2)] for t < frames, j < n_fft (n > n_fft/2). */
+K_MUST_USE kstatus k_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames,
+                                 float *y);
+/* y[r][k] = sqrt(x[r][k]² + x[r][n + k]²): rows of n real parts then n imaginary parts. */
+K_MUST_USE kstatus k_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y);
+/* y = log(max(x, lo)) on n elements (natural log). */
+K_MUST_USE kstatus k_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n);
+/* Band-limited resampling by up/down (a reduced ratio) with a Hann-windowed sinc of `width`
+ * zero crossings at the cutoff rolloff·min(up, down) of the finer grid, in double
+ * precision: x [rows][n] → y [rows][k_resample_len(n, up, down)] (= ceil(n·up/down)). */
+int64_t k_resample_len(int64_t n, int64_t up, int64_t down);
+K_MUST_USE kstatus k_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down,
+                                   double width, double rolloff, float *y);
+
 /* ------------------------------------------------------------------ sampler steps */
 /* Latents are [n tokens][ch channels]; mask[i] is token i's denoise strength (1 = noise
  * it, 0 = keep its clean value). */

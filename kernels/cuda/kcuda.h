@@ -149,6 +149,20 @@ kstatus kcuda_transpose_blocks(const kctx *ctx, int64_t rows, int64_t cols, int6
                                float *y);
 kstatus kcuda_transpose2d(const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y);
 
+/* ------------------------------------------------------------------ audio: latent statistics, strided copies, mel front end */
+kstatus kcuda_denormalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                               const float *std, float *y);
+kstatus kcuda_normalize_rows(const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean,
+                             const float *std, float *y);
+/* n, xs, ys are host arrays of 3. */
+kstatus kcuda_strided_copy3d(const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs, float *y,
+                             const int64_t *ys);
+kstatus kcuda_stft_frames(const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames, float *y);
+kstatus kcuda_complex_magnitude(const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y);
+kstatus kcuda_log_clamp(const kctx *ctx, const float *x, float lo, float *y, int64_t n);
+kstatus kcuda_resample_sinc(const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down,
+                            double width, double rolloff, float *y);
+
 /* ------------------------------------------------------------------ sampler steps */
 kstatus kcuda_noise_blend(const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale, const float *noise,
                           float *x);

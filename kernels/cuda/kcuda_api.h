@@ -62,6 +62,13 @@
     X(kstatus, kcuda_unpatchify2d, (const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, int p, const float *x, float *y), (ctx, t, h, w, c, p, x, y)) \
     X(kstatus, kcuda_transpose_blocks, (const kctx *ctx, int64_t rows, int64_t cols, int64_t width, const float *x, float *y), (ctx, rows, cols, width, x, y)) \
     X(kstatus, kcuda_transpose2d, (const kctx *ctx, int64_t rows, int64_t cols, const float *x, float *y), (ctx, rows, cols, x, y)) \
+    X(kstatus, kcuda_denormalize_rows, (const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y), (ctx, rows, dim, x, mean, std, y)) \
+    X(kstatus, kcuda_normalize_rows, (const kctx *ctx, int64_t rows, int64_t dim, const float *x, const float *mean, const float *std, float *y), (ctx, rows, dim, x, mean, std, y)) \
+    X(kstatus, kcuda_strided_copy3d, (const kctx *ctx, const int64_t *n, const float *x, const int64_t *xs, float *y, const int64_t *ys), (ctx, n, x, xs, y, ys)) \
+    X(kstatus, kcuda_stft_frames, (const kctx *ctx, int64_t n, const float *x, int n_fft, int hop, int64_t frames, float *y), (ctx, n, x, n_fft, hop, frames, y)) \
+    X(kstatus, kcuda_complex_magnitude, (const kctx *ctx, int64_t rows, int64_t n, const float *x, float *y), (ctx, rows, n, x, y)) \
+    X(kstatus, kcuda_log_clamp, (const kctx *ctx, const float *x, float lo, float *y, int64_t n), (ctx, x, lo, y, n)) \
+    X(kstatus, kcuda_resample_sinc, (const kctx *ctx, int64_t rows, int64_t n, const float *x, int64_t up, int64_t down, double width, double rolloff, float *y), (ctx, rows, n, x, up, down, width, rolloff, y)) \
     X(kstatus, kcuda_noise_blend, (const kctx *ctx, int64_t n, int64_t ch, const float *mask, float scale, const float *noise, float *x), (ctx, n, ch, mask, scale, noise, x)) \
     X(kstatus, kcuda_x0_from_velocity, (const kctx *ctx, int64_t n, int64_t ch, const float *x, const float *v, const float *t, float *x0), (ctx, n, ch, x, v, t, x0)) \
     X(kstatus, kcuda_euler_step, (const kctx *ctx, int64_t n, int64_t ch, const float *mask, const float *clean, const float *x0, float sigma, float sigma_next, float *x), (ctx, n, ch, mask, clean, x0, sigma, sigma_next, x)) \

@@ -1,4 +1,7 @@
-/* audio_nodes.c — audio VAE decode / encode and vocoder nodes. */
+/* audio_nodes.c — audio VAE decode / encode and vocoder nodes. On a CUDA context
+ * everything after the inputs' one copy to the device (channel fan-out, resampling, mel
+ * front end, networks) runs there and the outputs stay there (the execute boundary gives
+ * CPU consumers host copies). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +11,26 @@
 #include "finite.h"
 #include "node.h"
 #include "stages.h"
+
+/* *out = t as a contiguous F32 tensor in k's memory (t itself, retained, when it already
+ * is); any dtype or device in, converted on the host when it must be. */
+static ltx2_status f32_on(const kctx *k, ltx2_tensor *t, ltx2_tensor **out, ltx2_error *err)
+{
+    *out = NULL;
+    if (t->dtype == LTX2_F32 && ltx2_tensor_is_contiguous(t))
+        return ltx2_tensor_on(k, t, out, err);
+    ltx2_tensor *h = NULL;
+    ltx2_status st = ltx2_tensor_to_host(t, &h, err);
+    if (st != LTX2_OK)
+        return st;
+    ltx2_tensor *f = ltx2_tensor_as_f32(h);
+    ltx2_tensor_release(h);
+    if (!f)
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    st = ltx2_tensor_on(k, f, out, err);
+    ltx2_tensor_release(f);
+    return st;
+}
 
 /* The audio latent of a LATENT object (entry audio_samples) or a bare tensor. */
 static ltx2_status audio_latent_in(ltx2_exec_ctx *ctx, const ltx2_node_type *type,
@@ -68,23 +91,27 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     }
     if ((st = ltx2_progress(ctx, 0, 1, "audio_decode")) != LTX2_OK)
         return st;
-    ltx2_tensor *x = ltx2_tensor_as_f32(lat);
-    int64_t T = lat->shape[2], Tm = audio_vae_mel_frames(v, T);
-    ltx2_tensor *mel = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, v->cfg.out_ch, Tm, v->cfg.mel_bins});
-    if (!x || !mel) {
-        ltx2_tensor_release(x);
-        ltx2_tensor_release(mel);
-        return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
-    }
-    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, AD_PRECISION));
+    kctx k;
+    if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, AD_PRECISION), &k)) != LTX2_OK)
+        return st;
     ltx2_error err = {0};
+    ltx2_tensor *x = NULL;
+    if ((st = f32_on(&k, lat, &x, &err)) != LTX2_OK)
+        return ltx2_fail_err(ctx, lname, &err);
+    int64_t T = lat->shape[2], Tm = audio_vae_mel_frames(v, T);
+    ltx2_tensor *mel = ltx2_tensor_new_on(&k, LTX2_F32, 4, (int64_t[]){1, v->cfg.out_ch, Tm, v->cfg.mel_bins});
+    if (!mel) {
+        ltx2_tensor_release(x);
+        return ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the mel spectrogram");
+    }
     st = audio_vae_decode(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(mel), ctx->cancel_flag, &err);
     ltx2_tensor_release(x);
-    if (st != LTX2_OK) {
+    int64_t bad = -1;
+    kstatus ks = st == LTX2_OK ? ltx2_find_nonfinite_on(&k, ltx2_tensor_cf32(mel), ltx2_tensor_numel(mel), &bad) : KS_OK;
+    if (st != LTX2_OK || ks != KS_OK) {
         ltx2_tensor_release(mel);
-        return ltx2_fail_err(ctx, lname, &err);
+        return st != LTX2_OK ? ltx2_fail_err(ctx, lname, &err) : ltx2_fail_k(ctx, NULL, ks, "audio VAE decoder");
     }
-    int64_t bad = ltx2_find_nonfinite(ltx2_tensor_cf32(mel), ltx2_tensor_numel(mel));
     if (bad >= 0) {
         ltx2_tensor_release(mel);
         return ltx2_fail(ctx, LTX2_ERR_BAD_INPUT, "audio_vae",
@@ -96,7 +123,7 @@ static ltx2_status ad_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
 }
 
 static const ltx2_node_type audio_decode_type = LTX2_NODE_TYPE(
-    "LTX2AudioVAEDecode", "LTX-2 Audio VAE Decode", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "LTX2AudioVAEDecode", "LTX-2 Audio VAE Decode", "ltx2/audio", LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
     "Decodes a normalized audio latent into a stereo log-mel spectrogram (feed it to the vocoder).",
     ad_inputs, ad_outputs, ad_execute);
 
@@ -132,15 +159,21 @@ static ltx2_status vo_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     if ((st = ltx2_progress(ctx, 0, 1, "vocoder")) != LTX2_OK)
         return st;
     int64_t T = mel->shape[2], N = vocoder_samples(v, T);
-    ltx2_tensor *x = ltx2_tensor_as_f32(mel);
-    ltx2_tensor *w = ltx2_tensor_new(LTX2_F32, 3, (int64_t[]){1, v->out_channels, N});
+    ltx2_tensor *x = NULL, *w = NULL;
     ltx2_object *audio = ltx2_object_new("AUDIO");
     ltx2_error err = {0};
-    if (!x || !w || !audio) {
-        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    kctx k;
+    if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, VO_PRECISION), &k)) != LTX2_OK)
+        goto done;
+    if ((st = f32_on(&k, mel, &x, &err)) != LTX2_OK) {
+        st = ltx2_fail_err(ctx, "mel", &err);
         goto done;
     }
-    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, VO_PRECISION));
+    w = ltx2_tensor_new_on(&k, LTX2_F32, 3, (int64_t[]){1, v->out_channels, N});
+    if (!w || !audio) {
+        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory for the waveform");
+        goto done;
+    }
     if ((st = vocoder_run(v, &k, T, ltx2_tensor_f32(x), ltx2_tensor_f32(w), ctx->cancel_flag, &err)) != LTX2_OK) {
         st = ltx2_fail_err(ctx, strstr(err.msg, "NaN") ? "vocoder" : "mel", &err);
         goto done;
@@ -161,7 +194,7 @@ done:
 }
 
 static const ltx2_node_type vocoder_type = LTX2_NODE_TYPE(
-    "LTX2Vocoder", "LTX-2 Vocoder", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "LTX2Vocoder", "LTX-2 Vocoder", "ltx2/audio", LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
     "Turns the stereo log-mel spectrogram into a waveform (24 kHz for LTX-2).", vo_inputs,
     vo_outputs, vo_execute);
 
@@ -206,37 +239,48 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
                          "expected a waveform (1, 1|2, N) and a positive sample_rate");
     int C = v->cfg.in_channels;
     int64_t n = wt->shape[2];
-    ltx2_tensor *w32 = ltx2_tensor_as_f32(wt);
-    float *stereo = malloc((size_t)(C * n) * sizeof(float) + 64), *res = NULL;
-    ltx2_tensor *mel = NULL, *lat = NULL;
+    kctx k;
+    if ((st = ltx2_node_kctx_get(instance, ctx, ltx2_in_fast(in, AE_PRECISION), &k)) != LTX2_OK)
+        return st;
+    ltx2_tensor *w32 = NULL, *mel = NULL, *lat = NULL;
+    void *stereo = NULL, *res = NULL;
     ltx2_error err = {0};
-    if (!w32 || !stereo) {
-        st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
+    if ((st = f32_on(&k, wt, &w32, &err)) != LTX2_OK) {
+        st = ltx2_fail_err(ctx, wname, &err);
         goto done;
     }
-    for (int c = 0; c < C; c++) /* a mono track feeds every channel */
-        memcpy(stereo + (int64_t)c * n, ltx2_tensor_f32(w32) + (c % wt->shape[1]) * n,
-               (size_t)n * sizeof(float));
+    /* a mono track feeds every channel */
+    const size_t row = (size_t)n * sizeof(float);
+    kstatus ks = k_alloc(&k, (size_t)C * row, &stereo);
+    for (int c = 0; c < C; c++)
+        K_THEN(ks, k_copy(&k, (char *)stereo + c * row, ltx2_tensor_f32(w32) + (c % wt->shape[1]) * n, row, K_D2D));
+    if (ks != KS_OK) {
+        st = ltx2_fail_k(ctx, wname, ks, "the waveform's channels");
+        goto done;
+    }
     const float *wave = stereo;
     if (sr != v->cfg.sample_rate) {
-        if ((st = mel_resample(C, n, stereo, (int)sr, v->cfg.sample_rate, &res, &n, &err)) != LTX2_OK) {
+        int64_t m = mel_resample_len(n, (int)sr, v->cfg.sample_rate);
+        if ((ks = k_alloc(&k, (size_t)(C * (m > 0 ? m : 1)) * sizeof(float), &res)) != KS_OK) {
+            st = ltx2_fail_k(ctx, wname, ks, "resampling");
+            goto done;
+        }
+        if ((st = mel_resample(&k, C, n, stereo, (int)sr, v->cfg.sample_rate, res, &err)) != LTX2_OK) {
             st = ltx2_fail_err(ctx, wname, &err);
             goto done;
         }
         wave = res;
+        n = m;
     }
-    mel_config mc = {.sample_rate = v->cfg.sample_rate, .n_fft = v->cfg.n_fft, .win = v->cfg.win,
-                     .hop = v->cfg.hop, .n_mels = v->cfg.n_mels, .fmin = v->cfg.fmin,
-                     .fmax = v->cfg.fmax};
+    mel_config mc = audio_vae_mel_config(v);
     int64_t Tm = mel_frames(&mc, n), Tl = audio_vae_latent_frames(v, Tm);
-    mel = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, C, Tm, v->cfg.n_mels});
-    lat = ltx2_tensor_new(LTX2_F32, 4, (int64_t[]){1, v->cfg.z_channels, Tl, v->cfg.latent_freq});
+    mel = ltx2_tensor_new_on(&k, LTX2_F32, 4, (int64_t[]){1, C, Tm, v->cfg.n_mels});
+    lat = ltx2_tensor_new_on(&k, LTX2_F32, 4, (int64_t[]){1, v->cfg.z_channels, Tl, v->cfg.latent_freq});
     if (!mel || !lat) {
         st = ltx2_fail(ctx, LTX2_ERR_OOM, NULL, "out of memory");
         goto done;
     }
-    kctx k = ltx2_node_kctx(instance, ctx, ltx2_in_fast(in, AE_PRECISION));
-    if ((st = mel_compute(&mc, &k, C, n, wave, ltx2_tensor_f32(mel), &err)) != LTX2_OK ||
+    if ((st = audio_vae_mel(v, &k, C, n, wave, ltx2_tensor_f32(mel), &err)) != LTX2_OK ||
         (st = ltx2_progress(ctx, 1, 2, "audio_encode")) != LTX2_OK ||
         (st = audio_vae_encode(v, &k, Tm, ltx2_tensor_f32(mel), ltx2_tensor_f32(lat), ctx->cancel_flag, &err)) != LTX2_OK) {
         if (st != LTX2_CANCELLED)
@@ -248,16 +292,16 @@ static ltx2_status ae_execute(void *instance, ltx2_exec_ctx *ctx, const ltx2_val
     lat = mel = NULL;
     st = ltx2_progress(ctx, 2, 2, "audio_encode");
 done:
+    k_free(&k, stereo);
+    k_free(&k, res);
     ltx2_tensor_release(w32);
     ltx2_tensor_release(mel);
     ltx2_tensor_release(lat);
-    free(stereo);
-    free(res);
     return st;
 }
 
 static const ltx2_node_type audio_encode_type = LTX2_NODE_TYPE(
-    "LTX2AudioVAEEncode", "LTX-2 Audio VAE Encode", "ltx2/audio", LTX2_NODE_PROGRESS,
+    "LTX2AudioVAEEncode", "LTX-2 Audio VAE Encode", "ltx2/audio", LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
     "Waveform → log-mel (the reference's front end) → normalized audio latent.", ae_inputs,
     ae_outputs, ae_execute);
 

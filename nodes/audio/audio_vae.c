@@ -1,5 +1,5 @@
-/* audio_vae.c — audio VAE encoder/decoder over channels-last (time, mel, channel)
- * activations. Every 2-D conv is causal in time: k−1 zero rows in front, none behind. */
+/* audio_vae.c — the audio VAE's configuration, its weights (loaded once, and mirrored on a
+ * device at the first device pass) and its release. The forward is audio_vae_forward.c. */
 #include "audio/audio_vae.h"
 
 #include <json-c/json.h>
@@ -8,14 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/audio_common.h"
 #include "json_util.h"
 #include "loaders/loaders.h"
-#include "common/layers.h"
 #include "node.h"
 #include "object.h"
 
 #define AVAE "audio_vae."
-static const float pixnorm_eps = 1e-6f;
 
 /* ------------------------------------------------------------------ config */
 ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *cfg, bool *present,
@@ -83,10 +82,19 @@ ltx2_status audio_vae_config_read(const ltx2_checkpoint *ck, audio_vae_config *c
 }
 
 /* ------------------------------------------------------------------ loading */
-static ltx2_status conv2d_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix,
+/* The vconv, then the stored weight it was packed from (its shape already checked). */
+static ltx2_status conv2d_load(audio_conv *c, const ltx2_checkpoint *ck, const char *prefix,
                                int64_t cout, int64_t cin, int k, ltx2_error *err)
 {
-    return vconv_load(c, ck, prefix, cout, cin, 0, k, k, err);
+    ltx2_status s = vconv_load(&c->c, ck, prefix, cout, cin, 0, k, k, err);
+    if (s != LTX2_OK)
+        return s;
+    char name[512];
+    snprintf(name, sizeof name, "%sweight", prefix);
+    const ltx2_st_tensor *st = ltx2_checkpoint_find(ck, name);
+    c->stored = (kmat){.dtype = (kdtype)st->dtype, .data = st->data, .rows = cout, .cols = cin * k * k,
+                       .ld = cin * k * k, .scale = 1.0f};
+    return LTX2_OK;
 }
 
 static ltx2_status resblock_load(audio_resblock *b, const ltx2_checkpoint *ck, const char *prefix,
@@ -109,25 +117,142 @@ static ltx2_status resblock_load(audio_resblock *b, const ltx2_checkpoint *ck, c
     return LTX2_OK;
 }
 
-static void resblock_free(audio_resblock *b)
+/* Every conv of a coder in turn (both coders' weight trees share this walk). */
+typedef void (*conv_fn)(audio_conv *c, void *arg);
+
+static void resblock_each(audio_resblock *b, conv_fn fn, void *arg)
 {
-    vconv_free(&b->conv1);
-    vconv_free(&b->conv2);
-    vconv_free(&b->nin);
+    fn(&b->conv1, arg);
+    fn(&b->conv2, arg);
+    fn(&b->nin, arg);
+}
+
+static void coder_each(audio_coder *c, conv_fn fn, void *arg)
+{
+    fn(&c->conv_in, arg);
+    fn(&c->conv_out, arg);
+    resblock_each(&c->mid1, fn, arg);
+    resblock_each(&c->mid2, fn, arg);
+    for (int i = 0; i < LTX2_AUDIO_MAX_LEVELS; i++) {
+        for (int j = 0; j < c->levels[i].n_blocks; j++)
+            resblock_each(&c->levels[i].blocks[j], fn, arg);
+        fn(&c->levels[i].resample, arg);
+    }
+}
+
+static void conv_free(audio_conv *c, void *arg)
+{
+    (void)arg;
+    vconv_free(&c->c);
 }
 
 static void coder_free(audio_coder *c)
 {
-    vconv_free(&c->conv_in);
-    vconv_free(&c->conv_out);
-    resblock_free(&c->mid1);
-    resblock_free(&c->mid2);
-    for (int i = 0; i < LTX2_AUDIO_MAX_LEVELS; i++) {
-        for (int j = 0; j < c->levels[i].n_blocks; j++)
-            resblock_free(&c->levels[i].blocks[j]);
+    coder_each(c, conv_free, NULL);
+    for (int i = 0; i < LTX2_AUDIO_MAX_LEVELS; i++)
         free(c->levels[i].blocks);
-        vconv_free(&c->levels[i].resample);
+}
+
+/* ---------------------------------------------------------------- device residency */
+/* The mirror: the model struct with copies of the block arrays, its conv weights made on
+ * the device and its biases and statistics in the upload block. */
+static void conv_forget(audio_conv *c, void *arg)
+{
+    (void)arg;
+    c->c.w = NULL; /* the host's packed weights stay the model's */
+}
+
+static void conv_mirror_free(audio_conv *c, void *arg)
+{
+    (void)arg;
+    k_convw_free(c->c.w);
+    c->c.w = NULL;
+}
+
+static void coder_mirror_free(audio_coder *c)
+{
+    coder_each(c, conv_mirror_free, NULL);
+    for (int i = 0; i < LTX2_AUDIO_MAX_LEVELS; i++)
+        free(c->levels[i].blocks);
+}
+
+static bool coder_copy(audio_coder *c)
+{
+    bool ok = true;
+    for (int i = 0; i < LTX2_AUDIO_MAX_LEVELS; i++) {
+        audio_resblock *host = c->levels[i].blocks;
+        c->levels[i].blocks = NULL;
+        if (!host || !ok) {
+            c->levels[i].n_blocks = 0;
+            continue;
+        }
+        c->levels[i].blocks = malloc((size_t)c->levels[i].n_blocks * sizeof *host);
+        if (!c->levels[i].blocks) {
+            c->levels[i].n_blocks = 0;
+            ok = false;
+        } else {
+            memcpy(c->levels[i].blocks, host, (size_t)c->levels[i].n_blocks * sizeof *host);
+        }
     }
+    coder_each(c, conv_forget, NULL);
+    return ok;
+}
+
+static void mirror_free(void *mirror)
+{
+    audio_vae *m = mirror;
+    coder_mirror_free(&m->enc);
+    coder_mirror_free(&m->dec);
+    free(m);
+}
+
+static void *mirror_make(const void *model)
+{
+    audio_vae *m = malloc(sizeof *m);
+    if (!m)
+        return NULL;
+    *m = *(const audio_vae *)model;
+    bool ok = coder_copy(&m->enc);
+    ok = coder_copy(&m->dec) && ok;
+    if (!ok) {
+        mirror_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void conv_upload(audio_conv *c, void *u)
+{
+    audio_conv_upload(u, &c->c.w, &c->c.bias, &c->stored, c->c.cin, c->c.cout, c->c.kh, c->c.kw, false);
+}
+
+static void mirror_walk(void *mirror, lx_upload *u)
+{
+    audio_vae *m = mirror;
+    const int64_t nstat = (int64_t)m->cfg.z_channels * m->cfg.latent_freq;
+    const int64_t nbins = m->cfg.n_fft / 2 + 1;
+    lx_upload_vec(u, &m->mean, nstat);
+    lx_upload_vec(u, &m->std, nstat);
+    lx_upload_vec(u, &m->mel_basis, 2 * nbins * m->cfg.n_fft); /* NULL without the encoder */
+    lx_upload_vec(u, &m->mel_fb, nbins * m->cfg.n_mels);
+    coder_each(&m->enc, conv_upload, u);
+    coder_each(&m->dec, conv_upload, u);
+}
+
+static const lx_mirror_ops audio_vae_mirror = {mirror_make, mirror_walk, mirror_free};
+
+ltx2_status audio_vae_on(const audio_vae *v, const kctx *kc, const audio_vae **out, ltx2_error *err)
+{
+    *out = v;
+    if (kc->backend == KB_CPU)
+        return LTX2_OK;
+    void *mirror = NULL;
+    /* the residency state is the one mutable part of a shared model (locked inside) */
+    ltx2_status st = lx_resident_get((lx_resident *)&v->resident, &audio_vae_mirror, v, kc, "audio VAE", &mirror,
+                                     err);
+    if (st == LTX2_OK)
+        *out = mirror;
+    return st;
 }
 
 void audio_vae_free(void *p)
@@ -135,12 +260,43 @@ void audio_vae_free(void *p)
     audio_vae *v = p;
     if (!v)
         return;
+    lx_resident_fini(&v->resident, &audio_vae_mirror);
     coder_free(&v->enc);
     coder_free(&v->dec);
     free(v->mean);
     free(v->std);
+    free(v->mel_basis);
+    free(v->mel_fb);
     ltx2_checkpoint_release(v->ckpt);
     free(v);
+}
+
+mel_config audio_vae_mel_config(const audio_vae *v)
+{
+    const audio_vae_config *c = &v->cfg;
+    return (mel_config){.sample_rate = c->sample_rate, .n_fft = c->n_fft, .win = c->win, .hop = c->hop,
+                        .n_mels = c->n_mels, .fmin = c->fmin, .fmax = c->fmax};
+}
+
+/* The checkpoint's statistics [z][F] as [F][z] (the order of a channels-last row). */
+static ltx2_status stats_load(const ltx2_checkpoint *ck, const char *name, const audio_vae_config *cfg, float **out,
+                              ltx2_error *err)
+{
+    const int64_t z = cfg->z_channels, F = cfg->latent_freq;
+    float *zf = NULL;
+    ltx2_status s = ltx2_ckpt_vec(ck, name, z * F, &zf, err);
+    if (s != LTX2_OK)
+        return s;
+    *out = malloc((size_t)(z * F) * sizeof(float));
+    if (!*out) {
+        free(zf);
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    }
+    for (int64_t c = 0; c < z; c++)
+        for (int64_t f = 0; f < F; f++)
+            (*out)[f * z + c] = zf[c * F + f];
+    free(zf);
+    return LTX2_OK;
 }
 
 static ltx2_status mid_load(audio_coder *c, const ltx2_checkpoint *ck, const char *root, int64_t w,
@@ -248,12 +404,12 @@ ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_err
     audio_vae *v = calloc(1, sizeof *v);
     if (!v)
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    lx_resident_init(&v->resident);
     v->cfg = cfg;
     if ((s = ltx2_latent_geom_read(ltx2_checkpoint_config(ck), &v->geom, err)) != LTX2_OK)
         goto fail;
-    int64_t nstat = (int64_t)cfg.z_channels * cfg.latent_freq;
-    if ((s = ltx2_ckpt_vec(ck, AVAE "per_channel_statistics.mean-of-means", nstat, &v->mean, err)) ||
-        (s = ltx2_ckpt_vec(ck, AVAE "per_channel_statistics.std-of-means", nstat, &v->std, err)))
+    if ((s = stats_load(ck, AVAE "per_channel_statistics.mean-of-means", &cfg, &v->mean, err)) ||
+        (s = stats_load(ck, AVAE "per_channel_statistics.std-of-means", &cfg, &v->std, err)))
         goto fail;
     if (has_dec) {
         v->dec.present = true;
@@ -262,7 +418,9 @@ ltx2_status ltx2_load_audio_vae(ltx2_checkpoint *ck, ltx2_object **out, ltx2_err
     }
     if (has_enc) {
         v->enc.present = true;
-        if ((s = encoder_load(&v->enc, &cfg, ck, err)) != LTX2_OK)
+        mel_config mc = audio_vae_mel_config(v);
+        if ((s = encoder_load(&v->enc, &cfg, ck, err)) != LTX2_OK ||
+            (s = mel_tables_make(&mc, &v->mel_basis, &v->mel_fb, err)) != LTX2_OK)
             goto fail;
     }
     ltx2_checkpoint_retain(ck);
@@ -284,298 +442,3 @@ fail:
     return s;
 }
 
-/* ------------------------------------------------------------------ forward */
-/* A feature map [t][f][c] (channels-last over time × mel). */
-typedef struct fmap {
-    float *d;
-    int64_t t, f, c;
-} fmap;
-
-static void fmap_free(fmap *m)
-{
-    free(m->d);
-    m->d = NULL;
-}
-
-static bool fmap_alloc(fmap *m, int64_t t, int64_t f, int64_t c)
-{
-    m->t = t;
-    m->f = f;
-    m->c = c;
-    m->d = malloc((size_t)(t * f * c) * sizeof(float) + 64);
-    return m->d != NULL;
-}
-
-/* Causal 2-D conv, stride 1, output same size. */
-static kstatus causal_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
-{
-    int k = c->kh;
-    kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = k,
-                .kw = c->kw, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = 1,
-                .ph0 = k - 1, .ph1 = 0, .pw0 = (c->kw - 1) / 2, .pw1 = (c->kw - 1) / 2,
-                .tpad = KPAD_ZEROS, .hpad = KPAD_ZEROS, .wpad = KPAD_ZEROS,
-                .x = x->d, .weights = c->w, .bias = c->bias, .y = y->d};
-    return k_conv(ctx, &kc);
-}
-
-/* y = conv(silu(pixnorm(x))), allocating y. */
-static kstatus norm_act_conv(const kctx *ctx, const vconv *c, const fmap *x, fmap *y)
-{
-    int64_t n = x->t * x->f;
-    float *h = malloc((size_t)(n * x->c) * sizeof(float) + 64);
-    if (!h || !fmap_alloc(y, x->t, x->f, c->cout)) {
-        free(h);
-        return KS_OOM;
-    }
-    kstatus ks = k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, h);
-    K_THEN(ks, k_silu(ctx, h, h, n * x->c));
-    fmap hx = {h, x->t, x->f, x->c};
-    K_THEN(ks, causal_conv(ctx, c, &hx, y));
-    free(h);
-    return ks;
-}
-
-/* Replaces *x by resblock(*x). */
-static kstatus resblock_run(const kctx *ctx, const audio_resblock *b, fmap *x)
-{
-    fmap h1 = {0}, h2 = {0}, skip = {0};
-    kstatus ks = norm_act_conv(ctx, &b->conv1, x, &h1);
-    K_THEN(ks, norm_act_conv(ctx, &b->conv2, &h1, &h2));
-    fmap_free(&h1);
-    if (ks == KS_OK && b->has_nin) {
-        ks = fmap_alloc(&skip, x->t, x->f, b->nin.cout) ? KS_OK : KS_OOM;
-        K_THEN(ks, causal_conv(ctx, &b->nin, x, &skip));
-        K_THEN(ks, k_add(ctx, skip.d, h2.d, h2.d, h2.t * h2.f * h2.c));
-        fmap_free(&skip);
-    } else {
-        K_THEN(ks, k_add(ctx, x->d, h2.d, h2.d, h2.t * h2.f * h2.c));
-    }
-    if (ks != KS_OK) {
-        fmap_free(&h2);
-        return ks;
-    }
-    fmap_free(x);
-    *x = h2;
-    return KS_OK;
-}
-
-/* Nearest ×2 on time and mel, causal conv, then the first time row dropped. */
-static kstatus upsample_run(const kctx *ctx, const vconv *c, fmap *x)
-{
-    fmap up = {0}, y = {0};
-    kstatus ks = fmap_alloc(&up, 2 * x->t, 2 * x->f, x->c) && fmap_alloc(&y, 2 * x->t, 2 * x->f, c->cout) ? KS_OK
-                                                                                                          : KS_OOM;
-    K_THEN(ks, k_upsample_nearest3d(ctx, 1, x->t, x->f, x->c, 1, 2, 2, x->d, up.d));
-    K_THEN(ks, causal_conv(ctx, c, &up, &y));
-    fmap_free(&up);
-    if (ks != KS_OK) {
-        fmap_free(&y);
-        return ks;
-    }
-    int64_t row = y.f * y.c;
-    if ((ks = k_copy(ctx, y.d, y.d + row, (size_t)((y.t - 1) * row) * sizeof(float), K_D2D)) != KS_OK) {
-        fmap_free(&y);
-        return ks;
-    }
-    y.t -= 1;
-    fmap_free(x);
-    *x = y;
-    return KS_OK;
-}
-
-/* Zero pad 2 rows in front (time) and 1 column behind (mel), 3×3 conv of stride 2. */
-static kstatus downsample_run(const kctx *ctx, const vconv *c, fmap *x)
-{
-    int64_t to = k_conv_out_len(x->t, 3, 2, 1, 2, 0), fo = k_conv_out_len(x->f, 3, 2, 1, 0, 1);
-    fmap y = {0};
-    if (!fmap_alloc(&y, to, fo, c->cout))
-        return KS_OOM;
-    kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = 3,
-                .kw = 3, .st = 1, .sh = 2, .sw = 2, .dt = 1, .dh = 1, .dw = 1, .ph0 = 2, .ph1 = 0,
-                .pw0 = 0, .pw1 = 1, .x = x->d, .weights = c->w, .bias = c->bias, .y = y.d};
-    kstatus ks = k_conv(ctx, &kc);
-    if (ks != KS_OK) {
-        fmap_free(&y);
-        return ks;
-    }
-    fmap_free(x);
-    *x = y;
-    return KS_OK;
-}
-
-/* Replaces *x by conv(x) (same size). */
-static kstatus conv_run(const kctx *ctx, const vconv *c, fmap *x)
-{
-    fmap y = {0};
-    if (!fmap_alloc(&y, x->t, x->f, c->cout))
-        return KS_OOM;
-    kstatus ks = causal_conv(ctx, c, x, &y);
-    if (ks != KS_OK) {
-        fmap_free(&y);
-        return ks;
-    }
-    fmap_free(x);
-    *x = y;
-    return KS_OK;
-}
-
-/* Replaces *x by conv_out(silu(pixnorm(x))), the last layer of both coders. */
-static kstatus out_head(const kctx *ctx, const vconv *conv_out, fmap *x)
-{
-    int64_t n = x->t * x->f;
-    kstatus ks = k_pixelnorm(ctx, n, x->c, x->d, pixnorm_eps, x->d);
-    K_THEN(ks, k_silu(ctx, x->d, x->d, n * x->c));
-    K_THEN(ks, conv_run(ctx, conv_out, x));
-    return ks;
-}
-
-int64_t audio_vae_mel_frames(const audio_vae *v, int64_t t_latent)
-{
-    int64_t t = t_latent;
-    for (int i = 1; i < v->cfg.n_levels; i++)
-        t = 2 * t - 1;
-    return t < 1 ? 1 : t;
-}
-
-int64_t audio_vae_latent_frames(const audio_vae *v, int64_t t_mel)
-{
-    int64_t t = t_mel;
-    for (int i = 1; i < v->cfg.n_levels; i++)
-        t = k_conv_out_len(t, 3, 2, 1, 2, 0);
-    return t;
-}
-
-/* One level: its resblocks (cancel polled before each), then the up- or downsample. */
-static ltx2_status level_run(const kctx *ctx, const audio_level *lv, bool up,
-                             const volatile int32_t *cancel, fmap *x)
-{
-    for (int j = 0; j < lv->n_blocks; j++) {
-        if (cancel && *cancel)
-            return LTX2_CANCELLED;
-        kstatus ks = resblock_run(ctx, &lv->blocks[j], x);
-        if (ks != KS_OK)
-            return ltx2_kstatus(ks);
-    }
-    if (lv->has_resample)
-        return ltx2_kstatus(up ? upsample_run(ctx, &lv->resample, x) : downsample_run(ctx, &lv->resample, x));
-    return LTX2_OK;
-}
-
-static ltx2_status audio_vae_decode_run(const audio_vae *v, const kctx *ctx, int64_t t_latent,
-                             const float *latent, float *mel, const volatile int32_t *cancel,
-                             ltx2_error *err)
-{
-    const audio_vae_config *cfg = &v->cfg;
-    const audio_coder *c = &v->dec;
-    if (!c->present)
-        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "this audio VAE has no decoder weights");
-    int64_t zc = cfg->z_channels, F = cfg->latent_freq;
-    fmap x = {0};
-    if (!fmap_alloc(&x, t_latent, F, zc))
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
-    /* Un-normalize (statistic index c*F + f) while going channels-last. */
-    for (int64_t ci = 0; ci < zc; ci++)
-        for (int64_t t = 0; t < t_latent; t++)
-            for (int64_t f = 0; f < F; f++) {
-                int64_t s = ci * F + f;
-                x.d[(t * F + f) * zc + ci] = latent[(ci * t_latent + t) * F + f] * v->std[s] + v->mean[s];
-            }
-    kstatus ks = conv_run(ctx, &c->conv_in, &x);
-    K_THEN(ks, resblock_run(ctx, &c->mid1, &x));
-    K_THEN(ks, resblock_run(ctx, &c->mid2, &x));
-    ltx2_status st = ltx2_kstatus(ks);
-    for (int i = cfg->n_levels - 1; st == LTX2_OK && i >= 0; i--)
-        st = level_run(ctx, &c->levels[i], true, cancel, &x);
-    if (st == LTX2_OK)
-        st = ltx2_kstatus(out_head(ctx, &c->conv_out, &x));
-    if (st != LTX2_OK) {
-        fmap_free(&x);
-        return st == LTX2_CANCELLED ? ltx2_err(err, st, "cancelled")
-                                    : ltx2_err(err, st, "audio VAE decoder: %s", st == LTX2_ERR_OOM ? "out of memory" : "a kernel failed");
-    }
-    /* Crop / zero-pad to (out_ch, T_mel, mel_bins), back to channel-major. */
-    int64_t T = audio_vae_mel_frames(v, t_latent), M = cfg->mel_bins;
-    for (int64_t ci = 0; ci < cfg->out_ch; ci++)
-        for (int64_t t = 0; t < T; t++)
-            for (int64_t m = 0; m < M; m++)
-                mel[(ci * T + t) * M + m] =
-                    (t < x.t && m < x.f) ? x.d[(t * x.f + m) * x.c + ci] : 0.0f;
-    fmap_free(&x);
-    return LTX2_OK;
-}
-
-/* The body above on one workspace arena for the whole call (kernel scratch without a
- * malloc per op). */
-ltx2_status audio_vae_decode(const audio_vae *v, const kctx *ctx, int64_t t_latent, const float *latent,
-                             float *mel, const volatile int32_t *cancel, ltx2_error *err)
-{
-    kctx local;
-    karena *own;
-    const kctx *ws = lx_workspace(ctx, &local, &own);
-    if (!ws)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
-    ltx2_status st = audio_vae_decode_run(v, ws, t_latent, latent, mel, cancel, err);
-    k_arena_destroy(own);
-    return st;
-}
-
-static ltx2_status audio_vae_encode_run(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel,
-                             float *latent, const volatile int32_t *cancel, ltx2_error *err)
-{
-    const audio_vae_config *cfg = &v->cfg;
-    const audio_coder *c = &v->enc;
-    if (!c->present)
-        return ltx2_err(err, LTX2_ERR_UNSUPPORTED, "this audio VAE has no encoder weights");
-    int64_t M = cfg->mel_bins, C = cfg->in_channels;
-    fmap x = {0};
-    if (!fmap_alloc(&x, t_mel, M, C))
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
-    for (int64_t ci = 0; ci < C; ci++)
-        for (int64_t t = 0; t < t_mel; t++)
-            for (int64_t m = 0; m < M; m++)
-                x.d[(t * M + m) * C + ci] = mel[(ci * t_mel + t) * M + m];
-    ltx2_status st = ltx2_kstatus(conv_run(ctx, &c->conv_in, &x));
-    for (int i = 0; st == LTX2_OK && i < cfg->n_levels; i++)
-        st = level_run(ctx, &c->levels[i], false, cancel, &x);
-    if (st == LTX2_OK) {
-        kstatus ks = resblock_run(ctx, &c->mid1, &x);
-        K_THEN(ks, resblock_run(ctx, &c->mid2, &x));
-        K_THEN(ks, out_head(ctx, &c->conv_out, &x));
-        st = ltx2_kstatus(ks);
-    }
-    if (st != LTX2_OK) {
-        fmap_free(&x);
-        return st == LTX2_CANCELLED ? ltx2_err(err, st, "cancelled")
-                                    : ltx2_err(err, st, "audio VAE encoder: %s", st == LTX2_ERR_OOM ? "out of memory" : "a kernel failed");
-    }
-    /* Keep the means (first z channels) and normalize with index c*F + f. */
-    int64_t zc = cfg->z_channels, F = x.f;
-    if (F != cfg->latent_freq || x.t != audio_vae_latent_frames(v, t_mel)) {
-        fmap_free(&x);
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "mel input has %lld bins, the audio VAE expects %d",
-                        (long long)M, cfg->mel_bins);
-    }
-    for (int64_t ci = 0; ci < zc; ci++)
-        for (int64_t t = 0; t < x.t; t++)
-            for (int64_t f = 0; f < F; f++) {
-                int64_t s = ci * F + f;
-                latent[(ci * x.t + t) * F + f] = (x.d[(t * F + f) * x.c + ci] - v->mean[s]) / v->std[s];
-            }
-    fmap_free(&x);
-    return LTX2_OK;
-}
-
-/* The body above on one workspace arena for the whole call (kernel scratch without a
- * malloc per op). */
-ltx2_status audio_vae_encode(const audio_vae *v, const kctx *ctx, int64_t t_mel, const float *mel,
-                             float *latent, const volatile int32_t *cancel, ltx2_error *err)
-{
-    kctx local;
-    karena *own;
-    const kctx *ws = lx_workspace(ctx, &local, &own);
-    if (!ws)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
-    ltx2_status st = audio_vae_encode_run(v, ws, t_mel, mel, latent, cancel, err);
-    k_arena_destroy(own);
-    return st;
-}

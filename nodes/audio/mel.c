@@ -1,9 +1,12 @@
 /* mel.c — STFT magnitude as two GEMMs against a windowed DFT basis, then the Slaney
- * mel filterbank, then log(max(x, 1e-5)). */
+ * mel filterbank, then log(max(x, 1e-5)); the tables are made once on the host, the
+ * rest runs as ops on the context's backend. */
 #include "audio/mel.h"
+#include "audio/audio_common.h"
 #include "node.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,12 +29,12 @@ static double mel_to_hz(double m)
 }
 
 /* fb [n_freqs][n_mels]: triangular filters on the linear bin grid, area-normalised. */
-static void slaney_filterbank(const mel_config *cfg, int n_freqs, float *fb)
+static bool slaney_filterbank(const mel_config *cfg, int n_freqs, float *fb)
 {
     int nm = cfg->n_mels;
     double *fpts = malloc((size_t)(nm + 2) * sizeof *fpts);
     if (!fpts)
-        return;
+        return false;
     double mmin = hz_to_mel(cfg->fmin), mmax = hz_to_mel(cfg->fmax);
     for (int i = 0; i < nm + 2; i++)
         fpts[i] = mel_to_hz(mmin + (mmax - mmin) * i / (nm + 1));
@@ -45,34 +48,18 @@ static void slaney_filterbank(const mel_config *cfg, int n_freqs, float *fb)
         }
     }
     free(fpts);
+    return true;
 }
 
-static int64_t reflect(int64_t i, int64_t n)
-{
-    if (n == 1)
-        return 0;
-    while (i < 0 || i >= n)
-        i = i < 0 ? -i : 2 * (n - 1) - i;
-    return i;
-}
-
-ltx2_status mel_compute(const mel_config *cfg, const kctx *ctx, int channels, int64_t n,
-                        const float *wave, float *mel, ltx2_error *err)
+ltx2_status mel_tables_make(const mel_config *cfg, float **basis, float **fb, ltx2_error *err)
 {
     int nfft = cfg->n_fft, nbins = nfft / 2 + 1, nm = cfg->n_mels, win = cfg->win;
-    int64_t T = mel_frames(cfg, n);
-    if (n <= nfft / 2)
-        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "waveform of %lld samples is too short for n_fft %d",
-                        (long long)n, nfft);
-    float *basis = malloc((size_t)2 * nbins * nfft * sizeof(float));
-    float *fb = calloc((size_t)nbins * nm, sizeof(float));
-    float *frames = malloc((size_t)T * nfft * sizeof(float));
-    float *spec = malloc((size_t)T * 2 * nbins * sizeof(float));
-    float *mag = malloc((size_t)T * nbins * sizeof(float));
-    ltx2_status st = LTX2_OK;
-    if (!basis || !fb || !frames || !spec || !mag) {
-        st = ltx2_err(err, LTX2_ERR_OOM, "out of memory in the mel front end");
-        goto done;
+    *basis = malloc((size_t)2 * nbins * nfft * sizeof(float));
+    *fb = calloc((size_t)nbins * nm, sizeof(float));
+    if (!*basis || !*fb || !slaney_filterbank(cfg, nbins, *fb)) {
+        free(*basis), free(*fb);
+        *basis = *fb = NULL;
+        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the mel front end's tables");
     }
     /* Rows 0..nbins-1: window·cos, rows nbins..: window·sin (the sign is irrelevant
      * for the magnitude). The periodic Hann window of win samples sits centred in
@@ -83,38 +70,56 @@ ltx2_status mel_compute(const mel_config *cfg, const kctx *ctx, int channels, in
             int wj = j - off;
             double w = (wj >= 0 && wj < win) ? 0.5 - 0.5 * cos(2.0 * PI * wj / win) : 0.0;
             double ang = 2.0 * PI * (double)((int64_t)k * j % nfft) / nfft;
-            basis[(size_t)k * nfft + j] = (float)(w * cos(ang));
-            basis[(size_t)(nbins + k) * nfft + j] = (float)(w * sin(ang));
+            (*basis)[(size_t)k * nfft + j] = (float)(w * cos(ang));
+            (*basis)[(size_t)(nbins + k) * nfft + j] = (float)(w * sin(ang));
         }
-    slaney_filterbank(cfg, nbins, fb);
-    kstatus ks = KS_OK;
+    return LTX2_OK;
+}
+
+/* Per channel: frames → [re | im] = frames · basisᵀ → magnitude → · filterbank → log. */
+static kstatus mel_run(const mel_config *cfg, const kctx *ctx, const float *basis, const float *fb, int channels,
+                       int64_t n, const float *wave, float *mel)
+{
+    int nfft = cfg->n_fft, nbins = nfft / 2 + 1, nm = cfg->n_mels;
+    int64_t T = mel_frames(cfg, n);
+    void *frames = NULL, *spec = NULL, *mag = NULL;
+    kstatus ks = k_arena_alloc(ctx->arena, (size_t)T * nfft * sizeof(float), &frames);
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)T * 2 * nbins * sizeof(float), &spec));
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)T * nbins * sizeof(float), &mag));
     for (int c = 0; ks == KS_OK && c < channels; c++) {
-        const float *x = wave + (int64_t)c * n;
-        for (int64_t t = 0; t < T; t++)
-            for (int j = 0; j < nfft; j++)
-                frames[t * nfft + j] = x[reflect(t * cfg->hop + j - nfft / 2, n)];
-        K_THEN(ks, k_sgemm(ctx, 0, 1, T, 2 * nbins, nfft, 1.0f, frames, nfft, basis, nfft, 0.0f, spec,
-                           2 * nbins));
-        if (ks != KS_OK)
-            break;
-        for (int64_t t = 0; t < T; t++)
-            for (int k = 0; k < nbins; k++) {
-                float re = spec[t * 2 * nbins + k], im = spec[t * 2 * nbins + nbins + k];
-                mag[t * nbins + k] = sqrtf(re * re + im * im);
-            }
         float *o = mel + (int64_t)c * T * nm;
+        K_THEN(ks, k_stft_frames(ctx, n, wave + (int64_t)c * n, nfft, cfg->hop, T, frames));
+        K_THEN(ks, k_sgemm(ctx, 0, 1, T, 2 * nbins, nfft, 1.0f, frames, nfft, basis, nfft, 0.0f, spec, 2 * nbins));
+        K_THEN(ks, k_complex_magnitude(ctx, T, nbins, spec, mag));
         K_THEN(ks, k_sgemm(ctx, 0, 0, T, nm, nbins, 1.0f, mag, nbins, fb, nm, 0.0f, o, nm));
-        for (int64_t i = 0; ks == KS_OK && i < T * nm; i++)
-            o[i] = logf(o[i] > 1e-5f ? o[i] : 1e-5f);
+        K_THEN(ks, k_log_clamp(ctx, o, 1e-5f, o, T * nm));
     }
-    st = ltx2_kerr(err, ks, "mel front end");
-done:
-    free(basis);
-    free(fb);
-    free(frames);
-    free(spec);
-    free(mag);
-    return st;
+    return ks;
+}
+
+typedef struct mel_args {
+    const mel_config *cfg;
+    const float *basis, *fb;
+    int channels;
+    int64_t n;
+    const float *wave;
+    float *mel;
+} mel_args;
+
+static ltx2_status mel_pass(void *arg, const kctx *ws, ltx2_error *err)
+{
+    const mel_args *a = arg;
+    return ltx2_kerr(err, mel_run(a->cfg, ws, a->basis, a->fb, a->channels, a->n, a->wave, a->mel), "mel front end");
+}
+
+ltx2_status mel_compute(const mel_config *cfg, const kctx *ctx, const float *basis, const float *fb, int channels,
+                        int64_t n, const float *wave, float *mel, ltx2_error *err)
+{
+    if (n <= cfg->n_fft / 2)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT, "waveform of %lld samples is too short for n_fft %d",
+                        (long long)n, cfg->n_fft);
+    mel_args a = {cfg, basis, fb, channels, n, wave, mel};
+    return audio_on_workspace(ctx, mel_pass, &a, err);
 }
 
 static int64_t gcd64(int64_t a, int64_t b)
@@ -127,41 +132,19 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
-ltx2_status mel_resample(int channels, int64_t n, const float *wave, int from, int to, float **out,
-                         int64_t *n_out, ltx2_error *err)
+int64_t mel_resample_len(int64_t n, int from, int to)
+{
+    if (from <= 0 || to <= 0)
+        return 0;
+    int64_t g = gcd64(from, to);
+    return k_resample_len(n, to / g, from / g);
+}
+
+ltx2_status mel_resample(const kctx *ctx, int channels, int64_t n, const float *wave, int from, int to, float *out,
+                         ltx2_error *err)
 {
     if (from <= 0 || to <= 0)
         return ltx2_err(err, LTX2_ERR_BAD_INPUT, "sample rates must be positive");
-    int64_t g = gcd64(from, to), up = to / g, down = from / g;
-    int64_t m = (n * up + down - 1) / down;
-    float *y = malloc((size_t)(channels * (m ? m : 1)) * sizeof(float));
-    if (!y)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory resampling audio");
-    const double width = 6.0, rolloff = 0.99;
-    double base = (up < down ? up : down) * rolloff; /* cutoff in the finer grid */
-    int64_t half = (int64_t)ceil(width * down / base);
-    kstatus ks = KS_OK;
-    for (int c = 0; ks == KS_OK && c < channels; c++) {
-        const float *x = wave + (int64_t)c * n;
-        for (int64_t i = 0; i < m; i++) {
-            /* Output sample i sits at input time i*down/up. */
-            double tpos = (double)i * down / up;
-            int64_t c0 = (int64_t)floor(tpos);
-            double acc = 0.0;
-            for (int64_t j = c0 - half; j <= c0 + half + 1; j++) {
-                if (j < 0 || j >= n)
-                    continue;
-                double d = (tpos - j) * base / down; /* in zero crossings of the cutoff */
-                if (fabs(d) > width)
-                    continue;
-                double w = 0.5 * (1.0 + cos(PI * d / width));
-                double s = d == 0.0 ? 1.0 : sin(PI * d) / (PI * d);
-                acc += x[j] * s * w;
-            }
-            y[(int64_t)c * m + i] = (float)(acc * base / down);
-        }
-    }
-    *out = y;
-    *n_out = m;
-    return LTX2_OK;
+    int64_t g = gcd64(from, to);
+    return ltx2_kerr(err, k_resample_sinc(ctx, channels, n, wave, to / g, from / g, 6.0, 0.99, out), "resampling");
 }

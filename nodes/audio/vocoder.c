@@ -2,6 +2,7 @@
  * the multi-receptive-field ResBlocks, then LeakyReLU(0.01) → conv_post → tanh.
  * Activations are channels-last [time][channel]. */
 #include "audio/vocoder.h"
+#include "audio/audio_common.h"
 #include "common/layers.h"
 #include "node.h"
 
@@ -34,6 +35,8 @@ static ltx2_status conv1d_load(voc_conv1d *c, const ltx2_checkpoint *ck, const c
                             : k_convw_pack(&pctx, &m, cin, 1, 1, k, &c->w);
     if ((s = ltx2_kerr(err, ks, name)) != LTX2_OK)
         return s;
+    c->stored = m;
+    c->transposed = transposed;
     c->cin = cin;
     c->cout = cout;
     c->k = k;
@@ -51,21 +54,100 @@ static void conv1d_free(voc_conv1d *c)
     c->bias = NULL;
 }
 
+/* Every conv of the vocoder's weight tree in turn. */
+typedef void (*conv_fn)(voc_conv1d *c, void *arg);
+
+static void each_conv(vocoder *v, conv_fn fn, void *arg)
+{
+    fn(&v->conv_pre, arg);
+    fn(&v->conv_post, arg);
+    for (int i = 0; i < LTX2_VOC_MAX_UPS; i++)
+        fn(&v->ups[i], arg);
+    if (v->res)
+        for (int i = 0; i < v->n_ups * v->n_kernels; i++)
+            for (int j = 0; j < v->res[i].n; j++) {
+                fn(&v->res[i].c1[j], arg);
+                fn(&v->res[i].c2[j], arg);
+            }
+}
+
+static void conv_free_fn(voc_conv1d *c, void *arg)
+{
+    (void)arg;
+    conv1d_free(c);
+}
+
+/* ---------------------------------------------------------------- device residency */
+/* The mirror: the model struct with a copy of the resblock array, its conv weights made on
+ * the device and its biases in the upload block. */
+static void conv_forget(voc_conv1d *c, void *arg)
+{
+    (void)arg;
+    c->w = NULL; /* the host's packed weights stay the model's */
+}
+
+static void conv_device_free(voc_conv1d *c, void *arg)
+{
+    (void)arg;
+    k_convw_free(c->w);
+    c->w = NULL;
+}
+
+static void mirror_free(void *mirror)
+{
+    vocoder *m = mirror;
+    each_conv(m, conv_device_free, NULL);
+    free(m->res);
+    free(m);
+}
+
+static void *mirror_make(const void *model)
+{
+    const vocoder *v = model;
+    vocoder *m = malloc(sizeof *m);
+    if (!m)
+        return NULL;
+    *m = *v;
+    size_t n = (size_t)(v->n_ups * v->n_kernels);
+    m->res = malloc((n ? n : 1) * sizeof *m->res);
+    if (!m->res) {
+        free(m);
+        return NULL;
+    }
+    memcpy(m->res, v->res, n * sizeof *m->res);
+    each_conv(m, conv_forget, NULL);
+    return m;
+}
+
+static void conv_upload(voc_conv1d *c, void *u)
+{
+    audio_conv_upload(u, &c->w, &c->bias, &c->stored, c->cin, c->cout, 1, c->k, c->transposed);
+}
+
+static void mirror_walk(void *mirror, lx_upload *u) { each_conv(mirror, conv_upload, u); }
+
+static const lx_mirror_ops vocoder_mirror = {mirror_make, mirror_walk, mirror_free};
+
+ltx2_status vocoder_on(const vocoder *v, const kctx *kc, const vocoder **out, ltx2_error *err)
+{
+    *out = v;
+    if (kc->backend == KB_CPU)
+        return LTX2_OK;
+    void *mirror = NULL;
+    /* the residency state is the one mutable part of a shared model (locked inside) */
+    ltx2_status st = lx_resident_get((lx_resident *)&v->resident, &vocoder_mirror, v, kc, "vocoder", &mirror, err);
+    if (st == LTX2_OK)
+        *out = mirror;
+    return st;
+}
+
 void vocoder_free(void *p)
 {
     vocoder *v = p;
     if (!v)
         return;
-    conv1d_free(&v->conv_pre);
-    conv1d_free(&v->conv_post);
-    for (int i = 0; i < LTX2_VOC_MAX_UPS; i++)
-        conv1d_free(&v->ups[i]);
-    if (v->res)
-        for (int i = 0; i < v->n_ups * v->n_kernels; i++)
-            for (int j = 0; j < v->res[i].n; j++) {
-                conv1d_free(&v->res[i].c1[j]);
-                conv1d_free(&v->res[i].c2[j]);
-            }
+    lx_resident_fini(&v->resident, &vocoder_mirror);
+    each_conv(v, conv_free_fn, NULL);
     free(v->res);
     ltx2_checkpoint_release(v->ckpt);
     free(v);
@@ -169,6 +251,7 @@ ltx2_status ltx2_load_vocoder(ltx2_checkpoint *ck, ltx2_object **out, ltx2_error
     vocoder *v = calloc(1, sizeof *v);
     if (!v)
         return ltx2_err(err, LTX2_ERR_OOM, "out of memory");
+    lx_resident_init(&v->resident);
     ltx2_status s = vocoder_build(v, ck, cfg, err);
     if (s != LTX2_OK) {
         vocoder_free(v);
@@ -203,10 +286,11 @@ static kstatus conv1d(const kctx *ctx, const voc_conv1d *c, int64_t len, const f
     return k_conv(ctx, &k);
 }
 
-static ltx2_status vocoder_run_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel,
-                        float *wave, const volatile int32_t *cancel, ltx2_error *err)
+static ltx2_status vocoder_pass(const void *model, const kctx *ctx, int64_t t, const float *mel, float *wave,
+                                const volatile int32_t *cancel, ltx2_error *err)
 {
-    int64_t M = v->mel_bins, C = v->out_channels * M, len = t;
+    const vocoder *v = model;
+    int64_t M = v->mel_bins, S = v->out_channels, C = S * M, len = t;
     /* The largest activation over all stages bounds every buffer. */
     int64_t cap = t * (C > v->initial_channels ? C : v->initial_channels);
     int64_t li = t;
@@ -215,20 +299,17 @@ static ltx2_status vocoder_run_run(const vocoder *v, const kctx *ctx, int64_t t,
         if (li * v->ups[i].cout > cap)
             cap = li * v->ups[i].cout;
     }
-    size_t bytes = (size_t)cap * sizeof(float) + 64;
-    float *x = malloc(bytes), *y = malloc(bytes), *acc = malloc(bytes), *h = malloc(bytes),
-          *h2 = malloc(bytes);
-    ltx2_status st = LTX2_OK;
-    if (!x || !y || !acc || !h || !h2) {
-        st = ltx2_err(err, LTX2_ERR_OOM, "out of memory in the vocoder");
-        goto done;
+    float *buf[5] = {NULL};
+    kstatus ks = KS_OK;
+    for (int i = 0; i < 5; i++) {
+        void *b = NULL;
+        K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)cap * sizeof(float), &b));
+        buf[i] = b;
     }
+    float *x = buf[0], *y = buf[1], *acc = buf[2], *h = buf[3], *h2 = buf[4];
     /* (stereo, t, mel) → [t][s*M + m] */
-    for (int64_t s = 0; s < v->out_channels; s++)
-        for (int64_t i = 0; i < t; i++)
-            for (int64_t m = 0; m < M; m++)
-                y[i * C + s * M + m] = mel[(s * t + i) * M + m];
-    kstatus ks = conv1d(ctx, &v->conv_pre, len, y, x);
+    K_THEN(ks, k_transpose_blocks(ctx, S, t, M, mel, y));
+    K_THEN(ks, conv1d(ctx, &v->conv_pre, len, y, x));
     int64_t ch = v->initial_channels;
     for (int i = 0; ks == KS_OK && i < v->n_ups; i++) {
         K_THEN(ks, k_leaky_relu(ctx, x, x, len * ch, 0.1f));
@@ -243,10 +324,8 @@ static ltx2_status vocoder_run_run(const vocoder *v, const kctx *ctx, int64_t t,
         int64_t n = len * ch;
         K_THEN(ks, k_memset0(ctx, acc, (size_t)n * sizeof(float)));
         for (int j = 0; ks == KS_OK && j < v->n_kernels; j++) {
-            if (cancel && *cancel) {
-                st = ltx2_err(err, LTX2_CANCELLED, "cancelled");
-                goto done;
-            }
+            if (cancel && *cancel)
+                return ltx2_err(err, LTX2_CANCELLED, "cancelled");
             const voc_resblock *r = &v->res[i * v->n_kernels + j];
             K_THEN(ks, k_copy(ctx, x, y, (size_t)n * sizeof(float), K_D2D));
             for (int p = 0; p < r->n; p++) {
@@ -262,42 +341,27 @@ static ltx2_status vocoder_run_run(const vocoder *v, const kctx *ctx, int64_t t,
     }
     K_THEN(ks, k_leaky_relu(ctx, x, x, len * ch, 0.01f));
     K_THEN(ks, conv1d(ctx, &v->conv_post, len, x, y));
-    if ((st = ltx2_kerr(err, ks, "vocoder")) != LTX2_OK)
-        goto done;
     /* Checked before tanh, which would squash NaN/Inf into a full-scale waveform. */
-    int64_t bad = ltx2_find_nonfinite(y, len * v->out_channels);
-    if (bad >= 0) {
-        st = ltx2_err(err, LTX2_ERR_BAD_INPUT,
-                      "the vocoder output holds NaN or Inf (sample %lld of %lld); check the vocoder weights "
-                      "and the mel input", (long long)(bad / v->out_channels), (long long)len);
-        goto done;
-    }
-    K_THEN(ks, k_tanh(ctx, y, y, len * v->out_channels));
-    if ((st = ltx2_kerr(err, ks, "vocoder")) != LTX2_OK)
-        goto done;
-    for (int64_t s = 0; s < v->out_channels; s++)
-        for (int64_t i = 0; i < len; i++)
-            wave[s * len + i] = y[i * v->out_channels + s];
-done:
-    free(x);
-    free(y);
-    free(acc);
-    free(h);
-    free(h2);
-    return st;
+    int64_t bad = -1;
+    K_THEN(ks, ltx2_find_nonfinite_on(ctx, y, len * S, &bad));
+    ltx2_status st = ltx2_kerr(err, ks, "vocoder");
+    if (st != LTX2_OK)
+        return st;
+    if (bad >= 0)
+        return ltx2_err(err, LTX2_ERR_BAD_INPUT,
+                        "the vocoder output holds NaN or Inf (sample %lld of %lld); check the vocoder weights "
+                        "and the mel input", (long long)(bad / S), (long long)len);
+    K_THEN(ks, k_tanh(ctx, y, y, len * S));
+    /* [len][s] → (s, len) */
+    K_THEN(ks, k_transpose2d(ctx, len, S, y, wave));
+    return ltx2_kerr(err, ks, "vocoder");
 }
 
-/* The body above on one workspace arena for the whole call (kernel scratch without a
- * malloc per op). */
+/* The body above with the weights on ctx's backend, on a workspace arena. */
 ltx2_status vocoder_run(const vocoder *v, const kctx *ctx, int64_t t, const float *mel, float *wave,
                         const volatile int32_t *cancel, ltx2_error *err)
 {
-    kctx local;
-    karena *own;
-    const kctx *ws = lx_workspace(ctx, &local, &own);
-    if (!ws)
-        return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
-    ltx2_status st = vocoder_run_run(v, ws, t, mel, wave, cancel, err);
-    k_arena_destroy(own);
-    return st;
+    const vocoder *w = v;
+    ltx2_status st = vocoder_on(v, ctx, &w, err);
+    return st != LTX2_OK ? st : audio_model_pass(ctx, vocoder_pass, w, t, mel, wave, cancel, err);
 }
