@@ -8,10 +8,11 @@
 #   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs ctest --test-dir build-gpu -L gpu
 #   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs build-gpu/bin/ltx2-bench --device cuda
 # A carried call holds 64 MiB: the fixtures go in two groups (CASE_REGEX, SKIP_REGEX),
-# e.g. everything but the 39 MB two-stage pipeline, then that one alone with the tiny
-# model of the example tests (TINY=1 writes it to .gpuwt/tiny; on the device export
-# LTX2_TINY_MODELS=$PWD/.gpuwt/tiny).
-# usage: [TINY=1] tools/gpu_bundle.sh [FIXTURES_DIR] [CASE_REGEX] [SKIP_REGEX]
+# by default everything but the 39 MB two-stage pipeline, then that one alone; PACK=1
+# packs them; TINY=1 adds what writing the example tests' tiny model on the device needs
+# (then there: ltx2-make-tiny /tmp/tiny --seed 42 --spm-train $PWD/.gpuwt/spm/spm_train;
+# export LTX2_TINY_MODELS=/tmp/tiny).
+# usage: [PACK=1] [TINY=1] tools/gpu_bundle.sh [FIXTURES_DIR] [CASE_REGEX] [SKIP_REGEX]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-../shared/fixtures}
@@ -40,11 +41,25 @@ for f in build-gpu/bin/* build-gpu/lib/*.so; do
 done | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libgcc_s|libstdc\+\+|libcudart|libcublasLt|libcublas)\.so' |
   while read -r lib; do cp -L "$lib" build-gpu/deplibs/; done
 
-rm -rf .gpuwt/fixtures .gpuwt/tiny && mkdir -p .gpuwt/fixtures
+rm -rf .gpuwt && mkdir -p .gpuwt/fixtures
 for f in "$src"/*; do
   b=$(basename "$f")
   if echo "$b" | grep -q -E "$cases" && ! echo "$b" | grep -q -E "$skip"; then cp "$f" .gpuwt/fixtures/; fi
 done
-if [ "${TINY:-0}" = 1 ]; then build-gpu/bin/ltx2-make-tiny .gpuwt/tiny --seed 42 >/dev/null; fi
+# Packed (about 45% smaller): unpack on the device with
+#   python3 -c 'import tarfile; tarfile.open(".gpuwt/fixtures.tar.xz").extractall(".gpuwt")'
+if [ "${PACK:-0}" = 1 ]; then
+  tar cf - -C .gpuwt fixtures | xz -6 -T2 > .gpuwt/fixtures.tar.xz && rm -rf .gpuwt/fixtures
+fi
+# The example tests' tiny model is written on the device (ltx2-make-tiny is in the
+# bundle); SentencePiece's spm_train is not there, so its tokenizer, made here, is copied
+# in by a stand-in: ltx2-make-tiny DIR --spm-train $PWD/.gpuwt/spm/spm_train
+if [ "${TINY:-0}" = 1 ]; then
+  mkdir -p .gpuwt/spm
+  build-gpu/bin/ltx2-make-tiny .gpuwt/spm/tiny --seed 42 >/dev/null
+  cp .gpuwt/spm/tiny/gemma/tokenizer.model .gpuwt/spm/ && rm -rf .gpuwt/spm/tiny
+  printf '#!/bin/sh\nexec cp "$(dirname "$0")/tokenizer.model" tokenizer.model\n' > .gpuwt/spm/spm_train
+  chmod +x .gpuwt/spm/spm_train
+fi
 du -sh build-gpu .gpuwt | tr '\n' ' '
 echo
