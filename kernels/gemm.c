@@ -348,6 +348,56 @@ static kisa usable_isa(const kctx *ctx) {
     return ctx->isa > best ? best : ctx->isa;
 }
 
+/* A few rows against bf16 weights that are not pre-packed (a language model's decode
+ * step): the weights are read once in place instead of packed into panels per call. */
+#define GEMV_NB 64 /* outputs per task step */
+typedef struct gemv_args {
+    const gemm_arch *arch;
+    int64_t m, k;
+    const float *xa; /* [m][k]: x·scale (exact) or bf16(x) (fast) */
+    const kmat *w;
+    const float *bias;
+    float *y;
+    int64_t ldy;
+    int accumulate;
+} gemv_args;
+
+static void gemv_task(void *arg, int64_t n0, int64_t n1, int tid) {
+    (void)tid;
+    const gemv_args *a = arg;
+    float out[GEMV_MAX_M * GEMV_NB];
+    for (int64_t b = n0; b < n1; b += GEMV_NB) {
+        const int64_t e = b + GEMV_NB < n1 ? b + GEMV_NB : n1;
+        a->arch->gemv_bf16(a->m, a->xa, a->k, (const uint16_t *)a->w->data, a->w->ld, b, e, out, GEMV_NB);
+        for (int64_t r = 0; r < a->m; r++)
+            for (int64_t n = b; n < e; n++) {
+                float v = out[r * GEMV_NB + (n - b)] + (a->bias ? a->bias[n] : 0.0f);
+                float *yp = a->y + r * a->ldy + n;
+                *yp = a->accumulate ? *yp + v : v;
+            }
+    }
+}
+
+static kstatus linear_gemv(const kctx *ctx, const gemm_arch *arch, int64_t m, const float *x, int64_t ldx,
+                           const kmat *w, const float *bias, float *y, int64_t ldy, int accumulate) {
+    const int fast = ctx->prec == KP_FAST;
+    const int64_t k = w->cols;
+    kscratch sc;
+    k_scratch_open(ctx, &sc);
+    void *mem = NULL;
+    kstatus s = k_scratch(&sc, sizeof(float) * (size_t)(m * k), &mem);
+    if (s == KS_OK) {
+        float *xa = mem;
+        for (int64_t r = 0; r < m; r++)
+            for (int64_t c = 0; c < k; c++)
+                xa[r * k + c] = fast ? k_bf16_to_f32(k_f32_to_bf16(x[r * ldx + c])) : x[r * ldx + c] * w->scale;
+        gemv_args a = {arch, m, k, xa, w, bias, y, ldy, accumulate};
+        s = k_par(ctx, w->rows, 256, gemv_task, &a);
+    }
+    k_scratch_close(&sc);
+    return s;
+}
+
 static kstatus linear_core(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
                         const kpacked *packed, const float *bias, float *y, int64_t ldy, int accumulate) {
     int fast = ctx->prec == KP_FAST;
@@ -355,6 +405,8 @@ static kstatus linear_core(const kctx *ctx, int64_t m, const float *x, int64_t l
     memset(&g, 0, sizeof g);
     g.arch = gemm_arch_for(usable_isa(ctx));
     int usable = packed && packed->data && packed->fast == fast && packed->n == w->rows && packed->k == w->cols;
+    if (m >= 1 && m <= GEMV_MAX_M && !usable && w->dtype == KD_BF16 && g.arch->gemv_bf16 && (!fast || w->scale == 1.0f))
+        return linear_gemv(ctx, g.arch, m, x, ldx, w, bias, y, ldy, accumulate);
     if (fast && g.arch->ukr[KF_DP]) g.fmt = KF_DP;
     else if (usable && g.arch->ukr[packed->fmt]) g.fmt = packed->fmt;
     else if (!usable && !fast && w->dtype == KD_BF16 && g.arch->ukr[KF_BF16W]) g.fmt = KF_BF16W; /* half the bytes */

@@ -37,6 +37,6 @@ static void ukr_f32(int64_t kc, const void *av, const void *bv, float *c, int64_
 }
 
 const gemm_arch *gemm_arch_avx2(void) {
-    static const gemm_arch arch = {MR, {ukr_f32, NULL, NULL}, NULL, NULL};
+    static const gemm_arch arch = {MR, {ukr_f32, NULL, NULL}, NULL, NULL, NULL};
     return &arch;
 }

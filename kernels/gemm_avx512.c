@@ -177,6 +177,7 @@ int gemm_packa_avx512(const float *a, int64_t lda, int trans, int64_t m, int64_t
 }
 
 const gemm_arch *gemm_arch_avx512(void) {
-    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, NULL}, gemm_packb_avx512, gemm_packa_avx512};
+    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, NULL}, gemm_packb_avx512, gemm_packa_avx512,
+                                      gemm_gemv_bf16_avx512};
     return &arch;
 }

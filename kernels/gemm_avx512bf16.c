@@ -82,6 +82,7 @@ static int packa_dp(const float *a, int64_t lda, int trans, int64_t m, int64_t i
 }
 
 const gemm_arch *gemm_arch_avx512bf16(void) {
-    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, ukr_dp}, gemm_packb_avx512, packa_dp};
+    static const gemm_arch arch = {MR, {gemm_ukr_avx512_f32, gemm_ukr_avx512_bf16w, ukr_dp}, gemm_packb_avx512, packa_dp,
+                                      gemm_gemv_bf16_avx512};
     return &arch;
 }

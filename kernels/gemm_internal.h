@@ -35,11 +35,18 @@ typedef int (*gemm_packb)(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0
 typedef int (*gemm_packa)(const float *a, int64_t lda, int trans, int64_t m, int64_t i0, int64_t k0, int64_t kc,
                           kfmt fmt, float mult, int round_bf16, void *dst);
 
+/* out[r][n − n0] = Σ_k xa[r][k]·w[n][k] for r < m ≤ GEMV_MAX_M and n in [n0, n1): a few
+ * rows against bf16 weights read in place (k_linear's decode-step path). */
+#define GEMV_MAX_M 4
+typedef void (*gemm_gemv_bf16)(int64_t m, const float *xa, int64_t k, const uint16_t *w, int64_t ldw, int64_t n0,
+                               int64_t n1, float *out, int64_t ldo);
+
 typedef struct gemm_arch {
     int mr;
     gemm_ukr ukr[3];   /* per kfmt; NULL: format not supported on this ISA */
     gemm_packb pack_b; /* may be NULL */
     gemm_packa pack_a; /* may be NULL */
+    gemm_gemv_bf16 gemv_bf16; /* may be NULL: few rows then take the packed path */
 } gemm_arch;
 
 /* the micro-kernel set of an instruction set (clamped to what exists in this build) */
@@ -55,6 +62,8 @@ void gemm_ukr_avx512_f32(int64_t kc, const void *a, const void *b, float *c, int
 void gemm_ukr_avx512_bf16w(int64_t kc, const void *a, const void *b, float *c, int64_t ldc, int add);
 int gemm_packa_avx512(const float *a, int64_t lda, int trans, int64_t m, int64_t i0, int64_t k0, int64_t kc,
                       kfmt fmt, float mult, int round_bf16, void *dst);
+void gemm_gemv_bf16_avx512(int64_t m, const float *xa, int64_t k, const uint16_t *w, int64_t ldw, int64_t n0,
+                           int64_t n1, float *out, int64_t ldo);
 int gemm_packb_avx512(const gemm_bsrc *src, int64_t n, int64_t k, int64_t j0, int64_t k0, int64_t kc, kfmt fmt,
                       float scale, int round_bf16, void *dst);
 #endif

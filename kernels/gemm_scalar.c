@@ -39,6 +39,6 @@ static void ukr_bf16w(int64_t kc, const void *av, const void *bv, float *c, int6
 }
 
 const gemm_arch *gemm_arch_scalar(void) {
-    static const gemm_arch arch = {MR, {ukr_f32, ukr_bf16w, NULL}, NULL, NULL};
+    static const gemm_arch arch = {MR, {ukr_f32, ukr_bf16w, NULL}, NULL, NULL, NULL};
     return &arch;
 }

@@ -148,6 +148,15 @@ int main(void) {
             }
         }
     }
+    /* one to four rows against raw bf16 weights: the in-place (decode-step) path, k
+     * with and without a 32-wide tail, with bias and accumulate */
+    for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++)
+        for (int prec = 0; prec < 2; prec++)
+            for (int m = 1; m <= 4; m++) {
+                kctx ctx = {m & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL};
+                run_case(&r, &ctx, KD_BF16, (lcase){m, 70 + m, m < 3 ? 320 : 301}, 0, m & 1, (m >> 1) & 1);
+                cases++;
+            }
     /* a packed matrix reused by many calls with different m and thread counts */
     for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++) {
         kctx ctx = {pool, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL, NULL};
