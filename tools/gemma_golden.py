@@ -3,7 +3,7 @@
 SigLIP vision tower, run by Hugging Face transformers (Gemma3ForConditionalGeneration),
 saved in the folder layout the plugin reads, plus the reference's greedy generations.
 
-    python3 tools/gemma_golden.py [OUT_DIR]     (default tests/data/gemma_gen)
+    python3 tools/gemma_golden.py [OUT_DIR]     (default tests/golden/gemma_gen)
 
 Needs torch, transformers 4.57.x, sentencepiece, safetensors, pillow. Writes to OUT_DIR:
   model/            model.safetensors (bf16), config.json, generation_config.json,
@@ -101,7 +101,7 @@ def greedy(model, inputs):
 
 
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "tests", "data", "gemma_gen")
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "tests", "golden", "gemma_gen")
     model_dir = os.path.join(out_dir, "model")
     os.makedirs(model_dir, exist_ok=True)
     tok_path = os.path.join(model_dir, "tokenizer.model")

@@ -1,5 +1,5 @@
 /* test_text_generate.c — Gemma 3 generation against transformers' golden data
- * (tests/data/gemma_gen, written by tools/gemma_golden.py): the chat tokens, greedy
+ * (tests/golden/gemma_gen, written by tools/gemma_golden.py): the chat tokens, greedy
  * tokens, first decode logits, the KV-cached decode against a full recomputation,
  * seeded sampling, top-k/top-p on a crafted distribution, cancellation. */
 #include <stdint.h>
@@ -10,7 +10,7 @@
 #include "text_test_util.h"
 
 #ifndef GEMMA_GEN_DIR
-#define GEMMA_GEN_DIR "tests/data/gemma_gen"
+#define GEMMA_GEN_DIR "tests/golden/gemma_gen"
 #endif
 
 typedef struct fixture {
