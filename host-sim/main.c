@@ -50,7 +50,7 @@ typedef struct cli {
     const char *plugin;
     const char *out;
     int threads;
-    int quiet, verbose;
+    int quiet, verbose, help;
     const char *device; /* --device, NULL = default */
     uint64_t vram_budget;
     hs_device dev; /* what --device resolved to */
@@ -133,6 +133,9 @@ static int parse_cli(int argc, char **argv, cli *c)
             continue;
         } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
             c->verbose = 1;
+            continue;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { /* "host-sim serve --help" */
+            c->help = 1;
             continue;
         } else if (a[0] == '-' && a[1]) {
             return fail("unknown option %s%s", a, "");
@@ -392,7 +395,9 @@ int main(int argc, char **argv)
     }
     cli c;
     int rc = parse_cli(argc, argv, &c);
-    if (rc) {
+    if (rc || c.help) {
+        if (c.help)
+            fputs(usage, stdout);
         free(c.vars);
         free(c.bypass);
         return rc;
