@@ -35,11 +35,15 @@ static void others(const fbufs *p, const float *x, float **a, float **b)
  * keeps the length; k − 2 also drops the first output row, as the upsampler does). */
 static kstatus causal_conv(const kctx *ctx, const vconv *c, const fmap *x, int front, float *y)
 {
+    const kconvw *w = NULL;
+    kstatus ks = vconv_weights(ctx, c, &w);
+    if (ks != KS_OK)
+        return ks;
     kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = c->kh,
                 .kw = c->kw, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = 1,
                 .ph0 = front, .ph1 = 0, .pw0 = (c->kw - 1) / 2, .pw1 = (c->kw - 1) / 2,
                 .tpad = KPAD_ZEROS, .hpad = KPAD_ZEROS, .wpad = KPAD_ZEROS,
-                .x = x->d, .weights = c->w, .bias = c->bias, .y = y};
+                .x = x->d, .weights = w, .bias = c->bias, .y = y};
     return k_conv(ctx, &kc);
 }
 
@@ -90,10 +94,14 @@ static kstatus downsample_run(const kctx *ctx, const fbufs *p, const vconv *c, f
 {
     float *y, *unused;
     others(p, x->d, &y, &unused);
+    const kconvw *w = NULL;
+    kstatus ks = vconv_weights(ctx, c, &w);
+    if (ks != KS_OK)
+        return ks;
     int64_t to = k_conv_out_len(x->t, 3, 2, 1, 2, 0), fo = k_conv_out_len(x->f, 3, 2, 1, 0, 1);
     kconv kc = {.t = 1, .h = x->t, .w = x->f, .cin = c->cin, .cout = c->cout, .kt = 1, .kh = 3,
                 .kw = 3, .st = 1, .sh = 2, .sw = 2, .dt = 1, .dh = 1, .dw = 1, .ph0 = 2, .ph1 = 0,
-                .pw0 = 0, .pw1 = 1, .x = x->d, .weights = c->w, .bias = c->bias, .y = y};
+                .pw0 = 0, .pw1 = 1, .x = x->d, .weights = w, .bias = c->bias, .y = y};
     *x = (fmap){y, to, fo, c->cout};
     return k_conv(ctx, &kc);
 }

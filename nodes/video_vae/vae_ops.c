@@ -29,16 +29,36 @@ ltx2_status vconv_load(vconv *c, const ltx2_checkpoint *ck, const char *prefix, 
     c->kw = kw;
     c->wt = (kmat){.dtype = (kdtype)st->dtype, .data = st->data, .rows = cout,
                    .cols = cin * kt * kh * kw, .ld = cin * kt * kh * kw, .scale = 1.0f};
-    /* Packed once with the exact context: bf16 weights stay bf16 either way. */
-    kctx pctx = kctx_default(NULL);
-    if ((s = ltx2_kerr(err, k_convw_pack(&pctx, &c->wt, cin, kt, kh, kw, &c->w), name)) != LTX2_OK) return s;
+    /* the CPU panels are packed on the first CPU run (vconv_run): a model that only runs
+     * on a device never holds them */
     snprintf(name, sizeof name, "%sbias", prefix);
-    s = ltx2_ckpt_vec(ck, name, cout, &c->bias, err);
-    if (s != LTX2_OK) {
-        k_convw_free(c->w);
-        c->w = NULL;
+    return ltx2_ckpt_vec(ck, name, cout, &c->bias, err);
+}
+
+/* The CPU panels are packed by the first CPU run that needs them (exact context: bf16
+ * weights stay bf16 either way). The slot is the one mutable part of a loaded layer;
+ * concurrent first runs each pack, one publishes, the others free theirs. */
+kstatus vconv_weights(const kctx *ctx, const vconv *c, const kconvw **out)
+{
+    if (ctx->backend != KB_CPU) { /* a device mirror's, set at upload */
+        *out = c->w;
+        return KS_OK;
     }
-    return s;
+    kconvw *cur = __atomic_load_n(&c->w, __ATOMIC_ACQUIRE);
+    if (!cur) {
+        kconvw *mine = NULL;
+        const kctx pctx = kctx_default(NULL);
+        kstatus s = k_convw_pack(&pctx, &c->wt, c->cin, c->kt, c->kh, c->kw, &mine);
+        if (s != KS_OK)
+            return s;
+        kconvw **slot = (kconvw **)&c->w;
+        if (__atomic_compare_exchange_n(slot, &cur, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            cur = mine;
+        else
+            k_convw_free(mine); /* another run published first: cur is theirs */
+    }
+    *out = cur;
+    return KS_OK;
 }
 
 void vconv_free(vconv *c)
@@ -65,10 +85,14 @@ void vconv_mirror_free(vconv *c)
 kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad)
 {
+    const kconvw *wts = NULL;
+    kstatus s = vconv_weights(ctx, c, &wts);
+    if (s != KS_OK)
+        return s;
     kconv k = {.t = t, .h = h, .w = w, .cin = c->cin, .cout = c->cout, .kt = c->kt, .kh = c->kh,
                .kw = c->kw, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = 1,
                .ph0 = c->kh / 2, .ph1 = c->kh / 2, .pw0 = c->kw / 2, .pw1 = c->kw / 2,
-               .hpad = spad, .wpad = spad, .x = x, .weights = c->w, .bias = c->bias, .y = y};
+               .hpad = spad, .wpad = spad, .x = x, .weights = wts, .bias = c->bias, .y = y};
     int p = c->kt - 1;
     if (c->kt > 1) {
         switch (tpad) {

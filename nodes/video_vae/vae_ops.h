@@ -1,5 +1,6 @@
 /* vae_ops.h — building blocks shared by the video VAE and the latent upscalers:
- * 3-D convolutions over channels-last activations with weights packed once at load,
+ * 3-D convolutions over channels-last activations with weights packed once (for the CPU
+ * on its first use, for a device at upload),
  * the VAE patchify order, and the sinusoidal timestep embedder. */
 #ifndef LTX2_VAE_OPS_H
 #define LTX2_VAE_OPS_H
@@ -11,12 +12,16 @@
 
 /* A convolution layer: packed weight (stored dtype) + f32 bias. */
 typedef struct vconv {
-    kconvw *w;
+    kconvw *w;   /* packed: the CPU panels (made by the first CPU run) or a mirror's device weights */
     kmat wt;     /* the stored weight [cout][cin·taps] in the mapping (device packing) */
     float *bias; /* [cout] */
     int64_t cin, cout;
     int kt, kh, kw;
 } vconv;
+
+/* c's packed weights for ctx's backend: a device mirror's as uploaded, or the CPU
+ * panels, packed on the first CPU use (thread-safe). */
+K_MUST_USE kstatus vconv_weights(const kctx *ctx, const vconv *c, const kconvw **out);
 
 /* How the time axis is padded around a k=3 kernel. */
 typedef enum vtpad {

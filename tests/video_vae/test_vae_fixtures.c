@@ -120,7 +120,17 @@ static void run_decoder(const char *dir, const char *name)
         float *dnoise = noise ? fb_on(&K, noise, lt->shape[1] * fl * hl * wl) : NULL;
         vae_dec_opts o = {.timestep = ts ? ts[0] : 0.05f, .noise_scale = 0.025f, .noise = dnoise};
         ltx2_error err = {0};
+        /* CPU conv panels exist only once a CPU run needed them (none on a device run) */
+        if (f.vae->dec.conv_in.w) {
+            printf("%s: CPU conv panels made at load\n", name);
+            failures++;
+        }
         ltx2_status st = ltx2_vae_decode(&K, f.vae, dlat, fl, hl, wl, &o, px, &err);
+        if (st == LTX2_OK && !f.vae->dec.conv_in.w != (K.backend != KB_CPU)) {
+            printf("%s: CPU conv panels %s after a %s decode\n", name, f.vae->dec.conv_in.w ? "made" : "missing",
+                   K.backend == KB_CPU ? "CPU" : "device");
+            failures++;
+        }
         fb_free(&K, dlat, lat);
         fb_free(&K, dnoise, noise);
         px = host_result(px, ref_n);
