@@ -27,8 +27,20 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 echo "== AddressSanitizer + UBSan build + tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTX2_SANITIZE=ON -DLTX2_BENCH=OFF -DLTX2_CUDA=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE nosan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# LeakSanitizer's own stop-the-world tracer sometimes crashes at process exit ("Tracer
+# caught signal 11 ... LeakSanitizer has encountered a fatal error": google/sanitizers
+# #1353; seen once here in examples.graph_4, not reproduced in ten reruns). That is not a
+# leak report ("detected memory leaks") nor a test failure, so when the log shows it the
+# failed tests run once more, and must pass then; anything else fails as it is.
+if ! ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE nosan; then
+  log=build-asan/Testing/Temporary/LastTest.log
+  grep -q "LeakSanitizer has encountered a fatal error" "$log" || exit 1
+  echo "note: LeakSanitizer's tracer crashed (not a leak report); rerunning the failed tests once"
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE nosan --rerun-failed
+fi
+
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== libFuzzer smoke runs"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTX2_FUZZ=ON -DLTX2_BENCH=OFF \
