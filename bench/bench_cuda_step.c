@@ -32,29 +32,6 @@ static void run_step(void *arg)
     if (r->st == LTX2_OK && kcuda_sync(r->kc.cuda) != KS_OK) r->st = LTX2_ERR_INTERNAL;
 }
 
-/* A device copy of n host floats, or NULL. */
-static float *dev_copy(kcuda *d, const float *h, int64_t n)
-{
-    float *p = NULL;
-    if (h && kcuda_alloc(d, sizeof(float) * (size_t)n, (void **)&p) == KS_OK &&
-        kcuda_copy(d, p, h, sizeof(float) * (size_t)n, KCUDA_H2D) != KS_OK) {
-        kcuda_free(d, p);
-        p = NULL;
-    }
-    return p;
-}
-
-static float *dev_const(kcuda *d, int64_t n, float v)
-{
-    float *h = malloc(sizeof(float) * (size_t)n), *p = NULL;
-    if (h) {
-        for (int64_t i = 0; i < n; i++) h[i] = v;
-        p = dev_copy(d, h, n);
-    }
-    free(h);
-    return p;
-}
-
 typedef struct step_shape {
     const char *key, *label;
     int width, height, frames, passes, reps;
@@ -74,11 +51,11 @@ static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, co
     if (vpos && apos) {
         ltx2_dit_video_positions(&g, f, h, w, 24.0, true, vpos);
         ltx2_dit_audio_positions(&g, na, apos);
-        buf[0] = bench_dev_random(d, nv * 128, 11), buf[1] = dev_const(d, nv, 0.5f);
-        buf[2] = dev_copy(d, vpos, 6 * nv), buf[3] = bench_dev_random(d, (int64_t)TEXT * CAPTION, 12);
-        buf[4] = bench_dev_random(d, na * 128, 13), buf[5] = dev_const(d, na, 0.5f);
-        buf[6] = dev_copy(d, apos, 2 * na);
-        buf[7] = dev_const(d, nv * 128, 0), buf[8] = dev_const(d, na * 128, 0);
+        buf[0] = bench_dev_random(d, nv * 128, 11), buf[1] = bench_dev_const(d, nv, 0.5f);
+        buf[2] = bench_dev_copy(d, vpos, 6 * nv), buf[3] = bench_dev_random(d, (int64_t)TEXT * CAPTION, 12);
+        buf[4] = bench_dev_random(d, na * 128, 13), buf[5] = bench_dev_const(d, na, 0.5f);
+        buf[6] = bench_dev_copy(d, apos, 2 * na);
+        buf[7] = bench_dev_const(d, nv * 128, 0), buf[8] = bench_dev_const(d, na * 128, 0);
     }
     int ok = vpos && apos;
     for (int i = 0; i < 9; i++) ok = ok && buf[i];

@@ -279,6 +279,13 @@ typedef struct krope_table {
     const float *freq;
 } krope_table;
 K_MUST_USE kstatus k_rope_table(const kctx *ctx, const krope_table *t, float *cos, float *sin);
+/* The arguments k_rope_table accepts (both backends refuse the rest with KS_BAD_ARG). */
+static inline int k_rope_table_ok(const krope_table *t, const float *cos, const float *sin)
+{
+    return t && t->n >= 0 && t->n_axes >= 1 && t->n_axes <= 3 && t->pad >= 0 && t->nf >= 0 &&
+           t->pad + t->nf * t->n_axes <= t->half && (t->n == 0 || (t->positions && cos && sin)) &&
+           (t->nf == 0 || t->freq);
+}
 
 /* ------------------------------------------------------------------ activations and elementwise */
 /* All in place-safe (y may equal x), n elements, contiguous. */

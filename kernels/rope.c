@@ -94,9 +94,7 @@ static void table_task(void *arg, int64_t begin, int64_t end, int tid)
 kstatus k_rope_table(const kctx *ctx, const krope_table *t, float *cos, float *sin)
 {
     K_DISPATCH(ctx, kcuda_rope_table(ctx, t, cos, sin));
-    if (!t || t->n < 0 || t->n_axes < 1 || t->n_axes > 3 || t->pad < 0 || t->nf < 0 ||
-        t->pad + t->nf * t->n_axes > t->half || (t->n > 0 && (!t->positions || !cos || !sin)) ||
-        (t->nf > 0 && !t->freq))
+    if (!k_rope_table_ok(t, cos, sin))
         return KS_BAD_ARG;
     table_args a = {t, cos, sin};
     return k_par(ctx, t->n, 64, table_task, &a);

@@ -10,6 +10,7 @@
  * (causal, sliding window) are each row's key range [lo, hi), as in the CPU kernel;
  * key_bias adds to the scores. Head dims up to 256 (padded to 32/64/128/256).
  */
+#include "kcuda_attention.cuh"
 #include "kcuda_internal.h"
 
 #include <math.h>
@@ -41,16 +42,6 @@ typedef struct att_params {
     float scale;
 } att_params;
 
-/* Row i's visible keys [lo, hi) (k_attn_key_range of attention_impl.h). */
-__device__ __forceinline__ void key_range(const att_params &a, int64_t i, int64_t *lo, int64_t *hi)
-{
-    int64_t off = a.nkv - a.nq, l = 0, h = a.nkv;
-    if (a.causal && i + off + 1 < h) h = i + off + 1;
-    if (a.window > 0 && i + off - a.window + 1 > l) l = i + off - a.window + 1;
-    *lo = l;
-    *hi = h;
-}
-
 template <int D>
 __global__ void __launch_bounds__(ATT_THREADS, KCUDA_ATT_MIN_BLOCKS) attention_kernel(att_params a)
 {
@@ -61,9 +52,9 @@ __global__ void __launch_bounds__(ATT_THREADS, KCUDA_ATT_MIN_BLOCKS) attention_k
     const int64_t i0 = (int64_t)blockIdx.x * ROWS, i = i0 + row;
     const int64_t last = (i0 + ROWS < a.nq ? i0 + ROWS : a.nq) - 1;
     int64_t lo = 0, hi = 0, blo, bhi, tmp;
-    if (i < a.nq) key_range(a, i, &lo, &hi);
-    key_range(a, i0, &blo, &tmp); /* lo and hi grow with i: the block's union */
-    key_range(a, last, &tmp, &bhi);
+    if (i < a.nq) kcuda_key_range(a, i, &lo, &hi);
+    kcuda_key_range(a, i0, &blo, &tmp); /* lo and hi grow with i: the block's union */
+    kcuda_key_range(a, last, &tmp, &bhi);
 
     float4 q[NV], acc[NV];
 #pragma unroll

@@ -10,6 +10,7 @@
  * (.trans for V); rows are padded by 16 bytes so the 8 rows of a matrix hit distinct
  * banks. Masks as the f32 kernel: each row's key range [lo, hi) plus key_bias.
  */
+#include "kcuda_attention.cuh"
 #include "kcuda_internal.h"
 
 #include <cuda_bf16.h>
@@ -72,16 +73,6 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi)
     return *(uint32_t *)&v;
 }
 
-/* Row i's visible keys [lo, hi) (k_attn_key_range of attention_impl.h). */
-__device__ __forceinline__ void tc_key_range(const tc_params &a, int64_t i, int64_t *lo, int64_t *hi)
-{
-    int64_t off = a.nkv - a.nq, l = 0, h = a.nkv;
-    if (a.causal && i + off + 1 < h) h = i + off + 1;
-    if (a.window > 0 && i + off - a.window + 1 > l) l = i + off - a.window + 1;
-    *lo = l;
-    *hi = h;
-}
-
 /* rows × D bf16 from global (row r at base + r·ld) into shared rows of LD elements. */
 template <int D, int ROWS>
 __device__ __forceinline__ void load_tile(__nv_bfloat16 *s, const __nv_bfloat16 *base, int64_t ld, int64_t rows_left)
@@ -109,13 +100,13 @@ __global__ void __launch_bounds__(TC_WARPS * 32) attention_tc_kernel(tc_params a
     const int64_t i0 = (int64_t)blockIdx.x * TC_BM;
     const int64_t last = (i0 + TC_BM < a.nq ? i0 + TC_BM : a.nq) - 1;
     int64_t blo, bhi, tmp;
-    tc_key_range(a, i0, &blo, &tmp); /* lo and hi grow with the row: the block's union */
-    tc_key_range(a, last, &tmp, &bhi);
+    kcuda_key_range(a, i0, &blo, &tmp); /* lo and hi grow with the row: the block's union */
+    kcuda_key_range(a, last, &tmp, &bhi);
     /* this thread's two rows (g and g+8 of its warp's 16) */
     const int64_t ra = i0 + warp * 16 + g, rb = ra + 8;
     int64_t loa = 0, hia = 0, lob = 0, hib = 0;
-    if (ra < a.nq) tc_key_range(a, ra, &loa, &hia);
-    if (rb < a.nq) tc_key_range(a, rb, &lob, &hib);
+    if (ra < a.nq) kcuda_key_range(a, ra, &loa, &hia);
+    if (rb < a.nq) kcuda_key_range(a, rb, &lob, &hib);
 
     const __nv_bfloat16 *kbase = a.k + (int64_t)kvh * D, *vbase = a.v + (int64_t)kvh * D;
     const int ntiles = bhi > blo ? (int)((bhi - blo + TC_BN - 1) / TC_BN) : 0;

@@ -213,10 +213,7 @@ extern "C" kstatus kcuda_rope_table(const kctx *ctx, const krope_table *t, float
 {
     kstatus st = kcuda_op_begin(ctx);
     if (st != KS_OK) return st;
-    if (!t || t->n < 0 || t->n_axes < 1 || t->n_axes > 3 || t->pad < 0 || t->nf < 0 ||
-        t->pad + t->nf * t->n_axes > t->half || (t->n > 0 && (!t->positions || !cos_t || !sin_t)) ||
-        (t->nf > 0 && !t->freq))
-        return KS_BAD_ARG;
+    if (!k_rope_table_ok(t, cos_t, sin_t)) return KS_BAD_ARG;
     if (t->n == 0 || t->half == 0) return KS_OK;
     kcuda *d = ctx->cuda;
     float *freq = NULL;

@@ -1,0 +1,18 @@
+/* kcuda_attention.cuh — what the two CUDA attention kernels (f32, tensor cores) share. */
+#ifndef LTX2_KCUDA_ATTENTION_CUH
+#define LTX2_KCUDA_ATTENTION_CUH
+#include <stdint.h>
+
+/* Row i's visible keys [lo, hi) (k_attn_key_range of attention_impl.h), for any launch
+ * parameters P with nq, nkv, causal and window. */
+template <class P>
+__device__ __forceinline__ void kcuda_key_range(const P &a, int64_t i, int64_t *lo, int64_t *hi)
+{
+    int64_t off = a.nkv - a.nq, l = 0, h = a.nkv;
+    if (a.causal && i + off + 1 < h) h = i + off + 1;
+    if (a.window > 0 && i + off - a.window + 1 > l) l = i + off - a.window + 1;
+    *lo = l;
+    *hi = h;
+}
+
+#endif
