@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KCUDA_SKIP 77
 
@@ -25,6 +26,18 @@ static inline kcuda *open_device_or_skip(size_t budget)
     }
     printf("device: %s\n", kcuda_name(d));
     return d;
+}
+
+/* A CUDA context on cuda:0 (or exit 77 where none is usable) and a random stream seeded
+ * from the clock, printed so a failing run can be replayed: fresh inputs every run. */
+static inline kctx kcuda_test_begin(krng *r, uint64_t salt)
+{
+    kctx g = kctx_default(NULL);
+    g.backend = KB_CUDA;
+    g.cuda = open_device_or_skip(0);
+    r->s = salt ^ (uint64_t)time(NULL);
+    printf("seed %llu\n", (unsigned long long)r->s);
+    return g;
 }
 
 static inline void die_on(kstatus s, kcuda *d, const char *what)

@@ -11,12 +11,9 @@
 int main(void)
 {
     kcheck k = {0};
-    kcuda *d = open_device_or_skip(0);
-    kctx g = kctx_default(NULL), c = kctx_default(NULL);
-    g.backend = KB_CUDA;
-    g.cuda = d;
-    krng r = {0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL)};
-    printf("seed %llu\n", (unsigned long long)r.s);
+    krng r;
+    kctx g = kcuda_test_begin(&r, 0x9e3779b97f4a7c15ull), c = kctx_default(NULL);
+    kcuda *d = g.cuda;
 
     /* per-column statistics, both directions (std kept away from zero) */
     const int64_t rows = 37, dim = 53, n = rows * dim;

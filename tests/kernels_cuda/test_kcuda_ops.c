@@ -358,14 +358,10 @@ static void test_layout(env *e)
 int main(void)
 {
     env e = {0};
-    e.d = open_device_or_skip(0);
+    e.gpu = kcuda_test_begin(&e.rng, 0x9e3779b97f4a7c15ull);
+    e.d = e.gpu.cuda;
     kpool *pool = kpool_create(0);
     e.cpu = kctx_default(pool);
-    e.gpu = kctx_default(NULL);
-    e.gpu.backend = KB_CUDA;
-    e.gpu.cuda = e.d;
-    e.rng.s = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL); /* fresh inputs every run */
-    printf("seed %llu\n", (unsigned long long)e.rng.s);
 
     test_linear(&e, KP_EXACT, KD_F32, 1.0f, 0, "linear exact f32");
     test_linear(&e, KP_EXACT, KD_F32, 1.0f, 1, "linear exact f32 +bias +accumulate");

@@ -11,12 +11,9 @@
 int main(void)
 {
     kcheck k = {0};
-    kcuda *d = open_device_or_skip(0);
-    kctx g = kctx_default(NULL);
-    g.backend = KB_CUDA;
-    g.cuda = d;
-    krng r = {0x2545f4914f6cdd1dull ^ (uint64_t)time(NULL)};
-    printf("seed %llu\n", (unsigned long long)r.s);
+    krng r;
+    kctx g = kcuda_test_begin(&r, 0x2545f4914f6cdd1dull);
+    kcuda *d = g.cuda;
     const int64_t n = 517, ch = 48, nc = n * ch;
     float *x = rand_buf(&r, nc, 2), *z = rand_buf(&r, nc, 1), *v = rand_buf(&r, nc, 1), *mask = rand_buf(&r, n, 1);
     float *t = rand_buf(&r, n, 1), *ref = malloc(sizeof(float) * (size_t)nc);

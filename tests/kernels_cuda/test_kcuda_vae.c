@@ -15,12 +15,9 @@ static float *hbuf(int64_t n) { return malloc(sizeof(float) * (size_t)(n > 0 ? n
 int main(void)
 {
     kcheck k = {0};
-    kcuda *d = open_device_or_skip(0);
-    kctx g = kctx_default(NULL), c = kctx_default(NULL);
-    g.backend = KB_CUDA;
-    g.cuda = d;
-    krng r = {0x2545f4914f6cdd1dull ^ (uint64_t)time(NULL)};
-    printf("seed %llu\n", (unsigned long long)r.s);
+    krng r;
+    kctx g = kcuda_test_begin(&r, 0x2545f4914f6cdd1dull), c = kctx_default(NULL);
+    kcuda *d = g.cuda;
 
     /* latent (un)normalize */
     const int64_t C = 19, n = 301, ld = 21;
