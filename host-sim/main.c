@@ -349,6 +349,7 @@ static int cmd_serve(const cli *c, hs_plugin *hp)
     return 0;
 #else
     (void)o;
+    (void)hp;
     return fail("%s%sthis host-sim was built without libwebsockets (libwebsockets-dev): serve is not available", "", "");
 #endif
 }

@@ -127,6 +127,7 @@ void k_scratch_open(const kctx *ctx, kscratch *s)
     s->arena = ctx->arena;
     s->mark = s->arena ? k_arena_mark(s->arena) : (kmark){0, 0, 0};
     s->blocks = NULL;
+    s->n_dev = 0;
     s->owner = *ctx;
 }
 
@@ -134,12 +135,19 @@ kstatus k_scratch(kscratch *s, size_t bytes, void **out)
 {
     if (s->arena)
         return k_arena_alloc(s->arena, bytes, out);
-    /* no arena: one block per request (what the ops did before arenas), linked for close.
-     * The link lives in host memory, so this path is for the CPU backend only. */
+    /* no arena: one block per request (what the ops did before arenas). CPU blocks are
+     * linked through their first bytes; device blocks cannot be read from here, so their
+     * pointers are kept in the scratch itself. */
     *out = NULL;
-    if (s->owner.backend != KB_CPU)
-        return KS_UNSUPPORTED;
     void *b = NULL;
+    if (s->owner.backend != KB_CPU) {
+        if (s->n_dev == K_SCRATCH_DEV_BLOCKS)
+            return KS_UNSUPPORTED;
+        kstatus st = k_alloc(&s->owner, bytes, &b);
+        if (st == KS_OK)
+            s->dev[s->n_dev++] = *out = b;
+        return st;
+    }
     kstatus st = k_alloc(&s->owner, ARENA_ALIGN + bytes, &b);
     if (st != KS_OK)
         return st;
@@ -158,5 +166,7 @@ void k_scratch_close(kscratch *s)
         k_free(&s->owner, s->blocks);
         s->blocks = prev;
     }
+    while (s->n_dev > 0)
+        k_free(&s->owner, s->dev[--s->n_dev]);
     s->arena = NULL;
 }

@@ -32,10 +32,13 @@ static inline kstatus k_par(const kctx *ctx, int64_t n, int64_t grain, kpool_tas
 
 /* One op's scratch: taken from ctx->arena above a mark and given back at close; without
  * an arena each request is its own block of backend memory, freed at close. */
+#define K_SCRATCH_DEV_BLOCKS 8 /* device blocks one op may hold without an arena */
 typedef struct kscratch {
     karena *arena;
     kmark mark;
-    void *blocks; /* without an arena: the last block (each starts with a link to the one before) */
+    void *blocks; /* without an arena, CPU: the last block (each starts with a link to the one before) */
+    void *dev[K_SCRATCH_DEV_BLOCKS]; /* without an arena, a device: its blocks (no host link inside) */
+    int n_dev;
     kctx owner;
 } kscratch;
 void k_scratch_open(const kctx *ctx, kscratch *s);

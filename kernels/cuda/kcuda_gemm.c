@@ -92,28 +92,38 @@ done:
 
 /* Fast precision with FP8 E4M3 weights on the FP8 tensor cores: the activations are
  * quantised to E4M3 with a per-tensor scale found on the device (no host round trip), the
- * weight scale rides on alpha. KS_UNSUPPORTED when cuBLASLt has no FP8 kernel for the
- * shapes (the caller widens the weights to bf16 instead). */
+ * weight scale rides on alpha. cuBLASLt's FP8 kernels want the token count a multiple of
+ * 16 (126 audio tokens are refused with NOT_SUPPORTED): other counts are padded with zero
+ * rows and the product lands in scratch first. KS_UNSUPPORTED when cuBLASLt has no FP8
+ * kernel at all (the caller widens the weights to bf16 instead). */
 static kstatus linear_fp8(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias,
-                          float *y, int64_t ldy, int accumulate)
+                          float *y, int accumulate) /* y dense: n apart */
 {
     kcuda *d = ctx->cuda;
-    const int64_t n = w->rows, k = w->cols;
+    const int64_t n = w->rows, k = w->cols, mp = (m + 15) / 16 * 16;
     if (k % 16 || n % 16 || w->ld % 16) return KS_UNSUPPORTED;
-    const size_t xb = kcuda_align_up((size_t)(m * k), SCRATCH_ALIGN);
+    const size_t xb = kcuda_align_up((size_t)(mp * k), SCRATCH_ALIGN);
+    const size_t yb = mp == m ? 0 : kcuda_align_up((size_t)(mp * n) * sizeof(float), SCRATCH_ALIGN);
     char *ws;
-    kstatus s = kcuda_scratch(d, LT_WORKSPACE + xb + SCRATCH_ALIGN, (void **)&ws);
+    kstatus s = kcuda_scratch(d, LT_WORKSPACE + xb + yb + SCRATCH_ALIGN, (void **)&ws);
     if (s != KS_OK) return s;
     uint8_t *xq = (uint8_t *)(ws + LT_WORKSPACE);
-    float *sc = (float *)(ws + LT_WORKSPACE + xb); /* [0] amax, [1] the activations' scale */
+    float *yp = mp == m ? y : (float *)(ws + LT_WORKSPACE + xb);
+    float *sc = (float *)(ws + LT_WORKSPACE + xb + yb); /* [0] amax, [1] the activations' scale */
+    if (mp != m && cudaMemsetAsync(xq + m * k, 0, (size_t)((mp - m) * k), d->stream) != cudaSuccess)
+        return kcuda_check_launch(d, "FP8 padding rows");
     kcuda_launch_f32_to_e4m3(d->stream, x, m, k, ldx, sc, xq);
     if ((s = kcuda_check_launch(d, "FP8 activation quantisation")) != KS_OK) return s;
     lt_operand A = {w->data, CUDA_R_8F_E4M3, 1, w->ld, NULL}, B = {xq, CUDA_R_8F_E4M3, 0, k, sc + 1};
-    s = lt_matmul(d, n, m, k, w->scale, A, B, accumulate ? 1.0f : 0.0f, (lt_result){y, CUDA_R_32F, ldy, NULL, 0}, ws);
+    const float beta = accumulate && mp == m ? 1.0f : 0.0f;
+    s = lt_matmul(d, n, mp, k, w->scale, A, B, beta, (lt_result){yp, CUDA_R_32F, n, NULL, 0}, ws);
     if (s != KS_OK && s != KS_OOM) { /* remembered: later calls widen to bf16 at once */
         snprintf(d->fp8_off, sizeof d->fp8_off, "%s", d->err);
         return KS_UNSUPPORTED;
     }
+    if (s == KS_OK && yp != y)
+        s = accumulate ? kcuda_elementwise(ctx, KCUDA_ADD, y, yp, 0.0f, y, m * n)
+                       : kcuda_copy(d, y, yp, (size_t)(m * n) * sizeof(float), KCUDA_D2D);
     if (s == KS_OK && bias) s = kcuda_add_row(ctx, m, n, y, bias, y);
     return s;
 }
@@ -131,7 +141,7 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
     int64_t n = w->rows, k = w->cols;
     int fast = ctx->prec == KP_FAST;
     if (fast && w->dtype == KD_F8_E4M3 && ldy == n && !d->fp8_off[0]) {
-        s = linear_fp8(ctx, m, x, ldx, w, bias, y, ldy, accumulate);
+        s = linear_fp8(ctx, m, x, ldx, w, bias, y, accumulate);
         if (s != KS_UNSUPPORTED) return s;
     }
     int w_direct = fast ? (w->dtype == KD_BF16 && w->scale == 1.0f) : w->dtype == KD_F32;

@@ -104,6 +104,12 @@ static void test_linear_fp8(env *e, int bias_acc, const char *what)
     CPU(k_linear(&e->cpu, m, x, ldx, &w, NULL, bias_acc ? bias : NULL, y, n, bias_acc));
     die_on(kcuda_linear(&e->gpu, m, xd, ldx, &wd, bias_acc ? bd : NULL, yd, n, bias_acc), e->d, what);
     check_dev(&e->k, e->d, what, yd, y, m * n, 5e-2);
+    /* from sm_89 on the card has FP8 tensor cores: the bf16 fallback must not have run */
+    const char *sm = strstr(kcuda_name(e->d), "sm_"), *off = kcuda_fp8_unavailable(e->d);
+    if (sm && atoi(sm + 3) >= 89 && off) {
+        printf("FAIL %s: fell back to bf16 widening (%s)\n", what, off);
+        e->k.failures++;
+    }
     kcuda_mat_free(&e->gpu, &wd);
     kcuda_free(e->d, xd), kcuda_free(e->d, bd), kcuda_free(e->d, yd);
     free(wh), free(x), free(bias), free(y);
