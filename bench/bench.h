@@ -25,6 +25,10 @@ double bench_rate(const bench *b, const char *key);
 /* A headline `RATIO name value` line printed after the table. */
 void bench_ratio(bench *b, const char *name, double value);
 
+/* The official PyTorch forward's best time in ms for a `TORCH name ...` line of the
+ * --torch file (tools/torch_ref_forward.py's output); 0 when there is none. */
+double bench_torch_ms(const bench *b, const char *name);
+
 /* deterministic uniform [-1, 1) fill */
 void bench_fill(float *x, int64_t n, uint64_t seed);
 

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define LAYERS 48
 #define TEXT 1024
@@ -39,6 +40,29 @@ typedef struct step_shape {
     double max_s;
     int fp8; /* the FP8 E4M3 model */
 } step_shape;
+
+/* RATIO <row>_vs_torch: our best time over the official forward's best at the same
+ * shape and batch (--torch). */
+static void compare_torch(bench *b, const step_shape *sh, double seconds)
+{
+    char name[96], ratio[96];
+    snprintf(name, sizeof name, "forward_ms_%dx%dx%d+audio_b%d", sh->width, sh->height, sh->frames, sh->passes);
+    double ms = bench_torch_ms(b, name);
+    snprintf(ratio, sizeof ratio, "%s_vs_torch", sh->key);
+    if (ms <= 0) return;
+    bench_ratio(b, ratio, seconds * 1e3 / ms);
+    if (!strcmp(sh->key, "cuda_step_768x512x121_fast")) bench_ratio(b, "cuda_step_vs_torch", seconds * 1e3 / ms);
+    if (!strcmp(sh->key, "cuda_step_768x512x121_fp8")) bench_ratio(b, "cuda_step_fp8_vs_torch", seconds * 1e3 / ms);
+}
+
+/* With LTX2_CUDA_PROFILE=1: one more pass, its device time per op. */
+static void profile_pass(kcuda *d, step_run *r, const char *key)
+{
+    char rep[8192];
+    if (!kcuda_profile_report(d, rep, sizeof rep)) return; /* no profile; else drops the timed runs' counts */
+    run_step(r);
+    if (r->st == LTX2_OK && kcuda_profile_report(d, rep, sizeof rep)) printf("# profile of one %s\n%s", key, rep);
+}
 
 static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, const step_shape *sh)
 {
@@ -75,6 +99,10 @@ static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, co
             snprintf(note, sizeof note, "%s", r.err.msg);
         bench_row(b, sh->key, sh->label, sh->passes * bench_dit_flops(&m->cfg, (double)nv, (double)na, TEXT),
                   r.st == LTX2_OK ? t : 0, note);
+        if (r.st == LTX2_OK) {
+            compare_torch(b, sh, t);
+            profile_pass(d, &r, sh->key);
+        }
     }
     for (int i = 0; i < 9; i++) kcuda_free(d, buf[i]);
     free(vpos);

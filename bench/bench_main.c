@@ -1,5 +1,5 @@
 /* bench_main.c — ltx2-bench driver: options, timing, the table and the RATIO lines.
- *   ltx2-bench [--threads N] [--device cpu|cuda] [--only SUBSTRING]...
+ *   ltx2-bench [--threads N] [--device cpu|cuda] [--only SUBSTRING]... [--torch TORCH_OUTPUT]
  * --device cuda runs the CUDA rows only (keys starting with "cuda"), --device cpu all others. */
 #include "bench.h"
 
@@ -22,6 +22,7 @@ struct bench {
     const char *only[MAX_ONLY];
     int n_only;
     const char *device; /* NULL: every row; "cpu" or "cuda": that device's rows */
+    const char *torch;  /* --torch: tools/torch_ref_forward.py's output, or NULL */
     brow rows[MAX_ROWS];
     int n_rows;
     char ratios[MAX_ROWS][96];
@@ -84,6 +85,17 @@ void bench_ratio(bench *b, const char *name, double value) {
     if (b->n_ratios < MAX_ROWS) snprintf(b->ratios[b->n_ratios++], sizeof b->ratios[0], "RATIO %s %.3f", name, value);
 }
 
+double bench_torch_ms(const bench *b, const char *name) {
+    FILE *f = b->torch ? fopen(b->torch, "r") : NULL;
+    if (!f) return 0.0;
+    char line[512], key[256];
+    double ms = 0.0, med = 0.0, mn = 0.0;
+    while (ms == 0.0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "TORCH %255s %lf ms (min %lf", key, &med, &mn) == 3 && strcmp(key, name) == 0) ms = mn;
+    fclose(f);
+    return ms;
+}
+
 void bench_fill(float *x, int64_t n, uint64_t seed) {
     uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
     for (int64_t i = 0; i < n; i++) {
@@ -101,9 +113,10 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc &&
                  (strcmp(argv[i + 1], "cpu") == 0 || strcmp(argv[i + 1], "cuda") == 0)) b.device = argv[++i];
+        else if (strcmp(argv[i], "--torch") == 0 && i + 1 < argc) b.torch = argv[++i];
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc && b.n_only < MAX_ONLY) b.only[b.n_only++] = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--threads N] [--device cpu|cuda] [--only SUBSTRING]...\n", argv[0]);
+            fprintf(stderr, "usage: %s [--threads N] [--device cpu|cuda] [--only SUBSTRING]... [--torch TORCH_OUTPUT]\n", argv[0]);
             return 2;
         }
     }

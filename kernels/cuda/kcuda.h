@@ -85,6 +85,10 @@ kstatus kcuda_feedforward_fused(const kctx *ctx, int64_t n, const float *x, int6
 /* Why fast-precision FP8 GEMMs widen their weights to bf16 instead of running on the FP8
  * tensor cores (the first failure, remembered), or NULL while they run there. */
 const char *kcuda_fp8_unavailable(const kcuda *d);
+/* With LTX2_CUDA_PROFILE=1 set when d was made: writes the device time per op since the
+ * last report (largest first; idle gaps charged to the op before them) into buf and
+ * resets it; returns the length. 0 without a profile. */
+size_t kcuda_profile_report(kcuda *d, char *buf, size_t len);
 kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                     float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                     float *c, int64_t ldc);

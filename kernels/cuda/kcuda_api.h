@@ -35,6 +35,7 @@
     X(kstatus, kcuda_linear, (const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias, float *y, int64_t ldy, int accumulate), (ctx, m, x, ldx, w, bias, y, ldy, accumulate)) \
     X(kstatus, kcuda_feedforward_fused, (const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1, const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy, int accumulate), (ctx, n, x, ldx, w1, b1, w2, b2, y, ldy, accumulate)) \
     X(const char *, kcuda_fp8_unavailable, (const kcuda *d), (d)) \
+    X(size_t, kcuda_profile_report, (kcuda *d, char *buf, size_t len), (d, buf, len)) \
     X(kstatus, kcuda_sgemm, (const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc), (ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) \
     X(kstatus, kcuda_attention, (const kctx *ctx, const kattn *a), (ctx, a)) \
     X(kstatus, kcuda_convw_create, (const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw, kcuda_convw **out), (ctx, w, cin, kt, kh, kw, out)) \

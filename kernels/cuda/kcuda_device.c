@@ -36,11 +36,13 @@ kstatus kcuda_check_launch(kcuda *d, const char *what)
     return e == cudaSuccess ? KS_OK : kcuda_fail(d, e, what);
 }
 
-kstatus kcuda_op_begin(const kctx *ctx)
+kstatus kcuda_op_begin_at(const kctx *ctx, const char *op)
 {
     if (!ctx || ctx->backend != KB_CUDA || !ctx->cuda) return KS_BAD_ARG;
     if (ctx->cancel && *ctx->cancel) return KS_CANCELLED;
-    return kcuda_enter(ctx->cuda);
+    kstatus s = kcuda_enter(ctx->cuda);
+    if (s == KS_OK && ctx->cuda->prof) kcuda_prof_mark(ctx->cuda, op);
+    return s;
 }
 
 static void set_why(char *why, size_t why_len, const char *fmt, const char *a, const char *b)
@@ -90,6 +92,7 @@ kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, s
     d->total = total_b;
     d->sm_count = prop.multiProcessorCount;
     d->smem_optin = prop.sharedMemPerBlockOptin;
+    d->prof = kcuda_prof_create();
     snprintf(d->name, sizeof d->name, "%s (sm_%d%d, %.1f GiB)", prop.name, prop.major, prop.minor,
              (double)total_b / (1024.0 * 1024.0 * 1024.0));
     *out = d;
@@ -111,6 +114,7 @@ void kcuda_destroy(kcuda *d)
     for (size_t i = 0; i < d->blocks_cap; i++)
         if (d->blocks[i].ptr) cudaFree(d->blocks[i].ptr);
     free(d->blocks);
+    kcuda_prof_destroy(d->prof);
     if (d->lt) cublasLtDestroy(d->lt);
     if (d->stream) cudaStreamDestroy(d->stream);
     pthread_mutex_destroy(&d->lock);

@@ -22,6 +22,7 @@ typedef struct kcuda_block {
     size_t bytes;
 } kcuda_block;
 
+typedef struct kcuda_prof kcuda_prof;
 struct kcuda {
     int ordinal;
     cudaStream_t stream;
@@ -38,6 +39,7 @@ struct kcuda {
     char name[320];
     char err[256]; /* last failure, for kcuda_last_error */
     char fp8_off[256]; /* why FP8 GEMMs fell back to bf16 ("" while they run) */
+    kcuda_prof *prof;  /* per-op timing (LTX2_CUDA_PROFILE), or NULL */
 };
 
 /* Makes d's device current for this thread; KS_DEVICE (and d->err) on failure. */
@@ -49,8 +51,15 @@ kstatus kcuda_check_launch(kcuda *d, const char *what);
 /* Scratch of at least bytes (grown through kcuda_alloc, so the budget applies), valid
  * until the next kcuda_scratch call; ops on the stream use it in order. */
 kstatus kcuda_scratch(kcuda *d, size_t bytes, void **out);
-/* The common prologue of an op: a CUDA context, not cancelled, device current. */
-kstatus kcuda_op_begin(const kctx *ctx);
+/* The common prologue of an op: a CUDA context, not cancelled, device current; with a
+ * profile, marks the op's start under its function's name. */
+kstatus kcuda_op_begin_at(const kctx *ctx, const char *op);
+#define kcuda_op_begin(ctx) kcuda_op_begin_at((ctx), __func__)
+/* kcuda_profile.c: NULL unless LTX2_CUDA_PROFILE is set; a mark charges the time from
+ * here to the next mark to name (a static string). */
+kcuda_prof *kcuda_prof_create(void);
+void kcuda_prof_destroy(kcuda_prof *p);
+void kcuda_prof_mark(kcuda *d, const char *name);
 
 static inline size_t kcuda_align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 static inline unsigned kcuda_blocks_for(int64_t n, int threads, unsigned cap)
