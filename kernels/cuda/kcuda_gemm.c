@@ -72,7 +72,9 @@ static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha,
         goto done;
     }
     step = "cublasLtMatmul";
-    kcuda_prof_mark(d, "cublasLtMatmul"); /* the op's own time so far was operand conversion */
+    /* the op's own time so far was operand conversion */
+    kcuda_prof_mark(d, a.type == CUDA_R_32F ? "cublasLtMatmul f32" : a.type == CUDA_R_16BF ? "cublasLtMatmul bf16"
+                                                                                             : "cublasLtMatmul fp8");
     cs = cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c.p, lc, c.p, lc, &heur.algo, ws,
                                        ws_bytes, d->stream);
     if (cs == CUBLAS_STATUS_SUCCESS)
