@@ -115,6 +115,7 @@ void kcuda_destroy(kcuda *d)
         if (d->blocks[i].ptr) cudaFree(d->blocks[i].ptr);
     free(d->blocks);
     kcuda_prof_destroy(d->prof);
+    kcuda_plans_destroy(d->plans);
     if (d->lt) cublasLtDestroy(d->lt);
     if (d->stream) cudaStreamDestroy(d->stream);
     pthread_mutex_destroy(&d->lock);

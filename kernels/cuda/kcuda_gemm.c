@@ -8,6 +8,8 @@
 #include "kcuda_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define LT_WORKSPACE ((size_t)32 << 20)
 #define SCRATCH_ALIGN 256
@@ -30,66 +32,149 @@ typedef struct lt_result {
     int gelu;
 } lt_result;
 
+/* A GEMM's cuBLASLt descriptors and chosen algorithm, made once per shape: describing
+ * and asking the heuristic costs tens of microseconds of host time per call, more than
+ * the device time of the audio stream's small GEMMs. Pointers (bias, scales) are set on
+ * the cached descriptor per call. */
+typedef struct lt_key {
+    int64_t m, n, k, lda, ldb, ldc;
+    int ta, tb, at, bt, ct, epi, scale_a, scale_b;
+} lt_key;
+
+typedef struct lt_plan {
+    lt_key key;
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t la, lb, lc;
+    cublasLtMatmulAlgo_t algo;
+} lt_plan;
+
+#define LT_PLANS 256
+
+struct kcuda_plans {
+    lt_plan p[LT_PLANS];
+    int n, next; /* filled slots; the next one to reuse once full */
+};
+
+static void plan_clear(lt_plan *p)
+{
+    if (p->lc) cublasLtMatrixLayoutDestroy(p->lc);
+    if (p->lb) cublasLtMatrixLayoutDestroy(p->lb);
+    if (p->la) cublasLtMatrixLayoutDestroy(p->la);
+    if (p->op) cublasLtMatmulDescDestroy(p->op);
+    memset(p, 0, sizeof *p);
+}
+
+void kcuda_plans_destroy(kcuda_plans *ps)
+{
+    if (!ps) return;
+    for (int i = 0; i < ps->n; i++) plan_clear(&ps->p[i]);
+    free(ps);
+}
+
+static cublasLtEpilogue_t epilogue_of(int epi)
+{
+    return epi == 3 ? CUBLASLT_EPILOGUE_GELU_BIAS : epi == 2 ? CUBLASLT_EPILOGUE_GELU
+                                                              : epi == 1 ? CUBLASLT_EPILOGUE_BIAS
+                                                                         : CUBLASLT_EPILOGUE_DEFAULT;
+}
+
+/* A call's bias, A-scale and B-scale pointers (NULL: not used) onto the descriptor. */
+static void set_pointers(cublasLtMatmulDesc_t op, const void *const ptrs[3])
+{
+    static const cublasLtMatmulDescAttributes_t attr[3] = {CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                                           CUBLASLT_MATMUL_DESC_A_SCALE_POINTER,
+                                                           CUBLASLT_MATMUL_DESC_B_SCALE_POINTER};
+    for (int i = 0; i < 3; i++)
+        if (ptrs[i]) cublasLtMatmulDescSetAttribute(op, attr[i], &ptrs[i], sizeof ptrs[i]);
+}
+
+/* Describes key into p and asks the heuristic; KS_UNSUPPORTED when no algorithm fits. */
+static kstatus plan_make(kcuda *d, const lt_key *k, const void *const ptrs[3], lt_plan *p, const char **step)
+{
+    memset(p, 0, sizeof *p);
+    memcpy(&p->key, k, sizeof *k); /* padding included: keys compare with memcmp */
+    cublasOperation_t ta = k->ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb = k->tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+    size_t ws_bytes = LT_WORKSPACE;
+    cublasLtMatmulPreference_t pref = NULL;
+    *step = "cuBLASLt descriptors";
+    if (cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) return KS_DEVICE;
+    cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
+    cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
+    if (k->epi) {
+        cublasLtEpilogue_t epi = epilogue_of(k->epi);
+        cudaDataType_t bt = CUDA_R_32F;
+        cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
+        if (k->epi != 2) cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt);
+    }
+    /* the first call's pointers for the heuristic; later calls set their own */
+    set_pointers(p->op, ptrs);
+    if (cublasLtMatrixLayoutCreate(&p->la, (cudaDataType_t)k->at, k->ta ? k->k : k->m, k->ta ? k->m : k->k, k->lda) !=
+            CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatrixLayoutCreate(&p->lb, (cudaDataType_t)k->bt, k->tb ? k->n : k->k, k->tb ? k->k : k->n, k->ldb) !=
+            CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatrixLayoutCreate(&p->lc, (cudaDataType_t)k->ct, k->m, k->n, k->ldc) != CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatmulPreferenceCreate(&pref) != CUBLAS_STATUS_SUCCESS)
+        return KS_DEVICE;
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
+    cublasLtMatmulHeuristicResult_t heur;
+    int found = 0;
+    *step = "cuBLASLt heuristic (no algorithm for these shapes/strides)";
+    cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(d->lt, p->op, p->la, p->lb, p->lc, p->lc, pref, 1, &heur, &found);
+    cublasLtMatmulPreferenceDestroy(pref);
+    if (hs != CUBLAS_STATUS_SUCCESS || found < 1) return KS_UNSUPPORTED;
+    p->algo = heur.algo;
+    return KS_OK;
+}
+
+/* The cached plan for key, made on a miss; NULL with *s set when it cannot be made. */
+static lt_plan *plan_get(kcuda *d, const lt_key *k, const void *const ptrs[3], kstatus *s, const char **step)
+{
+    kcuda_plans *ps = d->plans;
+    if (!ps && !(ps = d->plans = calloc(1, sizeof *ps))) {
+        *s = KS_OOM;
+        *step = "GEMM plan cache (host memory)";
+        return NULL;
+    }
+    for (int i = 0; i < ps->n; i++)
+        if (!memcmp(&ps->p[i].key, k, sizeof *k)) return &ps->p[i];
+    lt_plan *p = ps->n < LT_PLANS ? &ps->p[ps->n++] : &ps->p[ps->next++ % LT_PLANS];
+    plan_clear(p);
+    if ((*s = plan_make(d, k, ptrs, p, step)) != KS_OK) {
+        plan_clear(p);
+        return NULL; /* the slot stays empty (an all-zero key matches no real GEMM) */
+    }
+    return p;
+}
+
 /* Column-major C[m][n] = epilogue(alpha·op(A)·op(B) + beta·C). */
 static kstatus lt_matmul(kcuda *d, int64_t m, int64_t n, int64_t k, float alpha, lt_operand a, lt_operand b,
                          float beta, lt_result c, void *ws)
 {
-    const float *bias = c.bias;
-    const int64_t ldc = c.ld;
-    cublasLtMatmulDesc_t op = NULL;
-    cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
-    cublasLtMatmulPreference_t pref = NULL;
-    kstatus s = KS_DEVICE;
+    lt_key key;
+    memset(&key, 0, sizeof key); /* padding too: keys compare with memcmp */
+    key.m = m, key.n = n, key.k = k, key.lda = a.ld, key.ldb = b.ld, key.ldc = c.ld;
+    key.ta = a.trans, key.tb = b.trans, key.at = a.type, key.bt = b.type, key.ct = c.type;
+    key.epi = (c.bias ? 1 : 0) | (c.gelu ? 2 : 0);
+    key.scale_a = a.dev_scale != NULL, key.scale_b = b.dev_scale != NULL;
+    kstatus s = KS_OK;
+    const char *step = "";
     cublasStatus_t cs = CUBLAS_STATUS_SUCCESS;
-    const char *step = "cuBLASLt descriptors";
-    cublasOperation_t ta = a.trans ? CUBLAS_OP_T : CUBLAS_OP_N, tb = b.trans ? CUBLAS_OP_T : CUBLAS_OP_N;
-    size_t ws_bytes = LT_WORKSPACE;
-    if (cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS) goto done;
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta);
-    cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb);
-    if (a.dev_scale) cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &a.dev_scale, sizeof a.dev_scale);
-    if (b.dev_scale) cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &b.dev_scale, sizeof b.dev_scale);
-    if (bias || c.gelu) {
-        cublasLtEpilogue_t epi = c.gelu ? (bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU)
-                                        : CUBLASLT_EPILOGUE_BIAS;
-        cudaDataType_t bt = CUDA_R_32F;
-        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
-        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt);
-        cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
+    const void *const ptrs[3] = {c.bias, a.dev_scale, b.dev_scale};
+    lt_plan *p = plan_get(d, &key, ptrs, &s, &step);
+    if (p) {
+        set_pointers(p->op, ptrs);
+        step = "cublasLtMatmul";
+        /* the op's own time so far was operand conversion */
+        kcuda_prof_mark(d, a.type == CUDA_R_32F ? "cublasLtMatmul f32"
+                           : a.type == CUDA_R_16BF ? "cublasLtMatmul bf16"
+                                                   : "cublasLtMatmul fp8");
+        cs = cublasLtMatmul(d->lt, p->op, &alpha, a.p, p->la, b.p, p->lb, &beta, c.p, p->lc, c.p, p->lc, &p->algo, ws,
+                            LT_WORKSPACE, d->stream);
+        s = cs == CUBLAS_STATUS_SUCCESS ? KS_OK : cs == CUBLAS_STATUS_NOT_SUPPORTED ? KS_UNSUPPORTED : KS_DEVICE;
     }
-    if (cublasLtMatrixLayoutCreate(&la, a.type, a.trans ? k : m, a.trans ? m : k, a.ld) != CUBLAS_STATUS_SUCCESS ||
-        cublasLtMatrixLayoutCreate(&lb, b.type, b.trans ? n : k, b.trans ? k : n, b.ld) != CUBLAS_STATUS_SUCCESS ||
-        cublasLtMatrixLayoutCreate(&lc, c.type, m, n, ldc) != CUBLAS_STATUS_SUCCESS ||
-        cublasLtMatmulPreferenceCreate(&pref) != CUBLAS_STATUS_SUCCESS)
-        goto done;
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
-    cublasLtMatmulHeuristicResult_t heur;
-    int found = 0;
-    step = "cuBLASLt heuristic (no algorithm for these shapes/strides)";
-    if (cublasLtMatmulAlgoGetHeuristic(d->lt, op, la, lb, lc, lc, pref, 1, &heur, &found) != CUBLAS_STATUS_SUCCESS ||
-        found < 1) {
-        s = KS_UNSUPPORTED;
-        goto done;
-    }
-    step = "cublasLtMatmul";
-    /* the op's own time so far was operand conversion */
-    kcuda_prof_mark(d, a.type == CUDA_R_32F ? "cublasLtMatmul f32" : a.type == CUDA_R_16BF ? "cublasLtMatmul bf16"
-                                                                                             : "cublasLtMatmul fp8");
-    cs = cublasLtMatmul(d->lt, op, &alpha, a.p, la, b.p, lb, &beta, c.p, lc, c.p, lc, &heur.algo, ws,
-                                       ws_bytes, d->stream);
-    if (cs == CUBLAS_STATUS_SUCCESS)
-        s = KS_OK;
-    else if (cs == CUBLAS_STATUS_NOT_SUPPORTED)
-        s = KS_UNSUPPORTED;
-done:
     if (s != KS_OK)
         snprintf(d->err, sizeof d->err, "%s failed (m=%lld n=%lld k=%lld, status %d)", step, (long long)m,
                  (long long)n, (long long)k, (int)cs);
-    if (pref) cublasLtMatmulPreferenceDestroy(pref);
-    if (lc) cublasLtMatrixLayoutDestroy(lc);
-    if (lb) cublasLtMatrixLayoutDestroy(lb);
-    if (la) cublasLtMatrixLayoutDestroy(la);
-    if (op) cublasLtMatmulDescDestroy(op);
     return s;
 }
 

@@ -23,6 +23,7 @@ typedef struct kcuda_block {
 } kcuda_block;
 
 typedef struct kcuda_prof kcuda_prof;
+typedef struct kcuda_plans kcuda_plans;
 struct kcuda {
     int ordinal;
     cudaStream_t stream;
@@ -40,6 +41,7 @@ struct kcuda {
     char err[256]; /* last failure, for kcuda_last_error */
     char fp8_off[256]; /* why FP8 GEMMs fell back to bf16 ("" while they run) */
     kcuda_prof *prof;  /* per-op timing (LTX2_CUDA_PROFILE), or NULL */
+    kcuda_plans *plans; /* cuBLASLt descriptors and algorithms by GEMM shape (kcuda_gemm.c) */
 };
 
 /* Makes d's device current for this thread; KS_DEVICE (and d->err) on failure. */
@@ -60,6 +62,8 @@ kstatus kcuda_op_begin_at(const kctx *ctx, const char *op);
 kcuda_prof *kcuda_prof_create(void);
 void kcuda_prof_destroy(kcuda_prof *p);
 void kcuda_prof_mark(kcuda *d, const char *name);
+/* kcuda_gemm.c: the GEMM plan cache, made lazily, freed with the device. */
+void kcuda_plans_destroy(kcuda_plans *p);
 
 static inline size_t kcuda_align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 static inline unsigned kcuda_blocks_for(int64_t n, int threads, unsigned cap)
