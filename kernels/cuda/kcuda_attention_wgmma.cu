@@ -61,7 +61,7 @@
 #define WG_THREADS 256 /* two warpgroups */
 #define WG_BM 128      /* query rows per block */
 #define WG_BN 128      /* keys per tile */
-#define WG_STAGES 2
+#define WG_STAGES 3      /* K/Vᵀ tiles in shared memory: tile it, the V of it-1, the prefetch of it+1 */
 #define WG_LOG2E 1.4426950408889634f
 
 typedef struct wg_params {
@@ -75,11 +75,12 @@ typedef struct wg_params {
     float scale_log2; /* scale · log2(e): scores go through exp2 */
 } wg_params;
 
-/* Bytes of shared memory a block asks for: Q, the K/Vᵀ stages, and slack to align the
- * dynamic base to 1024 (the swizzle atom). */
+/* Bytes of shared memory a block asks for: Q, the K/Vᵀ stages, each stage's key bias
+ * (f32), and slack to align the dynamic base to 1024 (the swizzle atom). */
 static constexpr size_t wg_smem_bytes(int d)
 {
-    return (size_t)2 * ((size_t)WG_BM * d + (size_t)WG_STAGES * 2 * WG_BN * d) + 1024;
+    return (size_t)2 * ((size_t)WG_BM * d + (size_t)WG_STAGES * 2 * WG_BN * d) + sizeof(float) * WG_STAGES * WG_BN +
+           1024;
 }
 
 #ifdef WG_HAVE_SM90A
@@ -132,6 +133,11 @@ template <int N> __device__ __forceinline__ void wg_fence_regs(float (&r)[N])
 #pragma unroll
     for (int i = 0; i < N; i++) asm volatile("" : "+f"(r[i])::"memory");
 }
+__device__ __forceinline__ void wg_fence_regs(uint32_t (&r)[4])
+{
+#pragma unroll
+    for (int i = 0; i < 4; i++) asm volatile("" : "+r"(r[i])::"memory");
+}
 
 #define WG_D8(d, i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), \
                     "+f"(d[i + 6]), "+f"(d[i + 7])
@@ -183,6 +189,10 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     const uint32_t raw = wg_smem_addr(wg_smem_raw);
     const uint32_t qs = (raw + 1023u) & ~1023u; /* Q, then stage s: K at ks(s), Vᵀ at vs(s) */
     const uint32_t ks0 = qs + QB;
+    /* per stage, the tile's 128 key biases in log2 units, -inf past the last key: the
+     * softmax then needs no branch (a branch between a wgmma and its wait makes ptxas
+     * wait early) */
+    float *const sbias = (float *)(wg_smem_raw + (qs - raw) + QB + WG_STAGES * (KB + VB));
 
     const int tid = threadIdx.x, wg = tid / 128, w = (tid / 32) % 4, lane = tid % 32, gq = lane / 4, tq = lane % 4;
     const int h = blockIdx.y, kvh = h / a.group;
@@ -190,61 +200,71 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     const int ntiles = (int)((a.nkv + WG_BN - 1) / WG_BN);
     const __nv_bfloat16 *kbase = a.k + (int64_t)kvh * D, *vbase = a.vt + (int64_t)kvh * D * a.nkv_pad;
 
+    auto load_bias = [&](int it) { /* plain stores: published by the barrier of tile it */
+        const int64_t j = (int64_t)it * WG_BN + tid;
+        if (tid < WG_BN)
+            sbias[(it % WG_STAGES) * WG_BN + tid] =
+                j >= a.nkv ? -INFINITY : a.key_bias ? a.key_bias[j] * WG_LOG2E : 0.0f;
+    };
     wg_load_tile<D>(qs, a.q + i0 * a.ldq + (int64_t)h * D, a.ldq, WG_BM, a.nq - i0);
     if (ntiles > 0) {
+        load_bias(0);
         wg_load_tile<D>(ks0, kbase, a.ldk, WG_BN, a.nkv);
         wg_load_tile<WG_BN>(ks0 + KB, vbase, a.nkv_pad, D, D);
     }
     wg_cp_commit();
 
     float o[D / 2], s[64]; /* s: the score tile, overwritten by each tile's first MMA */
+    uint32_t p[PS][4];     /* P of the previous tile: the A operand of its P·V */
 #pragma unroll
     for (int i = 0; i < D / 2; i++) o[i] = 0.0f;
 #pragma unroll
     for (int i = 0; i < 64; i++) s[i] = 0.0f;
+#pragma unroll
+    for (int k = 0; k < PS; k++) p[k][0] = p[k][1] = p[k][2] = p[k][3] = 0u;
     float ma = -INFINITY, mb = -INFINITY, la = 0.0f, lb = 0.0f; /* rows gq, gq+8: max (log2 units), partial sum */
 
-    for (int it = 0; it < ntiles; it++) {
+    /* Tile it's start: its copies landed and are published to the tensor cores; every
+     * thread finished tile it-1, so the P·V of tile it-2 is complete and its stage,
+     * (it+1)%3, may take the prefetch of tile it+1. Stage it%3 holds tile it. */
+    auto begin_tile = [&](int it) {
         const int64_t j0 = (int64_t)it * WG_BN;
-        if (it + 1 < ntiles) { /* the other stage was released by the barrier ending it-1 */
-            const uint32_t nk = ks0 + ((it + 1) % WG_STAGES) * (KB + VB);
-            wg_load_tile<D>(nk, kbase + (j0 + WG_BN) * a.ldk, a.ldk, WG_BN, a.nkv - j0 - WG_BN);
-            wg_load_tile<WG_BN>(nk + KB, vbase + j0 + WG_BN, a.nkv_pad, D, D);
-            wg_cp_commit();
-            wg_cp_wait<1>();
-        } else {
-            wg_cp_wait<0>();
-        }
+        wg_cp_wait<0>();
         /* cp.async wrote through the generic proxy; the tensor cores read through the
          * async proxy: each writer fences before the barrier that publishes the tile */
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
         __syncthreads();
-        const uint32_t kt = ks0 + (it % WG_STAGES) * (KB + VB), vt = kt + KB;
-
-        wg_fence_regs(s);
-        wg_fence();
+        if (it + 1 < ntiles) {
+            const uint32_t nk = ks0 + ((it + 1) % WG_STAGES) * (KB + VB);
+            wg_load_tile<D>(nk, kbase + (j0 + WG_BN) * a.ldk, a.ldk, WG_BN, a.nkv - j0 - WG_BN);
+            wg_load_tile<WG_BN>(nk + KB, vbase + j0 + WG_BN, a.nkv_pad, D, D);
+            wg_cp_commit();
+            load_bias(it + 1);
+        }
+    };
+    auto issue_s = [&](int it) { /* S = Q·K(it)ᵀ, one wgmma group */
+        const uint32_t kt = ks0 + (it % WG_STAGES) * (KB + VB);
 #pragma unroll
         for (int k = 0; k < KS; k++)
             wg_mma_ss_n128(s, wg_desc(wg_kstep(qs, WG_BM, 64 * wg, k)), wg_desc(wg_kstep(kt, WG_BN, 0, k)), k > 0);
         wg_commit();
-        wg_wait<0>();
-        wg_fence_regs(s);
-
-        /* scale, key bias, keys past the end; the tile's row maxima */
-        const bool edge = j0 + WG_BN > a.nkv;
+    };
+    auto issue_pv = [&](int it) { /* O += P(it)·V(it), one wgmma group */
+        const uint32_t vt = ks0 + (it % WG_STAGES) * (KB + VB) + KB;
+#pragma unroll
+        for (int k = 0; k < PS; k++) wg_mma_rs(o, p[k], wg_desc(wg_kstep(vt, D, 0, k)));
+        wg_commit();
+    };
+    /* S (complete) → probabilities in place, in f32; the new row maxima, the factors
+     * alpha (row gq) and beta (row gq+8) that rescale older sums, and the sums. */
+    float alpha = 1.0f, beta = 1.0f;
+    auto softmax = [&](int it) {
+        const float *bt = sbias + (it % WG_STAGES) * WG_BN + 2 * tq;
         float ca = -INFINITY, cb = -INFINITY;
 #pragma unroll
         for (int i = 0; i < 64; i += 2) {
-            const int64_t j = j0 + 8 * (i / 4) + 2 * tq;
-            float x0 = s[i] * a.scale_log2, x1 = s[i + 1] * a.scale_log2;
-            if (a.key_bias) {
-                x0 += (j < a.nkv ? __ldg(a.key_bias + j) : 0.0f) * WG_LOG2E;
-                x1 += (j + 1 < a.nkv ? __ldg(a.key_bias + j + 1) : 0.0f) * WG_LOG2E;
-            }
-            if (edge) {
-                x0 = j < a.nkv ? x0 : -INFINITY;
-                x1 = j + 1 < a.nkv ? x1 : -INFINITY;
-            }
+            const float2 b = *(const float2 *)(bt + 8 * (i / 4)); /* keys 8(i/4)+2tq, +1 */
+            const float x0 = fmaf(s[i], a.scale_log2, b.x), x1 = fmaf(s[i + 1], a.scale_log2, b.y);
             s[i] = x0;
             s[i + 1] = x1;
             if ((i & 2) == 0)
@@ -259,36 +279,78 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
         }
         const float na = fmaxf(ma, ca), nb = fmaxf(mb, cb);
         const float ua = na == -INFINITY ? 0.0f : na, ub = nb == -INFINITY ? 0.0f : nb;
-        const float alpha = exp2f(ma - ua), beta = exp2f(mb - ub);
+        alpha = exp2f(ma - ua);
+        beta = exp2f(mb - ub);
         ma = na;
         mb = nb;
-        la *= alpha;
-        lb *= beta;
-#pragma unroll
-        for (int i = 0; i < D / 2; i++) o[i] *= (i & 2) ? beta : alpha;
-
-        uint32_t p[PS][4];
+        float sa = 0.0f, sb = 0.0f;
 #pragma unroll
         for (int i = 0; i < 64; i += 2) {
             const float u = (i & 2) ? ub : ua;
-            const float p0 = exp2f(s[i] - u), p1 = exp2f(s[i + 1] - u);
+            s[i] = exp2f(s[i] - u);
+            s[i + 1] = exp2f(s[i + 1] - u);
             if (i & 2)
-                lb += p0 + p1;
+                sb += s[i] + s[i + 1];
             else
-                la += p0 + p1;
-            p[i / 8][(i / 2) % 4] = wg_pack_bf16(p0, p1);
+                sa += s[i] + s[i + 1];
         }
-
-        wg_fence_regs(o);
-        wg_fence();
+        la = la * alpha + sa;
+        lb = lb * beta + sb;
+    };
+    auto rescale_and_pack = [&]() { /* O by alpha/beta; P = bf16(probabilities) */
 #pragma unroll
-        for (int k = 0; k < PS; k++) wg_mma_rs(o, p[k], wg_desc(wg_kstep(vt, D, 0, k)));
-        wg_commit();
+        for (int i = 0; i < D / 2; i++) o[i] *= (i & 2) ? beta : alpha;
+#pragma unroll
+        for (int i = 0; i < 64; i += 2) p[i / 8][(i / 2) % 4] = wg_pack_bf16(s[i], s[i + 1]);
+    };
+
+    /* Tile 0's scores alone; then tile it issues S = Q·K(it)ᵀ and O += P(it-1)·V(it-1)
+     * together, and its softmax runs while the tensor cores still add P(it-1)·V(it-1).
+     * That product is waited for at the top of the next tile (before its barrier, which
+     * then also frees tile it-1's stage... see begin_tile), where O is rescaled and the
+     * new P packed. Between an issue and its wait the code has no branch: ptxas would
+     * wait before one. */
+    if (ntiles > 0) {
+        begin_tile(0);
+        wg_fence_regs(s);
+        wg_fence();
+        issue_s(0);
+        wg_wait<0>();
+        wg_fence_regs(s);
+        softmax(0);
+        for (int it = 1; it < ntiles; it++) {
+            wg_wait<0>(); /* P(it-2)·V(it-2) is complete: O and P are free */
+            wg_fence_regs(o);
+#pragma unroll
+            for (int k = 0; k < PS; k++) wg_fence_regs(p[k]);
+            begin_tile(it);
+            rescale_and_pack();
+            wg_fence_regs(s);
+            wg_fence_regs(o);
+#pragma unroll
+            for (int k = 0; k < PS; k++) wg_fence_regs(p[k]);
+            wg_fence();
+            issue_s(it);
+            issue_pv(it - 1);
+            wg_wait<1>(); /* S is complete; P·V may still run */
+            wg_fence_regs(s);
+            softmax(it);
+        }
         wg_wait<0>();
         wg_fence_regs(o);
-        __syncthreads(); /* both warpgroups are done with this stage: it may be refilled */
+#pragma unroll
+        for (int k = 0; k < PS; k++) wg_fence_regs(p[k]);
+        rescale_and_pack();
+        wg_fence_regs(o);
+#pragma unroll
+        for (int k = 0; k < PS; k++) wg_fence_regs(p[k]);
+        wg_fence();
+        issue_pv(ntiles - 1);
+        wg_wait<0>();
+        wg_fence_regs(o);
+    } else {
+        wg_cp_wait<0>();
     }
-    if (ntiles == 0) wg_cp_wait<0>();
 
 #pragma unroll
     for (int x = 1; x < 4; x <<= 1) {
