@@ -92,20 +92,25 @@ __device__ __forceinline__ uint32_t wg_swz(int r, int x, int rows)
     return (uint32_t)((x >> 3) * rows * 128 + r * 128 + (((x & 7) ^ (r & 7)) << 4));
 }
 
-/* rows × C bf16 (row r at src + r·ld) into the swizzled tile at smem address dst; rows at
- * or past rows_left are zero-filled (cp.async with source size 0). */
-template <int C>
-__device__ __forceinline__ void wg_load_tile(uint32_t dst, const __nv_bfloat16 *src, int64_t ld, int rows,
-                                             int64_t rows_left)
+/* ROWS × C bf16 (row r at src + r·ld) into the swizzled tile at smem address dst; rows
+ * at or past rows_left are zero-filled (cp.async with source size 0, from src itself).
+ * A fixed trip count and selects only: no branch, so it may sit between a wgmma and
+ * its wait. */
+template <int C, int ROWS>
+__device__ __forceinline__ void wg_load_tile(uint32_t dst, const __nv_bfloat16 *src, int64_t ld, int64_t rows_left)
 {
-    constexpr int CH = C / 8;
-    for (int c = threadIdx.x; c < rows * CH; c += WG_THREADS) {
-        const int r = c / CH, x = c % CH;
-        const int ok = r < rows_left;
-        const __nv_bfloat16 *s = ok ? src + (int64_t)r * ld + x * 8 : src;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst + wg_swz(r, x, rows)), "l"(s),
-                     "r"(ok ? 16 : 0)
+    constexpr int CH = C / 8, STEP = WG_THREADS / CH; /* rows per round, a multiple of 8 */
+    static_assert(ROWS % STEP == 0 && STEP % 8 == 0, "whole rounds; rows r and r+STEP share a swizzle");
+    const int r0 = threadIdx.x / CH, x = threadIdx.x % CH;
+    const __nv_bfloat16 *s = src + (int64_t)r0 * ld + x * 8;
+    const uint32_t d = dst + wg_swz(r0, x, ROWS);
+#pragma unroll
+    for (int i = 0; i < ROWS / STEP; i++) {
+        const int ok = r0 + i * STEP < rows_left;
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d + i * STEP * 128),
+                     "l"(ok ? s : src), "r"(ok ? 16 : 0)
                      : "memory");
+        s += STEP * ld;
     }
 }
 __device__ __forceinline__ void wg_cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
@@ -200,19 +205,35 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     const int ntiles = (int)((a.nkv + WG_BN - 1) / WG_BN);
     const __nv_bfloat16 *kbase = a.k + (int64_t)kvh * D, *vbase = a.vt + (int64_t)kvh * D * a.nkv_pad;
 
-    auto load_bias = [&](int it) { /* plain stores: published by the barrier of tile it */
-        const int64_t j = (int64_t)it * WG_BN + tid;
-        if (tid < WG_BN)
-            sbias[(it % WG_STAGES) * WG_BN + tid] =
-                j >= a.nkv ? -INFINITY : a.key_bias ? a.key_bias[j] * WG_LOG2E : 0.0f;
+    /* Tile t's K and Vᵀ into stage t%3 (one cp.async group); past the last tile the
+     * copies are zero fills into a stage nothing reads. Branch-free (see wg_load_tile). */
+    auto load_kv = [&](int t) {
+        const int64_t j0 = (int64_t)t * WG_BN;
+        const bool in = j0 < a.nkv;
+        const uint32_t st = ks0 + (t % WG_STAGES) * (KB + VB);
+        wg_load_tile<D, WG_BN>(st, in ? kbase + j0 * a.ldk : kbase, a.ldk, a.nkv - j0);
+        wg_load_tile<WG_BN, D>(st + KB, in ? vbase + j0 : vbase, a.nkv_pad, in ? D : 0);
+        wg_cp_commit();
     };
-    wg_load_tile<D>(qs, a.q + i0 * a.ldq + (int64_t)h * D, a.ldq, WG_BM, a.nq - i0);
+    /* Key t·128 + tid's bias in log2 units (−inf past the last key), for threads < 128;
+     * stored into stage t%3 later (plain stores, published by the barrier of tile t),
+     * so the load's latency hides under the MMAs. */
+    auto bias_of = [&](int t) {
+        const int64_t j = (int64_t)t * WG_BN + (tid & (WG_BN - 1));
+        const bool in = j < a.nkv;
+        const float b = a.key_bias && in ? __ldg(a.key_bias + j) * WG_LOG2E : 0.0f;
+        return in ? b : -INFINITY;
+    };
+    auto store_bias = [&](int t, float b) {
+        if (tid < WG_BN) sbias[(t % WG_STAGES) * WG_BN + tid] = b;
+    };
+    wg_load_tile<D, WG_BM>(qs, a.q + i0 * a.ldq + (int64_t)h * D, a.ldq, a.nq - i0);
     if (ntiles > 0) {
-        load_bias(0);
-        wg_load_tile<D>(ks0, kbase, a.ldk, WG_BN, a.nkv);
-        wg_load_tile<WG_BN>(ks0 + KB, vbase, a.nkv_pad, D, D);
+        store_bias(0, bias_of(0));
+        load_kv(0); /* commits Q's copies too */
+    } else {
+        wg_cp_commit();
     }
-    wg_cp_commit();
 
     float o[D / 2], s[64]; /* s: the score tile, overwritten by each tile's first MMA */
     uint32_t p[PS][4];     /* P of the previous tile: the A operand of its P·V */
@@ -224,23 +245,16 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     for (int k = 0; k < PS; k++) p[k][0] = p[k][1] = p[k][2] = p[k][3] = 0u;
     float ma = -INFINITY, mb = -INFINITY, la = 0.0f, lb = 0.0f; /* rows gq, gq+8: max (log2 units), partial sum */
 
-    /* Tile it's start: its copies landed and are published to the tensor cores; every
-     * thread finished tile it-1, so the P·V of tile it-2 is complete and its stage,
-     * (it+1)%3, may take the prefetch of tile it+1. Stage it%3 holds tile it. */
-    auto begin_tile = [&](int it) {
-        const int64_t j0 = (int64_t)it * WG_BN;
+    /* Tile it's start: its copies (and bias) landed and are published to the tensor
+     * cores; every thread finished tile it-1, so the P·V of tile it-2 is complete and
+     * its stage, (it+1)%3, may take the prefetch of tile it+1 (issued after this tile's
+     * MMAs). Stage it%3 holds tile it. */
+    auto begin_tile = [&]() {
         wg_cp_wait<0>();
         /* cp.async wrote through the generic proxy; the tensor cores read through the
          * async proxy: each writer fences before the barrier that publishes the tile */
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
         __syncthreads();
-        if (it + 1 < ntiles) {
-            const uint32_t nk = ks0 + ((it + 1) % WG_STAGES) * (KB + VB);
-            wg_load_tile<D>(nk, kbase + (j0 + WG_BN) * a.ldk, a.ldk, WG_BN, a.nkv - j0 - WG_BN);
-            wg_load_tile<WG_BN>(nk + KB, vbase + j0 + WG_BN, a.nkv_pad, D, D);
-            wg_cp_commit();
-            load_bias(it + 1);
-        }
     };
     auto issue_s = [&](int it) { /* S = Q·K(it)ᵀ, one wgmma group */
         const uint32_t kt = ks0 + (it % WG_STAGES) * (KB + VB);
@@ -311,19 +325,23 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
      * new P packed. Between an issue and its wait the code has no branch: ptxas would
      * wait before one. */
     if (ntiles > 0) {
-        begin_tile(0);
+        begin_tile();
+        load_kv(1);
         wg_fence_regs(s);
         wg_fence();
         issue_s(0);
+        float bnext = bias_of(1);
         wg_wait<0>();
         wg_fence_regs(s);
         softmax(0);
+        store_bias(1, bnext);
         for (int it = 1; it < ntiles; it++) {
             wg_wait<0>(); /* P(it-2)·V(it-2) is complete: O and P are free */
             wg_fence_regs(o);
 #pragma unroll
             for (int k = 0; k < PS; k++) wg_fence_regs(p[k]);
-            begin_tile(it);
+            begin_tile();
+            load_kv(it + 1);
             rescale_and_pack();
             wg_fence_regs(s);
             wg_fence_regs(o);
@@ -332,9 +350,11 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
             wg_fence();
             issue_s(it);
             issue_pv(it - 1);
+            bnext = bias_of(it + 1);
             wg_wait<1>(); /* S is complete; P·V may still run */
             wg_fence_regs(s);
             softmax(it);
+            store_bias(it + 1, bnext);
         }
         wg_wait<0>();
         wg_fence_regs(o);
@@ -348,9 +368,8 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
         issue_pv(ntiles - 1);
         wg_wait<0>();
         wg_fence_regs(o);
-    } else {
-        wg_cp_wait<0>();
     }
+    wg_cp_wait<0>(); /* the zero fills past the last tile (or Q's copies) */
 
 #pragma unroll
     for (int x = 1; x < 4; x <<= 1) {
