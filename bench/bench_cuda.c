@@ -1,7 +1,8 @@
 /* bench_cuda.c — the CUDA backend at transformer shapes, on cuda:0 when one is usable:
  * kcuda_linear with M = 4992 tokens, K = 4096, N = 4096 / 16384 (fast: bf16 weights,
- * FP8 E4M3 weights widened per call; exact: f32 weights, TF32 off) and f32 flash
- * attention with 32 heads × 128 at 4992 and 24576 tokens, and one VAE-sized conv3d.
+ * FP8 E4M3 weights widened per call; exact: f32 weights, TF32 off), flash attention
+ * with 32 heads × 128 at 4992 and 24576 tokens (f32, bf16 mma.sync, bf16 wgmma), and
+ * one VAE-sized conv3d.
  * Each timed run ends with a
  * device sync; the best of the runs is reported. */
 #include "bench.h"
@@ -99,30 +100,35 @@ static void gemm_rows(bench *b, kcuda *d, const kctx *base)
     kcuda_free(d, y);
 }
 
-/* Exact: the f32 kernel; fast: bf16 tensor cores (the bf16 rounding pass included). */
+/* Exact: the f32 kernel; fast: bf16 mma.sync (forced, so the row keeps meaning the same
+ * kernel on every card); wgmma: the Hopper kernel (forced; on other cards kcuda falls back
+ * and the note names the kernel that ran). The bf16 rounding passes are included. */
 static void attention_rows(bench *b, kcuda *d, const kctx *base)
 {
     static const int64_t Ns[2] = {4992, 24576};
+    static const char *const kind[3] = {"exact", "fast", "wgmma"};
     const int heads = 32, hd = 128;
     for (int si = 0; si < 2; si++)
-        for (int fast = 0; fast < 2; fast++) {
+        for (int ki = 0; ki < 3; ki++) {
             int64_t n = Ns[si], w = (int64_t)heads * hd;
-            char key[64], label[96];
-            snprintf(key, sizeof key, "cuda_attention_%s_n%lld", fast ? "fast" : "exact", (long long)n);
+            char key[64], label[96], note[96];
+            snprintf(key, sizeof key, "cuda_attention_%s_n%lld", kind[ki], (long long)n);
             if (!bench_selected(b, key)) continue;
-            snprintf(label, sizeof label, "CUDA %s flash attention %lld tok, 32x128", fast ? "bf16" : "f32",
-                     (long long)n);
+            snprintf(label, sizeof label, "CUDA %s flash attention %lld tok, 32x128",
+                     ki == 0 ? "f32" : ki == 1 ? "bf16 mma.sync" : "bf16 wgmma", (long long)n);
             float *q = bench_dev_random(d, n * w, 3), *k = bench_dev_random(d, n * w, 4),
                   *v = bench_dev_random(d, n * w, 5), *o = NULL;
             if (q && k && v && kcuda_alloc(d, sizeof(float) * (size_t)(n * w), (void **)&o) == KS_OK) {
                 att_run r = {*base, {n, n, heads, heads, hd, q, w, k, w, v, w, o, w, NULL, 0, 0, 0.08838834764f},
                              KS_OK};
-                r.ctx.prec = fast ? KP_FAST : KP_EXACT;
+                r.ctx.prec = ki ? KP_FAST : KP_EXACT;
+                kcuda_set_attention_kernel(d, ki == 2 ? KCUDA_ATTN_WGMMA : KCUDA_ATTN_TC);
                 double t = bench_time(run_att, &r, 5, 5.0);
+                snprintf(note, sizeof note, "kernel %s%s", kcuda_attention_kernel_used(d),
+                         ki == 0 ? ", f32 CUDA cores, online softmax" : ", bf16 operands, f32 softmax");
                 bench_row(b, key, label, 4.0 * (double)n * (double)n * hd * heads, r.status == KS_OK ? t : 0,
-                          r.status != KS_OK ? kcuda_last_error(d)
-                          : fast          ? "mma.sync bf16, f32 softmax"
-                                          : "f32 CUDA cores, online softmax");
+                          r.status != KS_OK ? kcuda_last_error(d) : note);
+                kcuda_set_attention_kernel(d, KCUDA_ATTN_AUTO);
             } else {
                 bench_row(b, key, label, 0, 0, kcuda_last_error(d));
             }

@@ -94,7 +94,18 @@ kstatus kcuda_sgemm(const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_
                     float *c, int64_t ldc);
 
 /* ------------------------------------------------------------------ attention */
+/* Fast precision: the wgmma kernel (sm_90 cards, head dims 64/128, no causal mask or
+ * window), else the mma.sync kernel (head dims 64/128), else the f32 kernel; exact
+ * precision: the f32 kernel. */
 kstatus kcuda_attention(const kctx *ctx, const kattn *a);
+/* Which fast-precision kernel kcuda_attention prefers: AUTO (wgmma where it fits) and
+ * WGMMA pick the same; TC never runs wgmma (A/B benching). The device starts with the
+ * choice of LTX2_ATTN_KERNEL=auto|tc|wgmma (AUTO when unset or other). */
+typedef enum kcuda_attn_kernel { KCUDA_ATTN_AUTO = 0, KCUDA_ATTN_TC = 1, KCUDA_ATTN_WGMMA = 2 } kcuda_attn_kernel;
+void kcuda_set_attention_kernel(kcuda *d, kcuda_attn_kernel k);
+/* The kernel the last kcuda_attention on d ran: "wgmma", "tc" (mma.sync), "f32", or ""
+ * before the first. */
+const char *kcuda_attention_kernel_used(const kcuda *d);
 
 /* ------------------------------------------------------------------ convolution */
 /* Conv weights on the device (from the host kmat, stored dtype kept). */

@@ -38,6 +38,8 @@
     X(size_t, kcuda_profile_report, (kcuda *d, char *buf, size_t len), (d, buf, len)) \
     X(kstatus, kcuda_sgemm, (const kctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc), (ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) \
     X(kstatus, kcuda_attention, (const kctx *ctx, const kattn *a), (ctx, a)) \
+    V(kcuda_set_attention_kernel, (kcuda *d, kcuda_attn_kernel k), (d, k)) \
+    X(const char *, kcuda_attention_kernel_used, (const kcuda *d), (d)) \
     X(kstatus, kcuda_convw_create, (const kctx *ctx, const kmat *w, int64_t cin, int kt, int kh, int kw, kcuda_convw **out), (ctx, w, cin, kt, kh, kw, out)) \
     X(kstatus, kcuda_convw_create_transposed1d, (const kctx *ctx, const kmat *w, int64_t cout, int k, kcuda_convw **out), (ctx, w, cout, k, out)) \
     V(kcuda_convw_free, (const kctx *ctx, kcuda_convw *w), (ctx, w)) \

@@ -169,8 +169,16 @@ extern "C" kstatus kcuda_attention(const kctx *ctx, const kattn *a)
     att_params p = {a->nq,  a->nkv, a->n_heads, a->n_heads / a->n_kv_heads, a->head_dim, a->q, a->k, a->v,
                     a->ldq, a->ldk, a->ldv,     a->ldo,                      a->out,      a->key_bias,
                     a->causal, a->window, a->scale};
-    if (ctx->prec == KP_FAST && kcuda_attention_tc_fits(a)) return kcuda_attention_tc(ctx, a);
     kcuda *d = ctx->cuda;
+    if (ctx->prec == KP_FAST && d->attn_kernel != KCUDA_ATTN_TC && kcuda_attention_wgmma_fits(d, a)) {
+        d->attn_used = "wgmma";
+        return kcuda_attention_wgmma(ctx, a);
+    }
+    if (ctx->prec == KP_FAST && kcuda_attention_tc_fits(a)) {
+        d->attn_used = "tc";
+        return kcuda_attention_tc(ctx, a);
+    }
+    d->attn_used = "f32";
     if (a->head_dim <= 32) return launch<32>(d, p);
     if (a->head_dim <= 64) return launch<64>(d, p);
     if (a->head_dim <= 128) return launch<128>(d, p);
@@ -178,3 +186,6 @@ extern "C" kstatus kcuda_attention(const kctx *ctx, const kattn *a)
     snprintf(d->err, sizeof d->err, "attention head_dim %d > 256", a->head_dim);
     return KS_UNSUPPORTED;
 }
+
+extern "C" void kcuda_set_attention_kernel(kcuda *d, kcuda_attn_kernel k) { d->attn_kernel = k; }
+extern "C" const char *kcuda_attention_kernel_used(const kcuda *d) { return d->attn_used ? d->attn_used : ""; }

@@ -50,6 +50,15 @@ static void set_why(char *why, size_t why_len, const char *fmt, const char *a, c
     if (why && why_len) snprintf(why, why_len, fmt, a, b);
 }
 
+/* LTX2_ATTN_KERNEL=tc|wgmma|auto: the fast attention kernel a new device prefers. */
+static kcuda_attn_kernel attn_kernel_from_env(void)
+{
+    const char *v = getenv("LTX2_ATTN_KERNEL");
+    if (v && !strcmp(v, "tc")) return KCUDA_ATTN_TC;
+    if (v && !strcmp(v, "wgmma")) return KCUDA_ATTN_WGMMA;
+    return KCUDA_ATTN_AUTO;
+}
+
 kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, size_t why_len)
 {
     *out = NULL;
@@ -95,6 +104,9 @@ kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, s
     d->prof = kcuda_prof_create();
     snprintf(d->name, sizeof d->name, "%s (sm_%d%d, %.1f GiB)", prop.name, prop.major, prop.minor,
              (double)total_b / (1024.0 * 1024.0 * 1024.0));
+    d->attn_kernel = attn_kernel_from_env();
+    d->wgmma_ok = prop.major == 9 && prop.minor == 0 && kcuda_attention_wgmma_probe(d);
+    d->peak = d->in_use; /* the probe's few bytes are not the caller's */
     *out = d;
     return KS_OK;
 fail:

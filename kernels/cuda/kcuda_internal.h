@@ -42,6 +42,9 @@ struct kcuda {
     char fp8_off[256]; /* why FP8 GEMMs fell back to bf16 ("" while they run) */
     kcuda_prof *prof;  /* per-op timing (LTX2_CUDA_PROFILE), or NULL */
     kcuda_plans *plans; /* cuBLASLt descriptors and algorithms by GEMM shape (kcuda_gemm.c) */
+    int wgmma_ok;      /* an sm_90 card and the module's sm_90a code loaded (probed at creation) */
+    kcuda_attn_kernel attn_kernel; /* fast attention choice: LTX2_ATTN_KERNEL, kcuda_set_attention_kernel */
+    const char *attn_used;         /* kernel of the last kcuda_attention: "wgmma", "tc", "f32" */
 };
 
 /* Makes d's device current for this thread; KS_DEVICE (and d->err) on failure. */
@@ -88,6 +91,12 @@ void kcuda_launch_widen(cudaStream_t s, kdtype dt, const void *w, int64_t rows, 
  * dims it has tiles for (kcuda_attention_tc_fits); kcuda_attention picks it. */
 int kcuda_attention_tc_fits(const kattn *a);
 kstatus kcuda_attention_tc(const kctx *ctx, const kattn *a);
+/* Fast-precision attention on Hopper's wgmma (kcuda_attention_wgmma.cu): head dims 64
+ * and 128 without causal mask or window, on a device whose probe succeeded. */
+int kcuda_attention_wgmma_fits(const kcuda *d, const kattn *a);
+kstatus kcuda_attention_wgmma(const kctx *ctx, const kattn *a);
+/* 1 when the module's code for d's device is the sm_90a build (runs a tiny kernel). */
+int kcuda_attention_wgmma_probe(kcuda *d);
 
 #ifdef __cplusplus
 }

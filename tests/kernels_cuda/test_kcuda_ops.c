@@ -160,8 +160,37 @@ static void test_rope_table(env *e, int n_axes, int middle, int round_bf16, cons
 }
 
 /* ---------------------------------------------------------------- attention */
-static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_heads, int hd, int causal,
-                           int64_t window, int bias, const char *what)
+/* Options of one attention check: edge > 0 checks only the first and last edge query
+ * rows against the CPU (full-attention rows are independent, so a 4992-token case stays
+ * cheap on the CPU); want: the kernel kcuda_attention must have run (NULL: any); vs_tc:
+ * also run the mma.sync kernel on the same inputs and compare every row with it. */
+typedef struct att_opts {
+    int64_t edge;
+    const char *want;
+    int vs_tc;
+} att_opts;
+
+/* Rows [r0, r0+n) of both outputs (rows of ld floats) appended at *at. */
+static void take_rows(float *got, float *ref, int64_t *at, const float *g, const float *r, int64_t r0, int64_t n,
+                      int64_t ld)
+{
+    memcpy(got + *at, g + r0 * ld, sizeof(float) * (size_t)(n * ld));
+    memcpy(ref + *at, r + r0 * ld, sizeof(float) * (size_t)(n * ld));
+    *at += n * ld;
+}
+
+static void check_kernel_used(env *e, const char *want, const char *what)
+{
+    if (!want) return;
+    const char *used = kcuda_attention_kernel_used(e->d);
+    int ok = !strcmp(used, want);
+    printf("%s %-44s kernel %s (want %s)\n", ok ? "ok  " : "FAIL", what, used, want);
+    e->k.checks++;
+    e->k.failures += !ok;
+}
+
+static void test_attention_opts(env *e, int64_t nq, int64_t nkv, int heads, int kv_heads, int hd, int causal,
+                                int64_t window, int bias, att_opts o, const char *what)
 {
     int64_t ldq = heads * hd + 4, ldk = kv_heads * hd + 2, ldo = heads * hd;
     float *q = rand_buf(&e->rng, nq * ldq, 1.5f), *k = rand_buf(&e->rng, nkv * ldk, 1.5f),
@@ -171,7 +200,17 @@ static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_he
     float *out = poisoned(nq * ldo);
     kattn a = {nq, nkv, heads, kv_heads, hd, q, ldq, k, ldk, v, ldk, out, ldo, bias ? kb : NULL,
                causal, window, 1.0f / sqrtf((float)hd)};
-    CPU(k_attention(&e->cpu, &a));
+    const int part = o.edge > 0 && 2 * o.edge < nq && !causal && window <= 0;
+    if (part) { /* the first and the last edge rows */
+        kattn c = a;
+        c.nq = o.edge;
+        CPU(k_attention(&e->cpu, &c));
+        c.q = q + (nq - o.edge) * ldq;
+        c.out = out + (nq - o.edge) * ldo;
+        CPU(k_attention(&e->cpu, &c));
+    } else {
+        CPU(k_attention(&e->cpu, &a));
+    }
     kattn g = a;
     g.q = dev_f32(e->d, q, nq * ldq);
     g.k = dev_f32(e->d, k, nkv * ldk);
@@ -179,10 +218,54 @@ static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_he
     g.key_bias = bias ? dev_f32(e->d, kb, nkv) : NULL;
     g.out = dev_poisoned(e->d, nq * ldo);
     die_on(kcuda_attention(&e->gpu, &g), e->d, what);
-    check_dev(&e->k, e->d, what, g.out, out, nq * ldo, e->gpu.prec == KP_FAST ? TOL_ATT_BF16 : TOL_F32);
+    check_kernel_used(e, o.want, what);
+    const double tol = e->gpu.prec == KP_FAST ? TOL_ATT_BF16 : TOL_F32;
+    float *got = host_of(e->d, g.out, nq * ldo);
+    if (part) {
+        float *gr = malloc(sizeof(float) * (size_t)(2 * o.edge * ldo)), *rr = malloc(sizeof(float) * (size_t)(2 * o.edge * ldo));
+        int64_t at = 0;
+        take_rows(gr, rr, &at, got, out, 0, o.edge, ldo);
+        take_rows(gr, rr, &at, got, out, nq - o.edge, o.edge, ldo);
+        check_rel_l2(&e->k, what, gr, rr, at, tol);
+        free(gr), free(rr);
+    } else {
+        check_rel_l2(&e->k, what, got, out, nq * ldo, tol);
+    }
+    if (o.vs_tc) { /* every row against the other bf16 kernel */
+        kcuda_set_attention_kernel(e->d, KCUDA_ATTN_TC);
+        die_on(kcuda_attention(&e->gpu, &g), e->d, what);
+        kcuda_set_attention_kernel(e->d, KCUDA_ATTN_AUTO);
+        check_kernel_used(e, "tc", "  the same with the kernel forced to tc");
+        check_dev(&e->k, e->d, "  the same, every row against mma.sync", g.out, got, nq * ldo, TOL_ATT_BF16);
+    }
+    free(got);
     kcuda_free(e->d, (void *)g.q), kcuda_free(e->d, (void *)g.k), kcuda_free(e->d, (void *)g.v);
     kcuda_free(e->d, (void *)g.key_bias), kcuda_free(e->d, g.out);
     free(q), free(k), free(v), free(kb), free(out);
+}
+
+static void test_attention(env *e, int64_t nq, int64_t nkv, int heads, int kv_heads, int hd, int causal,
+                           int64_t window, int bias, const char *what)
+{
+    test_attention_opts(e, nq, nkv, heads, kv_heads, hd, causal, window, bias, (att_opts){0, NULL, 0}, what);
+}
+
+/* Fast precision picks the wgmma kernel on sm_90 cards (auto), else mma.sync: full
+ * attention with GQA, key_bias, nq != nkv and token counts off the 128-row tiles. */
+static void test_attention_fast_kernels(env *e)
+{
+    set_prec(e, KP_FAST);
+    kcuda_set_attention_kernel(e->d, KCUDA_ATTN_AUTO);
+    const char *fk = strstr(kcuda_name(e->d), "(sm_90,") ? "wgmma" : "tc";
+    const att_opts all = {0, fk, 0};
+    test_attention_opts(e, 300, 300, 8, 2, 128, 0, 0, 1, all, "attention d128 GQA key_bias (auto kernel)");
+    test_attention_opts(e, 1000, 777, 4, 2, 128, 0, 0, 1, all, "attention d128 1000x777 GQA key_bias (auto)");
+    test_attention_opts(e, 129, 1, 2, 1, 128, 0, 0, 0, all, "attention d128 129 queries, 1 key (auto)");
+    test_attention_opts(e, 70, 300, 6, 3, 128, 0, 0, 0, all, "attention d128 nq<nkv (auto)");
+    test_attention_opts(e, 257, 200, 3, 3, 64, 0, 0, 1, all, "attention d64 key_bias (auto)");
+    test_attention_opts(e, 150, 333, 4, 4, 128, 1, 0, 0, (att_opts){0, "tc", 0}, "attention d128 causal stays on mma.sync");
+    test_attention_opts(e, 4992, 4992, 32, 32, 128, 0, 0, 0, (att_opts){64, fk, 1},
+                        "attention d128 4992 tok 32 heads (auto)");
 }
 
 /* ---------------------------------------------------------------- convolution */
@@ -396,6 +479,7 @@ int main(void)
         test_attention(&e, 190, 190, 2, 1, 64, 1, 50, 0, p ? "attention d64 causal window 50 MQA (fast)" : "attention d64 causal window 50 MQA");
         test_attention(&e, 1, 77, 2, 2, 128, 0, 0, 0, p ? "attention d128 one query (fast)" : "attention d128 one query");
     }
+    test_attention_fast_kernels(&e);
     set_prec(&e, KP_EXACT);
     test_attention(&e, 257, 257, 4, 1, 256, 1, 64, 1, "attention d256 causal window 64 MQA");
     test_attention(&e, 99, 70, 6, 3, 48, 0, 0, 0, "attention d48 (padded to 64)");
