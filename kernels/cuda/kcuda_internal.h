@@ -38,6 +38,7 @@ struct kcuda {
     char name[320];
     char err[256]; /* last failure, for kcuda_last_error */
     char fp8_off[256]; /* why FP8 GEMMs fell back to bf16 ("" while they run) */
+    char note[256];    /* residency note (kcuda_set_note), under lock */
 };
 
 /* Makes d's device current for this thread; KS_DEVICE (and d->err) on failure. */
@@ -51,6 +52,9 @@ kstatus kcuda_check_launch(kcuda *d, const char *what);
 kstatus kcuda_scratch(kcuda *d, size_t bytes, void **out);
 /* The common prologue of an op: a CUDA context, not cancelled, device current. */
 kstatus kcuda_op_begin(const kctx *ctx);
+
+/* The device scratch grows in steps of this many bytes (kcuda_scratch). */
+#define KCUDA_SCRATCH_STEP ((size_t)16 << 20)
 
 static inline size_t kcuda_align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 static inline unsigned kcuda_blocks_for(int64_t n, int threads, unsigned cap)
