@@ -9,6 +9,20 @@
 
 static double gib(size_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
+/* "1.25 GiB", "3.4 MiB": sizes for the words (the messages give exact bytes too). */
+typedef struct hsize {
+    char s[24];
+} hsize;
+static hsize hs(size_t b)
+{
+    hsize h;
+    if (b >= ((size_t)1 << 30))
+        snprintf(h.s, sizeof h.s, "%.2f GiB", gib(b));
+    else
+        snprintf(h.s, sizeof h.s, "%.1f MiB", (double)b / (1024.0 * 1024.0));
+    return h;
+}
+
 lx_room lx_room_of(const kctx *kc, size_t own)
 {
     lx_room r = {.bytes = SIZE_MAX, .limited = false, .why = "no budget"};
@@ -19,11 +33,11 @@ lx_room lx_room_of(const kctx *kc, size_t own)
         const size_t held = kcuda_bytes_in_use(kc->cuda), others = held > own ? held - own : 0;
         r.bytes = budget > held ? budget - held : 0;
         r.limited = true;
-        snprintf(r.why, sizeof r.why, "budget %.2f GiB, %.2f GiB held by other models", gib(budget), gib(others));
+        snprintf(r.why, sizeof r.why, "budget %s, %s held by other models", hs(budget).s, hs(others).s);
     } else if (kc->budget) {
         r.bytes = kc->budget > own ? kc->budget - own : 0;
         r.limited = true;
-        snprintf(r.why, sizeof r.why, "budget %.2f GiB", gib(kc->budget));
+        snprintf(r.why, sizeof r.why, "budget %s", hs(kc->budget).s);
     }
     return r;
 }
@@ -60,11 +74,11 @@ ltx2_status lx_plan_make(const lx_mem_ask *a, const lx_room *room, lx_plan *out,
     const size_t least = base + LX_STREAM_MIN_SLOTS * slot;
     if (a->n_units < LX_STREAM_MIN_SLOTS + 1 || slot == 0 || least > room->bytes)
         return ltx2_err(err, LTX2_ERR_OOM,
-                        "%s does not fit the device memory budget: it needs %zu bytes (%.2f GiB) at least: weights kept "
-                        "on the device %.2f GiB + %d %s slots of %.2f GiB + activations and scratch %.2f GiB for %s; "
-                        "the budget leaves %zu bytes (%.2f GiB; %s)",
-                        a->what, least, gib(least), gib(a->fixed), LX_STREAM_MIN_SLOTS, a->unit_name, gib(slot),
-                        gib(a->workspace), a->workspace_for, room->bytes, gib(room->bytes), room->why);
+                        "%s does not fit the device memory budget: it needs %zu bytes (%s) at least: weights kept "
+                        "on the device %s + %d %s slots of %s + activations and scratch %s for %s; the budget "
+                        "leaves %zu bytes (%s; %s)",
+                        a->what, least, hs(least).s, hs(a->fixed).s, LX_STREAM_MIN_SLOTS, a->unit_name, hs(slot).s,
+                        hs(a->workspace_new).s, a->workspace_for, room->bytes, hs(room->bytes).s, room->why);
     /* every unit that fits beside the fixed weights and the workspace is on the device at
      * once: LX_STREAM_MIN_SLOTS.. of them as slots, the rest resident */
     size_t fit = (room->bytes - base) / slot;
@@ -88,10 +102,10 @@ ltx2_status lx_plan_make(const lx_mem_ask *a, const lx_room *room, lx_plan *out,
 void lx_plan_describe(const lx_plan *p, const char *unit_name, char *buf, size_t size)
 {
     if (p->mode == LX_RESIDENT)
-        snprintf(buf, size, "resident, %.2f GiB of weights", gib(p->weights));
+        snprintf(buf, size, "resident, %s of weights", hs(p->weights).s);
     else
-        snprintf(buf, size, "streamed: %d of %d %ss resident + %d slots of %.2f GiB, %.2f GiB uploaded per pass",
-                 p->resident_units, p->n_units, unit_name, p->slots, gib(p->slot_bytes), gib(p->upload_per_pass));
+        snprintf(buf, size, "streamed: %d of %d %ss resident + %d slots of %s, %s uploaded per pass",
+                 p->resident_units, p->n_units, unit_name, p->slots, hs(p->slot_bytes).s, hs(p->upload_per_pass).s);
 }
 
 ltx2_status lx_plan_check_workspace(const lx_plan *p, const lx_mem_ask *a, const lx_room *room, ltx2_error *err)
@@ -100,10 +114,10 @@ ltx2_status lx_plan_check_workspace(const lx_plan *p, const lx_mem_ask *a, const
     if (!room->limited || a->workspace_new <= room->bytes)
         return LTX2_OK;
     return ltx2_err(err, LTX2_ERR_OOM,
-                    "%s does not fit the device memory budget: activations and scratch for %s need %zu bytes (%.2f "
-                    "GiB) beside its weights already on the device, the budget leaves %zu bytes (%.2f GiB; %s)",
-                    a->what, a->workspace_for, a->workspace, gib(a->workspace), room->bytes, gib(room->bytes),
-                    room->why);
+                    "%s does not fit the device memory budget: activations and scratch for %s need %zu more bytes "
+                    "(%s) beside its weights already on the device; the budget leaves %zu bytes (%s; %s)",
+                    a->what, a->workspace_for, a->workspace_new, hs(a->workspace_new).s, room->bytes,
+                    hs(room->bytes).s, room->why);
 }
 
 /* ---------------------------------------------------------------- the ring */

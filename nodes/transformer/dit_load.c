@@ -270,6 +270,23 @@ ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const lx_mem_ask *wor
     return st;
 }
 
+void ltx2_dit_weight_bytes(const ltx2_dit *m, size_t *fixed, size_t *block_max)
+{
+    *fixed = *block_max = 0;
+    ltx2_dit *d = mirror_make(m); /* the walks write the slots' fields: a copy's */
+    if (!d)
+        return;
+    lx_upload u = {0};
+    mirror_walk_fixed(d, &u);
+    *fixed = u.bytes;
+    for (int i = 0; i < d->cfg.num_layers; i++) {
+        u = (lx_upload){0};
+        mirror_walk_block(d, i, &u);
+        *block_max = u.bytes > *block_max ? u.bytes : *block_max;
+    }
+    mirror_free(d);
+}
+
 const lx_plan *ltx2_dit_plan(const ltx2_dit *m) { return lx_resident_plan(&m->resident); }
 
 kstatus ltx2_dit_pass_begin(const ltx2_dit *m) { return lx_resident_pass_begin(resident_of(m)); }

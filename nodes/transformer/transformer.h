@@ -137,6 +137,9 @@ void ltx2_dit_release(ltx2_dit *m); /* NULL-safe */
  * as m. */
 ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const lx_mem_ask *workspace, const ltx2_dit **out,
                         ltx2_error *err);
+/* Device bytes of m's weights outside the blocks and of its largest block, as a plan
+ * counts them (0 when out of host memory). */
+void ltx2_dit_weight_bytes(const ltx2_dit *m, size_t *fixed, size_t *block_max);
 /* The residency plan of m's mirror (NULL before the first planned ltx2_dit_on). */
 const lx_plan *ltx2_dit_plan(const ltx2_dit *m);
 /* A pass over the blocks of m (the model, not its mirror): begin/end bracket it (one
