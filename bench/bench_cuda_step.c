@@ -3,7 +3,11 @@
  * audio + 1024 text tokens of width 3840, as tools/torch_ref_forward.py runs the official
  * model: 768x512x121 (6144 video + 126 audio tokens) in fast and exact precision, a guided
  * step (the conditional and unconditional passes), and 1536x1024x121 (24576 video tokens).
- * Each timed run ends with a device sync. The flops are the blocks' (bench_dit_flops). */
+ * Each timed run ends with a device sync. The flops are the blocks' (bench_dit_flops).
+ * The _budget rows run 768x512x121 fast on a device opened with a 16 GiB and an 8 GiB
+ * budget (what host-sim --vram-budget does): the blocks stream from pinned host memory
+ * (nodes/common/stream.h); each row names the plan, the bytes uploaded per pass and the
+ * measured peak device memory, beside the resident row above. */
 #include "bench.h"
 #include "bench_cuda.h"
 #include "bench_dit_model.h"
@@ -92,9 +96,17 @@ static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, co
         r.v = (ltx2_dit_stream){nv, buf[0], buf[1], buf[2], buf[3], TEXT, NULL, buf[7]};
         r.a = (ltx2_dit_stream){na, buf[4], buf[5], buf[6], buf[3], TEXT, NULL, buf[8]};
         double t = bench_time(run_step, &r, sh->reps, sh->max_s);
-        if (r.st == LTX2_OK)
-            snprintf(note, sizeof note, "%lld+%lld tok, %d layers, peak %.1f GiB", (long long)nv, (long long)na,
-                     LAYERS, (double)kcuda_peak_bytes(d) / (1u << 30));
+        char plan[200] = "resident";
+        const lx_plan *p = ltx2_dit_plan(m);
+        if (p)
+            lx_plan_describe(p, "block", plan, sizeof plan);
+        if (r.st == LTX2_OK && p && p->mode == LX_STREAMED)
+            snprintf(note, sizeof note, "%lld+%lld tok, %d layers, peak %.2f GiB of a %.0f GiB budget, %s (%.1f GB/s)",
+                     (long long)nv, (long long)na, LAYERS, (double)kcuda_peak_bytes(d) / (1u << 30),
+                     (double)kcuda_budget(d) / (1u << 30), plan, (double)p->upload_per_pass * sh->passes / t / 1e9);
+        else if (r.st == LTX2_OK)
+            snprintf(note, sizeof note, "%lld+%lld tok, %d layers, peak %.2f GiB, %s", (long long)nv, (long long)na,
+                     LAYERS, (double)kcuda_peak_bytes(d) / (1u << 30), plan);
         else
             snprintf(note, sizeof note, "%s", r.err.msg);
         bench_row(b, sh->key, sh->label, sh->passes * bench_dit_flops(&m->cfg, (double)nv, (double)na, TEXT),
@@ -107,6 +119,42 @@ static void step_row(bench *b, kcuda *d, const kctx *base, const ltx2_dit *m, co
     for (int i = 0; i < 9; i++) kcuda_free(d, buf[i]);
     free(vpos);
     free(apos);
+}
+
+/* The 768x512x121 forward under device budgets: a device of its own per budget (its peak
+ * is the row's), a fresh model (the residency is planned at its first run). */
+static void bench_cuda_step_budget(bench *b)
+{
+    static const struct {
+        step_shape sh;
+        size_t budget_gib;
+    } rows[] = {
+        {{"cuda_step_768x512x121_fast_budget16g", "CUDA 19B forward 768x512x121, fast, 16 GiB budget (streamed)", 768,
+          512, 121, 1, 3, KP_FAST, 60, 0},
+         16},
+        {{"cuda_step_768x512x121_fast_budget8g", "CUDA 19B forward 768x512x121, fast, 8 GiB budget (streamed)", 768,
+          512, 121, 1, 3, KP_FAST, 60, 0},
+         8},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        if (!bench_selected(b, rows[i].sh.key)) continue;
+        kcuda *d = NULL;
+        char why[256] = "";
+        if (kcuda_create(0, rows[i].budget_gib << 30, &d, why, sizeof why) != KS_OK) {
+            bench_row(b, rows[i].sh.key, rows[i].sh.label, 0, 0, why[0] ? why : "no CUDA device");
+            continue;
+        }
+        kctx base = kctx_default(bench_pool(b));
+        base.backend = KB_CUDA;
+        base.cuda = d;
+        bench_dit *dm = bench_dit_make(LAYERS, CAPTION, 1, 0);
+        if (dm)
+            step_row(b, d, &base, bench_dit_model(dm), &rows[i].sh);
+        else
+            bench_row(b, rows[i].sh.key, rows[i].sh.label, 0, 0, "out of host memory for the model");
+        bench_dit_free(dm);
+        kcuda_destroy(d);
+    }
 }
 
 void bench_cuda_step(bench *b)
@@ -143,4 +191,5 @@ void bench_cuda_step(bench *b)
         bench_dit_free(dm); /* frees the device weights: before the device goes */
     }
     kcuda_destroy(d);
+    bench_cuda_step_budget(b);
 }

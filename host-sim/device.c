@@ -7,19 +7,50 @@
 
 int hs_parse_size(const char *s, uint64_t *out)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
+    /* digits [. digits] [K|M|G|T [B|iB] | B]: strict, so "16 G", "0x10", "1e9", "-1" and
+     * "nan" are refused rather than read as something else */
+    const char *p = s;
+    uint64_t whole = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (whole > (UINT64_MAX - 9) / 10)
+            return -1;
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    uint64_t frac = 0, frac_div = 1;
+    if (*p == '.') {
+        p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (frac_div < 1000000000ull) {
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                frac_div *= 10;
+            }
+    }
+    if (!digits)
         return -1;
-    const char *units = "KMGT";
-    const char *u = *end ? strchr(units, *end == 'k' ? 'K' : *end) : NULL;
-    if (*end && (!u || (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))))
+    int shift = 0;
+    const char *units = "KMGT", *u = *p ? strchr(units, *p == 'k' ? 'K' : *p) : NULL;
+    if (u && *p) {
+        shift = 10 * (int)(u - units + 1);
+        p++;
+        if (!strcmp(p, "B") || !strcmp(p, "iB"))
+            p += strlen(p);
+    } else if (!strcmp(p, "B")) {
+        p++;
+    }
+    if (*p)
         return -1;
-    for (const char *c = units; u && c <= u; c++)
-        v *= 1024.0;
-    if (v >= 18446744073709551615.0)
+    if (shift && whole > (UINT64_MAX >> shift))
         return -1;
-    *out = (uint64_t)v;
+    const uint64_t unit = (uint64_t)1 << shift;
+    if (frac && unit == 1) /* fractional bytes */
+        return -1;
+    const uint64_t v = (whole << shift) + (uint64_t)((double)frac / (double)frac_div * (double)unit);
+    if (v == 0) /* 0 means "no budget" to the plugin: a typo, not a request */
+        return -1;
+    *out = v;
     return 0;
 }
 

@@ -10,7 +10,9 @@ typedef struct hs_device {
     int32_t index;
 } hs_device;
 
-/* "16G", "512M", "1024" (bytes), K/M/G/T powers of 1024. 0 on success, -1 when bad. */
+/* "16G", "1.5G", "512M", "8GiB", "1024" (bytes): digits with an optional fraction and
+ * K/M/G/T (powers of 1024; B or iB may follow; a plain number is bytes and whole).
+ * 0 on success, -1 for anything else, for 0 and past 2^64. */
 int hs_parse_size(const char *s, uint64_t *out);
 /* spec: "cpu", "cuda", "cuda:N", or NULL for the default (the GPU when one is usable,
  * else the CPU). An explicit CUDA request the plugin cannot open fails: -1 with the

@@ -525,7 +525,7 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
     r->ctx = (ltx2_exec_ctx){.struct_size = sizeof(ltx2_exec_ctx), .host_data = r,
                              .cancel_flag = r->cancel, .progress = ctx_progress, .log = ctx_log,
                              .set_error = ctx_set_error, .device = o->device,
-                             .device_index = o->device_index};
+                             .device_index = o->device_index, .vram_budget = o->vram_budget};
     uint32_t max_in = 1;
     for (size_t i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].type->n_inputs > max_in)
@@ -591,8 +591,12 @@ int hs_run(const ltx2_plugin *plugin, hs_graph *g, const hs_plan *plan, const hs
         ltx2_device_info info = {.struct_size = sizeof info};
         if (o->device != LTX2_DEVICE_CPU &&
             r->p->device_info((ltx2_plugin *)r->p, o->device, o->device_index, &info, NULL, 0) == LTX2_OK)
+        {
             fprintf(o->report, ", device cuda:%d %s, peak device memory %.1f MiB", (int)o->device_index, info.name,
                     (double)info.peak_bytes / 1048576.0);
+            if (LTX2_HAS_FIELD(&info, ltx2_device_info, residency) && info.residency[0])
+                fprintf(o->report, ", %s", info.residency);
+        }
         else
             fprintf(o->report, ", device cpu");
         fputc('\n', o->report);

@@ -23,6 +23,7 @@ typedef struct hs_run_opts {
     hs_run_stats *stats; /* NULL = not wanted */
     const char *output_dir; /* --output: files of `executed` are relative to it (NULL = none) */
     int32_t device, device_index; /* --device: ltx2_device and ordinal for every node's ctx */
+    uint64_t vram_budget;         /* --vram-budget for every node's ctx (0 = none) */
     /* NULL: SIGINT/SIGTERM/SIGHUP cancel the run (host-sim run). Else the caller's flag
      * (the server's interrupt), set from any thread; no signal is handled. */
     volatile int32_t *cancel;

@@ -41,7 +41,8 @@ static const char usage[] =
     "The plugin is --plugin PATH, else $LTX2_PLUGIN, else libltx2nodes.so in $LTX2_PLUGIN_PATH folders,\n"
     "beside host-sim, in ../lib or in the install prefix's lib/ltx2.\n"
     "--device defaults to the GPU when one is usable, else the CPU; --vram-budget caps the device memory\n"
-    "the plugin may use (e.g. 16G; default: all free memory).\n";
+    "the plugin may use (16G, 8G, 1.5G, 512M or bytes; default: all free memory): a transformer whose\n"
+    "weights do not fit streams its blocks from host memory, a run that cannot fit is refused up front.\n";
 
 typedef struct cli {
     const char *cmd;
@@ -115,7 +116,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->device = next;
         } else if (!strcmp(a, "--vram-budget")) {
             if (hs_parse_size(next, &c->vram_budget))
-                return fail("--vram-budget takes a size such as 16G or 512M, got '%s'%s", next, "");
+                return fail("--vram-budget takes a size such as 16G, 1.5G, 512M or a number of bytes, got '%s'%s",
+                            next, "");
         } else if (!strcmp(a, "--events")) {
             c->events = next;
         } else if (!strcmp(a, "--plugin")) {
@@ -299,7 +301,7 @@ static int cmd_run(const cli *c, hs_plugin *hp)
     hs_run_stats stats;
     hs_run_opts o = {.events = &ev, .tty = isatty(2), .verbose = c->verbose, .report = c->quiet ? NULL : stdout,
                      .stats = &stats, .output_dir = c->output, .device = c->dev.device,
-                     .device_index = c->dev.index};
+                     .device_index = c->dev.index, .vram_budget = c->vram_budget};
     int res = hs_run(hp->p, &g, &plan, &o, &d);
     if (res == HS_RUN_OK) {
         rc = 0;

@@ -82,18 +82,57 @@ static kstatus chunk_make(karena *a, int i, size_t bytes)
         a->chunks = c;
         a->cap_chunks = cap;
     }
+    /* the old chunk goes first, so a device never holds both (an empty slot of size 0
+     * stays when the new one cannot be had: any later request replaces it) */
+    if (i < a->n_chunks) {
+        k_free(&a->owner, a->chunks[i].base);
+        a->chunks[i] = (chunk){NULL, 0};
+        a->held -= old;
+    } else {
+        a->chunks[a->n_chunks++] = (chunk){NULL, 0};
+    }
     void *p = NULL;
     kstatus st = k_alloc(&a->owner, size, &p);
     if (st != KS_OK)
         return st;
-    if (i < a->n_chunks) {
-        k_free(&a->owner, a->chunks[i].base);
-    } else {
-        a->n_chunks++;
-    }
-    a->held = a->held - old + size;
+    a->held += size;
     a->chunks[i] = (chunk){p, size};
     return KS_OK;
+}
+
+/* The chunk the next allocation of `bytes` lands in, and whether it fits there now. */
+static int chunk_for(const karena *a, size_t bytes, int *fits)
+{
+    if (a->cur < a->n_chunks && a->chunks[a->cur].size - a->off >= bytes) {
+        *fits = 1;
+        return a->cur;
+    }
+    int next = a->cur < a->n_chunks && a->off > 0 ? a->cur + 1 : a->cur;
+    *fits = next < a->n_chunks && a->chunks[next].size >= bytes;
+    return next;
+}
+
+size_t k_arena_fresh_for(const karena *a, size_t bytes)
+{
+    int fits;
+    bytes = (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    const int i = chunk_for(a, bytes, &fits);
+    if (fits)
+        return 0;
+    const size_t size = bytes > a->chunk_bytes ? bytes : a->chunk_bytes;
+    const size_t old = i < a->n_chunks ? a->chunks[i].size : 0;
+    return size > old ? size - old : 0;
+}
+
+kstatus k_arena_reserve(karena *a, size_t bytes)
+{
+    const kmark m = k_arena_mark(a);
+    const size_t peak = a->peak; /* a reservation is not use */
+    void *p = NULL;
+    kstatus st = k_arena_alloc(a, bytes, &p);
+    k_arena_release(a, m);
+    a->peak = peak;
+    return st;
 }
 
 kstatus k_arena_alloc(karena *a, size_t bytes, void **out)
@@ -102,10 +141,11 @@ kstatus k_arena_alloc(karena *a, size_t bytes, void **out)
     bytes = (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
     if (bytes == 0)
         bytes = ARENA_ALIGN;
-    if (a->cur >= a->n_chunks || a->chunks[a->cur].size - a->off < bytes) {
+    int fits;
+    const int next = chunk_for(a, bytes, &fits);
+    if (next != a->cur || !fits) {
         /* the next chunk (or a new one); chunks past the bump point are all free */
-        int next = a->cur < a->n_chunks && a->off > 0 ? a->cur + 1 : a->cur;
-        if (next >= a->n_chunks || a->chunks[next].size < bytes) {
+        if (!fits) {
             kstatus st = chunk_make(a, next, bytes);
             if (st != KS_OK)
                 return st;

@@ -50,6 +50,7 @@ kctx kctx_default(kpool *pool) {
     c.backend = KB_CPU;
     c.cuda = NULL;
     c.arena = NULL;
+    c.budget = 0;
     return c;
 }
 

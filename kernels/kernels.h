@@ -81,6 +81,11 @@ typedef struct kctx {
     /* Workspace of the pass (may be NULL): ops take their scratch from it and give it
      * back before returning; callers may take activations from it too. */
     struct karena *arena;
+    /* Memory (bytes) a pass may plan for on its backend, 0 = no limit of its own (a CUDA
+     * device still enforces its budget). Model entry points decide weight residency
+     * with it and refuse a run that cannot fit before doing any work; on the CPU a nonzero
+     * budget makes a streamable model stream too (host slots, memcpy), which the tests use. */
+    size_t budget;
 } kctx;
 /* Every kernel's parallel loop: kpool_for on ctx's pool with ctx's cancel flag. */
 int k_for(const kctx *ctx, int64_t n, int64_t grain, kpool_task fn, void *arg);
@@ -97,6 +102,23 @@ K_MUST_USE kstatus k_copy(const kctx *ctx, void *dst, const void *src, size_t by
 K_MUST_USE kstatus k_memset0(const kctx *ctx, void *p, size_t bytes);
 /* Waits for the queued work of the backend (nothing to wait for on the CPU). */
 K_MUST_USE kstatus k_sync(const kctx *ctx);
+
+/* ------------------------------------------------------------------ weight streaming */
+/* Host memory that uploads to ctx's device read at full speed without staging (pinned
+ * on CUDA; plain host memory on the CPU). Free with k_pinned_free on the same backend. */
+K_MUST_USE kstatus k_pinned_alloc(const kctx *ctx, size_t bytes, void **out);
+void k_pinned_free(const kctx *ctx, void *p);
+/* A transfer queue beside ctx's compute queue with n_slots device slots (kcuda_xfer on
+ * CUDA): k_xfer_load queues an upload of pinned src into a slot once the slot was
+ * released, k_xfer_acquire orders the compute queue after that upload, k_xfer_release
+ * frees the slot after the compute work queued so far. No call waits on the host. On the
+ * CPU a load is a memcpy and the rest are checks, so the same code runs there. */
+typedef struct kxfer kxfer;
+K_MUST_USE kstatus k_xfer_create(const kctx *ctx, int n_slots, kxfer **out);
+void k_xfer_destroy(kxfer *x); /* NULL-safe; waits for queued uploads */
+K_MUST_USE kstatus k_xfer_load(kxfer *x, int slot, void *dst, const void *src, size_t bytes);
+K_MUST_USE kstatus k_xfer_acquire(kxfer *x, int slot);
+K_MUST_USE kstatus k_xfer_release(kxfer *x, int slot);
 
 /* ------------------------------------------------------------------ workspace arena */
 /* A bump allocator over chunks of backend memory (k_alloc of the ctx it was made for):
@@ -117,6 +139,13 @@ void k_arena_release(karena *a, kmark m);
 void k_arena_reset(karena *a);
 size_t k_arena_peak(const karena *a); /* most bytes in use at once */
 size_t k_arena_held(const karena *a); /* bytes of chunks held */
+/* Makes the chunk at the bump point hold at least `bytes` (replacing a smaller one), so
+ * allocations summing to that much from here fit in one chunk: a pass that knows its
+ * peak reserves it once and no chunk is made or wasted inside it. Peak unchanged. */
+K_MUST_USE kstatus k_arena_reserve(karena *a, size_t bytes);
+/* Bytes of backend memory k_arena_reserve(a, bytes) would allocate beyond what a holds
+ * (0 when the chunk at the bump point is large enough). */
+size_t k_arena_fresh_for(const karena *a, size_t bytes);
 
 /* ------------------------------------------------------------------ dtypes */
 /* Same numbering as ltx2_dtype so callers need no translation table. */

@@ -73,6 +73,38 @@ size_t kcuda_budget(const kcuda *d);
 kstatus kcuda_mat_upload(const kctx *ctx, const kmat *host, kmat *dev);
 void kcuda_mat_free(const kctx *ctx, kmat *dev);
 
+/* ------------------------------------------------------------------ weight streaming */
+/* Pinned (page-locked) host memory: uploads from it run asynchronously at full PCIe
+ * speed. Host memory, so not counted in the device budget. KS_OOM when the host refuses. */
+kstatus kcuda_pinned_alloc(kcuda *d, size_t bytes, void **out);
+void kcuda_pinned_free(kcuda *d, void *p);
+/* A copy stream beside d's compute stream with n_slots device slots, each with a
+ * "loaded" and a "released" event. Nothing here waits on the host:
+ *   kcuda_xfer_load    queues dst <- src (src pinned) on the copy stream after the slot's
+ *                      last release, then marks the slot loaded;
+ *   kcuda_xfer_acquire makes the compute stream wait until the slot is loaded;
+ *   kcuda_xfer_release marks the slot free once the compute work queued so far is done.
+ * Destroy waits for both streams. */
+typedef struct kcuda_xfer kcuda_xfer;
+kstatus kcuda_xfer_create(kcuda *d, int n_slots, kcuda_xfer **out);
+void kcuda_xfer_destroy(kcuda_xfer *x);
+kstatus kcuda_xfer_load(kcuda_xfer *x, int slot, void *dst, const void *src, size_t bytes);
+kstatus kcuda_xfer_acquire(kcuda_xfer *x, int slot);
+kstatus kcuda_xfer_release(kcuda_xfer *x, int slot);
+/* The device's residency note (what the last model placed here decided: resident or
+ * streamed), for run summaries; kcuda_note copies it into buf ("" when none). */
+void kcuda_set_note(kcuda *d, const char *note);
+void kcuda_note(kcuda *d, char *buf, size_t size);
+/* Device scratch (bytes) the ops would ask for: the pre-run memory check plans with them.
+ * 0 when the op takes none on this path. kcuda_scratch_rounded is the size the scratch
+ * grows to for a request; kcuda_scratch_held what it holds now. */
+size_t kcuda_linear_scratch(const kcuda *d, kprec prec, int64_t m, const kmat *w);
+size_t kcuda_feedforward_scratch(const kcuda *d, kprec prec, int64_t n, const kmat *w1, const kmat *w2);
+size_t kcuda_attention_scratch(const kcuda *d, kprec prec, int64_t nq, int64_t nkv, int heads, int kv_heads,
+                               int head_dim);
+size_t kcuda_scratch_held(const kcuda *d);
+size_t kcuda_scratch_rounded(const kcuda *d, size_t bytes);
+
 /* ------------------------------------------------------------------ GEMM */
 kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w,
                      const float *bias, float *y, int64_t ldy, int accumulate);

@@ -32,6 +32,20 @@
     X(size_t, kcuda_budget, (const kcuda *d), (d)) \
     X(kstatus, kcuda_mat_upload, (const kctx *ctx, const kmat *host, kmat *dev), (ctx, host, dev)) \
     V(kcuda_mat_free, (const kctx *ctx, kmat *dev), (ctx, dev)) \
+    X(kstatus, kcuda_pinned_alloc, (kcuda *d, size_t bytes, void **out), (d, bytes, out)) \
+    V(kcuda_pinned_free, (kcuda *d, void *p), (d, p)) \
+    X(kstatus, kcuda_xfer_create, (kcuda *d, int n_slots, kcuda_xfer **out), (d, n_slots, out)) \
+    V(kcuda_xfer_destroy, (kcuda_xfer *x), (x)) \
+    X(kstatus, kcuda_xfer_load, (kcuda_xfer *x, int slot, void *dst, const void *src, size_t bytes), (x, slot, dst, src, bytes)) \
+    X(kstatus, kcuda_xfer_acquire, (kcuda_xfer *x, int slot), (x, slot)) \
+    X(kstatus, kcuda_xfer_release, (kcuda_xfer *x, int slot), (x, slot)) \
+    V(kcuda_set_note, (kcuda *d, const char *note), (d, note)) \
+    V(kcuda_note, (kcuda *d, char *buf, size_t size), (d, buf, size)) \
+    X(size_t, kcuda_linear_scratch, (const kcuda *d, kprec prec, int64_t m, const kmat *w), (d, prec, m, w)) \
+    X(size_t, kcuda_feedforward_scratch, (const kcuda *d, kprec prec, int64_t n, const kmat *w1, const kmat *w2), (d, prec, n, w1, w2)) \
+    X(size_t, kcuda_attention_scratch, (const kcuda *d, kprec prec, int64_t nq, int64_t nkv, int heads, int kv_heads, int head_dim), (d, prec, nq, nkv, heads, kv_heads, head_dim)) \
+    X(size_t, kcuda_scratch_held, (const kcuda *d), (d)) \
+    X(size_t, kcuda_scratch_rounded, (const kcuda *d, size_t bytes), (d, bytes)) \
     X(kstatus, kcuda_linear, (const kctx *ctx, int64_t m, const float *x, int64_t ldx, const kmat *w, const float *bias, float *y, int64_t ldy, int accumulate), (ctx, m, x, ldx, w, bias, y, ldy, accumulate)) \
     X(kstatus, kcuda_feedforward_fused, (const kctx *ctx, int64_t n, const float *x, int64_t ldx, const kmat *w1, const float *b1, const kmat *w2, const float *b2, float *y, int64_t ldy, int accumulate), (ctx, n, x, ldx, w1, b1, w2, b2, y, ldy, accumulate)) \
     X(const char *, kcuda_fp8_unavailable, (const kcuda *d), (d)) \

@@ -45,6 +45,7 @@ struct kcuda {
     int wgmma_ok;      /* an sm_90 card and the module's sm_90a code loaded (probed at creation) */
     kcuda_attn_kernel attn_kernel; /* fast attention choice: LTX2_ATTN_KERNEL, kcuda_set_attention_kernel */
     const char *attn_used;         /* kernel of the last kcuda_attention: "wgmma", "tc", "f32" */
+    char note[256];    /* residency note (kcuda_set_note), under lock */
 };
 
 /* Makes d's device current for this thread; KS_DEVICE (and d->err) on failure. */
@@ -67,6 +68,9 @@ void kcuda_prof_destroy(kcuda_prof *p);
 void kcuda_prof_mark(kcuda *d, const char *name);
 /* kcuda_gemm.c: the GEMM plan cache, made lazily, freed with the device. */
 void kcuda_plans_destroy(kcuda_plans *p);
+
+/* The device scratch grows in steps of this many bytes (kcuda_scratch). */
+#define KCUDA_SCRATCH_STEP ((size_t)16 << 20)
 
 static inline size_t kcuda_align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 static inline unsigned kcuda_blocks_for(int64_t n, int threads, unsigned cap)

@@ -177,7 +177,7 @@ kstatus kcuda_scratch(kcuda *d, size_t bytes, void **out)
     kcuda_free(d, d->scratch);
     d->scratch = NULL;
     d->scratch_bytes = 0;
-    size_t want = kcuda_align_up(bytes, (size_t)16 << 20);
+    size_t want = kcuda_align_up(bytes, KCUDA_SCRATCH_STEP);
     kstatus s = kcuda_alloc(d, want, &d->scratch);
     if (s == KS_OOM && want > bytes) { /* the rounding may be what does not fit */
         want = bytes;

@@ -532,6 +532,52 @@ static kstatus host_stream(const kctx *kc, const kctx *hkc, const ltx2_dit_strea
     return ks;
 }
 
+/* Distinct values of n sigmas (host memory), bitwise as prep_stream finds them. Only
+ * the start of each run of equal values is looked up, so the usual few runs cost O(n). */
+static int distinct_sigmas(const float *s, int64_t n)
+{
+    int nu = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (i > 0 && memcmp(&s[i], &s[i - 1], sizeof(float)) == 0)
+            continue;
+        int64_t j = 0;
+        while (j < i && memcmp(&s[j], &s[i], sizeof(float)) != 0)
+            j++;
+        nu += j == i;
+    }
+    return nu;
+}
+
+static ltx2_dit_tokens tokens_of(const ltx2_dit_stream *h, bool on)
+{
+    ltx2_dit_tokens t = {0};
+    if (on)
+        t = (ltx2_dit_tokens){h->n, h->n_ctx, distinct_sigmas(h->sigma, h->n), h->context_mask != NULL};
+    return t;
+}
+
+/* The weights on kc's backend placed under its budget for this pass's workspace (the
+ * pre-run memory check), and the arena reserved for the pass's peak. */
+static ltx2_status place(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *vh, bool von,
+                         const ltx2_dit_stream *ah, bool aon, const ltx2_dit **w, ltx2_error *err)
+{
+    const ltx2_dit_tokens vt = tokens_of(vh, von), at = tokens_of(ah, aon);
+    const ltx2_dit_mem mem = ltx2_dit_workspace(m, kc, &vt, &at);
+    char what[160];
+    snprintf(what, sizeof what, "%lld video + %lld audio tokens, %lld text tokens", (long long)vt.n, (long long)at.n,
+             (long long)(vt.n_ctx > at.n_ctx ? vt.n_ctx : at.n_ctx));
+    const lx_mem_ask ask = {.workspace = mem.total, .workspace_new = mem.fresh, .workspace_for = what};
+    ltx2_status st = ltx2_dit_on(m, kc, &ask, w, err);
+    if (st != LTX2_OK)
+        return st;
+    kstatus ks = k_arena_reserve(kc->arena, mem.arena);
+    if (ks != KS_OK)
+        return ltx2_err(err, ltx2_kstatus(ks),
+                        "transformer forward: the workspace for %s needs %zu bytes (%.2f GiB): %s", what, mem.arena,
+                        (double)mem.arena / (1u << 30), k_status_name(ks));
+    return LTX2_OK;
+}
+
 ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_dit_stream *video,
                              const ltx2_dit_stream *audio, const ltx2_dit_perturb *perturb,
                              const ltx2_dit_hooks *hooks, ltx2_error *err)
@@ -577,7 +623,12 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_di
     if (hks != KS_OK)
         st = ltx2_kerr(err, hks, "transformer forward: inputs");
     else
-        st = ltx2_dit_on(m, kc, &w, err);
+        st = place(m, kc, &vh, von, &ah, aon, &w, err);
+    /* a streamed model's first uploads overlap the preparation */
+    const ltx2_dit *base = m;
+    kstatus pks = st == LTX2_OK ? ltx2_dit_pass_begin(base) : KS_OK;
+    if (pks != KS_OK)
+        st = ltx2_kerr(err, pks, "transformer forward: weight streaming");
     if (st != LTX2_OK) {
         k_arena_destroy(host_own);
         k_arena_release(kc->arena, mark);
@@ -601,8 +652,14 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_di
             st = LTX2_CANCELLED;
             break;
         }
-        st = block_fwd(m, kc, &akc, i, &V, &A, perturb, hooks);
+        /* a streamed block: its upload is waited for on the device, its slot freed after */
+        st = ltx2_kstatus(ltx2_dit_block_begin(base, i));
+        if (st == LTX2_OK)
+            st = block_fwd(m, kc, &akc, i, &V, &A, perturb, hooks);
+        if (st == LTX2_OK)
+            st = ltx2_kstatus(ltx2_dit_block_end(base, i));
     }
+    ltx2_dit_pass_end(base);
     if (st == LTX2_OK && von)
         st = head_fwd(kc, m->cfg.norm_eps, &V, video->velocity);
     if (st == LTX2_OK && aon)

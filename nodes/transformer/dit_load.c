@@ -123,15 +123,22 @@ static ltx2_status visit_block(visitor *v, const ltx2_dit_config *c, int i, ltx2
     return LTX2_OK;
 }
 
-static ltx2_status visit_all(visitor *v, ltx2_dit *m)
+/* The weights outside the blocks (patchify, AdaLN, caption projection, output head). */
+static ltx2_status visit_fixed(visitor *v, ltx2_dit *m)
 {
     const ltx2_dit_config *c = &m->cfg;
     if (c->has_video)
         TRY(visit_io(v, c, &m->video, false));
     if (c->has_audio)
         TRY(visit_io(v, c, &m->audio, true));
-    for (int i = 0; i < c->num_layers; i++)
-        TRY(visit_block(v, c, i, &m->blocks[i]));
+    return LTX2_OK;
+}
+
+static ltx2_status visit_all(visitor *v, ltx2_dit *m)
+{
+    TRY(visit_fixed(v, m));
+    for (int i = 0; i < m->cfg.num_layers; i++)
+        TRY(visit_block(v, &m->cfg, i, &m->blocks[i]));
     return LTX2_OK;
 }
 
@@ -225,22 +232,70 @@ static void mirror_free(void *mirror)
     free(d);
 }
 
+static int mirror_n_units(const void *mirror) { return ((const ltx2_dit *)mirror)->cfg.num_layers; }
+
+static void mirror_walk_fixed(void *mirror, lx_upload *u)
+{
+    upload_visitor uv = {{upload_mat, upload_vec}, u};
+    visit_fixed(&uv.v, mirror);
+}
+
+static void mirror_walk_block(void *mirror, int i, lx_upload *u)
+{
+    ltx2_dit *d = mirror;
+    upload_visitor uv = {{upload_mat, upload_vec}, u};
+    visit_block(&uv.v, &d->cfg, i, &d->blocks[i]);
+}
+
 static const lx_mirror_ops dit_mirror = {mirror_make, mirror_walk, mirror_free};
+/* The blocks are the units that stream under a budget (nodes/common/stream.h). */
+static const lx_unit_ops dit_units = {&dit_mirror, mirror_n_units, mirror_walk_fixed, mirror_walk_block, "block"};
 
 void ltx2_dit_init_resident(ltx2_dit *m) { lx_resident_init(&m->resident); }
 
-ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const ltx2_dit **out, ltx2_error *err)
+/* The residency state is the one mutable part of a shared model (locked inside). */
+static lx_resident *resident_of(const ltx2_dit *m) { return (lx_resident *)&m->resident; }
+
+ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const lx_mem_ask *workspace, const ltx2_dit **out,
+                        ltx2_error *err)
 {
     *out = m;
-    if (kc->backend == KB_CPU)
+    if (kc->backend == KB_CPU && !kc->budget)
         return LTX2_OK;
     void *mirror = NULL;
-    /* the residency state is the one mutable part of a shared model (locked inside) */
-    ltx2_status st = lx_resident_get((lx_resident *)&m->resident, &dit_mirror, m, kc, "transformer", &mirror, err);
+    ltx2_status st =
+        lx_resident_get_planned(resident_of(m), &dit_units, m, kc, "transformer", workspace, &mirror, err);
     if (st == LTX2_OK)
         *out = mirror;
     return st;
 }
+
+void ltx2_dit_weight_bytes(const ltx2_dit *m, size_t *fixed, size_t *block_max)
+{
+    *fixed = *block_max = 0;
+    ltx2_dit *d = mirror_make(m); /* the walks write the slots' fields: a copy's */
+    if (!d)
+        return;
+    lx_upload u = {0};
+    mirror_walk_fixed(d, &u);
+    *fixed = u.bytes;
+    for (int i = 0; i < d->cfg.num_layers; i++) {
+        u = (lx_upload){0};
+        mirror_walk_block(d, i, &u);
+        *block_max = u.bytes > *block_max ? u.bytes : *block_max;
+    }
+    mirror_free(d);
+}
+
+const lx_plan *ltx2_dit_plan(const ltx2_dit *m) { return lx_resident_plan(&m->resident); }
+
+kstatus ltx2_dit_pass_begin(const ltx2_dit *m) { return lx_resident_pass_begin(resident_of(m)); }
+
+kstatus ltx2_dit_block_begin(const ltx2_dit *m, int i) { return lx_resident_unit_begin(resident_of(m), &dit_units, i); }
+
+kstatus ltx2_dit_block_end(const ltx2_dit *m, int i) { return lx_resident_unit_end(resident_of(m), i); }
+
+void ltx2_dit_pass_end(const ltx2_dit *m) { lx_resident_pass_end(resident_of(m)); }
 
 static void dit_free(ltx2_dit *m)
 {

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "common/geometry.h"
 #include "common/layers.h"
+#include "common/stream.h"
 #include "common/weights.h"
 #include "kernels.h"
 #include "object.h"
@@ -125,10 +126,52 @@ ltx2_status ltx2_dit_config_read(const ltx2_checkpoint *ckpt, ltx2_dit_config *c
 ltx2_status ltx2_dit_load(ltx2_checkpoint *ckpt, ltx2_dit **out, ltx2_error *err);
 void ltx2_dit_retain(ltx2_dit *m);
 void ltx2_dit_release(ltx2_dit *m); /* NULL-safe */
-/* The weights as kc's backend reads them: m itself on the CPU, else a mirror of m whose
- * matrices and vectors live on kc's device (uploaded on the first call; OOM names the
- * bytes needed). The mirror lives as long as m. */
-ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const ltx2_dit **out, ltx2_error *err);
+/* The weights as kc's backend reads them: m itself on a CPU context without a budget,
+ * else a mirror of m placed under kc's budget on the first call (nodes/common/stream.h):
+ * resident when the weights and the workspace (this run's activations and scratch from
+ * ltx2_dit_workspace: workspace, workspace_new and workspace_for of the ask) fit, else
+ * streamed (the blocks
+ * in pinned host memory, uploaded through a ring of device slots during each pass).
+ * A run that cannot fit is LTX2_ERR_OOM naming what needs the memory and the bytes;
+ * later calls check their workspace beside the placed weights. The mirror lives as long
+ * as m. */
+ltx2_status ltx2_dit_on(const ltx2_dit *m, const kctx *kc, const lx_mem_ask *workspace, const ltx2_dit **out,
+                        ltx2_error *err);
+/* Device bytes of m's weights outside the blocks and of its largest block, as a plan
+ * counts them (0 when out of host memory). */
+void ltx2_dit_weight_bytes(const ltx2_dit *m, size_t *fixed, size_t *block_max);
+/* The residency plan of m's mirror (NULL before the first planned ltx2_dit_on). */
+const lx_plan *ltx2_dit_plan(const ltx2_dit *m);
+/* A pass over the blocks of m (the model, not its mirror): begin/end bracket it (one
+ * streamed pass at a time per model), block_begin makes block i's weights usable in the
+ * mirror (a streamed block: the compute queue waits for its upload), block_end lets
+ * its slot take the next upload. Nothing to do for resident weights. Call end after a
+ * successful begin, whatever happened between. */
+kstatus ltx2_dit_pass_begin(const ltx2_dit *m);
+kstatus ltx2_dit_block_begin(const ltx2_dit *m, int i);
+kstatus ltx2_dit_block_end(const ltx2_dit *m, int i);
+void ltx2_dit_pass_end(const ltx2_dit *m);
+
+/* Device memory of one forward beside the weights: the forward's arena at its peak
+ * (activations, per-layer temporaries, op scratch taken from the arena on a device) and
+ * the device's op scratch (GEMM operands in bf16, cuBLASLt workspace, attention inputs),
+ * derived from the allocations the forward and the kernels make for these token counts
+ * (nu_*: distinct sigmas of each stream). */
+typedef struct ltx2_dit_mem {
+    size_t arena;   /* bytes in use at once in the pass's arena (the forward reserves them) */
+    size_t scratch; /* the device op scratch at its largest, as kcuda rounds it (0 on the CPU) */
+    size_t total;   /* arena + scratch */
+    size_t fresh;   /* what the device must still allocate: beyond kc->arena's chunk at its
+                     * bump point and the scratch it holds */
+} ltx2_dit_mem;
+/* One stream's token counts for the estimate (n = 0: absent). */
+typedef struct ltx2_dit_tokens {
+    int64_t n, n_ctx;
+    int nu;    /* distinct sigmas */
+    bool mask; /* a context mask is given */
+} ltx2_dit_tokens;
+ltx2_dit_mem ltx2_dit_workspace(const ltx2_dit *m, const kctx *kc, const ltx2_dit_tokens *video,
+                                const ltx2_dit_tokens *audio);
 /* Sets up the residency state of a newly allocated model (loaders, LoRA). */
 void ltx2_dit_init_resident(ltx2_dit *m);
 /* The transformer inside a MODEL object, or NULL. */

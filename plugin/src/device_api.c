@@ -46,6 +46,7 @@ ltx2_status ltx2_api_device_info(ltx2_plugin *plugin, int32_t device, int32_t de
         info.budget_bytes = kcuda_budget(d);
         info.in_use_bytes = kcuda_bytes_in_use(d);
         info.peak_bytes = kcuda_peak_bytes(d);
+        kcuda_note(d, info.residency, sizeof info.residency);
     }
     size_t n = out->struct_size < sizeof info ? out->struct_size : sizeof info;
     memcpy(out, &info, n);

@@ -74,6 +74,9 @@ ltx2_status ltx2_node_kctx_get(void *instance, ltx2_exec_ctx *ctx, int fast, kct
     out->backend = KB_CUDA;
     out->cuda = d;
     out->arena = n->exec_arena;
+    /* the host's budget for this execute: model entry points plan residency with it */
+    if (LTX2_HAS_FIELD(ctx, ltx2_exec_ctx, vram_budget))
+        out->budget = (size_t)ctx->vram_budget;
     return LTX2_OK;
 }
 

@@ -55,8 +55,17 @@ device_refused)
     done
     "$hostsim" run "$graphs/text.json" --var OUT="$work" --device tpu > /dev/null 2> stderr.txt
     [ $? = 2 ] && grep -q 'cpu, cuda or cuda:N' stderr.txt || die "bad --device value not refused"
-    "$hostsim" run "$graphs/text.json" --var OUT="$work" --vram-budget 12X > /dev/null 2> stderr.txt
-    [ $? = 2 ] || die "bad --vram-budget not refused"
+    for bad in 12X 0 -1 1e9 0x10 nan 1.5 16GG "16 G" .5G 16G. 99999999999T ""; do
+        "$hostsim" run "$graphs/text.json" --var OUT="$work" --vram-budget "$bad" > /dev/null 2> stderr.txt
+        [ $? = 2 ] && grep -q "vram-budget takes a size" stderr.txt || die "bad --vram-budget '$bad' not refused"
+    done
+    for good in 16G 8GiB 1.5G 512M 123456789 2048KB; do
+        rm -f n.txt
+        LTX2_CUDA_MODULE=/nonexistent/libltx2cuda.so "$hostsim" run "$graphs/text.json" --var OUT="$work" \
+            --var MSG=m --var N="$n" --var SECS=0 --var B=true --var F=1.5 --device cpu --vram-budget "$good" \
+            > /dev/null 2> stderr.txt || die "--vram-budget '$good' refused: $(cat stderr.txt)"
+        expect_file n.txt "$n"
+    done
     ;;
 envelope)
     "$hostsim" run "$graphs/envelope.json" --var OUT="$work" --events ev.ndjson --quiet || die "exit status $?"

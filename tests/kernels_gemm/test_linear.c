@@ -110,7 +110,7 @@ static void fp8_codes_through_linear(void) {
     for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++)
         for (int dt = KD_F8_E4M3; dt <= KD_F8_E5M2; dt++)
             for (int pack = 0; pack < 2; pack++) {
-                kctx ctx = {NULL, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL, NULL};
+                kctx ctx = {NULL, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL, NULL, 0};
                 uint8_t w[256];
                 for (int v = 0; v < 256; v++) w[v] = (uint8_t)v;
                 kmat W = {(kdtype)dt, w, 256, 1, 1, 1.0f};
@@ -138,7 +138,7 @@ int main(void) {
         for (int prec = 0; prec < 2; prec++) {
             for (int di = 0; di < 5; di++) {
                 for (int variant = 0; variant < 8; variant++) {
-                    kctx ctx = {variant & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL};
+                    kctx ctx = {variant & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL, 0};
                     lcase sz = {rng_int(&r, 1, 37) | 1, rng_int(&r, 1, 75) | 1, rng_int(&r, 1, 301) | 1};
                     if (variant == 6) sz = (lcase){1, 1, 1};
                     if (variant == 7) sz = (lcase){rng_int(&r, 150, 260), rng_int(&r, 60, 140), rng_int(&r, 500, 900)};
@@ -153,13 +153,13 @@ int main(void) {
     for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++)
         for (int prec = 0; prec < 2; prec++)
             for (int m = 1; m <= 4; m++) {
-                kctx ctx = {m & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL};
+                kctx ctx = {m & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL, 0};
                 run_case(&r, &ctx, KD_BF16, (lcase){m, 70 + m, m < 3 ? 320 : 301}, 0, m & 1, (m >> 1) & 1);
                 cases++;
             }
     /* a packed matrix reused by many calls with different m and thread counts */
     for (int isa = KISA_SCALAR; isa <= (int)k_isa_best(); isa++) {
-        kctx ctx = {pool, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL, NULL};
+        kctx ctx = {pool, KP_EXACT, (kisa)isa, NULL, KB_CPU, NULL, NULL, 0};
         for (int rep = 0; rep < 3; rep++) run_case(&r, &ctx, KD_BF16, (lcase){rng_int(&r, 1, 64), 33, 129}, 1, 1, 0);
     }
     /* pre-packed weights with a K above one cache block: the packed path sums each tile
@@ -168,7 +168,7 @@ int main(void) {
         for (int prec = 0; prec < 2; prec++)
             for (int di = 0; di < 2; di++)
                 for (int acc = 0; acc < 2; acc++) {
-                    kctx ctx = {pool, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL};
+                    kctx ctx = {pool, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL, 0};
                     lcase sz = {rng_int(&r, 150, 230), rng_int(&r, 40, 70) | 1, rng_int(&r, 1030, 1300) | 1};
                     run_case(&r, &ctx, dts[di], sz, 1, acc, acc);
                     cases++;

@@ -64,7 +64,7 @@ int main(void) {
         for (int prec = 0; prec < 2; prec++)
             for (int t = 0; t < 4; t++)
                 for (int v = 0; v < 4; v++) {
-                    kctx ctx = {v & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL};
+                    kctx ctx = {v & 1 ? pool : NULL, (kprec)prec, (kisa)isa, NULL, KB_CPU, NULL, NULL, 0};
                     int64_t m = rng_int(&r, 1, 45) | 1, n = rng_int(&r, 1, 80) | 1, k = rng_int(&r, 1, 290) | 1;
                     if (v == 3) {
                         m = rng_int(&r, 150, 230);
@@ -73,7 +73,7 @@ int main(void) {
                     }
                     run_case(&r, &ctx, t & 1, t >> 1, m, n, k, alphas[v % 3], betas[(v + t) % 3]);
                 }
-    kctx ctx = {pool, KP_EXACT, k_isa_best(), NULL, KB_CPU, NULL, NULL};
+    kctx ctx = {pool, KP_EXACT, k_isa_best(), NULL, KB_CPU, NULL, NULL, 0};
     run_case(&r, &ctx, 0, 0, 0, 5, 7, 1.0f, 0.0f); /* empty m */
     run_case(&r, &ctx, 0, 0, 3, 5, 0, 1.0f, 0.5f); /* k = 0: C = beta*C */
     kpool_destroy(pool);

@@ -103,7 +103,7 @@ static inline void for_each_ctx(kcase_fn fn, kcheck *k)
         for (int pi = 0; pi < 2; pi++) {
             kpool *pool = pi ? kpool_create(3) : NULL;
             static const volatile int32_t never = 0; /* pooled runs take the cancellable chunking */
-            kctx ctx = {pool, KP_EXACT, (kisa)isa, pi ? &never : NULL, KB_CPU, NULL, NULL};
+            kctx ctx = {pool, KP_EXACT, (kisa)isa, pi ? &never : NULL, KB_CPU, NULL, NULL, 0};
             krng r = {0x9e3779b97f4a7c15ull ^ (uint64_t)(isa * 2 + pi + 1) * 0x2545f4914f6cdd1dull};
             int before = k->failures;
             fn(&ctx, &r, k);

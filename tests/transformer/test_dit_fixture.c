@@ -4,7 +4,8 @@
  * vs the inputs, every dbg_* intermediate (AdaLN, contexts, RoPE tables, hidden state
  * after each block) and the velocities of the plain, STG and isolated-modality passes,
  * in exact precision; the plain pass again in fast precision within 1e-2; on cuda, a device budget the weights do not fit is
- * refused with LTX2_ERR_OOM naming the bytes. */
+ * refused with LTX2_ERR_OOM naming the bytes; streamed under a budget, the same bits as
+ * resident (dit_stream_check.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "store/store.h"
 #include "transformer/transformer.h"
 #include "../fixture_backend.h"
+#include "dit_stream_check.h"
 
 typedef struct {
     ltx2_checkpoint *io;
@@ -166,6 +168,12 @@ int main(int argc, char **argv)
         fb_compare("fast audio velocity", aout, want_a, na * cfg->a_out, 1e-2, INFINITY);
         free(want_a);
     }
+
+    /* under a budget: streamed blocks give the resident bits; too small is refused */
+    kc.prec = KP_EXACT;
+    stream_case sc = {.kc = kc, .w = w, .m = m, .v = &v, .a = na ? &a : NULL, .vout = vout, .aout = aout,
+                      .nv_out = nv * cfg->v_out, .na_out = na * cfg->a_out};
+    check_streaming(&sc, vsig, asig, mask != NULL);
 
 #ifdef LTX2_CUDA
     /* A model that does not fit the device budget is refused, naming the bytes needed. */

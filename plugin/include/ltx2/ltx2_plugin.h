@@ -254,6 +254,16 @@ struct ltx2_exec_ctx {
     int32_t device;
     int32_t device_index;
     void *stream;
+    /* ABI 1.2, appended (check LTX2_HAS_FIELD): device memory in bytes (all of this plugin
+     * instance's allocations on that device, other models included) the node may plan
+     * for; 0 = the device's budget (ltx2_host_api.vram_budget). The smaller of the two
+     * applies. A model node places its weights with it before any work: resident when the
+     * weights and the run's activations fit, else streamed (the transformer's blocks live
+     * in pinned host memory and pass through device slots during each forward), else the
+     * execute fails with LTX2_ERR_OOM naming the node, what needs the memory and the
+     * bytes. The first run of a model on a device decides its residency; later runs only
+     * check that their activations fit. Ignored by nodes running on the CPU. */
+    uint64_t vram_budget;
 };
 
 /* ---------------------------------------------------------------- host → plugin */
@@ -280,6 +290,11 @@ typedef struct ltx2_device_info {
     uint64_t budget_bytes; /* what the plugin may use (vram_budget, or the free memory) */
     uint64_t in_use_bytes; /* allocated now by this plugin instance */
     uint64_t peak_bytes;   /* most allocated at once since the device was opened */
+    /* Appended (check LTX2_HAS_FIELD): the residency the last model placed on the device
+     * chose, e.g. "transformer resident, 38.51 GiB of weights" or "transformer streamed: 12
+     * of 48 blocks resident + 4 slots of 0.77 GiB, 27.72 GiB uploaded per pass"; "" when
+     * no model planned one. */
+    char residency[256];
 } ltx2_device_info;
 
 /* ---------------------------------------------------------------- plugin → host */
