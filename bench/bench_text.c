@@ -116,7 +116,7 @@ static void decode_rows(bench *b, const kctx *ctx, const ltx2_gemma3 *m, const i
     /* The head's values do not matter for its speed: one random 64K block tiled. */
     uint16_t *head = malloc(sizeof(uint16_t) * (size_t)G_VOCAB_12B * (size_t)D);
     double sl = 0, sh = 0;
-    if (h && logits && head && ltx2_gemma3_kv_new(&m->cfg, G_TOKENS + 1, &kv, &err) == LTX2_OK) {
+    if (h && logits && head && ltx2_gemma3_kv_new(ctx, &m->cfg, G_TOKENS + 1, &kv, &err) == LTX2_OK) {
         ltx2_gemma3_pass p = {.ids = ids, .n = G_TOKENS, .kv = kv, .out = h};
         if (ltx2_gemma3_run(ctx, m, &p, &err) == LTX2_OK) {
             decode_arg da = {ctx, m, kv, h};
@@ -159,6 +159,7 @@ void bench_text(bench *b)
     int32_t *ids = malloc(sizeof(int32_t) * (size_t)n);
     float *hidden = malloc(sizeof(float) * (size_t)(2 * n * D)), *y = malloc(sizeof(float) * (size_t)(n * I));
     int ok = m && l && sliding && ids && hidden && y;
+    if (m) lx_resident_init(&m->resident); /* ltx2_gemma3_free finishes it */
     if (ok) {
         l->q = rand_mat(hq, D, 1), l->k = rand_mat(hkv, D, 2), l->v = rand_mat(hkv, D, 3);
         l->o = rand_mat(D, hq, 4), l->gate = rand_mat(I, D, 5), l->up = rand_mat(I, D, 6);

@@ -454,4 +454,17 @@ K_MUST_USE kstatus k_blend_box3d(const kctx *ctx, const kbox3d *b, int64_t ch, c
 K_MUST_USE kstatus k_div_separable(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t ch, const float *wt,
                                    const float *wh, const float *ww, float min_w, float *y);
 
+/* ------------------------------------------------------------------ text encoder steps */
+/* Embedding gather: y[t][0..cols) = widen(table row ids[t])·table->scale·scale (products
+ * rounded one at a time, in that order). ids [n] in ctx's memory; a row whose id is
+ * negative or >= table->rows is left as it is (the caller fills it: image soft tokens). */
+K_MUST_USE kstatus k_embed_rows(const kctx *ctx, const kmat *table, const int32_t *ids, int64_t n, float scale,
+                                float *y, int64_t ldy);
+/* For each of `slabs` runs of n values x[s·n .. s·n + n): the sum (double accumulation),
+ * the minimum and the maximum (FLT_MAX / −FLT_MAX for an empty run; NaNs ignored) into
+ * the host arrays sum/lo/hi [slabs] (a CUDA context waits for them). The CPU sums each
+ * run in index order on any pool; CUDA in a fixed tree order. */
+K_MUST_USE kstatus k_sum_min_max(const kctx *ctx, int64_t slabs, int64_t n, const float *x, double *sum, float *lo,
+                                 float *hi);
+
 #endif /* LTX2_KERNELS_H */

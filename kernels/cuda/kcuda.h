@@ -240,4 +240,12 @@ kstatus kcuda_blend_box3d(const kctx *ctx, const kbox3d *b, int64_t ch, const fl
 kstatus kcuda_div_separable(const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t ch, const float *wt,
                             const float *wh, const float *ww, float min_w, float *y);
 
+/* ------------------------------------------------------------------ text encoder steps */
+/* table is a host descriptor of device data; ids in device memory. */
+kstatus kcuda_embed_rows(const kctx *ctx, const kmat *table, const int32_t *ids, int64_t n, float scale, float *y,
+                         int64_t ldy);
+/* sum/lo/hi are host memory: the call waits for them. */
+kstatus kcuda_sum_min_max(const kctx *ctx, int64_t slabs, int64_t n, const float *x, double *sum, float *lo,
+                          float *hi);
+
 #endif /* LTX2_KCUDA_H */

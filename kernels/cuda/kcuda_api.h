@@ -98,6 +98,8 @@
     X(kstatus, kcuda_blur2d, (const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t c, const float *kern, int k, int stride, const float *x, float *y), (ctx, t, h, w, c, kern, k, stride, x, y)) \
     X(kstatus, kcuda_crop3d, (const kctx *ctx, int64_t n, const kbox3d *b, const float *x, float *y), (ctx, n, b, x, y)) \
     X(kstatus, kcuda_blend_box3d, (const kctx *ctx, const kbox3d *b, int64_t ch, const float *x, int64_t xh, int64_t xw, const float *mt, const float *mh, const float *mw, float *y), (ctx, b, ch, x, xh, xw, mt, mh, mw, y)) \
-    X(kstatus, kcuda_div_separable, (const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t ch, const float *wt, const float *wh, const float *ww, float min_w, float *y), (ctx, t, h, w, ch, wt, wh, ww, min_w, y))
+    X(kstatus, kcuda_div_separable, (const kctx *ctx, int64_t t, int64_t h, int64_t w, int64_t ch, const float *wt, const float *wh, const float *ww, float min_w, float *y), (ctx, t, h, w, ch, wt, wh, ww, min_w, y)) \
+    X(kstatus, kcuda_embed_rows, (const kctx *ctx, const kmat *table, const int32_t *ids, int64_t n, float scale, float *y, int64_t ldy), (ctx, table, ids, n, scale, y, ldy)) \
+    X(kstatus, kcuda_sum_min_max, (const kctx *ctx, int64_t slabs, int64_t n, const float *x, double *sum, float *lo, float *hi), (ctx, slabs, n, x, sum, lo, hi))
 
 #endif

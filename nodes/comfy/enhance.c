@@ -56,6 +56,6 @@ static ltx2_status ge_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_value *
 
 const ltx2_node_type comfy_gemma_enhance_prompt =
     LTX2_NODE_TYPE("LTXVGemmaEnhancePrompt", "LTXV Gemma Enhance Prompt", "lightricks/LTXV",
-                   LTX2_NODE_OUTPUT | LTX2_NODE_CANCELLABLE | LTX2_NODE_PROGRESS,
+                   LTX2_NODE_OUTPUT | LTX2_NODE_CANCELLABLE | LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
                    "Enhances a prompt with the CLIP's Gemma 3 (image-to-video when an image is given).",
                    ge_inputs, ge_outputs, ge_execute);

@@ -143,8 +143,9 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
                         (long long)seq, (long long)R);
     if (n_valid < 0 || n_valid > seq) return ltx2_err(err, LTX2_ERR_INTERNAL, "connector: %lld valid tokens", (long long)n_valid);
 
-    /* Valid tokens first, then registers tiled by row index. */
-    memcpy(out, x, (size_t)(n_valid * D) * sizeof(float));
+    /* Valid tokens first, then registers tiled by row index (the valid rows of a device
+     * context's x join them on the device below). */
+    if (ctx->backend == KB_CPU) memcpy(out, x, (size_t)(n_valid * D) * sizeof(float));
     for (int64_t r = n_valid; r < seq; ++r) memcpy(out + r * D, c->registers + (r % R) * D, (size_t)D * sizeof(float));
 
     const ltx2_connector *w = c; /* the weights as ctx's backend reads them */
@@ -181,7 +182,9 @@ ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, con
         K_THEN(ks, k_arena_alloc(kc->arena, (size_t)(seq * D) * sizeof(float), (void **)&h));
         K_THEN(ks, k_arena_alloc(kc->arena, half, (void **)&dcs));
         K_THEN(ks, k_arena_alloc(kc->arena, half, (void **)&dsn));
-        K_THEN(ks, k_copy(kc, h, out, (size_t)(seq * D) * sizeof(float), K_H2D));
+        K_THEN(ks, k_copy(kc, h, x, (size_t)(n_valid * D) * sizeof(float), K_D2D));
+        K_THEN(ks, k_copy(kc, h + n_valid * D, out + n_valid * D, (size_t)((seq - n_valid) * D) * sizeof(float),
+                          K_H2D));
         K_THEN(ks, k_copy(kc, dcs, cs, half, K_H2D));
         K_THEN(ks, k_copy(kc, dsn, sn, half, K_H2D));
     }

@@ -37,10 +37,10 @@ ltx2_status ltx2_connector_load(const ltx2_checkpoint *ckpt, const char *prefix,
                                 ltx2_connector *c, ltx2_error *err);
 void ltx2_connector_free(ltx2_connector *c);
 
-/* x: [n_valid][dim] (the valid tokens, in order); out: [seq_len][dim]; both host memory
- * on any backend (the text encoder around it runs on the host). On a device context the
- * blocks run there: weights uploaded on the first call, the sequence copied in and out
- * once. seq_len must be a multiple of n_registers. */
+/* x: [n_valid][dim] (the valid tokens, in order) in ctx's memory; out: [seq_len][dim] in
+ * host memory on any backend. On a device context the blocks run there: weights uploaded
+ * on the first call, the registers copied in and the sequence out once. seq_len must be a
+ * multiple of n_registers. */
 ltx2_status ltx2_connector_forward(const kctx *ctx, const ltx2_connector *c, const float *x, int64_t n_valid,
                                    int64_t seq_len, float *out, ltx2_error *err);
 

@@ -9,6 +9,7 @@
 #include "text/gemma3_generate.h"
 #include "text/gemma3_image.h"
 #include "text/tokenize.h"
+#include "node.h"
 
 /* How the user's prompt is put to the model (our wording). */
 #define USER_T2V "Prompt to expand: %s"
@@ -65,22 +66,36 @@ static char *user_text(const char *prompt, int image)
     return p;
 }
 
-/* Image → soft tokens [tokens][hidden] (malloc'd into *soft). */
+/* Image → soft tokens [tokens][hidden] in ctx's memory (k_alloc'd into *soft): the
+ * Pillow-exact resize on the host, then the pixels copied to the backend once. */
 static ltx2_status image_tokens(const ltx2_text_encoder *te, const kctx *ctx, const ltx2_enhance_request *r,
                                 float **soft, ltx2_error *err)
 {
     const ltx2_gemma3_vision *v = te->vision;
     const int64_t n = r->image_w * r->image_h * 3, S = v->image_size;
+    const size_t px_bytes = (size_t)(3 * S * S) * sizeof(float);
     uint8_t *u8 = malloc((size_t)(n > 0 ? n : 1));
-    float *px = malloc((size_t)(3 * S * S) * sizeof(float));
-    *soft = malloc((size_t)(v->tokens * v->text_hidden) * sizeof(float));
+    float *px = malloc(px_bytes), *dpx = px;
     ltx2_status st = LTX2_OK;
-    if (!u8 || !px || !*soft) st = ltx2_err(err, LTX2_ERR_OOM, "image: out of memory");
+    if (!u8 || !px) st = ltx2_err(err, LTX2_ERR_OOM, "image: out of memory");
     if (!st) {
         ltx2_image_to_u8(r->image, n, u8);
         st = ltx2_gemma3_image_prep(u8, r->image_w, r->image_h, S, px, err);
     }
-    if (!st) st = ltx2_gemma3_vision_forward(ctx, v, px, *soft, err);
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_alloc(ctx, (size_t)(v->tokens * v->text_hidden) * sizeof(float), (void **)soft));
+    if (ctx->backend != KB_CPU) {
+        dpx = NULL;
+        K_THEN(ks, k_alloc(ctx, px_bytes, (void **)&dpx));
+        if (!st) K_THEN(ks, k_copy(ctx, dpx, px, px_bytes, K_H2D));
+    }
+    if (!st) st = ltx2_kerr(err, ks, "image: buffers");
+    if (!st) st = ltx2_gemma3_vision_forward(ctx, v, dpx, *soft, err);
+    if (dpx != px) { /* the device copy, once the queued work has read it */
+        ks = k_sync(ctx);
+        if (!st) st = ltx2_kerr(err, ks, "Gemma vision");
+        k_free(ctx, dpx);
+    }
     free(u8), free(px);
     return st;
 }
@@ -126,7 +141,8 @@ static ltx2_status enhance_locked(ltx2_text_encoder *te, ltx2_store *store, cons
         if (!*out) st = ltx2_err(err, LTX2_ERR_FAILED, "sentencepiece decode: %s", msg);
         else ltx2_enhance_clean(*out);
     }
-    free(user), free(ids), free(gen), free(soft);
+    free(user), free(ids), free(gen);
+    k_free(ctx, soft);
     return st;
 }
 
@@ -136,15 +152,10 @@ ltx2_status ltx2_text_encoder_enhance(ltx2_text_encoder *te, ltx2_store *store, 
     *out = NULL;
     if (r->max_new_tokens < 1) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "max_new_tokens must be >= 1");
     if (r->image && (r->image_w < 1 || r->image_h < 1)) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "image: empty");
-    /* Gemma runs on the host this round (as for encoding); the kernels keep the seam. */
-    kctx host = *ctx;
-    if (ctx->backend != KB_CPU) {
-        host = kctx_default(ctx->pool);
-        host.prec = ctx->prec;
-        host.cancel = ctx->cancel;
-    }
+    /* On a device context the vision tower, the prefill and every decode step run there;
+     * each step's logits row comes to the host for the sampler. */
     pthread_mutex_lock(&te->lock);
-    ltx2_status st = enhance_locked(te, store, &host, r, out, err);
+    ltx2_status st = enhance_locked(te, store, ctx, r, out, err);
     pthread_mutex_unlock(&te->lock);
     return st;
 }

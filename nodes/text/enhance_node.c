@@ -78,7 +78,7 @@ static ltx2_status enhance_execute(void *inst, ltx2_exec_ctx *ctx, const ltx2_va
 
 const ltx2_node_type ltx2_node_enhance_prompt =
     LTX2_NODE_TYPE("LTX2EnhancePrompt", "LTX-2 Enhance Prompt", "ltx2/conditioning",
-                   LTX2_NODE_CANCELLABLE | LTX2_NODE_PROGRESS,
+                   LTX2_NODE_CANCELLABLE | LTX2_NODE_PROGRESS | LTX2_NODE_CUDA,
                    "Rewrites a short prompt as one detailed paragraph (subject, action, camera, lighting, sound) "
                    "with the text encoder's Gemma 3; with an image, Gemma sees it as the first frame.",
                    enhance_in, enhance_out, enhance_execute);

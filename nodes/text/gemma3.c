@@ -11,9 +11,12 @@
 
 static const char *const k_prefixes[] = {"language_model.model.", "model.language_model.", "model.", ""};
 
+static const lx_mirror_ops gemma3_mirror;
+
 void ltx2_gemma3_free(ltx2_gemma3 *m)
 {
     if (!m) return;
+    lx_resident_fini(&m->resident, &gemma3_mirror);
     if (m->layers) {
         for (int64_t i = 0; i < m->cfg.n_layers; ++i) {
             ltx2_gemma3_layer *l = &m->layers[i];
@@ -99,6 +102,7 @@ ltx2_status ltx2_gemma3_load(ltx2_checkpoint *ckpt, ltx2_gemma3_config *cfg, ltx
     }
     m->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);
+    lx_resident_init(&m->resident);
     ltx2_checkpoint_retain(ckpt);
     m->ckpt = ckpt;
 
@@ -131,6 +135,62 @@ fail:
     return st;
 }
 
+/* ---------------------------------------------------------------- device weights */
+void ltx2_gemma3_layer_upload(lx_upload *u, ltx2_gemma3_layer *l, const ltx2_gemma3_config *g)
+{
+    lx_upload_mat(u, &l->q), lx_upload_mat(u, &l->k), lx_upload_mat(u, &l->v), lx_upload_mat(u, &l->o);
+    lx_upload_mat(u, &l->gate), lx_upload_mat(u, &l->up), lx_upload_mat(u, &l->down);
+    lx_upload_vec(u, &l->ln_in, g->hidden), lx_upload_vec(u, &l->ln_post_attn, g->hidden);
+    lx_upload_vec(u, &l->ln_pre_ff, g->hidden), lx_upload_vec(u, &l->ln_post_ff, g->hidden);
+    lx_upload_vec(u, &l->q_norm, g->head_dim), lx_upload_vec(u, &l->k_norm, g->head_dim);
+}
+
+/* The mirror: the struct (config shared with the host model, never freed through the
+ * mirror) with its own copy of the layer array, whose slots the walk repoints. */
+static void *mirror_make(const void *model)
+{
+    const ltx2_gemma3 *m = model;
+    ltx2_gemma3 *d = malloc(sizeof *d);
+    ltx2_gemma3_layer *layers = malloc((size_t)m->cfg.n_layers * sizeof *layers);
+    if (!d || !layers) {
+        free(d), free(layers);
+        return NULL;
+    }
+    *d = *m;
+    memcpy(layers, m->layers, (size_t)m->cfg.n_layers * sizeof *layers);
+    d->layers = layers;
+    return d;
+}
+
+static void mirror_walk(void *mirror, lx_upload *u)
+{
+    ltx2_gemma3 *d = mirror;
+    lx_upload_mat(u, &d->embed);
+    lx_upload_vec(u, &d->final_norm, d->cfg.hidden);
+    for (int64_t i = 0; i < d->cfg.n_layers; ++i) ltx2_gemma3_layer_upload(u, &d->layers[i], &d->cfg);
+}
+
+static void mirror_free(void *mirror)
+{
+    ltx2_gemma3 *d = mirror;
+    free(d->layers);
+    free(d);
+}
+
+static const lx_mirror_ops gemma3_mirror = {mirror_make, mirror_walk, mirror_free};
+
+ltx2_status ltx2_gemma3_on(const ltx2_gemma3 *m, const kctx *kc, const ltx2_gemma3 **out, ltx2_error *err)
+{
+    *out = m;
+    if (kc->backend == KB_CPU) return LTX2_OK;
+    void *mirror = NULL;
+    /* the residency state is the one mutable part of a loaded model (locked inside) */
+    ltx2_status st = lx_resident_get((lx_resident *)&m->resident, &gemma3_mirror, m, kc, "Gemma 3 text model",
+                                     &mirror, err);
+    if (st == LTX2_OK) *out = mirror;
+    return st;
+}
+
 /* cos/sin [n][n_heads*head_dim/2] for positions pos0..pos0+n-1 (every head the same),
  * as HF computes them in f32: inv_freq[j] = 1 / theta^(2j/hd) / factor, angle = pos * inv_freq[j]. */
 static void rope_table(int64_t pos0, int64_t n, int64_t heads, int64_t hd, double theta, double factor, float *cs,
@@ -157,37 +217,61 @@ typedef struct scratch {
     float *cos_l, *sin_l, *cos_g, *sin_g;
 } scratch;
 
-static void scratch_free(scratch *s)
+/* The pass's activations from the workspace arena (ctx's memory). */
+static kstatus scratch_alloc(const kctx *ctx, scratch *s, const ltx2_gemma3_config *g, int64_t n)
 {
-    free(s->a), free(s->q), free(s->k), free(s->v), free(s->att), free(s->tmp), free(s->g), free(s->u);
-    free(s->cos_l), free(s->sin_l), free(s->cos_g), free(s->sin_g);
+    const size_t D = (size_t)g->hidden, hq = (size_t)(g->n_heads * g->head_dim);
+    const size_t hkv = (size_t)(g->n_kv_heads * g->head_dim), I = (size_t)g->intermediate, N = (size_t)n, f = 4;
+    struct {
+        float **p;
+        size_t bytes;
+    } want[] = {{&s->a, N * D * f},      {&s->tmp, N * D * f},    {&s->q, N * hq * f},     {&s->att, N * hq * f},
+                {&s->k, N * hkv * f},    {&s->v, N * hkv * f},    {&s->g, N * I * f},      {&s->u, N * I * f},
+                {&s->cos_l, N * hq / 2 * f}, {&s->sin_l, N * hq / 2 * f}, {&s->cos_g, N * hq / 2 * f},
+                {&s->sin_g, N * hq / 2 * f}};
+    kstatus ks = KS_OK;
+    for (size_t i = 0; i < sizeof want / sizeof *want; ++i)
+        K_THEN(ks, k_arena_alloc(ctx->arena, want[i].bytes, (void **)want[i].p));
+    return ks;
 }
 
-static int scratch_alloc(scratch *s, const ltx2_gemma3_config *g, int64_t n)
+/* The local and global RoPE tables of positions pos0.. into s (ctx's memory). They are
+ * computed on the host (the host's cos/sin, so both backends rotate by the same angles)
+ * and, on a device, copied there once per pass. */
+static kstatus rope_tables(const kctx *ctx, const ltx2_gemma3_config *g, int64_t pos0, int64_t n, scratch *s)
 {
-    memset(s, 0, sizeof *s);
-    const size_t D = (size_t)g->hidden, hq = (size_t)(g->n_heads * g->head_dim);
-    const size_t hkv = (size_t)(g->n_kv_heads * g->head_dim), I = (size_t)g->intermediate, N = (size_t)n;
-    s->a = malloc(N * D * 4), s->tmp = malloc(N * D * 4);
-    s->q = malloc(N * hq * 4), s->att = malloc(N * hq * 4);
-    s->k = malloc(N * hkv * 4), s->v = malloc(N * hkv * 4);
-    s->g = malloc(N * I * 4), s->u = malloc(N * I * 4);
-    s->cos_l = malloc(N * hq / 2 * 4), s->sin_l = malloc(N * hq / 2 * 4);
-    s->cos_g = malloc(N * hq / 2 * 4), s->sin_g = malloc(N * hq / 2 * 4);
-    return s->a && s->tmp && s->q && s->att && s->k && s->v && s->g && s->u && s->cos_l && s->sin_l &&
-           s->cos_g && s->sin_g;
+    const size_t half = (size_t)(n * g->n_heads * g->head_dim / 2);
+    float *t[4] = {s->cos_l, s->sin_l, s->cos_g, s->sin_g};
+    float *host = NULL;
+    if (ctx->backend != KB_CPU) {
+        host = malloc(4 * half * sizeof(float));
+        if (!host) return KS_OOM;
+        for (int i = 0; i < 4; ++i) t[i] = host + (size_t)i * half;
+    }
+    rope_table(pos0, n, g->n_heads, g->head_dim, g->theta_local, g->factor_local, t[0], t[1]);
+    rope_table(pos0, n, g->n_heads, g->head_dim, g->theta_global, g->factor_global, t[2], t[3]);
+    kstatus ks = KS_OK;
+    if (host) {
+        K_THEN(ks, k_copy(ctx, s->cos_l, t[0], half * sizeof(float), K_H2D));
+        K_THEN(ks, k_copy(ctx, s->sin_l, t[1], half * sizeof(float), K_H2D));
+        K_THEN(ks, k_copy(ctx, s->cos_g, t[2], half * sizeof(float), K_H2D));
+        K_THEN(ks, k_copy(ctx, s->sin_g, t[3], half * sizeof(float), K_H2D));
+        K_THEN(ks, k_sync(ctx)); /* the host tables go next */
+        free(host);
+    }
+    return ks;
 }
 
 /* ---------------------------------------------------------------- KV cache */
 void ltx2_gemma3_kv_free(ltx2_gemma3_kv *kv)
 {
     if (!kv) return;
-    for (int64_t i = 0; kv->k && i < kv->n_layers; ++i) free(kv->k[i]), free(kv->v[i]);
+    for (int64_t i = 0; kv->k && i < kv->n_layers; ++i) k_free(&kv->mem, kv->k[i]), k_free(&kv->mem, kv->v[i]);
     free(kv->k), free(kv->v), free(kv->rows);
     free(kv);
 }
 
-ltx2_status ltx2_gemma3_kv_new(const ltx2_gemma3_config *g, int64_t capacity, ltx2_gemma3_kv **out,
+ltx2_status ltx2_gemma3_kv_new(const kctx *ctx, const ltx2_gemma3_config *g, int64_t capacity, ltx2_gemma3_kv **out,
                                ltx2_error *err)
 {
     *out = NULL;
@@ -196,20 +280,24 @@ ltx2_status ltx2_gemma3_kv_new(const ltx2_gemma3_config *g, int64_t capacity, lt
     const int64_t NL = g->n_layers, hkv = g->n_kv_heads * g->head_dim;
     if (kv) {
         kv->n_layers = NL, kv->capacity = capacity;
+        kv->mem = (kctx){.backend = ctx->backend, .cuda = ctx->cuda, .prec = ctx->prec, .isa = ctx->isa};
         kv->k = calloc((size_t)NL, sizeof *kv->k), kv->v = calloc((size_t)NL, sizeof *kv->v);
         kv->rows = calloc((size_t)NL, sizeof *kv->rows);
     }
-    int ok = kv && kv->k && kv->v && kv->rows;
-    for (int64_t i = 0; ok && i < NL; ++i) {
+    kstatus ks = kv && kv->k && kv->v && kv->rows ? KS_OK : KS_OOM;
+    size_t bytes = 0;
+    for (int64_t i = 0; ks == KS_OK && i < NL; ++i) {
         /* Sliding layers never look further back than the window: a ring of that many rows. */
         kv->rows[i] = g->sliding[i] && g->sliding_window < capacity ? g->sliding_window : capacity;
-        kv->k[i] = malloc((size_t)(kv->rows[i] * hkv) * sizeof(float));
-        kv->v[i] = malloc((size_t)(kv->rows[i] * hkv) * sizeof(float));
-        ok = kv->k[i] && kv->v[i];
+        const size_t b = (size_t)(kv->rows[i] * hkv) * sizeof(float);
+        bytes += 2 * b;
+        K_THEN(ks, k_alloc(&kv->mem, b, (void **)&kv->k[i]));
+        K_THEN(ks, k_alloc(&kv->mem, b, (void **)&kv->v[i]));
     }
-    if (!ok) {
+    if (ks != KS_OK) {
         ltx2_gemma3_kv_free(kv);
-        return ltx2_err(err, LTX2_ERR_OOM, "Gemma KV cache: out of memory for %lld positions", (long long)capacity);
+        return ltx2_err(err, ltx2_kstatus(ks), "Gemma KV cache: %s for %lld positions (%zu bytes so far)",
+                        k_status_name(ks), (long long)capacity, bytes);
     }
     *out = kv;
     return LTX2_OK;
@@ -321,22 +409,42 @@ static kstatus layer_forward(const kctx *ctx, const ltx2_gemma3_config *g, const
 /* Token embeddings times sqrt(hidden) in the activation precision (bf16 in fast mode, as
  * the bf16 pipeline casts the scale to the weight dtype); rows whose id is soft_id take
  * the next row of soft instead, unscaled (image features replace the placeholders). */
-static void embed_rows(const kctx *ctx, const ltx2_gemma3 *m, const ltx2_gemma3_pass *p, float *h)
+static kstatus embed_rows(const kctx *ctx, const ltx2_gemma3 *w, const ltx2_gemma3_pass *p, float *h)
 {
-    const int64_t D = m->cfg.hidden;
+    const int64_t D = w->cfg.hidden, n = p->n;
     float scale = sqrtf((float)D);
     if (ctx->prec == KP_FAST) scale = k_bf16_to_f32(k_f32_to_bf16(scale));
-    const size_t esz = k_dtype_size(m->embed.dtype);
-    int64_t next_soft = 0;
-    for (int64_t t = 0; t < p->n; ++t) {
-        if (p->soft && p->ids[t] == p->soft_id) {
-            memcpy(h + t * D, p->soft + next_soft++ * D, (size_t)D * sizeof(float));
-            continue;
-        }
-        const char *row = (const char *)m->embed.data + (size_t)p->ids[t] * (size_t)m->embed.ld * esz;
-        k_to_f32(m->embed.dtype, row, h + t * D, D);
-        for (int64_t d = 0; d < D; ++d) h[t * D + d] = h[t * D + d] * m->embed.scale * scale;
+    /* ids in ctx's memory, soft tokens marked -1 (k_embed_rows leaves those rows) */
+    const int32_t *ids = p->ids;
+    int32_t *marked = NULL, *dev = NULL;
+    kstatus ks = KS_OK;
+    if (p->soft) {
+        if (!(marked = malloc((size_t)n * sizeof *marked))) return KS_OOM;
+        for (int64_t t = 0; t < n; ++t) marked[t] = p->ids[t] == p->soft_id ? -1 : p->ids[t];
+        ids = marked;
     }
+    if (ctx->backend != KB_CPU) {
+        K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)n * sizeof *dev, (void **)&dev));
+        K_THEN(ks, k_copy(ctx, dev, ids, (size_t)n * sizeof *dev, K_H2D));
+        K_THEN(ks, k_sync(ctx)); /* `marked` is freed below */
+        ids = dev;
+    }
+    K_THEN(ks, k_embed_rows(ctx, &w->embed, ids, n, scale, h, D));
+    /* each run of soft tokens takes the next rows of soft in one copy */
+    int64_t next = 0;
+    for (int64_t t = 0; p->soft && t < n && ks == KS_OK;) {
+        int64_t e = t;
+        while (e < n && p->ids[e] == p->soft_id) ++e;
+        if (e > t) {
+            ks = k_copy(ctx, h + t * D, p->soft + next * D, (size_t)((e - t) * D) * sizeof(float), K_D2D);
+            next += e - t;
+            t = e;
+        } else {
+            ++t;
+        }
+    }
+    free(marked);
+    return ks;
 }
 
 static ltx2_status check_pass(const ltx2_gemma3 *m, const ltx2_gemma3_pass *p, int64_t pos0, ltx2_error *err)
@@ -370,35 +478,33 @@ static ltx2_status run_body(const kctx *ctx, const ltx2_gemma3 *m, const ltx2_ge
     const int64_t D = g->hidden, NL = g->n_layers, n = p->n;
     const int64_t pos0 = p->kv ? p->kv->len : 0;
     ltx2_status st = check_pass(m, p, pos0, err);
+    const ltx2_gemma3 *w = m; /* the weights as ctx's backend reads them */
+    if (!st) st = ltx2_gemma3_on(m, ctx, &w, err);
+    if (!st && p->progress) st = p->progress(p->user, 0, NL);
     if (st) return st;
-    if (p->progress && (st = p->progress(p->user, 0, NL))) return st;
 
     float *h = p->hidden ? p->hidden : p->out;
-    embed_rows(ctx, m, p, h);
     scratch s;
-    if (!scratch_alloc(&s, g, n)) {
-        scratch_free(&s);
-        return ltx2_err(err, LTX2_ERR_OOM, "Gemma: out of memory for %lld tokens", (long long)n);
-    }
-    rope_table(pos0, n, g->n_heads, g->head_dim, g->theta_local, g->factor_local, s.cos_l, s.sin_l);
-    rope_table(pos0, n, g->n_heads, g->head_dim, g->theta_global, g->factor_global, s.cos_g, s.sin_g);
+    kstatus ks = embed_rows(ctx, w, p, h);
+    K_THEN(ks, scratch_alloc(ctx, &s, g, n));
+    K_THEN(ks, rope_tables(ctx, g, pos0, n, &s));
+    if (ks != KS_OK) return ltx2_kerr(err, ks, "Gemma embeddings");
     pass_geom pg = {.pos0 = pos0, .bidir = p->bidir, .n_bidir = p->n_bidir, .kv = p->kv};
     for (int64_t i = 0; i < NL; ++i) {
-        kstatus ks = KS_OK;
         if (p->hidden) { /* every state kept: layer i writes slice i+1 */
             float *next = p->hidden + (i + 1) * n * D;
             ks = k_copy(ctx, next, h, (size_t)(n * D) * sizeof(float), K_D2D);
             h = next;
         }
         pg.layer = i;
-        K_THEN(ks, layer_forward(ctx, g, &m->layers[i], g->sliding[i], n, h, &s, &pg));
-        if (i == NL - 1) K_THEN(ks, k_rmsnorm(ctx, n, D, h, D, m->final_norm, 1.0f, (float)g->rms_eps, h, D));
+        K_THEN(ks, layer_forward(ctx, g, &w->layers[i], g->sliding[i], n, h, &s, &pg));
+        if (i == NL - 1) K_THEN(ks, k_rmsnorm(ctx, n, D, h, D, w->final_norm, 1.0f, (float)g->rms_eps, h, D));
         if ((st = ltx2_kerr(err, ks, "Gemma layer")) != LTX2_OK) break;
         if (p->progress && (st = p->progress(p->user, i + 1, NL))) break;
     }
-    if (p->hidden && p->out && st == LTX2_OK) memcpy(p->out, h, (size_t)(n * D) * sizeof(float));
+    if (p->hidden && p->out && st == LTX2_OK)
+        st = ltx2_kerr(err, k_copy(ctx, p->out, h, (size_t)(n * D) * sizeof(float), K_D2D), "Gemma output");
     if (st == LTX2_OK && p->kv) p->kv->len = pos0 + n;
-    scratch_free(&s);
     return st;
 }
 
@@ -410,7 +516,9 @@ ltx2_status ltx2_gemma3_run(const kctx *ctx, const ltx2_gemma3 *m, const ltx2_ge
     karena *own;
     const kctx *ws = lx_workspace(ctx, &local, &own);
     if (!ws) return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
+    const kmark mark = k_arena_mark(ws->arena);
     ltx2_status st = run_body(ws, m, p, err);
+    k_arena_release(ws->arena, mark);
     k_arena_destroy(own);
     return st;
 }

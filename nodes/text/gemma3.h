@@ -1,9 +1,13 @@
 /* gemma3.h — the Gemma 3 text model as the LTX-2 text encoder uses it: token ids →
  * all hidden states (embeddings, each layer's output, the final norm of the last).
- * Weights stay mapped in their stored dtype (kmat); dims come from the config. */
+ * Weights stay mapped in their stored dtype (kmat); dims come from the config. On a
+ * device context the weights are uploaded once (stored dtype) on the first pass and
+ * stay with the model until it is freed; activations, the KV cache and every buffer a
+ * pass reads or writes then live in the device's memory. */
 #ifndef LTX2_TEXT_GEMMA3_H
 #define LTX2_TEXT_GEMMA3_H
 #include <stdint.h>
+#include "common/weights.h"
 #include "error.h"
 #include "kernels.h"
 #include "store/store.h"
@@ -30,6 +34,8 @@ ltx2_status ltx2_gemma3_config_parse(struct json_object *json, ltx2_gemma3_confi
                                      ltx2_error *err);
 void ltx2_gemma3_config_free(ltx2_gemma3_config *cfg);
 
+/* One decoder layer's weights: the unit a device upload walks (and a later weight
+ * streamer would move ahead of use). */
 typedef struct ltx2_gemma3_layer {
     kmat q, k, v, o, gate, up, down;
     float *ln_in, *ln_post_attn, *ln_pre_ff, *ln_post_ff, *q_norm, *k_norm;
@@ -38,9 +44,10 @@ typedef struct ltx2_gemma3_layer {
 typedef struct ltx2_gemma3 {
     ltx2_gemma3_config cfg;
     ltx2_checkpoint *ckpt; /* retained: the kmats point into its mapping */
-    kmat embed;            /* [vocab][hidden] */
+    kmat embed;            /* [vocab][hidden] (also the tied LM head) */
     float *final_norm;
     ltx2_gemma3_layer *layers;
+    lx_resident resident;  /* the weights on a device, after the first device pass */
 } ltx2_gemma3;
 
 /* Builds the model over a checkpoint holding `<prefix>embed_tokens.weight` etc. for one
@@ -48,7 +55,14 @@ typedef struct ltx2_gemma3 {
  * Takes ownership of *cfg (cleared). */
 ltx2_status ltx2_gemma3_load(ltx2_checkpoint *ckpt, ltx2_gemma3_config *cfg, ltx2_gemma3 **out,
                              ltx2_error *err);
-void ltx2_gemma3_free(ltx2_gemma3 *m); /* NULL-safe */
+void ltx2_gemma3_free(ltx2_gemma3 *m); /* NULL-safe; frees the device weights too */
+
+/* The model as kc's backend reads it: m itself on the CPU; on a device the copy whose
+ * weights live there (uploaded on the first call; LTX2_ERR_OOM naming the bytes when
+ * they do not fit the device budget). */
+ltx2_status ltx2_gemma3_on(const ltx2_gemma3 *m, const kctx *kc, const ltx2_gemma3 **out, ltx2_error *err);
+/* Walks (sizes, then uploads) one layer's weights: the per-layer unit of residency. */
+void ltx2_gemma3_layer_upload(lx_upload *u, ltx2_gemma3_layer *l, const ltx2_gemma3_config *g);
 
 /* Called after each layer (and once before the first with done = 0); a nonzero
  * status (LTX2_CANCELLED) stops the forward and is returned. */
@@ -61,9 +75,11 @@ typedef struct ltx2_gemma3_kv {
     int64_t n_layers, capacity;
     int64_t len;      /* positions filled */
     int64_t *rows;    /* [n_layers] */
-    float **k, **v;   /* [n_layers] -> [rows][n_kv_heads * head_dim] f32 (host) */
+    float **k, **v;   /* [n_layers] -> [rows][n_kv_heads * head_dim] f32 in mem's memory */
+    kctx mem;         /* the backend (and device) that holds k and v */
 } ltx2_gemma3_kv;
-ltx2_status ltx2_gemma3_kv_new(const ltx2_gemma3_config *g, int64_t capacity, ltx2_gemma3_kv **out,
+/* The cache in ctx's memory (host, or the device of a CUDA context). */
+ltx2_status ltx2_gemma3_kv_new(const kctx *ctx, const ltx2_gemma3_config *g, int64_t capacity, ltx2_gemma3_kv **out,
                                ltx2_error *err);
 void ltx2_gemma3_kv_free(ltx2_gemma3_kv *kv); /* NULL-safe */
 
@@ -74,7 +90,8 @@ typedef struct ltx2_gemma3_span {
 
 /* One pass over n tokens. Without kv: positions 0..n-1, nothing kept. With kv: positions
  * kv->len.., the keys/values stored; the first pass (kv->len == 0) may hold any number
- * of tokens (the prefill), later ones exactly one (decode). */
+ * of tokens (the prefill), later ones exactly one (decode). ids and bidir are host
+ * memory; soft, hidden and out are in ctx's memory (the device's on a CUDA context). */
 typedef struct ltx2_gemma3_pass {
     const int32_t *ids;
     int64_t n;

@@ -25,7 +25,8 @@ ltx2_status ltx2_gen_config_read(const char *dir, ltx2_gen_config *cfg, ltx2_err
 void ltx2_gen_config_add_stop(ltx2_gen_config *cfg, int32_t id);
 
 /* logits[vocab] of one final hidden row: the tied embedding as LM head, then the
- * final soft cap when the config has one. */
+ * final soft cap when the config has one. row is in ctx's memory, logits in host memory
+ * (on a device the row of logits is copied to the host: the sampler runs there). */
 ltx2_status ltx2_gemma3_logits(const kctx *ctx, const ltx2_gemma3 *m, const float *row, float *logits,
                                ltx2_error *err);
 
@@ -35,7 +36,7 @@ typedef ltx2_status (*ltx2_logits_fn)(void *user, int64_t step, const float *log
 typedef struct ltx2_gen_request {
     const int32_t *ids; /* the prompt (chat tokens) */
     int64_t n;
-    const float *soft;  /* image features for the soft_id tokens, or NULL */
+    const float *soft;  /* image features for the soft_id tokens (ctx's memory), or NULL */
     int32_t soft_id;
     const ltx2_gemma3_span *bidir;
     int64_t n_bidir;
@@ -51,7 +52,8 @@ typedef struct ltx2_gen_request {
 } ltx2_gen_request;
 
 /* out[max_new_tokens] receives the generated ids (the stop token included when one
- * ended the run), *n_out their count. */
+ * ended the run), *n_out their count. On a device context the KV cache and every
+ * activation live there; only each step's logits row comes to the host. */
 ltx2_status ltx2_gemma3_generate(const kctx *ctx, const ltx2_gemma3 *m, const ltx2_gen_request *r, int32_t *out,
                                  int64_t *n_out, ltx2_error *err);
 

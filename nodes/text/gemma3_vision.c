@@ -13,9 +13,12 @@
 static const char *const k_vprefix[] = {"model.vision_tower.vision_model.", "vision_tower.vision_model."};
 static const char *const k_pprefix[] = {"model.multi_modal_projector.", "multi_modal_projector."};
 
+static const lx_mirror_ops vision_mirror;
+
 void ltx2_gemma3_vision_free(ltx2_gemma3_vision *v)
 {
     if (!v) return;
+    lx_resident_fini(&v->resident, &vision_mirror);
     for (int64_t i = 0; v->layers && i < v->n_layers; ++i) {
         ltx2_siglip_layer *l = &v->layers[i];
         free(l->ln1_w), free(l->ln1_b), free(l->ln2_w), free(l->ln2_b);
@@ -93,6 +96,7 @@ ltx2_status ltx2_gemma3_vision_load(ltx2_checkpoint *ckpt, struct json_object *j
     if (!vp) return LTX2_OK; /* a text-only Gemma */
     ltx2_gemma3_vision *v = calloc(1, sizeof *v);
     if (!v) return ltx2_err(err, LTX2_ERR_OOM, "Gemma vision: out of memory");
+    lx_resident_init(&v->resident);
     ltx2_checkpoint_retain(ckpt);
     v->ckpt = ckpt, v->text_hidden = text_hidden;
     ltx2_status st = read_config(json, v, err);
@@ -126,39 +130,123 @@ ltx2_status ltx2_gemma3_vision_load(ltx2_checkpoint *ckpt, struct json_object *j
     return LTX2_OK;
 }
 
-/* y = LayerNorm(x) * w + b over rows of D. */
+/* ---------------------------------------------------------------- device weights */
+/* The mirror: the struct with its own copy of the layer array; the walk repoints the
+ * slots (patch_w.data is the host patch_f32, uploaded as the kmat). */
+static void *mirror_make(const void *model)
+{
+    const ltx2_gemma3_vision *v = model;
+    ltx2_gemma3_vision *d = malloc(sizeof *d);
+    ltx2_siglip_layer *layers = malloc((size_t)v->n_layers * sizeof *layers);
+    if (!d || !layers) {
+        free(d), free(layers);
+        return NULL;
+    }
+    *d = *v;
+    memcpy(layers, v->layers, (size_t)v->n_layers * sizeof *layers);
+    d->layers = layers;
+    d->patch_f32 = NULL; /* the device copy is patch_w.data */
+    return d;
+}
+
+static void mirror_walk(void *mirror, lx_upload *u)
+{
+    ltx2_gemma3_vision *v = mirror;
+    const int64_t D = v->hidden, I = v->intermediate, side = v->image_size / v->patch;
+    lx_upload_mat(u, &v->patch_w);
+    lx_upload_vec(u, &v->patch_b, D), lx_upload_vec(u, &v->pos, side * side * D);
+    lx_upload_vec(u, &v->post_w, D), lx_upload_vec(u, &v->post_b, D), lx_upload_vec(u, &v->mm_norm, D);
+    lx_upload_vec(u, &v->mm_proj, D * v->text_hidden);
+    for (int64_t i = 0; i < v->n_layers; ++i) {
+        ltx2_siglip_layer *l = &v->layers[i];
+        lx_upload_vec(u, &l->ln1_w, D), lx_upload_vec(u, &l->ln1_b, D);
+        lx_upload_vec(u, &l->ln2_w, D), lx_upload_vec(u, &l->ln2_b, D);
+        lx_upload_mat(u, &l->attn.q), lx_upload_mat(u, &l->attn.k), lx_upload_mat(u, &l->attn.v);
+        lx_upload_mat(u, &l->attn.o);
+        lx_upload_vec(u, &l->attn.bq, D), lx_upload_vec(u, &l->attn.bk, D), lx_upload_vec(u, &l->attn.bv, D);
+        lx_upload_vec(u, &l->attn.bo, D);
+        lx_upload_mat(u, &l->ff.w1), lx_upload_mat(u, &l->ff.w2);
+        lx_upload_vec(u, &l->ff.b1, I), lx_upload_vec(u, &l->ff.b2, D);
+    }
+}
+
+static void mirror_free(void *mirror)
+{
+    ltx2_gemma3_vision *d = mirror;
+    free(d->layers);
+    free(d);
+}
+
+static const lx_mirror_ops vision_mirror = {mirror_make, mirror_walk, mirror_free};
+
+/* ---------------------------------------------------------------- forward */
+/* y = LayerNorm(x) * w + b over rows of D (the affine as y·std + mean per column). */
 static kstatus layernorm(const kctx *ctx, int64_t rows, int64_t D, const float *x, const float *w, const float *b,
                          float eps, float *y)
 {
     kstatus ks = k_layernorm(ctx, rows, D, x, D, eps, y, D);
-    if (ks) return ks;
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t d = 0; d < D; ++d) y[r * D + d] = y[r * D + d] * w[d] + b[d];
-    return KS_OK;
+    K_THEN(ks, k_denormalize_rows(ctx, rows, D, y, b, w, y));
+    return ks;
+}
+
+/* Patches in the conv weight's order (channel, row, column): x[pi·side + pj][(c·p + r)·p + q]
+ * = pixels[c][pi·p + r][pj·p + q], one strided copy per (channel, row in the patch). */
+static kstatus patches(const kctx *ctx, int64_t S, int64_t p, const float *pixels, float *x)
+{
+    const int64_t side = S / p, K = 3 * p * p;
+    kstatus ks = KS_OK;
+    for (int64_t c = 0; c < 3; ++c)
+        for (int64_t r = 0; r < p; ++r) {
+            const int64_t n[3] = {side, side, p}, xs[3] = {p * S, p, 1}, ys[3] = {side * K, K, 1};
+            K_THEN(ks, k_strided_copy3d(ctx, n, pixels + (c * S + r) * S, xs, x + (c * p + r) * p, ys));
+        }
+    return ks;
+}
+
+/* Average pooling of pool × pool patches per token, row-major over the token grid: the
+ * patches summed in (row, column) order, then divided by pool². */
+static kstatus avg_pool(const kctx *ctx, int64_t side, int64_t per, int64_t D, const float *a, float *tmp,
+                        float *pooled)
+{
+    const int64_t pool = side / per, T = per * per;
+    const int64_t n[3] = {per, per, D}, xs[3] = {pool * side * D, pool * D, 1}, ys[3] = {per * D, D, 1};
+    kstatus ks = KS_OK;
+    for (int64_t di = 0; di < pool; ++di)
+        for (int64_t dj = 0; dj < pool; ++dj) {
+            const float *src = a + (di * side + dj) * D;
+            if (di == 0 && dj == 0) {
+                K_THEN(ks, k_strided_copy3d(ctx, n, src, xs, pooled, ys));
+            } else {
+                K_THEN(ks, k_strided_copy3d(ctx, n, src, xs, tmp, ys));
+                K_THEN(ks, k_add(ctx, pooled, tmp, pooled, T * D));
+            }
+        }
+    /* (x − 0) / pool² per column: a division, as the reference divides */
+    float *zero = tmp, *div = tmp + D;
+    K_THEN(ks, k_fill(ctx, zero, 0.0f, D));
+    K_THEN(ks, k_fill(ctx, div, (float)(pool * pool), D));
+    K_THEN(ks, k_normalize_rows(ctx, T, D, pooled, zero, div, pooled));
+    return ks;
 }
 
 static ltx2_status vision_body(const kctx *ctx, const ltx2_gemma3_vision *v, const float *pixels, float *soft,
                                ltx2_error *err)
 {
     const int64_t S = v->image_size, p = v->patch, side = S / p, P = side * side, D = v->hidden, K = 3 * p * p;
-    const int64_t per = (int64_t)llround(sqrt((double)v->tokens)), pool = side / per, T = v->tokens;
-    float *x = malloc((size_t)(P * K) * sizeof(float)), *h = malloc((size_t)(P * D) * sizeof(float));
-    float *a = malloc((size_t)(P * D) * sizeof(float)), *pooled = calloc((size_t)(T * D), sizeof(float));
-    ltx2_status st = LTX2_OK;
-    if (!x || !h || !a || !pooled) {
-        st = ltx2_err(err, LTX2_ERR_OOM, "Gemma vision: out of memory");
-        goto done;
-    }
-    /* Patches in the conv weight's order (channel, row, column): the stride-p conv as a GEMM. */
-    for (int64_t pi = 0; pi < side; ++pi)
-        for (int64_t pj = 0; pj < side; ++pj)
-            for (int64_t c = 0; c < 3; ++c)
-                for (int64_t r = 0; r < p; ++r)
-                    memcpy(x + (pi * side + pj) * K + (c * p + r) * p, pixels + (c * S + pi * p + r) * S + pj * p,
-                           (size_t)p * sizeof(float));
-    kstatus ks = k_linear(ctx, P, x, K, &v->patch_w, NULL, v->patch_b, h, D, 0);
+    const int64_t per = (int64_t)llround(sqrt((double)v->tokens)), T = v->tokens;
+    float *x = NULL, *h = NULL, *a = NULL, *pooled = NULL, *tmp = NULL;
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)(P * K) * sizeof(float), (void **)&x));
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)(P * D) * sizeof(float), (void **)&h));
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)(P * D) * sizeof(float), (void **)&a));
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)(T * D) * sizeof(float), (void **)&pooled));
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)((T > 2 ? T : 2) * D) * sizeof(float), (void **)&tmp));
+    /* the stride-p conv as a GEMM over the patches */
+    K_THEN(ks, patches(ctx, S, p, pixels, x));
+    K_THEN(ks, k_linear(ctx, P, x, K, &v->patch_w, NULL, v->patch_b, h, D, 0));
     K_THEN(ks, k_add(ctx, h, v->pos, h, P * D));
-    if ((st = ltx2_kerr(err, ks, "Gemma vision embeddings"))) goto done;
+    ltx2_status st = ltx2_kerr(err, ks, "Gemma vision embeddings");
+    if (st) return st;
     const float eps = (float)v->eps;
     for (int64_t i = 0; i < v->n_layers; ++i) {
         const ltx2_siglip_layer *l = &v->layers[i];
@@ -167,27 +255,15 @@ static ltx2_status vision_body(const kctx *ctx, const ltx2_gemma3_vision *v, con
             (st = ltx2_kerr(err, layernorm(ctx, P, D, h, l->ln2_w, l->ln2_b, eps, a), "Gemma vision norm")) ||
             (st = lx_ff_run(ctx, &l->ff, P, a, h, 1))) {
             if (st != LTX2_CANCELLED && !err->msg[0]) ltx2_err(err, st, "Gemma vision layer %lld failed", (long long)i);
-            goto done;
+            return st;
         }
     }
-    if ((st = ltx2_kerr(err, layernorm(ctx, P, D, h, v->post_w, v->post_b, eps, a), "Gemma vision norm"))) goto done;
-    /* Average pooling of pool × pool patches per token, row-major over the token grid. */
-    for (int64_t ti = 0; ti < per; ++ti)
-        for (int64_t tj = 0; tj < per; ++tj)
-            for (int64_t di = 0; di < pool; ++di)
-                for (int64_t dj = 0; dj < pool; ++dj) {
-                    const float *src = a + ((ti * pool + di) * side + tj * pool + dj) * D;
-                    float *dst = pooled + (ti * per + tj) * D;
-                    for (int64_t d = 0; d < D; ++d) dst[d] += src[d];
-                }
-    for (int64_t i = 0; i < T * D; ++i) pooled[i] /= (float)(pool * pool);
-    ks = k_rmsnorm(ctx, T, D, pooled, D, v->mm_norm, 1.0f, eps, pooled, D);
+    ks = layernorm(ctx, P, D, h, v->post_w, v->post_b, eps, a);
+    K_THEN(ks, avg_pool(ctx, side, per, D, a, tmp, pooled));
+    K_THEN(ks, k_rmsnorm(ctx, T, D, pooled, D, v->mm_norm, 1.0f, eps, pooled, D));
     K_THEN(ks, k_sgemm(ctx, 0, 0, T, v->text_hidden, D, 1.0f, pooled, D, v->mm_proj, v->text_hidden, 0.0f, soft,
                        v->text_hidden));
-    st = ltx2_kerr(err, ks, "Gemma multimodal projector");
-done:
-    free(x), free(h), free(a), free(pooled);
-    return st;
+    return ltx2_kerr(err, ks, "Gemma multimodal projector");
 }
 
 ltx2_status ltx2_gemma3_vision_forward(const kctx *ctx, const ltx2_gemma3_vision *v, const float *pixels,
@@ -195,9 +271,20 @@ ltx2_status ltx2_gemma3_vision_forward(const kctx *ctx, const ltx2_gemma3_vision
 {
     kctx local;
     karena *own;
+    const ltx2_gemma3_vision *w = v; /* the weights as ctx's backend reads them */
+    if (ctx->backend != KB_CPU) {
+        void *mirror = NULL;
+        /* the residency state is the one mutable part of a loaded tower (locked inside) */
+        ltx2_status rs = lx_resident_get((lx_resident *)&v->resident, &vision_mirror, v, ctx, "Gemma 3 vision tower",
+                                         &mirror, err);
+        if (rs) return rs;
+        w = mirror;
+    }
     const kctx *ws = lx_workspace(ctx, &local, &own);
     if (!ws) return ltx2_err(err, LTX2_ERR_OOM, "out of memory for the workspace");
-    ltx2_status st = vision_body(ws, v, pixels, soft, err);
+    const kmark mark = k_arena_mark(ws->arena);
+    ltx2_status st = vision_body(ws, w, pixels, soft, err);
+    k_arena_release(ws->arena, mark);
     k_arena_destroy(own);
     return st;
 }

@@ -6,6 +6,7 @@
 #define LTX2_TEXT_GEMMA3_VISION_H
 #include <stdint.h>
 #include "common/layers.h"
+#include "common/weights.h"
 #include "error.h"
 #include "kernels.h"
 #include "store/store.h"
@@ -31,6 +32,7 @@ typedef struct ltx2_gemma3_vision {
     float *post_w, *post_b;
     float *mm_norm;        /* [hidden] (Gemma RMSNorm: x * (1 + w)) */
     float *mm_proj;        /* [hidden][text_hidden] */
+    lx_resident resident;  /* the weights on a device, after the first device forward */
 } ltx2_gemma3_vision;
 
 /* Loads the vision tower when the checkpoint has one (*out NULL otherwise). json is the
@@ -38,10 +40,11 @@ typedef struct ltx2_gemma3_vision {
  * for Gemma 3's values; text_hidden is the text model's width. */
 ltx2_status ltx2_gemma3_vision_load(ltx2_checkpoint *ckpt, struct json_object *json, int64_t text_hidden,
                                     ltx2_gemma3_vision **out, ltx2_error *err);
-void ltx2_gemma3_vision_free(ltx2_gemma3_vision *v); /* NULL-safe */
+void ltx2_gemma3_vision_free(ltx2_gemma3_vision *v); /* NULL-safe; frees the device weights too */
 
 /* pixels [3][image_size][image_size] (ltx2_gemma3_image_prep) → soft tokens
- * [tokens][text_hidden] for the text model. */
+ * [tokens][text_hidden] for the text model; both in ctx's memory (on a device the
+ * weights are uploaded there on the first call and stay until the tower is freed). */
 ltx2_status ltx2_gemma3_vision_forward(const kctx *ctx, const ltx2_gemma3_vision *v, const float *pixels,
                                        float *soft, ltx2_error *err);
 

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/layers.h"
 #include "loaders/loaders.h"
+#include "node.h"
 #include "text/features.h"
 #include "text/tokenize.h"
 
@@ -21,10 +23,22 @@ static int jget(struct json_object *o, const char *key, struct json_object **v)
            !json_object_is_type(*v, json_type_null);
 }
 
+/* The projection's device copy: one kmat. */
+static void *proj_make(const void *model)
+{
+    const kmat *m = model;
+    kmat *d = malloc(sizeof *d);
+    if (d) *d = *m;
+    return d;
+}
+static void proj_walk(void *mirror, lx_upload *u) { lx_upload_mat(u, mirror); }
+static const lx_mirror_ops proj_mirror = {proj_make, proj_walk, free};
+
 void ltx2_text_encoder_free(void *p)
 {
     ltx2_text_encoder *te = p;
     if (!te) return;
+    lx_resident_fini(&te->proj_resident, &proj_mirror);
     ltx2_spm_free(te->spm);
     free(te->gemma_path);
     free(te->gemma_dir);
@@ -200,6 +214,7 @@ ltx2_status ltx2_load_text_encoder(ltx2_checkpoint *gemma, ltx2_checkpoint *ltx,
         free(te);
         return ltx2_err(err, LTX2_ERR_FAILED, "text encoder: mutex init failed");
     }
+    lx_resident_init(&te->proj_resident);
     ltx2_status st = build(te, gemma, ltx, tokenizer_model_path, err);
     ltx2_object *o = NULL;
     if (!st && !(o = ltx2_object_new("TEXT_ENCODER"))) st = ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory");
@@ -251,6 +266,57 @@ ltx2_status ltx2_text_encoder_ensure_gemma(ltx2_text_encoder *te, ltx2_store *st
     return st;
 }
 
+/* The valid rows of the hidden states (normalised in place afterwards by the feature
+ * extractor) into the host intermediates, left padding zeroed. */
+static ltx2_status keep_hidden(const kctx *ctx, const float *hidden, int64_t NS, int64_t n, int64_t L, int64_t D,
+                               ltx2_text_encoding *e, ltx2_error *err)
+{
+    e->hidden_states = ltx2_tensor_zeros(LTX2_F32, 3, (int64_t[]){NS, L, D});
+    if (!e->hidden_states) return ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory for the intermediates");
+    kstatus ks = KS_OK;
+    for (int64_t l = 0; l < NS; ++l) /* left padding: the n valid rows are the last ones */
+        K_THEN(ks, k_copy(ctx, ltx2_tensor_f32(e->hidden_states) + (l * L + L - n) * D, hidden + l * n * D,
+                          (size_t)(n * D) * sizeof(float), K_D2H));
+    K_THEN(ks, k_sync(ctx));
+    return ltx2_kerr(err, ks, "text encoder: hidden states");
+}
+
+/* Gemma → features → connectors for the n valid ids, on ctx's backend. */
+static ltx2_status encode_run(ltx2_text_encoder *te, const kctx *ctx, const int32_t *ids, int64_t n, int64_t L,
+                              int inter, ltx2_layer_progress progress, void *user, ltx2_text_encoding *e,
+                              ltx2_error *err)
+{
+    const ltx2_gemma3_config *g = &te->gemma->cfg;
+    const int64_t D = g->hidden, NS = g->n_layers + 1, Do = te->proj.rows;
+    float *hidden = NULL, *feat = NULL;
+    const kmat *proj = &te->proj;
+    ltx2_status st = LTX2_OK;
+    if (ctx->backend != KB_CPU) {
+        void *mirror = NULL;
+        st = lx_resident_get(&te->proj_resident, &proj_mirror, &te->proj, ctx, "text projection (aggregate_embed)",
+                             &mirror, err);
+        proj = mirror;
+    }
+    kstatus ks = KS_OK;
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)(NS * n * D) * sizeof(float), (void **)&hidden));
+    K_THEN(ks, k_arena_alloc(ctx->arena, (size_t)(n * Do) * sizeof(float), (void **)&feat));
+    if (!st && ks != KS_OK) st = ltx2_kerr(err, ks, "text encoder: hidden states");
+    if (!st) st = ltx2_gemma3_forward(ctx, te->gemma, ids, n, hidden, progress, user, err);
+    if (!st && inter) st = keep_hidden(ctx, hidden, NS, n, L, D, e, err);
+    if (!st) st = ltx2_text_features(ctx, hidden, NS, n, D, proj, feat, err);
+    if (!st) st = ltx2_connector_forward(ctx, &te->video, feat, n, L, ltx2_tensor_f32(e->video_context), err);
+    if (!st && te->audio.blocks)
+        st = ltx2_connector_forward(ctx, &te->audio, feat, n, L, ltx2_tensor_f32(e->audio_context), err);
+    if (!st && inter) {
+        if (!(e->features = ltx2_tensor_zeros(LTX2_F32, 3, (int64_t[]){1, L, Do})))
+            return ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory for the intermediates");
+        ks = k_copy(ctx, ltx2_tensor_f32(e->features) + (L - n) * Do, feat, (size_t)(n * Do) * sizeof(float), K_D2H);
+        K_THEN(ks, k_sync(ctx));
+        st = ltx2_kerr(err, ks, "text encoder: features");
+    }
+    return st;
+}
+
 /* The encode proper, under te->lock. */
 static ltx2_status encode_locked(ltx2_text_encoder *te, ltx2_store *store, const kctx *ctx, const char *prompt,
                                  int64_t L, int inter, ltx2_layer_progress progress, void *user,
@@ -258,8 +324,6 @@ static ltx2_status encode_locked(ltx2_text_encoder *te, ltx2_store *store, const
 {
     ltx2_status st;
     if ((st = ltx2_text_encoder_ensure_gemma(te, store, 0, err))) return st;
-    const ltx2_gemma3_config *g = &te->gemma->cfg;
-    const int64_t D = g->hidden, NS = g->n_layers + 1, Do = te->proj.rows;
     int32_t *ids = malloc((size_t)L * sizeof(int32_t));
     if (!ids) return ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory");
     int64_t n = 0;
@@ -268,55 +332,36 @@ static ltx2_status encode_locked(ltx2_text_encoder *te, ltx2_store *store, const
         return st;
     }
     const int64_t pad = L - n;
-    int64_t s2[2] = {1, L}, s3[3] = {1, L, Do};
+    int64_t s2[2] = {1, L}, s3[3] = {1, L, te->proj.rows};
     e->max_len = L, e->n_valid = n;
     e->token_ids = ltx2_tensor_new(LTX2_F32, 2, s2);
     e->token_mask = ltx2_tensor_zeros(LTX2_F32, 2, s2);
     e->context_mask = ltx2_tensor_new(LTX2_F32, 2, s2);
     e->video_context = ltx2_tensor_new(LTX2_F32, 3, s3);
     if (te->audio.blocks) e->audio_context = ltx2_tensor_new(LTX2_F32, 3, (int64_t[]){1, L, te->audio.dim});
-    float *hidden = malloc((size_t)(NS * n * D) * sizeof(float));
-    float *feat = malloc((size_t)(n * Do) * sizeof(float));
     if (!e->token_ids || !e->token_mask || !e->context_mask || !e->video_context ||
-        (te->audio.blocks && !e->audio_context) || !hidden || !feat) {
-        st = ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory for %lld tokens", (long long)L);
-        goto done;
+        (te->audio.blocks && !e->audio_context)) {
+        free(ids);
+        return ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory for %lld tokens", (long long)L);
     }
     for (int64_t i = 0; i < L; ++i) {
         ltx2_tensor_f32(e->token_ids)[i] = (float)ids[i];
         ltx2_tensor_f32(e->token_mask)[i] = i >= pad ? 1.0f : 0.0f;
         ltx2_tensor_f32(e->context_mask)[i] = 1.0f;
     }
-    /* Gemma and the feature projection run on the host this round; only the connectors
-     * follow a device context. */
-    kctx host = *ctx;
-    if (ctx->backend != KB_CPU) {
-        host = kctx_default(ctx->pool);
-        host.prec = ctx->prec;
-        host.cancel = ctx->cancel;
+    /* one workspace (the node's device arena, or a host one) for the whole chain */
+    kctx local;
+    karena *own;
+    const kctx *ws = lx_workspace(ctx, &local, &own);
+    if (!ws) {
+        free(ids);
+        return ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory for the workspace");
     }
-    if ((st = ltx2_gemma3_forward(&host, te->gemma, ids + pad, n, hidden, progress, user, err))) goto done;
-    if ((st = ltx2_text_features(&host, hidden, NS, n, D, &te->proj, feat, err))) goto done;
-    if ((st = ltx2_connector_forward(ctx, &te->video, feat, n, L, ltx2_tensor_f32(e->video_context), err)))
-        goto done;
-    if (te->audio.blocks &&
-        (st = ltx2_connector_forward(ctx, &te->audio, feat, n, L, ltx2_tensor_f32(e->audio_context), err)))
-        goto done;
-    if (inter) {
-        e->hidden_states = ltx2_tensor_zeros(LTX2_F32, 3, (int64_t[]){NS, L, D});
-        e->features = ltx2_tensor_zeros(LTX2_F32, 3, s3);
-        if (!e->hidden_states || !e->features) {
-            st = ltx2_err(err, LTX2_ERR_OOM, "text encoder: out of memory for the intermediates");
-            goto done;
-        }
-        /* Left padding: the n valid rows are the last ones. */
-        for (int64_t l = 0; l < NS; ++l)
-            memcpy(ltx2_tensor_f32(e->hidden_states) + (l * L + pad) * D, hidden + l * n * D,
-                   (size_t)(n * D) * sizeof(float));
-        memcpy(ltx2_tensor_f32(e->features) + pad * Do, feat, (size_t)(n * Do) * sizeof(float));
-    }
-done:
-    free(ids), free(hidden), free(feat);
+    const kmark mark = k_arena_mark(ws->arena);
+    st = encode_run(te, ws, ids + pad, n, L, inter, progress, user, e, err);
+    k_arena_release(ws->arena, mark);
+    k_arena_destroy(own);
+    free(ids);
     return st;
 }
 

@@ -26,6 +26,7 @@ typedef struct ltx2_text_encoder {
     char *gemma_dir;            /* the Gemma folder: config.json, generation_config.json */
     ltx2_checkpoint *ltx;       /* retained: projection and connectors point into it */
     kmat proj;                  /* aggregate_embed [out][hidden * (layers+1)] */
+    lx_resident proj_resident;  /* proj on a device, after the first device encode */
     ltx2_connector video, audio;
     int64_t default_max_length;
 } ltx2_text_encoder;
@@ -56,7 +57,10 @@ typedef struct ltx2_text_encoding {
 void ltx2_text_encoding_release(ltx2_text_encoding *e);
 
 /* Encodes one prompt. store re-opens Gemma when it was released (may be NULL
- * otherwise). progress is called per Gemma layer (done/total over the layers). */
+ * otherwise). progress is called per Gemma layer (done/total over the layers). On a
+ * device context Gemma, the feature extractor and the connectors run there (weights
+ * uploaded once per device); the encoding's tensors come back in host memory (a few MB:
+ * the contexts; the hidden states only when asked for). */
 ltx2_status ltx2_text_encoder_encode(ltx2_text_encoder *te, ltx2_store *store, const kctx *ctx, const char *prompt,
                                      int64_t max_len, int intermediates, ltx2_layer_progress progress, void *user,
                                      ltx2_text_encoding *out, ltx2_error *err);

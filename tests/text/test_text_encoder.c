@@ -1,7 +1,8 @@
 /* test_text_encoder.c — the whole chain (tokenizer, Gemma 3, feature extractor, both
  * connectors) against the text_encoder fixture, in exact and fast precision, and after
  * releasing and re-opening the Gemma weights (argv: fixtures dir, optional backend
- * cpu|cuda: on cuda the connectors run on the device, exit 77 where none is usable). */
+ * cpu|cuda: on cuda Gemma 3, the feature extractor and the connectors run on the device
+ * within the same bounds, exit 77 where none is usable). */
 #include <stdint.h>
 #include "loaders/loaders.h"
 #include "object.h"

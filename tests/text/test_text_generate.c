@@ -1,8 +1,14 @@
 /* test_text_generate.c — Gemma 3 generation against transformers' golden data
  * (tests/golden/gemma_gen, written by tools/gemma_golden.py): the chat tokens, greedy
  * tokens, first decode logits, the KV-cached decode against a full recomputation,
- * seeded sampling, top-k/top-p on a crafted distribution, cancellation. */
+ * seeded sampling, top-k/top-p on a crafted distribution, cancellation.
+ * argv: fixtures dir (unused), optional backend cpu|cuda. On cuda (exit 77 where none is
+ * usable) the same checks run with weights, activations and KV cache on the device, and
+ * besides: the greedy tokens equal the CPU's, the first-step logits within 1e-5
+ * relative L2 of the CPU's, and a device budget the weights do not fit is refused with
+ * LTX2_ERR_OOM naming the model and the bytes. */
 #include <stdint.h>
+#include "../fixture_backend.h"
 #include "text/gemma3_chat.h"
 #include "text/gemma3_generate.h"
 #include "text/gemma3_image.h"
@@ -80,6 +86,26 @@ static float *golden(const fixture *f, const char *name, int64_t *n)
     return v;
 }
 
+/* n floats in ctx's memory (host memory on the CPU); exits on failure. */
+static float *ctx_floats(const kctx *ctx, int64_t n)
+{
+    void *p = NULL;
+    if (k_alloc(ctx, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) != KS_OK) {
+        fprintf(stderr, "FAIL: %lld floats in the context's memory\n", (long long)n);
+        exit(1);
+    }
+    return p;
+}
+
+/* A copy of host values in ctx's memory. */
+static float *ctx_copy(const kctx *ctx, const float *host, int64_t n)
+{
+    float *p = ctx_floats(ctx, n);
+    kstatus ks = k_copy(ctx, p, host, (size_t)n * sizeof(float), K_H2D);
+    CHECK(ks == KS_OK, "upload: %s", k_status_name(ks));
+    return p;
+}
+
 typedef struct logits_log {
     float *rows; /* [cap][vocab] */
     int64_t cap, vocab, n;
@@ -129,11 +155,13 @@ static void test_image(const fixture *f, const kctx *ctx)
     const int64_t S = f->vis->image_size, T = f->vis->tokens, Dt = f->m->cfg.hidden, V = f->m->cfg.vocab;
     uint8_t *u8 = malloc((size_t)npx);
     float *pixels = malloc((size_t)(3 * S * S) * sizeof(float)), *soft = malloc((size_t)(T * Dt) * sizeof(float));
+    float *dpv = ctx_copy(ctx, pv, npv), *dsoft = ctx_floats(ctx, T * Dt);
     for (int64_t i = 0; i < npx; ++i) u8[i] = (uint8_t)px[i];
     CHECK(pt && ltx2_gemma3_image_prep(u8, pt->shape[1], pt->shape[0], S, pixels, &err) == LTX2_OK, "prep: %s", err.msg);
     double mx, rel = rel_l2(pixels, pv, npv, &mx);
     CHECK(npv == 3 * S * S && mx <= 1e-6, "pixel values: max abs %.3g (rel %.3g)", mx, rel);
-    CHECK(ltx2_gemma3_vision_forward(ctx, f->vis, pv, soft, &err) == LTX2_OK, "vision: %s", err.msg);
+    CHECK(ltx2_gemma3_vision_forward(ctx, f->vis, dpv, dsoft, &err) == LTX2_OK, "vision: %s", err.msg);
+    CHECK(k_copy(ctx, soft, dsoft, (size_t)(T * Dt) * sizeof(float), K_D2H) == KS_OK, "features to the host");
     rel = rel_l2(soft, ft, nft, &mx);
     fprintf(stderr, "image features: rel L2 %.3g\n", rel);
     CHECK(nft == T * Dt && rel <= 1e-5, "image features: rel L2 %.3g", rel);
@@ -148,7 +176,7 @@ static void test_image(const fixture *f, const kctx *ctx)
     for (int64_t i = 0; i < n && i < nin; ++i) CHECK(ids[i] == (int32_t)want_ids[i], "image chat token %lld: %d vs %g", (long long)i, ids[i], want_ids[i]);
     logits_log log = {.cap = ng, .vocab = V, .rows = malloc((size_t)(ng * V) * sizeof(float))};
     int32_t *out = malloc((size_t)ng * sizeof(int32_t));
-    int64_t got = generate_with(f, ctx, ids, n, ng, (ltx2_sample_params){0}, out, &log, soft, &img);
+    int64_t got = generate_with(f, ctx, ids, n, ng, (ltx2_sample_params){0}, out, &log, dsoft, &img);
     CHECK(got == ng, "generated %lld of %lld", (long long)got, (long long)ng);
     for (int64_t i = 0; i < got && i < ng; ++i) CHECK(out[i] == (int32_t)want[i], "image token %lld: %d vs %g", (long long)i, out[i], want[i]);
     for (int64_t s = 0; s < nl / V && s < log.n; ++s) {
@@ -158,10 +186,11 @@ static void test_image(const fixture *f, const kctx *ctx)
     }
     /* The soft tokens' two-way attention matters: without it the first logits move off. */
     logits_log one = {.cap = 1, .vocab = V, .rows = malloc((size_t)V * sizeof(float))};
-    generate_with(f, ctx, ids, n, 1, (ltx2_sample_params){0}, out, &one, soft, NULL);
+    generate_with(f, ctx, ids, n, 1, (ltx2_sample_params){0}, out, &one, dsoft, NULL);
     rel = one.n ? rel_l2(one.rows, want_logits, V, &mx) : 0;
     CHECK(rel > 1e-3, "causal-only image attention matched the golden logits (rel %.3g)", rel);
     free(one.rows);
+    k_free(ctx, dpv), k_free(ctx, dsoft);
     free(px), free(pv), free(ft), free(want_ids), free(want), free(want_logits), free(u8), free(pixels), free(soft);
     free(ids), free(out), free(log.rows);
 }
@@ -192,7 +221,7 @@ static void test_text(const fixture *f, const kctx *ctx)
     }
     /* Every cached step against a full pass over prompt + the tokens so far. */
     int32_t *all = malloc((size_t)(n + got) * sizeof(int32_t));
-    float *h = malloc((size_t)((n + got) * f->m->cfg.hidden) * sizeof(float)), *lg = malloc((size_t)V * sizeof(float));
+    float *h = ctx_floats(ctx, (n + got) * f->m->cfg.hidden), *lg = malloc((size_t)V * sizeof(float));
     memcpy(all, ids, (size_t)n * sizeof(int32_t));
     memcpy(all + n, out, (size_t)got * sizeof(int32_t));
     for (int64_t s = 0; s < log.n; ++s) {
@@ -203,7 +232,66 @@ static void test_text(const fixture *f, const kctx *ctx)
         double mx, rel = ok ? rel_l2(log.rows + s * V, lg, V, &mx) : 1;
         CHECK(rel <= 1e-5, "cached step %lld vs recomputation: rel L2 %.3g", (long long)s, rel);
     }
-    free(all), free(h), free(lg), free(out), free(log.rows), free(ids), free(want_ids), free(want), free(want_logits);
+    k_free(ctx, h);
+    free(all), free(lg), free(out), free(log.rows), free(ids), free(want_ids), free(want), free(want_logits);
+}
+
+/* The device against the CPU on the golden text chat (exact precision): the same greedy
+ * tokens, the first step's logits within 1e-5 relative L2. */
+static void test_device_vs_cpu(const fixture *f, const kctx *dev, const kctx *cpu)
+{
+    ltx2_error err = {0};
+    int32_t *ids = NULL, a[16], b[16];
+    int64_t n = 0;
+    CHECK(ltx2_chat_encode(f->spm, &f->ct, case_str(f, "system"), case_str(f, "text_prompt"), 0, &ids, &n, NULL,
+                           &err) == LTX2_OK,
+          "chat: %s", err.msg);
+    const int64_t V = f->m->cfg.vocab;
+    logits_log lc = {.cap = 1, .vocab = V, .rows = malloc((size_t)V * sizeof(float))};
+    logits_log ld = {.cap = 1, .vocab = V, .rows = malloc((size_t)V * sizeof(float))};
+    int64_t nc = generate(f, cpu, ids, n, 16, (ltx2_sample_params){0}, a, &lc);
+    int64_t nd = generate(f, dev, ids, n, 16, (ltx2_sample_params){0}, b, &ld);
+    CHECK(nc == nd && nc > 0 && memcmp(a, b, (size_t)nc * sizeof *a) == 0,
+          "device greedy tokens differ from the CPU's (%lld vs %lld tokens)", (long long)nd, (long long)nc);
+    double mx, rel = lc.n && ld.n ? rel_l2(ld.rows, lc.rows, V, &mx) : 1;
+    fprintf(stderr, "device vs CPU first-step logits: rel L2 %.3g\n", rel);
+    CHECK(rel <= 1e-5, "device first-step logits: rel L2 %.3g vs the CPU (bound 1e-5)", rel);
+    free(lc.rows), free(ld.rows), free(ids);
+}
+
+/* Weights that do not fit the device budget: LTX2_ERR_OOM naming the model and the bytes. */
+static void test_over_budget(const fixture *f, const kctx *dev)
+{
+#ifdef LTX2_CUDA
+    kcuda *small = NULL;
+    char why[256] = "";
+    CHECK(kcuda_create(0, (size_t)64 << 10, &small, why, sizeof why) == KS_OK, "64 KiB device: %s", why);
+    if (!small) return;
+    ltx2_gemma3 *fresh = NULL;
+    ltx2_error err = {0};
+    struct json_object *cj = json_object_from_file(GEMMA_GEN_DIR "/model/config.json");
+    ltx2_gemma3_config cfg;
+    if (ltx2_gemma3_config_parse(cj, &cfg, &err) == LTX2_OK) CHECK(ltx2_gemma3_load(f->m->ckpt, &cfg, &fresh, &err) == LTX2_OK, "reload: %s", err.msg);
+    json_object_put(cj);
+    if (fresh) {
+        kctx sk = *dev;
+        sk.cuda = small;
+        float *h = NULL;
+        CHECK(k_alloc(&sk, 8 * sizeof(float) * (size_t)fresh->cfg.hidden, (void **)&h) == KS_OK, "row buffer");
+        const int32_t id = 2;
+        ltx2_gemma3_pass p = {.ids = &id, .n = 1, .out = h};
+        ltx2_error oom = {0};
+        ltx2_status so = ltx2_gemma3_run(&sk, fresh, &p, &oom);
+        CHECK(so == LTX2_ERR_OOM && strstr(oom.msg, "Gemma") && strstr(oom.msg, "bytes"), "over budget: %d \"%s\"",
+              so, oom.msg);
+        fprintf(stderr, "over budget: %s\n", oom.msg);
+        k_free(&sk, h);
+        ltx2_gemma3_free(fresh);
+    }
+    kcuda_destroy(small);
+#else
+    (void)f, (void)dev;
+#endif
 }
 
 /* Seeded sampling with the folder's top-k/top-p; cancellation between tokens. */
@@ -268,19 +356,23 @@ static void test_filters(void)
 
 int main(int argc, char **argv)
 {
-    (void)argc, (void)argv;
     fixture f = {0};
     kpool *pool = kpool_create(2);
-    kctx ctx = kctx_default(pool);
+    kctx ctx = fb_context(argc > 2 ? argv[2] : NULL, pool), cpu = kctx_default(pool);
     test_filters();
     if (open_fixture(&f, GEMMA_GEN_DIR)) {
         test_text(&f, &ctx);
         test_sampling(&f, &ctx);
         test_image(&f, &ctx);
+        if (ctx.backend != KB_CPU) {
+            test_device_vs_cpu(&f, &ctx, &cpu);
+            test_over_budget(&f, &ctx);
+        }
     }
     json_object_put(f.cas);
-    ltx2_gemma3_free(f.m);
+    ltx2_gemma3_free(f.m); /* frees the device weights: before the device */
     ltx2_gemma3_vision_free(f.vis);
+    fb_context_done(&ctx);
     ltx2_spm_free(f.spm);
     ltx2_checkpoint_release(f.golden);
     ltx2_store_free(f.store);
