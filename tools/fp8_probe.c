@@ -53,11 +53,12 @@ int main(void)
     float *dscale, one = 1.0f;
     size_t wsb = (size_t)32 << 20;
     if (cudaMalloc(&a, (size_t)m * k) || cudaMalloc(&b, (size_t)n * k) || cudaMalloc(&c, (size_t)m * n * 4) ||
-        cudaMalloc(&ws, wsb) || cudaMalloc((void **)&dscale, 4))
+        cudaMalloc(&ws, wsb) || cudaMalloc((void **)&dscale, 8))
         return puts("FP8PROBE no device memory"), 1;
     cudaMemset(a, 0x30, (size_t)m * k);
     cudaMemset(b, 0x30, (size_t)n * k);
     cudaMemcpy(dscale, &one, 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(dscale + 1, &one, 4, cudaMemcpyHostToDevice);
     const cudaDataType_t types[2] = {CUDA_R_32F, CUDA_R_16BF};
     for (int t = 0; t < 2; t++)
         for (int sc = 0; sc < 4; sc++)
@@ -69,6 +70,8 @@ int main(void)
     try_one(lt, 128, 63, 256, CUDA_R_32F, 2, 0.0f, a, b, c, dscale, ws, wsb);
     try_one(lt, 2048, 126, 2048, CUDA_R_32F, 2, 1.0f, a, b, c, dscale, ws, wsb);
     try_one(lt, 2048, 126, 2048, CUDA_R_16BF, 2, 0.0f, a, b, c, dscale, ws, wsb);
+    /* a scale pointer 4 bytes off an aligned address (what kcuda_gemm.c passed before) */
+    try_one(lt, 128, 96, 256, CUDA_R_32F, 2, 0.0f, a, b, c, dscale + 1, ws, wsb);
     cublasLtDestroy(lt);
     return 0;
 }

@@ -93,12 +93,13 @@ __global__ void to_e4m3_kernel(const float *src, int64_t rows, int64_t cols, int
 }
 
 extern "C" void kcuda_launch_f32_to_e4m3(cudaStream_t s, const float *src, int64_t rows, int64_t cols, int64_t ld,
-                                         float *scratch2, uint8_t *dst)
+                                         float *scale_amax, uint8_t *dst)
 {
     if (rows <= 0 || cols <= 0) return;
     const unsigned blocks = rows < 4096 ? (unsigned)rows : 4096u;
-    cudaMemsetAsync(scratch2, 0, sizeof(unsigned), s);
-    amax_kernel<<<blocks, 256, 0, s>>>(src, rows, cols, ld, (unsigned *)scratch2);
-    to_e4m3_kernel<<<blocks, 256, 0, s>>>(src, rows, cols, ld, (const unsigned *)scratch2, scratch2 + 1,
+    unsigned *amax = (unsigned *)(scale_amax + 4);
+    cudaMemsetAsync(amax, 0, sizeof(unsigned), s);
+    amax_kernel<<<blocks, 256, 0, s>>>(src, rows, cols, ld, amax);
+    to_e4m3_kernel<<<blocks, 256, 0, s>>>(src, rows, cols, ld, amax, scale_amax,
                                           (__nv_fp8_storage_t *)dst);
 }

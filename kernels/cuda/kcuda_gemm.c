@@ -197,12 +197,12 @@ static kstatus linear_fp8(const kctx *ctx, int64_t m, const float *x, int64_t ld
     if (s != KS_OK) return s;
     uint8_t *xq = (uint8_t *)(ws + LT_WORKSPACE);
     float *yp = mp == m ? y : (float *)(ws + LT_WORKSPACE + xb);
-    float *sc = (float *)(ws + LT_WORKSPACE + xb + yb); /* [0] amax, [1] the activations' scale */
+    float *sc = (float *)(ws + LT_WORKSPACE + xb + yb); /* [0] the activations' scale, [4] amax */
     if (mp != m && cudaMemsetAsync(xq + m * k, 0, (size_t)((mp - m) * k), d->stream) != cudaSuccess)
         return kcuda_check_launch(d, "FP8 padding rows");
     kcuda_launch_f32_to_e4m3(d->stream, x, m, k, ldx, sc, xq);
     if ((s = kcuda_check_launch(d, "FP8 activation quantisation")) != KS_OK) return s;
-    lt_operand A = {w->data, CUDA_R_8F_E4M3, 1, w->ld, NULL}, B = {xq, CUDA_R_8F_E4M3, 0, k, sc + 1};
+    lt_operand A = {w->data, CUDA_R_8F_E4M3, 1, w->ld, NULL}, B = {xq, CUDA_R_8F_E4M3, 0, k, sc};
     const float beta = accumulate && mp == m ? 1.0f : 0.0f;
     s = lt_matmul(d, n, mp, k, w->scale, A, B, beta, (lt_result){yp, CUDA_R_32F, n, NULL, 0}, ws);
     if (s != KS_OK && s != KS_OOM) { /* remembered: later calls widen to bf16 at once */

@@ -84,9 +84,11 @@ static inline unsigned kcuda_blocks_for(int64_t n, int threads, unsigned cap)
 void kcuda_launch_f32_to_bf16(cudaStream_t s, const float *src, int64_t rows, int64_t cols, int64_t ld,
                               uint16_t *dst);
 /* dst dense rows×cols = e4m3(src · 448 / amax) with a per-tensor scale computed on the
- * device: scratch2[0] holds amax, scratch2[1] the dequantising scale amax / 448. */
+ * device: scale_amax[0] receives the dequantising scale amax / 448 (where cuBLASLt reads it:
+ * keep it 16-byte aligned, a scale pointer 4 bytes off an aligned address was refused
+ * with NOT_SUPPORTED), scale_amax[4] holds amax. */
 void kcuda_launch_f32_to_e4m3(cudaStream_t s, const float *src, int64_t rows, int64_t cols, int64_t ld,
-                              float *scratch2, uint8_t *dst);
+                              float *scale_amax, uint8_t *dst);
 /* dst dense rows×cols = widen(w) (f32, unscaled) or bf16_rne(widen(w)·scale) (to_bf16) */
 void kcuda_launch_widen(cudaStream_t s, kdtype dt, const void *w, int64_t rows, int64_t cols, int64_t ld,
                         float scale, int to_bf16, void *dst);

@@ -52,7 +52,12 @@ static void charge(kcuda_prof *p, const char *name, double ms)
     int i = 0;
     while (i < p->n_tab && p->tab[i].name != name && strcmp(p->tab[i].name, name)) i++;
     if (i == PROF_NAMES) i = PROF_NAMES - 1; /* table full: lumped into the last row */
-    if (i == p->n_tab) p->tab[p->n_tab++].name = name;
+    if (i == p->n_tab) {
+        p->tab[i].name = name;
+        p->tab[i].ms = 0.0;
+        p->tab[i].calls = 0;
+        p->n_tab++;
+    }
     p->tab[i].ms += ms;
     p->tab[i].calls++;
 }
