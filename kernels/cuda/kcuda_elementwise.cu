@@ -5,6 +5,8 @@
 
 #include "kcuda_internal.h"
 
+#include <stdint.h>
+
 #define EW_THREADS 256
 #define EW_MAX_BLOCKS 65535u
 
@@ -18,23 +20,38 @@ __device__ __forceinline__ float gelu_tanh1(float x)
     return x / (1.0f + expf(-2.0f * z));
 }
 
+#define EW_BINARY(op) ((op) == KCUDA_ADD || (op) == KCUDA_MUL) /* the ops that read b */
+
+template <kcuda_ew OP>
+__device__ __forceinline__ float ew1(float v, float b, float s)
+{
+    switch (OP) {
+    case KCUDA_GELU_TANH: return gelu_tanh1(v);
+    case KCUDA_SILU: return v / (1.0f + expf(-v));
+    case KCUDA_TANH: return tanhf(v);
+    case KCUDA_LEAKY_RELU: return v >= 0.0f ? v : v * s;
+    case KCUDA_ADD: return v + b;
+    case KCUDA_MUL: return v * b;
+    case KCUDA_SCALE: return v * s;
+    case KCUDA_ROUND_BF16: return __bfloat162float(__float2bfloat16_rn(v));
+    }
+    return v;
+}
+
 template <kcuda_ew OP>
 __global__ void ew_kernel(const float *a, const float *b, float s, float *y, int64_t n)
 {
-    GRID_STRIDE(i, n)
+    GRID_STRIDE(i, n) y[i] = ew1<OP>(a[i], EW_BINARY(OP) ? b[i] : 0.0f, s);
+}
+
+/* Four at a time: n4 float4 (n a multiple of 4, the pointers 16-byte aligned). */
+template <kcuda_ew OP>
+__global__ void ew_kernel4(const float4 *a, const float4 *b, float s, float4 *y, int64_t n4)
+{
+    GRID_STRIDE(i, n4)
     {
-        float v = a[i];
-        switch (OP) {
-        case KCUDA_GELU_TANH: v = gelu_tanh1(v); break;
-        case KCUDA_SILU: v = v / (1.0f + expf(-v)); break;
-        case KCUDA_TANH: v = tanhf(v); break;
-        case KCUDA_LEAKY_RELU: v = v >= 0.0f ? v : v * s; break;
-        case KCUDA_ADD: v = v + b[i]; break;
-        case KCUDA_MUL: v = v * b[i]; break;
-        case KCUDA_SCALE: v = v * s; break;
-        case KCUDA_ROUND_BF16: v = __bfloat162float(__float2bfloat16_rn(v)); break;
-        }
-        y[i] = v;
+        const float4 v = a[i], w = EW_BINARY(OP) ? b[i] : make_float4(0.f, 0.f, 0.f, 0.f);
+        y[i] = make_float4(ew1<OP>(v.x, w.x, s), ew1<OP>(v.y, w.y, s), ew1<OP>(v.z, w.z, s), ew1<OP>(v.w, w.w, s));
     }
 }
 
@@ -55,18 +72,52 @@ __global__ void fill_kernel(float *y, float value, int64_t n)
 enum { ROW_MODULATE, ROW_GATED_ADD, ROW_ADD };
 
 template <int OP>
-__global__ void row_kernel(int64_t rows, int64_t dim, const float *x, const float *p, const float *q, float *y)
+__device__ __forceinline__ float row1(float x, float p, float q, float y)
 {
-    GRID_STRIDE(i, rows * dim)
-    {
-        int64_t c = i % dim;
-        if (OP == ROW_MODULATE) y[i] = x[i] * (1.0f + p[c]) + q[c];
-        if (OP == ROW_GATED_ADD) y[i] += p[c] * x[i];
-        if (OP == ROW_ADD) y[i] = x[i] + p[c];
-    }
+    if (OP == ROW_MODULATE) return x * (1.0f + p) + q;
+    if (OP == ROW_GATED_ADD) return y + p * x;
+    return x + p; /* ROW_ADD */
 }
 
+/* Blocks of rows × threads over columns: no per-element division by dim. */
+template <int OP>
+__global__ void row_kernel(int64_t rows, int64_t dim, const float *x, const float *p, const float *q, float *y)
+{
+    for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
+        for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < dim; c += (int64_t)gridDim.x * blockDim.x) {
+            const int64_t i = r * dim + c;
+            y[i] = row1<OP>(x[i], p[c], q ? q[c] : 0.0f, OP == ROW_GATED_ADD ? y[i] : 0.0f);
+        }
+}
+
+/* The same four floats at a time (dim a multiple of 4, every pointer 16-byte aligned). */
+template <int OP>
+__global__ void row_kernel4(int64_t rows, int64_t dim4, const float4 *x, const float4 *p, const float4 *q, float4 *y)
+{
+    for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
+        for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < dim4;
+             c += (int64_t)gridDim.x * blockDim.x) {
+            const int64_t i = r * dim4 + c;
+            const float4 a = x[i], b = p[c], d = q ? q[c] : make_float4(0.f, 0.f, 0.f, 0.f);
+            const float4 o = OP == ROW_GATED_ADD ? y[i] : make_float4(0.f, 0.f, 0.f, 0.f);
+            y[i] = make_float4(row1<OP>(a.x, b.x, d.x, o.x), row1<OP>(a.y, b.y, d.y, o.y), row1<OP>(a.z, b.z, d.z, o.z),
+                               row1<OP>(a.w, b.w, d.w, o.w));
+        }
+}
+
+static bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
 static unsigned grid_for(int64_t n) { return kcuda_blocks_for(n, EW_THREADS, EW_MAX_BLOCKS); }
+
+template <kcuda_ew OP>
+static void ew_launch(cudaStream_t str, const float *a, const float *b, float s, float *y, int64_t n)
+{
+    if (n % 4 == 0 && aligned16(a) && (!EW_BINARY(OP) || aligned16(b)) && aligned16(y))
+        ew_kernel4<OP><<<grid_for(n / 4), EW_THREADS, 0, str>>>((const float4 *)a, (const float4 *)b, s, (float4 *)y,
+                                                               n / 4);
+    else
+        ew_kernel<OP><<<grid_for(n), EW_THREADS, 0, str>>>(a, b, s, y, n);
+}
 
 extern "C" kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *a, const float *b, float s, float *y,
                                      int64_t n)
@@ -75,16 +126,15 @@ extern "C" kstatus kcuda_elementwise(const kctx *ctx, kcuda_ew op, const float *
     if (st != KS_OK || n <= 0) return st;
     if ((op == KCUDA_ADD || op == KCUDA_MUL) && !b) return KS_BAD_ARG;
     cudaStream_t str = ctx->cuda->stream;
-    unsigned g = grid_for(n);
     switch (op) {
-    case KCUDA_GELU_TANH: ew_kernel<KCUDA_GELU_TANH><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
-    case KCUDA_SILU: ew_kernel<KCUDA_SILU><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
-    case KCUDA_TANH: ew_kernel<KCUDA_TANH><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
-    case KCUDA_LEAKY_RELU: ew_kernel<KCUDA_LEAKY_RELU><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
-    case KCUDA_ADD: ew_kernel<KCUDA_ADD><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
-    case KCUDA_MUL: ew_kernel<KCUDA_MUL><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
-    case KCUDA_SCALE: ew_kernel<KCUDA_SCALE><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
-    case KCUDA_ROUND_BF16: ew_kernel<KCUDA_ROUND_BF16><<<g, EW_THREADS, 0, str>>>(a, b, s, y, n); break;
+    case KCUDA_GELU_TANH: ew_launch<KCUDA_GELU_TANH>(str, a, b, s, y, n); break;
+    case KCUDA_SILU: ew_launch<KCUDA_SILU>(str, a, b, s, y, n); break;
+    case KCUDA_TANH: ew_launch<KCUDA_TANH>(str, a, b, s, y, n); break;
+    case KCUDA_LEAKY_RELU: ew_launch<KCUDA_LEAKY_RELU>(str, a, b, s, y, n); break;
+    case KCUDA_ADD: ew_launch<KCUDA_ADD>(str, a, b, s, y, n); break;
+    case KCUDA_MUL: ew_launch<KCUDA_MUL>(str, a, b, s, y, n); break;
+    case KCUDA_SCALE: ew_launch<KCUDA_SCALE>(str, a, b, s, y, n); break;
+    case KCUDA_ROUND_BF16: ew_launch<KCUDA_ROUND_BF16>(str, a, b, s, y, n); break;
     default: return KS_BAD_ARG;
     }
     return kcuda_check_launch(ctx->cuda, "elementwise");
@@ -115,7 +165,15 @@ static kstatus row_op(const kctx *ctx, int64_t rows, int64_t dim, const float *x
 {
     kstatus st = kcuda_op_begin(ctx);
     if (st != KS_OK || rows <= 0 || dim <= 0) return st;
-    row_kernel<OP><<<grid_for(rows * dim), EW_THREADS, 0, ctx->cuda->stream>>>(rows, dim, x, p, q, y);
+    const bool vec = dim % 4 == 0 && aligned16(x) && aligned16(p) && (!q || aligned16(q)) && aligned16(y);
+    const int64_t cols = vec ? dim / 4 : dim;
+    const unsigned gx = (unsigned)((cols + EW_THREADS - 1) / EW_THREADS);
+    const dim3 grid(gx > 1024u ? 1024u : gx, (unsigned)(rows < 65535 ? rows : 65535));
+    if (vec)
+        row_kernel4<OP><<<grid, EW_THREADS, 0, ctx->cuda->stream>>>(rows, cols, (const float4 *)x, (const float4 *)p,
+                                                                   (const float4 *)q, (float4 *)y);
+    else
+        row_kernel<OP><<<grid, EW_THREADS, 0, ctx->cuda->stream>>>(rows, dim, x, p, q, y);
     return kcuda_check_launch(ctx->cuda, "row broadcast");
 }
 
