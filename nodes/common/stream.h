@@ -67,8 +67,8 @@ ltx2_status lx_plan_make(const lx_mem_ask *a, const lx_room *room, lx_plan *out,
 /* Whether unit i stays on the device (always, when resident). The resident units of a
  * streamed plan are spread evenly, so uploads overlap their compute too. */
 bool lx_plan_unit_resident(const lx_plan *p, int i);
-/* "resident, 38.51 GiB of weights" / "streamed: 12 of 48 blocks resident + 4 slots of
- * 0.77 GiB, 27.7 GiB uploaded per pass" */
+/* "resident, 35.18 GiB of weights" / "streamed: 15 of 48 blocks resident + 4 slots of
+ * 0.72 GiB, 23.73 GiB uploaded per pass" */
 void lx_plan_describe(const lx_plan *p, const char *unit_name, char *buf, size_t size);
 /* The refusal of a later run whose workspace does not fit beside the weights placed. */
 ltx2_status lx_plan_check_workspace(const lx_plan *p, const lx_mem_ask *a, const lx_room *room, ltx2_error *err);
