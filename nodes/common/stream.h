@@ -75,21 +75,24 @@ ltx2_status lx_plan_check_workspace(const lx_plan *p, const lx_mem_ask *a, const
 
 /* ---------------------------------------------------------------- the ring */
 /* Device slots that streamed units pass through in order, uploads on a transfer queue
- * (k_xfer): unit j of the pass's streamed units uses slot j % slots; its upload is
- * queued when unit j - slots releases the slot, and the compute queue waits for it at
- * acquire. One pass at a time (the caller serialises passes). */
+ * (k_xfer): streamed units are numbered across passes (position p: unit p mod n_streamed
+ * of the pass order, slot p mod slots); the upload of position p is queued when position
+ * p - slots releases the slot, and the compute queue waits for it at acquire. The last
+ * units of a pass thus queue the first uploads of the next; a pass that stopped early
+ * makes the next start over. One pass at a time (the caller serialises passes). */
 typedef struct lx_ring lx_ring;
 /* host[i]: the pinned image of unit i (bytes[i] long), NULL for a resident unit. */
 kstatus lx_ring_create(const kctx *dev, int slots, size_t slot_bytes, int n_units, void *const *host,
                        const size_t *bytes, lx_ring **out);
 void lx_ring_destroy(lx_ring *r); /* NULL-safe; waits for queued uploads */
-/* A pass starts: queues the uploads of the first `slots` streamed units. */
+/* A pass starts: queues the uploads of the first `slots` streamed units, unless the
+ * previous pass ran to its end and queued them already. */
 kstatus lx_ring_begin(lx_ring *r);
 /* Before streamed unit i computes: the compute queue waits for its upload; *base is the
  * slot holding its image. */
 kstatus lx_ring_acquire(lx_ring *r, int unit, void **base);
 /* After unit i's work is queued: frees its slot and queues the upload of the streamed
- * unit `slots` places later into it. */
+ * unit `slots` places later into it (wrapping into the next pass). */
 kstatus lx_ring_release(lx_ring *r, int unit);
 
 #endif
