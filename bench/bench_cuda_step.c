@@ -154,6 +154,12 @@ static void bench_cuda_step_budget(bench *b)
             bench_row(b, rows[i].sh.key, rows[i].sh.label, 0, 0, "out of host memory for the model");
         bench_dit_free(dm);
         kcuda_destroy(d);
+        /* the speed cost against the resident row of this run: time streamed / resident */
+        const double resident = bench_rate(b, "cuda_step_768x512x121_fast"), streamed = bench_rate(b, rows[i].sh.key);
+        char name[96];
+        snprintf(name, sizeof name, "cuda_step_budget%zug_vs_resident", rows[i].budget_gib);
+        if (resident > 0 && streamed > 0)
+            bench_ratio(b, name, resident / streamed);
     }
 }
 

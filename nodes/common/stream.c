@@ -133,7 +133,11 @@ struct lx_ring {
     int *order;         /* the streamed units in pass order */
     int *pos;           /* [n_units] index in order, -1 for resident units */
     int n_streamed;
-    int next;           /* position in order of the next upload to queue */
+    /* Positions count streamed units across passes (position p is unit order[p mod
+     * n_streamed] in slot p mod slots), so the uploads run on into the next pass. */
+    int64_t base;       /* position of the current pass's first streamed unit */
+    int64_t next;       /* position of the next upload to queue */
+    int released;       /* units of the current pass released so far */
 };
 
 void lx_ring_destroy(lx_ring *r)
@@ -190,27 +194,40 @@ kstatus lx_ring_create(const kctx *dev, int slots, size_t slot_bytes, int n_unit
 
 static kstatus queue_next(lx_ring *r)
 {
-    if (r->next >= r->n_streamed)
-        return KS_OK;
-    const int slot = r->next % r->slots, unit = r->order[r->next++];
+    const int slot = (int)(r->next % r->slots), unit = r->order[r->next % r->n_streamed];
+    r->next++;
     return k_xfer_load(r->xfer, slot, r->mem + (size_t)slot * r->slot_bytes, r->host[unit], r->bytes[unit]);
 }
 
 kstatus lx_ring_begin(lx_ring *r)
 {
-    r->next = 0;
     kstatus st = KS_OK;
-    for (int s = 0; st == KS_OK && s < r->slots; s++)
-        st = queue_next(r);
+    if (r->released == r->n_streamed && r->next == r->base + r->n_streamed + r->slots) {
+        r->base += r->n_streamed; /* the last pass ran to its end: its uploads went on into this one */
+    } else { /* the first pass, or one that stopped early: start over (at a multiple of
+              * n_streamed, so position p stays unit p mod n_streamed) */
+        r->base = (r->next + r->n_streamed - 1) / r->n_streamed * r->n_streamed;
+        r->next = r->base;
+        for (int s = 0; st == KS_OK && s < r->slots; s++)
+            st = queue_next(r);
+    }
+    r->released = 0;
     return st;
+}
+
+/* The position of streamed unit `unit` in the current pass, or -1. */
+static int64_t position(const lx_ring *r, int unit)
+{
+    return unit >= 0 && unit < r->n_units && r->pos[unit] >= 0 ? r->base + r->pos[unit] : -1;
 }
 
 kstatus lx_ring_acquire(lx_ring *r, int unit, void **base)
 {
     *base = NULL;
-    if (unit < 0 || unit >= r->n_units || r->pos[unit] < 0 || r->pos[unit] >= r->next)
+    const int64_t p = position(r, unit);
+    if (p < 0 || p >= r->next)
         return KS_BAD_ARG; /* resident, or its upload was never queued (out of order) */
-    const int slot = r->pos[unit] % r->slots;
+    const int slot = (int)(p % r->slots);
     kstatus st = k_xfer_acquire(r->xfer, slot);
     if (st == KS_OK)
         *base = r->mem + (size_t)slot * r->slot_bytes;
@@ -219,11 +236,15 @@ kstatus lx_ring_acquire(lx_ring *r, int unit, void **base)
 
 kstatus lx_ring_release(lx_ring *r, int unit)
 {
-    if (unit < 0 || unit >= r->n_units || r->pos[unit] < 0)
+    const int64_t p = position(r, unit);
+    if (p < 0 || p >= r->next)
         return KS_BAD_ARG;
-    kstatus st = k_xfer_release(r->xfer, r->pos[unit] % r->slots);
-    /* the next upload into this slot is the one `slots` places later */
-    if (st == KS_OK && r->next == r->pos[unit] + r->slots)
+    kstatus st = k_xfer_release(r->xfer, (int)(p % r->slots));
+    r->released += st == KS_OK;
+    /* the next upload into this slot is the one `slots` places later, in this pass or
+     * (past its last unit) the next one: it overlaps the output head and whatever runs
+     * between the passes */
+    if (st == KS_OK && r->next == p + r->slots)
         st = queue_next(r);
     return st;
 }

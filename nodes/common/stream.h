@@ -67,29 +67,32 @@ ltx2_status lx_plan_make(const lx_mem_ask *a, const lx_room *room, lx_plan *out,
 /* Whether unit i stays on the device (always, when resident). The resident units of a
  * streamed plan are spread evenly, so uploads overlap their compute too. */
 bool lx_plan_unit_resident(const lx_plan *p, int i);
-/* "resident, 38.51 GiB of weights" / "streamed: 12 of 48 blocks resident + 4 slots of
- * 0.77 GiB, 27.7 GiB uploaded per pass" */
+/* "resident, 35.18 GiB of weights" / "streamed: 15 of 48 blocks resident + 4 slots of
+ * 0.72 GiB, 23.73 GiB uploaded per pass" */
 void lx_plan_describe(const lx_plan *p, const char *unit_name, char *buf, size_t size);
 /* The refusal of a later run whose workspace does not fit beside the weights placed. */
 ltx2_status lx_plan_check_workspace(const lx_plan *p, const lx_mem_ask *a, const lx_room *room, ltx2_error *err);
 
 /* ---------------------------------------------------------------- the ring */
 /* Device slots that streamed units pass through in order, uploads on a transfer queue
- * (k_xfer): unit j of the pass's streamed units uses slot j % slots; its upload is
- * queued when unit j - slots releases the slot, and the compute queue waits for it at
- * acquire. One pass at a time (the caller serialises passes). */
+ * (k_xfer): streamed units are numbered across passes (position p: unit p mod n_streamed
+ * of the pass order, slot p mod slots); the upload of position p is queued when position
+ * p - slots releases the slot, and the compute queue waits for it at acquire. The last
+ * units of a pass thus queue the first uploads of the next; a pass that stopped early
+ * makes the next start over. One pass at a time (the caller serialises passes). */
 typedef struct lx_ring lx_ring;
 /* host[i]: the pinned image of unit i (bytes[i] long), NULL for a resident unit. */
 kstatus lx_ring_create(const kctx *dev, int slots, size_t slot_bytes, int n_units, void *const *host,
                        const size_t *bytes, lx_ring **out);
 void lx_ring_destroy(lx_ring *r); /* NULL-safe; waits for queued uploads */
-/* A pass starts: queues the uploads of the first `slots` streamed units. */
+/* A pass starts: queues the uploads of the first `slots` streamed units, unless the
+ * previous pass ran to its end and queued them already. */
 kstatus lx_ring_begin(lx_ring *r);
 /* Before streamed unit i computes: the compute queue waits for its upload; *base is the
  * slot holding its image. */
 kstatus lx_ring_acquire(lx_ring *r, int unit, void **base);
 /* After unit i's work is queued: frees its slot and queues the upload of the streamed
- * unit `slots` places later into it. */
+ * unit `slots` places later into it (wrapping into the next pass). */
 kstatus lx_ring_release(lx_ring *r, int unit);
 
 #endif

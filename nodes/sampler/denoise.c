@@ -192,6 +192,21 @@ ltx2_status ltx2_denoise(const ltx2_denoise_args *a, ltx2_seq *video, ltx2_seq *
             return ltx2_kerr(err, ks, "sampler workspace");
         L.kc.arena = arena;
     }
+    /* the pre-run memory check: the transformer placed under the budget for this run's
+     * token counts before any step (planned with two distinct per-token sigmas, the
+     * usual case: the step's and 0 where the denoise mask keeps a token; each forward
+     * checks again with its own) */
+    {
+        const ltx2_ctx_pair *pos = &a->positive, *neg = &a->negative;
+        const int64_t ctx_v = neg->video && neg->n_video > pos->n_video ? neg->n_video : pos->n_video;
+        const int64_t ctx_a = neg->video && neg->n_audio > pos->n_audio ? neg->n_audio : pos->n_audio;
+        const ltx2_dit_tokens vt = {video->n, ctx_v, 2, false}, at = {L.with_audio ? audio->n : 0, ctx_a, 2, false};
+        ltx2_status pst = ltx2_dit_prepare(a->model, &L.kc, &vt, L.with_audio ? &at : NULL, err);
+        if (pst != LTX2_OK) {
+            k_arena_destroy(arena);
+            return pst;
+        }
+    }
     gp.passes = 1 + gp.text + gp.stg + gp.mod;
     const int steps = a->n_sigmas - 1;
     const bool res2s = a->method == LTX2_SAMPLER_RES_2S;

@@ -556,18 +556,38 @@ static ltx2_dit_tokens tokens_of(const ltx2_dit_stream *h, bool on)
     return t;
 }
 
-/* The weights on kc's backend placed under its budget for this pass's workspace (the
- * pre-run memory check), and the arena reserved for the pass's peak. */
-static ltx2_status place(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *vh, bool von,
-                         const ltx2_dit_stream *ah, bool aon, const ltx2_dit **w, ltx2_error *err)
+/* The weights on kc's backend placed under its budget for a pass of these token counts
+ * (the pre-run memory check); *mem: the pass's workspace. */
+static ltx2_status place(const ltx2_dit *m, const kctx *kc, const ltx2_dit_tokens *vt, const ltx2_dit_tokens *at,
+                         const ltx2_dit **w, ltx2_dit_mem *mem, char *what, size_t what_size, ltx2_error *err)
+{
+    static const ltx2_dit_tokens none = {0};
+    vt = vt ? vt : &none;
+    at = at ? at : &none;
+    *mem = ltx2_dit_workspace(m, kc, vt, at);
+    snprintf(what, what_size, "%lld video + %lld audio tokens, %lld text tokens", (long long)vt->n,
+             (long long)at->n, (long long)(vt->n_ctx > at->n_ctx ? vt->n_ctx : at->n_ctx));
+    const lx_mem_ask ask = {.workspace = mem->total, .workspace_new = mem->fresh, .workspace_for = what};
+    return ltx2_dit_on(m, kc, &ask, w, err);
+}
+
+ltx2_status ltx2_dit_prepare(const ltx2_dit *m, const kctx *kc, const ltx2_dit_tokens *video,
+                             const ltx2_dit_tokens *audio, ltx2_error *err)
+{
+    const ltx2_dit *w = NULL;
+    ltx2_dit_mem mem;
+    char what[160];
+    return place(m, kc, video, audio, &w, &mem, what, sizeof what, err);
+}
+
+/* place() for this pass's streams, then the arena reserved for the pass's peak. */
+static ltx2_status place_pass(const ltx2_dit *m, const kctx *kc, const ltx2_dit_stream *vh, bool von,
+                              const ltx2_dit_stream *ah, bool aon, const ltx2_dit **w, ltx2_error *err)
 {
     const ltx2_dit_tokens vt = tokens_of(vh, von), at = tokens_of(ah, aon);
-    const ltx2_dit_mem mem = ltx2_dit_workspace(m, kc, &vt, &at);
+    ltx2_dit_mem mem;
     char what[160];
-    snprintf(what, sizeof what, "%lld video + %lld audio tokens, %lld text tokens", (long long)vt.n, (long long)at.n,
-             (long long)(vt.n_ctx > at.n_ctx ? vt.n_ctx : at.n_ctx));
-    const lx_mem_ask ask = {.workspace = mem.total, .workspace_new = mem.fresh, .workspace_for = what};
-    ltx2_status st = ltx2_dit_on(m, kc, &ask, w, err);
+    ltx2_status st = place(m, kc, &vt, &at, w, &mem, what, sizeof what, err);
     if (st != LTX2_OK)
         return st;
     kstatus ks = k_arena_reserve(kc->arena, mem.arena);
@@ -623,7 +643,7 @@ ltx2_status ltx2_dit_forward(const ltx2_dit *m, const kctx *kc_in, const ltx2_di
     if (hks != KS_OK)
         st = ltx2_kerr(err, hks, "transformer forward: inputs");
     else
-        st = place(m, kc, &vh, von, &ah, aon, &w, err);
+        st = place_pass(m, kc, &vh, von, &ah, aon, &w, err);
     /* a streamed model's first uploads overlap the preparation */
     const ltx2_dit *base = m;
     kstatus pks = st == LTX2_OK ? ltx2_dit_pass_begin(base) : KS_OK;

@@ -172,6 +172,12 @@ typedef struct ltx2_dit_tokens {
 } ltx2_dit_tokens;
 ltx2_dit_mem ltx2_dit_workspace(const ltx2_dit *m, const kctx *kc, const ltx2_dit_tokens *video,
                                 const ltx2_dit_tokens *audio);
+/* The pre-run memory check of a run of forwards with these token counts (video or audio
+ * may be NULL): places m's weights on kc's backend under its budget as the first forward
+ * would (ltx2_dit_on), so a run that cannot fit is refused before any of its work. Every
+ * forward checks again with its own counts. */
+ltx2_status ltx2_dit_prepare(const ltx2_dit *m, const kctx *kc, const ltx2_dit_tokens *video,
+                             const ltx2_dit_tokens *audio, ltx2_error *err);
 /* Sets up the residency state of a newly allocated model (loaders, LoRA). */
 void ltx2_dit_init_resident(ltx2_dit *m);
 /* The transformer inside a MODEL object, or NULL. */

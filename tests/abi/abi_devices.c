@@ -36,6 +36,10 @@ int abi_test_layout(void)
     CHECK(offsetof(ltx2_exec_ctx, device) >= offsetof(ltx2_exec_ctx, outputs_wanted) + 8, "ctx.device not appended");
     CHECK(offsetof(ltx2_host_api, vram_budget) >= offsetof(ltx2_host_api, log) + sizeof(void *),
           "host.vram_budget not appended");
+    CHECK(offsetof(ltx2_exec_ctx, vram_budget) >= offsetof(ltx2_exec_ctx, stream) + sizeof(void *),
+          "ctx.vram_budget not appended");
+    CHECK(offsetof(ltx2_device_info, residency) >= offsetof(ltx2_device_info, peak_bytes) + 8,
+          "device_info.residency not appended");
     CHECK(offsetof(ltx2_plugin, device_count) >= offsetof(ltx2_plugin, value_release) + sizeof(void *),
           "plugin.device_count not appended");
 

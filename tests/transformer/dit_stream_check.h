@@ -2,7 +2,8 @@
  * fixture's blocks repeated to STREAM_LAYERS (two blocks cannot stream: two slots would
  * hold them all), run resident and then under budgets that force streaming (two slots;
  * four slots and a resident block), which must give the same bits; a budget below two
- * slots is refused naming the bytes, before any work (the output stays untouched). On
+ * slots is refused naming the bytes, before any work (the output stays untouched), also
+ * by the pre-run check alone (ltx2_dit_prepare). On
  * CUDA, the planned workspace is checked against the arena's and the device's measured
  * peaks. */
 #ifndef DIT_STREAM_CHECK_H
@@ -63,6 +64,50 @@ typedef struct stream_case {
     int64_t nv_out, na_out;   /* their lengths */
 } stream_case;
 
+/* A budget leaving `blocks` of r's largest blocks beside its fixed weights and the
+ * workspace k plans for. */
+static size_t budget_of(const stream_case *sc, const ltx2_dit *r, const kctx *k, double blocks)
+{
+    size_t fixed = 0, block = 0;
+    ltx2_dit_weight_bytes(r, &fixed, &block);
+    const ltx2_dit_mem mem = ltx2_dit_workspace(r, k, &sc->vt, &sc->at);
+    size_t base = fixed + mem.fresh;
+#ifdef LTX2_CUDA
+    if (k->backend == KB_CUDA)
+        base += kcuda_bytes_in_use(k->cuda);
+#endif
+    return base + (size_t)(blocks * (double)block);
+}
+
+/* The pre-run check alone (what the sampler calls before its first step): refused at 1.5
+ * blocks, streamed at 2.5, nothing run either way. */
+static void check_prepare(stream_case *sc)
+{
+    for (int c = 0; c < 2; c++) {
+        ltx2_dit *r = repeat_blocks(sc->m, sc->w, STREAM_LAYERS);
+        kctx k = sc->kc;
+        karena *arena = NULL;
+        if (!r || k_arena_create(&k, (size_t)1 << 20, 0, &arena) != KS_OK) {
+            FB_CHECK(0, "prepare setup");
+            ltx2_dit_release(r);
+            return;
+        }
+        k.arena = arena;
+        k.budget = budget_of(sc, r, &k, c ? 2.5 : 1.5);
+        ltx2_error err = {0};
+        ltx2_status st = ltx2_dit_prepare(r, &k, &sc->vt, sc->a ? &sc->at : NULL, &err);
+        const lx_plan *p = ltx2_dit_plan(r);
+        if (c == 0)
+            FB_CHECK(st == LTX2_ERR_OOM && strstr(err.msg, "block slots") && !p, "prepare at 1.5 blocks: %d \"%s\"",
+                     st, err.msg);
+        else
+            FB_CHECK(st == LTX2_OK && p && p->mode == LX_STREAMED && p->slots == 2 && k_arena_peak(arena) == 0,
+                     "prepare at 2.5 blocks: %d \"%s\"", st, err.msg);
+        ltx2_dit_release(r);
+        k_arena_destroy(arena);
+    }
+}
+
 /* One forward of a fresh repeated model on kc with a budget of `blocks` largest blocks
  * beside the fixed weights and the planned workspace (0: no budget). Writes the outputs
  * to the host buffers; returns the status, the plan through *plan. */
@@ -78,17 +123,8 @@ static ltx2_status stream_run(stream_case *sc, double blocks, lx_plan *plan, ltx
         return LTX2_ERR_OOM;
     }
     k.arena = arena;
-    if (blocks > 0) {
-        size_t fixed = 0, block = 0;
-        ltx2_dit_weight_bytes(r, &fixed, &block);
-        const ltx2_dit_mem mem = ltx2_dit_workspace(r, &k, &sc->vt, &sc->at);
-        size_t base = fixed + mem.fresh;
-#ifdef LTX2_CUDA
-        if (k.backend == KB_CUDA)
-            base += kcuda_bytes_in_use(k.cuda);
-#endif
-        k.budget = base + (size_t)(blocks * (double)block);
-    }
+    if (blocks > 0)
+        k.budget = budget_of(sc, r, &k, blocks);
     ltx2_status st = ltx2_dit_forward(r, &k, sc->v, sc->a, NULL, NULL, err);
     if (st == LTX2_OK && blocks > 0) /* a second pass reuses the ring */
         st = ltx2_dit_forward(r, &k, sc->v, sc->a, NULL, NULL, err);
@@ -206,6 +242,7 @@ static void check_streaming(stream_case *sc, const float *vsig, const float *asi
     for (int64_t i = 0; i < sc->nv_out; i++)
         touched += sc->vout[i] != 12345.0f;
     FB_CHECK(touched == 0, "the refused run wrote %lld outputs", (long long)touched);
+    check_prepare(sc);
 #ifdef LTX2_CUDA
     if (sc->kc.backend == KB_CUDA) { /* both precisions: their kernels take different scratch */
         check_estimate(sc);

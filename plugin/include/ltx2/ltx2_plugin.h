@@ -291,8 +291,8 @@ typedef struct ltx2_device_info {
     uint64_t in_use_bytes; /* allocated now by this plugin instance */
     uint64_t peak_bytes;   /* most allocated at once since the device was opened */
     /* Appended (check LTX2_HAS_FIELD): the residency the last model placed on the device
-     * chose, e.g. "transformer resident, 38.51 GiB of weights" or "transformer streamed: 12
-     * of 48 blocks resident + 4 slots of 0.77 GiB, 27.72 GiB uploaded per pass"; "" when
+     * chose, e.g. "transformer resident, 35.18 GiB of weights" or "transformer streamed: 15
+     * of 48 blocks resident + 4 slots of 0.72 GiB, 23.73 GiB uploaded per pass"; "" when
      * no model planned one. */
     char residency[256];
 } ltx2_device_info;
