@@ -45,7 +45,8 @@
  *   so the S accumulator registers 8kk..8kk+7 (keys 16kk..16kk+15) are, pair by pair,
  *   exactly a0..a3 of P's k-step kk: a[r] = bf16x2(p[8kk+2r], p[8kk+2r+1]).
  * Each thread thus holds two rows (gq and gq+8 of its warp's 16): their maxima and sums
- * are reduced over the 4 lanes tq = 0..3 with shuffles.
+ * are reduced over the 4 lanes tq = 0..3 with shuffles. tools/wgmma_layout_sim.py
+ * replays this index math on the host.
  *
  * Built for sm_90a only (kernels/cuda/CMakeLists.txt); on any other target the kernels
  * are empty, and a probe run when the device is created (kcuda_attention_wgmma_probe)
