@@ -11,12 +11,15 @@
  * (the reduction dimension contiguous) and one shared-memory layout serves Q, K and Vᵀ.
  *
  * Block: 256 threads = two warpgroups, each owning 64 of the block's 128 query rows of
- * one head. Tiles of 128 keys (K and Vᵀ) stream through two shared-memory stages with
- * cp.async; every thread loads, so there is no producer warp (TMA and warp
- * specialisation are the next step, docs/PERFORMANCE.md). Per tile and warpgroup:
- *   S[64×128] = Q·Kᵀ      8 (D/16) × wgmma m64n128k16, A and B from shared memory
+ * one head. Tiles of 128 keys (K and Vᵀ, and the keys' bias) stream through three
+ * shared-memory stages with cp.async; every thread loads, so there is no producer warp
+ * (TMA and warp specialisation are the next step, docs/PERFORMANCE.md). Per tile and
+ * warpgroup:
+ *   S[64×128] = Q·Kᵀ      D/16 × wgmma m64n128k16, A and B from shared memory
  *   online softmax of S in registers (f32, exp2), P rounded to bf16 in registers
  *   O[64×D] += P·V        8 × wgmma m64nDk16, A = P from registers, B = Vᵀ from shared
+ * and the P·V of one tile runs on the tensor cores while the next tile's softmax runs
+ * (see the main loop).
  *
  * Shared-memory layout ("tile" of R rows × C bf16 columns, C a multiple of 64): C/64
  * panels of R rows × 128 bytes, panel p at byte p·R·128, each 1024-byte aligned. In a
@@ -42,7 +45,8 @@
  *   so the S accumulator registers 8kk..8kk+7 (keys 16kk..16kk+15) are, pair by pair,
  *   exactly a0..a3 of P's k-step kk: a[r] = bf16x2(p[8kk+2r], p[8kk+2r+1]).
  * Each thread thus holds two rows (gq and gq+8 of its warp's 16): their maxima and sums
- * are reduced over the 4 lanes tq = 0..3 with shuffles.
+ * are reduced over the 4 lanes tq = 0..3 with shuffles. tools/wgmma_layout_sim.py
+ * replays this index math on the host.
  *
  * Built for sm_90a only (kernels/cuda/CMakeLists.txt); on any other target the kernels
  * are empty, and a probe run when the device is created (kcuda_attention_wgmma_probe)
@@ -94,8 +98,8 @@ __device__ __forceinline__ uint32_t wg_swz(int r, int x, int rows)
 
 /* ROWS × C bf16 (row r at src + r·ld) into the swizzled tile at smem address dst; rows
  * at or past rows_left are zero-filled (cp.async with source size 0, from src itself).
- * A fixed trip count and selects only: no branch, so it may sit between a wgmma and
- * its wait. */
+ * A fixed trip count and one source pointer per thread (rows r and r + STEP share the
+ * swizzle), so no per-copy address registers stay live beside the accumulators. */
 template <int C, int ROWS>
 __device__ __forceinline__ void wg_load_tile(uint32_t dst, const __nv_bfloat16 *src, int64_t ld, int64_t rows_left)
 {
@@ -195,8 +199,8 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     const uint32_t qs = (raw + 1023u) & ~1023u; /* Q, then stage s: K at ks(s), Vᵀ at vs(s) */
     const uint32_t ks0 = qs + QB;
     /* per stage, the tile's 128 key biases in log2 units, -inf past the last key: the
-     * softmax then needs no branch (a branch between a wgmma and its wait makes ptxas
-     * wait early) */
+     * softmax then needs no branch (with the bias and tail tests in it, ptxas put the
+     * wait for the P·V before the softmax instead of after it) */
     float *const sbias = (float *)(wg_smem_raw + (qs - raw) + QB + WG_STAGES * (KB + VB));
 
     const int tid = threadIdx.x, wg = tid / 128, w = (tid / 32) % 4, lane = tid % 32, gq = lane / 4, tq = lane % 4;
@@ -206,7 +210,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     const __nv_bfloat16 *kbase = a.k + (int64_t)kvh * D, *vbase = a.vt + (int64_t)kvh * D * a.nkv_pad;
 
     /* Tile t's K and Vᵀ into stage t%3 (one cp.async group); past the last tile the
-     * copies are zero fills into a stage nothing reads. Branch-free (see wg_load_tile). */
+     * copies are zero fills into a stage nothing reads any more. */
     auto load_kv = [&](int t) {
         const int64_t j0 = (int64_t)t * WG_BN;
         const bool in = j0 < a.nkv;
@@ -247,8 +251,8 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
 
     /* Tile it's start: its copies (and bias) landed and are published to the tensor
      * cores; every thread finished tile it-1, so the P·V of tile it-2 is complete and
-     * its stage, (it+1)%3, may take the prefetch of tile it+1 (issued after this tile's
-     * MMAs). Stage it%3 holds tile it. */
+     * its stage, (it+1)%3, may take the prefetch of tile it+1 (issued right after).
+     * Stage it%3 holds tile it. */
     auto begin_tile = [&]() {
         wg_cp_wait<0>();
         /* cp.async wrote through the generic proxy; the tensor cores read through the
@@ -319,11 +323,12 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     };
 
     /* Tile 0's scores alone; then tile it issues S = Q·K(it)ᵀ and O += P(it-1)·V(it-1)
-     * together, and its softmax runs while the tensor cores still add P(it-1)·V(it-1).
-     * That product is waited for at the top of the next tile (before its barrier, which
-     * then also frees tile it-1's stage... see begin_tile), where O is rescaled and the
-     * new P packed. Between an issue and its wait the code has no branch: ptxas would
-     * wait before one. */
+     * as two wgmma groups, waits for the first only, and runs its softmax while the
+     * tensor cores still add P(it-1)·V(it-1). That product is waited for at the top of
+     * tile it+1, before its barrier (after which tile it-1's stage may be refilled);
+     * then O is rescaled and the new P packed. The order is visible in the SASS: the
+     * HGMMA chain, WARPGROUP.DEPBAR.LE gsb0 1, the MUFU.EX2 of the softmax, then
+     * DEPBAR.LE gsb0 0. */
     if (ntiles > 0) {
         begin_tile();
         load_kv(1);

@@ -106,7 +106,8 @@ kstatus kcuda_create(int ordinal, size_t budget_bytes, kcuda **out, char *why, s
              (double)total_b / (1024.0 * 1024.0 * 1024.0));
     d->attn_kernel = attn_kernel_from_env();
     d->wgmma_ok = prop.major == 9 && prop.minor == 0 && kcuda_attention_wgmma_probe(d);
-    d->peak = d->in_use; /* the probe's few bytes are not the caller's */
+    d->peak = d->in_use; /* the probe's few bytes and any failure of it are not the caller's */
+    d->err[0] = '\0';
     *out = d;
     return KS_OK;
 fail:
