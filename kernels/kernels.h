@@ -294,6 +294,11 @@ K_MUST_USE kstatus k_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x,
 typedef enum krope_layout { KROPE_SPLIT = 0, KROPE_INTERLEAVED = 1 } krope_layout;
 K_MUST_USE kstatus k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim,
             float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs);
+/* k_rmsnorm (weight w, offset 0) then k_rope, in place on x [rows][dim] (ldx apart): the
+ * transformer's q/k path in one pass over x on a device. Same arithmetic as the two ops. */
+K_MUST_USE kstatus k_rmsnorm_rope(const kctx *ctx, int64_t rows, int64_t dim, float *x, int64_t ldx, const float *w,
+                                  float eps, krope_layout layout, int64_t head_dim, const float *cos, const float *sin,
+                                  int64_t ld_cs);
 
 /* LTX-2's RoPE tables cos/sin [n][half]: slots [0, pad) and [pad + nf·n_axes, half) are
  * identity (1, 0); slot pad + k·n_axes + a holds the angle freq[k]·(2·pos/max_pos[a] − 1)

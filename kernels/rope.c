@@ -59,6 +59,15 @@ kstatus k_rope(const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim
     return k_par(ctx, tokens, 16384 / dim + 1, rope_task, &a);
 }
 
+kstatus k_rmsnorm_rope(const kctx *ctx, int64_t rows, int64_t dim, float *x, int64_t ldx, const float *w, float eps,
+                       krope_layout layout, int64_t head_dim, const float *cos, const float *sin, int64_t ld_cs)
+{
+    K_DISPATCH(ctx, kcuda_rmsnorm_rope(ctx, rows, dim, x, ldx, w, eps, layout, head_dim, cos, sin, ld_cs));
+    kstatus st = k_rmsnorm(ctx, rows, dim, x, ldx, w, 0.0f, eps, x, ldx);
+    K_THEN(st, k_rope(ctx, layout, rows, dim, head_dim, x, ldx, cos, sin, ld_cs));
+    return st;
+}
+
 typedef struct table_args {
     const krope_table *t;
     float *cos, *sin;

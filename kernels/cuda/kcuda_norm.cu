@@ -222,3 +222,66 @@ extern "C" kstatus kcuda_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, in
         n_pos, c, c / groups, sums, gamma, beta, eps, x, y);
     return kcuda_check_launch(d, "groupnorm");
 }
+
+/* RMSNorm (weight w) then RoPE in place on one row per block: the normalised row is
+ * staged in shared memory, since a rotated pair spans half a head (split layout). Pair p
+ * of a row: interleaved (2p, 2p+1); split, head h = p / half, j = p % half:
+ * (2·half·h + j, 2·half·h + j + half); its angle is cos/sin[row][p]. */
+__global__ void rms_rope_kernel(int dim, float *x, int64_t ldx, const float *w, float eps, int interleaved, int half,
+                                int pairs, const float *cs, const float *sn, int64_t ld_cs)
+{
+    extern __shared__ float row[];
+    __shared__ float red[32];
+    float *xr = x + blockIdx.x * ldx;
+    float ss = 0;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        const float v = xr[i];
+        row[i] = v;
+        ss += v * v;
+    }
+    ss = block_sum(ss, red); /* its barriers also publish row[] */
+    const float inv = (float)(1.0 / sqrt((double)ss / (double)dim + eps));
+    const float *c = cs + blockIdx.x * ld_cs, *s = sn + blockIdx.x * ld_cs;
+    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+        int ia, ib;
+        if (interleaved) {
+            ia = 2 * p;
+            ib = ia + 1;
+        } else {
+            const int h = p / half, j = p - h * half;
+            ia = 2 * half * h + j;
+            ib = ia + half;
+        }
+        float va = row[ia] * inv, vb = row[ib] * inv;
+        if (w) va *= w[ia], vb *= w[ib];
+        const float cv = c[p], sv = s[p];
+        xr[ia] = va * cv - vb * sv;
+        xr[ib] = vb * cv + va * sv;
+    }
+}
+
+extern "C" kstatus kcuda_rmsnorm_rope(const kctx *ctx, int64_t rows, int64_t dim, float *x, int64_t ldx,
+                                      const float *w, float eps, krope_layout layout, int64_t head_dim,
+                                      const float *cos, const float *sin, int64_t ld_cs)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    const int interleaved = layout == KROPE_INTERLEAVED;
+    if (rows < 0 || dim < 2 || dim % 2 || !x || !cos || !sin || ldx < dim || ld_cs < dim / 2 || rows > 0x7fffffff ||
+        (!interleaved && (layout != KROPE_SPLIT || head_dim < 2 || head_dim % 2 || dim % head_dim)))
+        return KS_BAD_ARG;
+    if (rows == 0) return KS_OK;
+    kcuda *d = ctx->cuda;
+    const size_t smem = (size_t)dim * sizeof(float);
+    if (smem > d->smem_optin) { /* a row too wide to stage: the two ops */
+        s = kcuda_rmsnorm(ctx, rows, dim, x, ldx, w, 0.0f, eps, x, ldx);
+        return s != KS_OK ? s : kcuda_rope(ctx, layout, rows, dim, head_dim, x, ldx, cos, sin, ld_cs);
+    }
+    if (smem > 48 * 1024 &&
+        cudaFuncSetAttribute(rms_rope_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem) != cudaSuccess)
+        return kcuda_check_launch(d, "rmsnorm+rope shared memory");
+    const int half = interleaved ? 1 : (int)(head_dim / 2);
+    rms_rope_kernel<<<(unsigned)rows, NORM_THREADS, smem, d->stream>>>((int)dim, x, ldx, w, eps, interleaved, half,
+                                                                       (int)(dim / 2), cos, sin, ld_cs);
+    return kcuda_check_launch(d, "rmsnorm+rope");
+}

@@ -27,6 +27,22 @@ static float *falloc(const kctx *kc, int64_t n)
     return k_arena_alloc(kc->arena, (size_t)(n > 0 ? n : 1) * sizeof(float), &p) == KS_OK ? p : NULL;
 }
 
+/* q or k in place: RMSNorm over the whole inner width (w NULL: none, as SigLIP), then
+ * RoPE (r NULL or without tables: none); both in one op where both apply. */
+static kstatus norm_rope(const kctx *kc, int64_t n, int64_t inner, float *x, const float *w, float eps,
+                         const lx_rope *r)
+{
+    const bool rope = r && r->cos;
+    if (w && rope)
+        return k_rmsnorm_rope(kc, n, inner, x, inner, w, eps, r->layout, r->head_dim, r->cos, r->sin, r->dim / 2);
+    kstatus ks = KS_OK;
+    if (w)
+        K_THEN(ks, k_rmsnorm(kc, n, inner, x, inner, w, 0.0f, eps, x, inner));
+    if (rope)
+        K_THEN(ks, k_rope(kc, r->layout, n, inner, r->head_dim, x, inner, r->cos, r->sin, r->dim / 2));
+    return ks;
+}
+
 ltx2_status lx_attention(const kctx *kc_in, const lx_attn *a, float eps, int64_t nq, const float *xq, int64_t nkv,
                          const float *xkv, const lx_rope *rq, const lx_rope *rk, const float *key_bias, float *out,
                          int accumulate)
@@ -44,14 +60,8 @@ ltx2_status lx_attention(const kctx *kc_in, const lx_attn *a, float eps, int64_t
     K_THEN(ks, k_linear(kc, nq, xq, a->q.cols, &a->q, NULL, a->bq, q, inner, 0));
     K_THEN(ks, k_linear(kc, nkv, xkv, a->k.cols, &a->k, NULL, a->bk, k, inner, 0));
     K_THEN(ks, k_linear(kc, nkv, xkv, a->v.cols, &a->v, NULL, a->bv, v, inner, 0));
-    if (a->q_norm) /* NULL = no q/k norm (SigLIP) */
-        K_THEN(ks, k_rmsnorm(kc, nq, inner, q, inner, a->q_norm, 0.0f, eps, q, inner));
-    if (a->k_norm)
-        K_THEN(ks, k_rmsnorm(kc, nkv, inner, k, inner, a->k_norm, 0.0f, eps, k, inner));
-    if (rq && rq->cos)
-        K_THEN(ks, k_rope(kc, rq->layout, nq, inner, rq->head_dim, q, inner, rq->cos, rq->sin, rq->dim / 2));
-    if (rk && rk->cos)
-        K_THEN(ks, k_rope(kc, rk->layout, nkv, inner, rk->head_dim, k, inner, rk->cos, rk->sin, rk->dim / 2));
+    K_THEN(ks, norm_rope(kc, nq, inner, q, a->q_norm, eps, rq));
+    K_THEN(ks, norm_rope(kc, nkv, inner, k, a->k_norm, eps, rk));
     kattn at = {.nq = nq, .nkv = nkv, .n_heads = a->heads, .n_kv_heads = a->heads, .head_dim = a->head_dim,
                 .q = q, .ldq = inner, .k = k, .ldk = inner, .v = v, .ldv = inner, .out = o, .ldo = inner,
                 .key_bias = key_bias, .scale = 1.0f / sqrtf((float)a->head_dim)};

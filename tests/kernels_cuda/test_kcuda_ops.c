@@ -366,6 +366,34 @@ static void test_norms(env *e)
     kcuda_free(e->d, xd), kcuda_free(e->d, wd), kcuda_free(e->d, yd), free(x), free(w), free(y);
 }
 
+/* RMSNorm on rows of a multiple of 4 (16-byte kernel): held in registers (dim <= 4096)
+ * and not (wider), in place as the transformer's q/k norms run. */
+static void test_rmsnorm4(env *e, int64_t dim, const char *what)
+{
+    const int64_t rows = 37, ld = dim + 8, n = rows * ld;
+    float *x = rand_buf(&e->rng, n, 2), *w = rand_buf(&e->rng, dim, 1);
+    float *xd = dev_f32(e->d, x, n), *wd = dev_f32(e->d, w, dim);
+    CPU(k_rmsnorm(&e->cpu, rows, dim, x, ld, w, 0.0f, 1e-6f, x, ld));
+    die_on(kcuda_rmsnorm(&e->gpu, rows, dim, xd, ld, wd, 0.0f, 1e-6f, xd, ld), e->d, what);
+    check_dev(&e->k, e->d, what, xd, x, n, TOL_F32);
+    kcuda_free(e->d, xd), kcuda_free(e->d, wd), free(x), free(w);
+}
+
+/* The fused q/k path against the CPU's RMSNorm then RoPE, in place. */
+static void test_rmsnorm_rope(env *e, krope_layout layout, int64_t dim, int64_t hd, const char *what)
+{
+    const int64_t tokens = 53, ldx = dim + 4, ldcs = dim / 2 + 2, n = tokens * ldx, ncs = tokens * ldcs;
+    float *x = rand_buf(&e->rng, n, 3), *w = rand_buf(&e->rng, dim, 1);
+    float *cs = rand_buf(&e->rng, ncs, 1), *sn = rand_buf(&e->rng, ncs, 1);
+    float *xd = dev_f32(e->d, x, n), *wd = dev_f32(e->d, w, dim), *csd = dev_f32(e->d, cs, ncs),
+          *snd = dev_f32(e->d, sn, ncs);
+    CPU(k_rmsnorm_rope(&e->cpu, tokens, dim, x, ldx, w, 1e-6f, layout, hd, cs, sn, ldcs));
+    die_on(kcuda_rmsnorm_rope(&e->gpu, tokens, dim, xd, ldx, wd, 1e-6f, layout, hd, csd, snd, ldcs), e->d, what);
+    check_dev(&e->k, e->d, what, xd, x, n, TOL_F32);
+    kcuda_free(e->d, xd), kcuda_free(e->d, wd), kcuda_free(e->d, csd), kcuda_free(e->d, snd);
+    free(x), free(w), free(cs), free(sn);
+}
+
 static void test_rope(env *e, krope_layout layout, const char *what)
 {
     int64_t tokens = 77, dim = 96, hd = 32, ldx = 100, ldcs = 50, n = tokens * ldx, ncs = tokens * ldcs;
@@ -378,9 +406,11 @@ static void test_rope(env *e, krope_layout layout, const char *what)
 }
 
 /* ---------------------------------------------------------------- elementwise */
-static void test_elementwise(env *e)
+/* Odd sizes take the scalar kernels, multiples of 4 the 16-byte ones (vec names them). */
+static void test_elementwise(env *e, int64_t n, int64_t rows, int64_t dim, const char *vec)
 {
-    int64_t n = 100003, rows = 211, dim = 473;
+    char nm[96];
+#define NM(s) (snprintf(nm, sizeof nm, "%s%s", (s), vec), nm)
     float *a = rand_buf(&e->rng, n, 6), *b = rand_buf(&e->rng, n, 2), *y = poisoned(n);
     float *ad = dev_f32(e->d, a, n), *bd = dev_f32(e->d, b, n), *yd = dev_poisoned(e->d, n);
     static const struct { kcuda_ew op; const char *name; } ops[] = {
@@ -398,26 +428,27 @@ static void test_elementwise(env *e)
         case KCUDA_ROUND_BF16: memcpy(y, a, (size_t)n * sizeof(float)), CPU(k_round_bf16_on(&e->cpu, y, n)); break;
         }
         float s = ops[i].op == KCUDA_LEAKY_RELU ? 0.2f : 0.37f;
-        die_on(kcuda_elementwise(&e->gpu, ops[i].op, ad, bd, s, yd, n), e->d, ops[i].name);
-        check_dev(&e->k, e->d, ops[i].name, yd, y, n, TOL_F32);
+        die_on(kcuda_elementwise(&e->gpu, ops[i].op, ad, bd, s, yd, n), e->d, NM(ops[i].name));
+        check_dev(&e->k, e->d, NM(ops[i].name), yd, y, n, TOL_F32);
     }
     CPU(k_shift_scale_clamp(&e->cpu, a, 1.0f, 0.5f, 0.0f, 1.0f, y, n));
     die_on(kcuda_shift_scale_clamp(&e->gpu, ad, 1.0f, 0.5f, 0.0f, 1.0f, yd, n), e->d, "clamp");
-    check_dev(&e->k, e->d, "shift_scale_clamp", yd, y, n, TOL_F32);
+    check_dev(&e->k, e->d, NM("shift_scale_clamp"), yd, y, n, TOL_F32);
     /* row broadcasts over rows × dim (≤ n) */
     float *sc = b, *sh = b + dim, *yr = rand_buf(&e->rng, rows * dim, 1);
     float *yrd = dev_f32(e->d, yr, rows * dim);
     CPU(k_modulate(&e->cpu, rows, dim, a, sc, sh, y));
     die_on(kcuda_modulate(&e->gpu, rows, dim, ad, bd, bd + dim, yd), e->d, "modulate");
-    check_dev(&e->k, e->d, "modulate", yd, y, rows * dim, TOL_F32);
+    check_dev(&e->k, e->d, NM("modulate"), yd, y, rows * dim, TOL_F32);
     CPU(k_add_row(&e->cpu, rows, dim, a, sc, y));
     die_on(kcuda_add_row(&e->gpu, rows, dim, ad, bd, yd), e->d, "add_row");
-    check_dev(&e->k, e->d, "add_row", yd, y, rows * dim, TOL_F32);
+    check_dev(&e->k, e->d, NM("add_row"), yd, y, rows * dim, TOL_F32);
     CPU(k_gated_add(&e->cpu, rows, dim, a, sc, yr));
     die_on(kcuda_gated_add(&e->gpu, rows, dim, ad, bd, yrd), e->d, "gated_add");
-    check_dev(&e->k, e->d, "gated_add", yrd, yr, rows * dim, TOL_F32);
+    check_dev(&e->k, e->d, NM("gated_add"), yrd, yr, rows * dim, TOL_F32);
     kcuda_free(e->d, ad), kcuda_free(e->d, bd), kcuda_free(e->d, yd), kcuda_free(e->d, yrd);
     free(a), free(b), free(y), free(yr);
+#undef NM
 }
 
 /* ---------------------------------------------------------------- layout */
@@ -491,7 +522,13 @@ int main(void)
     test_norms(&e);
     test_rope(&e, KROPE_SPLIT, "rope split");
     test_rope(&e, KROPE_INTERLEAVED, "rope interleaved");
-    test_elementwise(&e);
+    test_rmsnorm4(&e, 512, "rmsnorm float4, row in registers");
+    test_rmsnorm4(&e, 4104, "rmsnorm float4, row re-read");
+    test_rmsnorm_rope(&e, KROPE_SPLIT, 512, 128, "rmsnorm+rope split (4 heads of 128)");
+    test_rmsnorm_rope(&e, KROPE_INTERLEAVED, 96, 32, "rmsnorm+rope interleaved");
+    test_rmsnorm_rope(&e, KROPE_SPLIT, 4096, 128, "rmsnorm+rope split, 4096 wide");
+    test_elementwise(&e, 100003, 211, 473, "");
+    test_elementwise(&e, 100004, 211, 476, " (float4)");
     test_layout(&e);
 
     die_on(kcuda_sync(e.d), e.d, "final sync");
