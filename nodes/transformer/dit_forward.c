@@ -303,18 +303,24 @@ static kstatus block_values(const kctx *kc, prep *p, const float *sst, const flo
     return ks;
 }
 
-/* h = h*(1 + vals[u][rs]) + vals[u][rh] over each run (nrows rows per distinct sigma). */
-static kstatus modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh,
-                             float *h)
+/* h = src*(1 + vals[u][rs]) + vals[u][rh] over each run (nrows rows per distinct sigma);
+ * src may be h. */
+static kstatus modulate_runs_from(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh,
+                                  const float *src, float *h)
 {
     const int64_t d = p->dim;
     kstatus ks = KS_OK;
     for (int64_t r = 0; r < p->nruns; r++) {
         const run *q = &p->runs[r];
         const float *v = vals + (int64_t)q->u * nrows * d;
-        K_THEN(ks, k_modulate(kc, q->len, d, h + q->start * d, v + rs * d, v + rh * d, h + q->start * d));
+        K_THEN(ks, k_modulate(kc, q->len, d, src + q->start * d, v + rs * d, v + rh * d, h + q->start * d));
     }
     return ks;
+}
+
+static kstatus modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh, float *h)
+{
+    return modulate_runs_from(kc, p, vals, nrows, rs, rh, h, h);
 }
 
 /* x += vals[u][rg] * src over each run. */
@@ -397,10 +403,8 @@ static ltx2_status stream_av(const kctx *kc, float eps, const ltx2_dit_block *b,
     K_THEN(ks, k_rmsnorm(kc, nv, vd, V->x, vd, NULL, 0.0f, eps, nvx, vd));
     K_THEN(ks, k_rmsnorm(kc, na, ad, A->x, ad, NULL, 0.0f, eps, nax, ad));
     if (!skip_a2v) {
-        K_THEN(ks, k_copy(kc, qv, nvx, (size_t)(nv * vd) * sizeof(float), K_D2D));
-        K_THEN(ks, k_copy(kc, ka, nax, (size_t)(na * ad) * sizeof(float), K_D2D));
-        K_THEN(ks, modulate_runs(kc, V, V->cvals, 5, 0, 1, qv));
-        K_THEN(ks, modulate_runs(kc, A, A->cvals, 5, 0, 1, ka));
+        K_THEN(ks, modulate_runs_from(kc, V, V->cvals, 5, 0, 1, nvx, qv));
+        K_THEN(ks, modulate_runs_from(kc, A, A->cvals, 5, 0, 1, nax, ka));
         if ((st = ltx2_kstatus(ks)) != LTX2_OK)
             goto done;
         st = lx_attention(kc, &b->a2v, eps, nv, qv, na, ka, &V->xpe, &A->xpe, NULL, ov, 0);
@@ -408,10 +412,8 @@ static ltx2_status stream_av(const kctx *kc, float eps, const ltx2_dit_block *b,
             goto done;
     }
     if (!skip_v2a) {
-        K_THEN(ks, k_copy(kc, ka, nax, (size_t)(na * ad) * sizeof(float), K_D2D));
-        K_THEN(ks, k_copy(kc, qv, nvx, (size_t)(nv * vd) * sizeof(float), K_D2D));
-        K_THEN(ks, modulate_runs(kc, A, A->cvals, 5, 2, 3, ka));
-        K_THEN(ks, modulate_runs(kc, V, V->cvals, 5, 2, 3, qv));
+        K_THEN(ks, modulate_runs_from(kc, A, A->cvals, 5, 2, 3, nax, ka));
+        K_THEN(ks, modulate_runs_from(kc, V, V->cvals, 5, 2, 3, nvx, qv));
         if ((st = ltx2_kstatus(ks)) != LTX2_OK)
             goto done;
         st = lx_attention(kc, &b->v2a, eps, na, ka, nv, qv, &A->xpe, &V->xpe, NULL, oa, 0);
