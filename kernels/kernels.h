@@ -273,6 +273,10 @@ K_MUST_USE kstatus k_conv_transpose1d(const kctx *ctx, const kconvt1d *c);
  * Gemma uses w_offset = 1, LTX-2 uses 0. x and y may alias. */
 K_MUST_USE kstatus k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
                const float *w, float w_offset, float eps, float *y, int64_t ldy);
+/* k_rmsnorm (no weight) then k_modulate, dense rows: y = rms(x)·(1 + scale) + shift, the
+ * transformer's AdaLN input in one pass on a device. Same arithmetic as the two ops. */
+K_MUST_USE kstatus k_rmsnorm_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, float eps,
+                                      const float *scale, const float *shift, float *y);
 /* LayerNorm without affine: y = (x - mean) / sqrt(var + eps). */
 K_MUST_USE kstatus k_layernorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, int64_t ldx,
                  float eps, float *y, int64_t ldy);

@@ -96,6 +96,15 @@ kstatus k_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, const float *x, in
     return k_par(ctx, rows, row_grain(dim), rms_task, &a);
 }
 
+kstatus k_rmsnorm_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, float eps, const float *scale,
+                           const float *shift, float *y)
+{
+    K_DISPATCH(ctx, kcuda_rmsnorm_modulate(ctx, rows, dim, x, eps, scale, shift, y));
+    kstatus st = k_rmsnorm(ctx, rows, dim, x, dim, NULL, 0.0f, eps, y, dim);
+    K_THEN(st, k_modulate(ctx, rows, dim, y, scale, shift, y));
+    return st;
+}
+
 kstatus k_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y)
 {
     K_DISPATCH(ctx, kcuda_pixelnorm(ctx, n_pos, c, x, eps, y));

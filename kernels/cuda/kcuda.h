@@ -161,6 +161,8 @@ kstatus kcuda_groupnorm(const kctx *ctx, int64_t n_pos, int64_t c, int groups, c
 kstatus kcuda_pixelnorm(const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y);
 kstatus kcuda_softmax(const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld);
 kstatus kcuda_rope_table(const kctx *ctx, const krope_table *t, float *cos_t, float *sin_t);
+kstatus kcuda_rmsnorm_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, float eps,
+                               const float *scale, const float *shift, float *y);
 kstatus kcuda_rmsnorm_rope(const kctx *ctx, int64_t rows, int64_t dim, float *x, int64_t ldx, const float *w,
                            float eps, krope_layout layout, int64_t head_dim, const float *cos, const float *sin,
                            int64_t ld_cs);

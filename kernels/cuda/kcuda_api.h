@@ -65,6 +65,7 @@
     X(kstatus, kcuda_pixelnorm, (const kctx *ctx, int64_t n_pos, int64_t c, const float *x, float eps, float *y), (ctx, n_pos, c, x, eps, y)) \
     X(kstatus, kcuda_softmax, (const kctx *ctx, int64_t rows, int64_t n, float *x, int64_t ld), (ctx, rows, n, x, ld)) \
     X(kstatus, kcuda_rope_table, (const kctx *ctx, const krope_table *t, float *cos_t, float *sin_t), (ctx, t, cos_t, sin_t)) \
+    X(kstatus, kcuda_rmsnorm_modulate, (const kctx *ctx, int64_t rows, int64_t dim, const float *x, float eps, const float *scale, const float *shift, float *y), (ctx, rows, dim, x, eps, scale, shift, y)) \
     X(kstatus, kcuda_rmsnorm_rope, (const kctx *ctx, int64_t rows, int64_t dim, float *x, int64_t ldx, const float *w, float eps, krope_layout layout, int64_t head_dim, const float *cos, const float *sin, int64_t ld_cs), (ctx, rows, dim, x, ldx, w, eps, layout, head_dim, cos, sin, ld_cs)) \
     X(kstatus, kcuda_rope, (const kctx *ctx, krope_layout layout, int64_t tokens, int64_t dim, int64_t head_dim, float *x, int64_t ldx, const float *cos, const float *sin, int64_t ld_cs), (ctx, layout, tokens, dim, head_dim, x, ldx, cos, sin, ld_cs)) \
     X(kstatus, kcuda_elementwise, (const kctx *ctx, kcuda_ew op, const float *a, const float *b, float s, float *y, int64_t n), (ctx, op, a, b, s, y, n)) \

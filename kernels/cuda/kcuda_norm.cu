@@ -54,7 +54,7 @@ __global__ void rms_kernel(int64_t dim, const float *x, int64_t ldx, const float
  * when it fits (RMS_VEC float4 per thread), so it is read from memory once. */
 #define RMS_VEC 4
 __global__ void rms_kernel4(int64_t dim4, const float4 *x, int64_t ldx4, const float4 *w, float w_offset, float eps,
-                            float4 *y, int64_t ldy4)
+                            const float4 *ms, const float4 *mh, float4 *y, int64_t ldy4)
 {
     __shared__ float red[32];
     const float4 *xr = x + blockIdx.x * ldx4;
@@ -88,6 +88,11 @@ __global__ void rms_kernel4(int64_t dim4, const float4 *x, int64_t ldx4, const f
         if (w) {
             const float4 g = w[i];
             v.x *= w_offset + g.x, v.y *= w_offset + g.y, v.z *= w_offset + g.z, v.w *= w_offset + g.w;
+        }
+        if (ms) { /* AdaLN modulation, as kcuda_modulate applies it to the stored result */
+            const float4 a = ms[i], b = mh[i];
+            v.x = v.x * (1.0f + a.x) + b.x, v.y = v.y * (1.0f + a.y) + b.y;
+            v.z = v.z * (1.0f + a.z) + b.z, v.w = v.w * (1.0f + a.w) + b.w;
         }
         yr[i] = v;
     }
@@ -170,7 +175,7 @@ extern "C" kstatus kcuda_rmsnorm(const kctx *ctx, int64_t rows, int64_t dim, con
     if (rows > 0x7fffffff) return KS_BAD_ARG;
     if (dim % 4 == 0 && ldx % 4 == 0 && ldy % 4 == 0 && aligned16(x) && aligned16(y) && (!w || aligned16(w)))
         rms_kernel4<<<(unsigned)rows, NORM_THREADS, 0, ctx->cuda->stream>>>(
-            dim / 4, (const float4 *)x, ldx / 4, (const float4 *)w, w_offset, eps, (float4 *)y, ldy / 4);
+            dim / 4, (const float4 *)x, ldx / 4, (const float4 *)w, w_offset, eps, NULL, NULL, (float4 *)y, ldy / 4);
     else
         rms_kernel<<<(unsigned)rows, NORM_THREADS, 0, ctx->cuda->stream>>>(dim, x, ldx, w, w_offset, eps, y, ldy);
     return kcuda_check_launch(ctx->cuda, "rmsnorm");
@@ -284,4 +289,21 @@ extern "C" kstatus kcuda_rmsnorm_rope(const kctx *ctx, int64_t rows, int64_t dim
     rms_rope_kernel<<<(unsigned)rows, NORM_THREADS, smem, d->stream>>>((int)dim, x, ldx, w, eps, interleaved, half,
                                                                        (int)(dim / 2), cos, sin, ld_cs);
     return kcuda_check_launch(d, "rmsnorm+rope");
+}
+
+extern "C" kstatus kcuda_rmsnorm_modulate(const kctx *ctx, int64_t rows, int64_t dim, const float *x, float eps,
+                                          const float *scale, const float *shift, float *y)
+{
+    kstatus s = kcuda_op_begin(ctx);
+    if (s != KS_OK) return s;
+    if (rows < 0 || dim <= 0 || rows > 0x7fffffff || !scale || !shift) return KS_BAD_ARG;
+    if (rows == 0) return KS_OK;
+    if (dim % 4 || !aligned16(x) || !aligned16(y) || !aligned16(scale) || !aligned16(shift)) { /* the two ops */
+        s = kcuda_rmsnorm(ctx, rows, dim, x, dim, NULL, 0.0f, eps, y, dim);
+        return s != KS_OK ? s : kcuda_modulate(ctx, rows, dim, y, scale, shift, y);
+    }
+    rms_kernel4<<<(unsigned)rows, NORM_THREADS, 0, ctx->cuda->stream>>>(
+        dim / 4, (const float4 *)x, dim / 4, NULL, 0.0f, eps, (const float4 *)scale, (const float4 *)shift,
+        (float4 *)y, dim / 4);
+    return kcuda_check_launch(ctx->cuda, "rmsnorm+modulate");
 }

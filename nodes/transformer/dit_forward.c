@@ -318,6 +318,20 @@ static kstatus modulate_runs_from(const kctx *kc, const prep *p, const float *va
     return ks;
 }
 
+/* h = rms(x)*(1 + vals[u][rs]) + vals[u][rh] over each run: the AdaLN input in one op. */
+static kstatus norm_modulate_runs(const kctx *kc, const prep *p, float eps, const float *vals, int nrows, int rs,
+                                  int rh, const float *x, float *h)
+{
+    const int64_t d = p->dim;
+    kstatus ks = KS_OK;
+    for (int64_t r = 0; r < p->nruns; r++) {
+        const run *q = &p->runs[r];
+        const float *v = vals + (int64_t)q->u * nrows * d;
+        K_THEN(ks, k_rmsnorm_modulate(kc, q->len, d, x + q->start * d, eps, v + rs * d, v + rh * d, h + q->start * d));
+    }
+    return ks;
+}
+
 static kstatus modulate_runs(const kctx *kc, const prep *p, const float *vals, int nrows, int rs, int rh, float *h)
 {
     return modulate_runs_from(kc, p, vals, nrows, rs, rh, h, h);
@@ -349,8 +363,7 @@ static ltx2_status stream_attn(const kctx *kc, float eps, prep *p, const ltx2_di
     ltx2_status st = LTX2_OK;
     kstatus ks = KS_OK;
     if (!skip_self) {
-        K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
-        K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 1, 0, h));
+        K_THEN(ks, norm_modulate_runs(kc, p, eps, p->vals, 6, 1, 0, p->x, h));
         st = ks ? ltx2_kstatus(ks) : lx_attention(kc, self, eps, n, h, n, h, &p->pe, &p->pe, NULL, o, 0);
         if (st == LTX2_OK)
             st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 2, o, p->x));
@@ -374,8 +387,7 @@ static ltx2_status stream_ff(const kctx *kc, float eps, prep *p, const ltx2_dit_
     if (!h || !o)
         return LTX2_ERR_OOM;
     kstatus ks = KS_OK;
-    K_THEN(ks, k_rmsnorm(kc, n, d, p->x, d, NULL, 0.0f, eps, h, d));
-    K_THEN(ks, modulate_runs(kc, p, p->vals, 6, 4, 3, h));
+    K_THEN(ks, norm_modulate_runs(kc, p, eps, p->vals, 6, 4, 3, p->x, h));
     ltx2_status st = ks ? ltx2_kstatus(ks) : lx_ff_run(kc, ff, n, h, o, 0);
     if (st == LTX2_OK)
         st = ltx2_kstatus(gate_runs(kc, p, p->vals, 6, 5, o, p->x));

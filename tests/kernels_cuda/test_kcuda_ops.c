@@ -379,6 +379,19 @@ static void test_rmsnorm4(env *e, int64_t dim, const char *what)
     kcuda_free(e->d, xd), kcuda_free(e->d, wd), free(x), free(w);
 }
 
+/* The fused AdaLN input (RMSNorm then modulation) against the CPU's two ops; dim 4k
+ * takes the fused kernel, an odd dim the two CUDA ops. */
+static void test_rmsnorm_modulate(env *e, int64_t dim, const char *what)
+{
+    const int64_t rows = 41, n = rows * dim;
+    float *x = rand_buf(&e->rng, n, 2), *ss = rand_buf(&e->rng, 2 * dim, 0.5f), *y = poisoned(n);
+    float *xd = dev_f32(e->d, x, n), *ssd = dev_f32(e->d, ss, 2 * dim), *yd = dev_poisoned(e->d, n);
+    CPU(k_rmsnorm_modulate(&e->cpu, rows, dim, x, 1e-6f, ss, ss + dim, y));
+    die_on(kcuda_rmsnorm_modulate(&e->gpu, rows, dim, xd, 1e-6f, ssd, ssd + dim, yd), e->d, what);
+    check_dev(&e->k, e->d, what, yd, y, n, TOL_F32);
+    kcuda_free(e->d, xd), kcuda_free(e->d, ssd), kcuda_free(e->d, yd), free(x), free(ss), free(y);
+}
+
 /* The fused q/k path against the CPU's RMSNorm then RoPE, in place. */
 static void test_rmsnorm_rope(env *e, krope_layout layout, int64_t dim, int64_t hd, const char *what)
 {
@@ -524,6 +537,8 @@ int main(void)
     test_rope(&e, KROPE_INTERLEAVED, "rope interleaved");
     test_rmsnorm4(&e, 512, "rmsnorm float4, row in registers");
     test_rmsnorm4(&e, 4104, "rmsnorm float4, row re-read");
+    test_rmsnorm_modulate(&e, 4096, "rmsnorm+modulate (fused)");
+    test_rmsnorm_modulate(&e, 333, "rmsnorm+modulate (odd width: two ops)");
     test_rmsnorm_rope(&e, KROPE_SPLIT, 512, 128, "rmsnorm+rope split (4 heads of 128)");
     test_rmsnorm_rope(&e, KROPE_INTERLEAVED, 96, 32, "rmsnorm+rope interleaved");
     test_rmsnorm_rope(&e, KROPE_SPLIT, 4096, 128, "rmsnorm+rope split, 4096 wide");
