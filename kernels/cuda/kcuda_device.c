@@ -41,6 +41,7 @@ kstatus kcuda_op_begin_at(const kctx *ctx, const char *op)
     if (!ctx || ctx->backend != KB_CUDA || !ctx->cuda) return KS_BAD_ARG;
     if (ctx->cancel && *ctx->cancel) return KS_CANCELLED;
     kstatus s = kcuda_enter(ctx->cuda);
+    ctx->cuda->op_epoch++;
     if (s == KS_OK && ctx->cuda->prof) kcuda_prof_mark(ctx->cuda, op);
     return s;
 }

@@ -196,6 +196,7 @@ static kstatus linear_fp8(const kctx *ctx, int64_t m, const float *x, int64_t ld
     kstatus s = kcuda_scratch(d, LT_WORKSPACE + xb + yb + SCRATCH_ALIGN, (void **)&ws);
     if (s != KS_OK) return s;
     uint8_t *xq = (uint8_t *)(ws + LT_WORKSPACE);
+    d->rounded.x = NULL; /* xq overwrites where a bf16 rounding of x may lie */
     float *yp = mp == m ? y : (float *)(ws + LT_WORKSPACE + xb);
     float *sc = (float *)(ws + LT_WORKSPACE + xb + yb); /* [0] the activations' scale, [4] amax */
     if (mp != m && cudaMemsetAsync(xq + m * k, 0, (size_t)((mp - m) * k), d->stream) != cudaSuccess)
@@ -246,7 +247,15 @@ kstatus kcuda_linear(const kctx *ctx, int64_t m, const float *x, int64_t ldx, co
         B.p = ws + LT_WORKSPACE;
         B.type = CUDA_R_16BF;
         B.ld = k;
-        kcuda_launch_f32_to_bf16(d->stream, x, m, k, ldx, (uint16_t *)B.p);
+        /* q, k and v (and the text keys and values) project the same input one after the
+         * other: when the op just before this one was a GEMM that rounded this very x into
+         * this scratch, nothing can have written x or the scratch since (every op and copy
+         * advances the epoch), and the rounding is reused. */
+        const kcuda_rounded r = {x, m, k, ldx, ws, d->op_epoch - 1};
+        if (memcmp(&d->rounded, &r, sizeof r) != 0)
+            kcuda_launch_f32_to_bf16(d->stream, x, m, k, ldx, (uint16_t *)B.p);
+        d->rounded = r;
+        d->rounded.epoch = d->op_epoch;
     }
     if (!w_direct) {
         A.p = ws + LT_WORKSPACE + x_bytes;

@@ -24,6 +24,13 @@ typedef struct kcuda_block {
 
 typedef struct kcuda_prof kcuda_prof;
 typedef struct kcuda_plans kcuda_plans;
+/* The f32 input a fast GEMM last rounded to bf16 into the scratch (kcuda_gemm.c). */
+typedef struct kcuda_rounded {
+    const void *x;
+    int64_t m, k, ld;
+    const void *scratch;
+    uint64_t epoch; /* the op that rounded it */
+} kcuda_rounded;
 struct kcuda {
     int ordinal;
     cudaStream_t stream;
@@ -42,6 +49,8 @@ struct kcuda {
     char fp8_off[256]; /* why FP8 GEMMs fell back to bf16 ("" while they run) */
     kcuda_prof *prof;  /* per-op timing (LTX2_CUDA_PROFILE), or NULL */
     kcuda_plans *plans; /* cuBLASLt descriptors and algorithms by GEMM shape (kcuda_gemm.c) */
+    uint64_t op_epoch;  /* advanced by every op and copy on the stream */
+    kcuda_rounded rounded;
     int wgmma_ok;      /* an sm_90 card and the module's sm_90a code loaded (probed at creation) */
     kcuda_attn_kernel attn_kernel; /* fast attention choice: LTX2_ATTN_KERNEL, kcuda_set_attention_kernel */
     const char *attn_used;         /* kernel of the last kcuda_attention: "wgmma", "tc", "f32" */

@@ -144,6 +144,7 @@ static kstatus shift(kcuda *d, void *dst, const void *src, size_t bytes)
 kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir dir)
 {
     kstatus s = kcuda_enter(d);
+    d->op_epoch++; /* device memory may change: no GEMM input rounding is reused past this */
     if (s != KS_OK || bytes == 0) return s;
     static const enum cudaMemcpyKind kinds[3] = {cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost,
                                                  cudaMemcpyDeviceToDevice};
@@ -159,6 +160,7 @@ kstatus kcuda_copy(kcuda *d, void *dst, const void *src, size_t bytes, kcuda_dir
 kstatus kcuda_memset0(kcuda *d, void *p, size_t bytes)
 {
     kstatus s = kcuda_enter(d);
+    d->op_epoch++;
     if (s != KS_OK || bytes == 0) return s;
     cudaError_t e = cudaMemsetAsync(p, 0, bytes, d->stream);
     return e == cudaSuccess ? KS_OK : kcuda_fail(d, e, "cudaMemsetAsync");
