@@ -115,6 +115,36 @@ static void test_linear_fp8(env *e, int bias_acc, const char *what)
     free(wh), free(x), free(bias), free(y);
 }
 
+/* Fast GEMMs on the same input back to back reuse its bf16 rounding; an op writing that
+ * input in between must make the next GEMM round it again. */
+static void test_linear_reuse(env *e)
+{
+    set_prec(e, KP_FAST);
+    const int64_t m = 150, k = 256, n = 192;
+    void *w1h = make_weight(e, KD_BF16, n, k, 1.0f), *w2h = make_weight(e, KD_BF16, n, k, 1.0f);
+    kmat w1 = {KD_BF16, w1h, n, k, k, 1.0f}, w2 = {KD_BF16, w2h, n, k, k, 1.0f}, w1d, w2d;
+    die_on(kcuda_mat_upload(&e->gpu, &w1, &w1d), e->d, "kcuda_mat_upload");
+    die_on(kcuda_mat_upload(&e->gpu, &w2, &w2d), e->d, "kcuda_mat_upload");
+    float *x = rand_buf(&e->rng, m * k, 2.0f), *y1 = poisoned(m * n), *y2 = poisoned(m * n), *y3 = poisoned(m * n);
+    float *xd = dev_f32(e->d, x, m * k), *y1d = dev_poisoned(e->d, m * n), *y2d = dev_poisoned(e->d, m * n),
+          *y3d = dev_poisoned(e->d, m * n);
+    CPU(k_linear(&e->cpu, m, x, k, &w1, NULL, NULL, y1, n, 0));
+    CPU(k_linear(&e->cpu, m, x, k, &w2, NULL, NULL, y2, n, 0));
+    die_on(kcuda_linear(&e->gpu, m, xd, k, &w1d, NULL, y1d, n, 0), e->d, "linear reuse 1");
+    die_on(kcuda_linear(&e->gpu, m, xd, k, &w2d, NULL, y2d, n, 0), e->d, "linear reuse 2");
+    check_dev(&e->k, e->d, "linear fast, second GEMM on the same input", y2d, y2, m * n, TOL_FAST);
+    /* x scaled in place between two GEMMs on it */
+    CPU(k_scale(&e->cpu, x, -0.5f, x, m * k));
+    CPU(k_linear(&e->cpu, m, x, k, &w1, NULL, NULL, y3, n, 0));
+    die_on(kcuda_elementwise(&e->gpu, KCUDA_SCALE, xd, NULL, -0.5f, xd, m * k), e->d, "scale");
+    die_on(kcuda_linear(&e->gpu, m, xd, k, &w1d, NULL, y3d, n, 0), e->d, "linear after a write");
+    check_dev(&e->k, e->d, "linear fast, input written in between", y3d, y3, m * n, TOL_FAST);
+    check_dev(&e->k, e->d, "linear fast, first GEMM", y1d, y1, m * n, TOL_FAST);
+    kcuda_mat_free(&e->gpu, &w1d), kcuda_mat_free(&e->gpu, &w2d);
+    kcuda_free(e->d, xd), kcuda_free(e->d, y1d), kcuda_free(e->d, y2d), kcuda_free(e->d, y3d);
+    free(w1h), free(w2h), free(x), free(y1), free(y2), free(y3);
+}
+
 /* ---------------------------------------------------------------- feed-forward */
 /* k_feedforward on the device (fast + bf16 weights: the fused GELU epilogue; else
  * linear, GELU, linear) against the CPU in the same precision, accumulating into y. */
@@ -505,6 +535,7 @@ int main(void)
     test_linear(&e, KP_FAST, KD_BF16, 1.0f, 1, "linear fast bf16 +bias +accumulate");
     test_linear(&e, KP_FAST, KD_F8_E4M3, 1.0f / 100, 1, "linear fast fp8 e4m3 (scale)");
     test_linear(&e, KP_FAST, KD_F32, 1.0f, 0, "linear fast f32 weights");
+    test_linear_reuse(&e);
     test_linear_fp8(&e, 0, "linear fast fp8 e4m3 on FP8 tensor cores");
     test_linear_fp8(&e, 1, "linear fast fp8 e4m3 on FP8 tensor cores +bias +accumulate");
     set_prec(&e, KP_EXACT);
