@@ -79,30 +79,54 @@ __device__ __forceinline__ float row1(float x, float p, float q, float y)
     return x + p; /* ROW_ADD */
 }
 
-/* Blocks of rows × threads over columns: no per-element division by dim. */
+/* Row r, column c of a broadcast, in floats (VEC 0: cols = dim) or float4 (cols = dim / 4).
+ * Wide rows (cols >= the block): blocks of rows (y) × threads over columns (x). Narrow
+ * rows (the VAE's channels, per > 0): each block pass covers `per` whole rows, thread t
+ * at row t / cols, column t % cols, worked out once. No division per element either way. */
 template <int OP>
-__global__ void row_kernel(int64_t rows, int64_t dim, const float *x, const float *p, const float *q, float *y)
+__device__ __forceinline__ float4 row4(float4 a, float4 b, float4 d, float4 o)
 {
-    for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
-        for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < dim; c += (int64_t)gridDim.x * blockDim.x) {
-            const int64_t i = r * dim + c;
-            y[i] = row1<OP>(x[i], p[c], q ? q[c] : 0.0f, OP == ROW_GATED_ADD ? y[i] : 0.0f);
-        }
+    return make_float4(row1<OP>(a.x, b.x, d.x, o.x), row1<OP>(a.y, b.y, d.y, o.y), row1<OP>(a.z, b.z, d.z, o.z),
+                       row1<OP>(a.w, b.w, d.w, o.w));
 }
 
-/* The same four floats at a time (dim a multiple of 4, every pointer 16-byte aligned). */
 template <int OP>
-__global__ void row_kernel4(int64_t rows, int64_t dim4, const float4 *x, const float4 *p, const float4 *q, float4 *y)
+__device__ __forceinline__ void row_at(int64_t i, int64_t c, const float *x, const float *p, const float *q, float *y)
 {
-    for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
-        for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < dim4;
-             c += (int64_t)gridDim.x * blockDim.x) {
-            const int64_t i = r * dim4 + c;
-            const float4 a = x[i], b = p[c], d = q ? q[c] : make_float4(0.f, 0.f, 0.f, 0.f);
-            const float4 o = OP == ROW_GATED_ADD ? y[i] : make_float4(0.f, 0.f, 0.f, 0.f);
-            y[i] = make_float4(row1<OP>(a.x, b.x, d.x, o.x), row1<OP>(a.y, b.y, d.y, o.y), row1<OP>(a.z, b.z, d.z, o.z),
-                               row1<OP>(a.w, b.w, d.w, o.w));
-        }
+    y[i] = row1<OP>(x[i], p[c], q ? q[c] : 0.0f, OP == ROW_GATED_ADD ? y[i] : 0.0f);
+}
+
+template <int OP>
+__device__ __forceinline__ void row_at4(int64_t i, int64_t c, const float4 *x, const float4 *p, const float4 *q,
+                                        float4 *y)
+{
+    const float4 z = make_float4(0.f, 0.f, 0.f, 0.f);
+    y[i] = row4<OP>(x[i], p[c], q ? q[c] : z, OP == ROW_GATED_ADD ? y[i] : z);
+}
+
+template <int OP, int VEC>
+__global__ void row_kernel(int64_t rows, int64_t cols, int64_t per, const float *x, const float *p, const float *q,
+                           float *y)
+{
+    if (per == 0) {
+        for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
+            for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < cols;
+                 c += (int64_t)gridDim.x * blockDim.x) {
+                if (VEC)
+                    row_at4<OP>(r * cols + c, c, (const float4 *)x, (const float4 *)p, (const float4 *)q, (float4 *)y);
+                else
+                    row_at<OP>(r * cols + c, c, x, p, q, y);
+            }
+        return;
+    }
+    const int64_t sub = threadIdx.x / cols, c = threadIdx.x % cols;
+    if (sub >= per) return;
+    for (int64_t r = blockIdx.x * per + sub; r < rows; r += (int64_t)gridDim.x * per) {
+        if (VEC)
+            row_at4<OP>(r * cols + c, c, (const float4 *)x, (const float4 *)p, (const float4 *)q, (float4 *)y);
+        else
+            row_at<OP>(r * cols + c, c, x, p, q, y);
+    }
 }
 
 static bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
@@ -167,13 +191,20 @@ static kstatus row_op(const kctx *ctx, int64_t rows, int64_t dim, const float *x
     if (st != KS_OK || rows <= 0 || dim <= 0) return st;
     const bool vec = dim % 4 == 0 && aligned16(x) && aligned16(p) && (!q || aligned16(q)) && aligned16(y);
     const int64_t cols = vec ? dim / 4 : dim;
-    const unsigned gx = (unsigned)((cols + EW_THREADS - 1) / EW_THREADS);
-    const dim3 grid(gx > 1024u ? 1024u : gx, (unsigned)(rows < 65535 ? rows : 65535));
+    const int64_t per = cols >= EW_THREADS ? 0 : EW_THREADS / cols; /* rows per block pass */
+    dim3 grid;
+    if (per == 0) {
+        const int64_t gx = (cols + EW_THREADS - 1) / EW_THREADS;
+        grid = dim3((unsigned)(gx > 1024 ? 1024 : gx), (unsigned)(rows < 65535 ? rows : 65535));
+    } else {
+        const int64_t gx = (rows + per - 1) / per;
+        grid = dim3((unsigned)(gx > (int64_t)EW_MAX_BLOCKS ? EW_MAX_BLOCKS : gx));
+    }
+    cudaStream_t str = ctx->cuda->stream;
     if (vec)
-        row_kernel4<OP><<<grid, EW_THREADS, 0, ctx->cuda->stream>>>(rows, cols, (const float4 *)x, (const float4 *)p,
-                                                                   (const float4 *)q, (float4 *)y);
+        row_kernel<OP, 1><<<grid, EW_THREADS, 0, str>>>(rows, cols, per, x, p, q, y);
     else
-        row_kernel<OP><<<grid, EW_THREADS, 0, ctx->cuda->stream>>>(rows, dim, x, p, q, y);
+        row_kernel<OP, 0><<<grid, EW_THREADS, 0, str>>>(rows, cols, per, x, p, q, y);
     return kcuda_check_launch(ctx->cuda, "row broadcast");
 }
 

@@ -449,7 +449,8 @@ static void test_rope(env *e, krope_layout layout, const char *what)
 }
 
 /* ---------------------------------------------------------------- elementwise */
-/* Odd sizes take the scalar kernels, multiples of 4 the 16-byte ones (vec names them). */
+/* Odd sizes take the scalar kernels, multiples of 4 the 16-byte ones; rows narrower than
+ * a block take the several-rows-per-block mapping (vec names the case). */
 static void test_elementwise(env *e, int64_t n, int64_t rows, int64_t dim, const char *vec)
 {
     char nm[96];
@@ -575,6 +576,8 @@ int main(void)
     test_rmsnorm_rope(&e, KROPE_SPLIT, 4096, 128, "rmsnorm+rope split, 4096 wide");
     test_elementwise(&e, 100003, 211, 473, "");
     test_elementwise(&e, 100004, 211, 476, " (float4)");
+    test_elementwise(&e, 100003, 2000, 33, " (narrow rows)");
+    test_elementwise(&e, 100004, 40, 2048, " (float4, wide rows)");
     test_layout(&e);
 
     die_on(kcuda_sync(e.d), e.d, "final sync");
