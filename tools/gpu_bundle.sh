@@ -7,6 +7,7 @@
 # (the same absolute path as here), with build-gpu and .gpuwt carried:
 #   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs ctest --test-dir build-gpu -L gpu
 #   LD_LIBRARY_PATH=$PWD/build-gpu/deplibs build-gpu/bin/ltx2-bench --device cuda
+# or both, with the official PyTorch forward beside the bench: tools/gpu_session.sh.
 # A carried call holds 64 MiB: the fixtures go in two groups (CASE_REGEX, SKIP_REGEX),
 # by default everything but the 39 MB two-stage pipeline, then that one alone; PACK=1
 # packs them; TINY=1 adds what writing the example tests' tiny model on the device needs
@@ -30,6 +31,9 @@ keep="$keep $root/build-gpu/bin/ltx2-bench"
 for f in build-gpu/bin/*; do
   case " $keep " in *" $root/$f "*) strip "$f" ;; *) rm -f "$f" ;; esac
 done
+# cuBLASLt's FP8 layouts on the card (a diagnostic, tools/fp8_probe.c)
+cc -O2 -Wall -Wextra tools/fp8_probe.c -I/usr/local/cuda/include -L/usr/local/cuda/lib64 -lcublasLt -lcudart \
+  -o build-gpu/bin/fp8_probe
 find build-gpu -name CMakeFiles -type d -prune -exec rm -rf {} +
 find build-gpu -name '*.a' -delete
 
