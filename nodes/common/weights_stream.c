@@ -3,6 +3,7 @@
  * of device slots, and the per-unit steps of a pass. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/weights_internal.h"
 #include "cuda/kcuda.h"
@@ -72,6 +73,29 @@ static ltx2_status make_streamed(const kctx *dev, const lx_unit_ops *ops, void *
     return LTX2_OK;
 }
 
+/* The device's note gets this model's plan: "what desc", replacing an earlier entry of
+ * the same model and keeping the other models' ("; " between them), so a run summary
+ * shows the transformer's and Gemma's placements together. */
+static void add_note(kcuda *d, const char *what, const lx_plan *plan, const char *unit_name)
+{
+    char old[256], note[256], desc[200];
+    kcuda_note(d, old, sizeof old);
+    lx_plan_describe(plan, unit_name, desc, sizeof desc);
+    size_t len = 0;
+    note[0] = 0;
+    const size_t wl = strlen(what);
+    for (char *e = old, *next; e && *e; e = next) {
+        next = strstr(e, "; ");
+        if (next)
+            *next = 0, next += 2;
+        if (!(strncmp(e, what, wl) == 0 && e[wl] == ' ') && len < sizeof note)
+            len += (size_t)snprintf(note + len, sizeof note - len, "%s; ", e);
+    }
+    if (len < sizeof note)
+        snprintf(note + len, sizeof note - len, "%s %s", what, desc);
+    kcuda_set_note(d, note);
+}
+
 static ltx2_status plan_and_place(lx_resident *r, const lx_unit_ops *ops, const void *model, const kctx *kc,
                                   const char *what, const lx_mem_ask *ws, ltx2_error *err)
 {
@@ -124,12 +148,8 @@ static ltx2_status plan_and_place(lx_resident *r, const lx_unit_ops *ops, const 
     r->plan = plan;
     r->planned = true;
     r->streamed = streamed;
-    if (dev.backend == KB_CUDA) {
-        char note[256], desc[200];
-        lx_plan_describe(&plan, ops->unit_name, desc, sizeof desc);
-        snprintf(note, sizeof note, "%s %s", what, desc);
-        kcuda_set_note(dev.cuda, note);
-    }
+    if (dev.backend == KB_CUDA)
+        add_note(dev.cuda, what, &plan, ops->unit_name);
     return LTX2_OK;
 }
 
