@@ -222,9 +222,10 @@ ltx2_status ltx2_gemma3_on(const ltx2_gemma3 *m, const kctx *kc, const ltx2_gemm
 
 /* The ask of a run of n tokens (what sizes it, for the messages, into what[]). */
 static lx_mem_ask ask_of(const ltx2_gemma3 *m, const kctx *kc, int64_t n, int64_t kv_capacity, int gen, char *what,
-                         size_t size)
+                         size_t size, size_t *arena)
 {
     const ltx2_gemma3_mem mem = ltx2_gemma3_workspace(m, kc, n, kv_capacity, gen);
+    if (arena) *arena = mem.arena;
     if (kv_capacity > 0)
         snprintf(what, size, "%lld tokens and a KV cache of %lld positions", (long long)n, (long long)kv_capacity);
     else
@@ -236,9 +237,14 @@ ltx2_status ltx2_gemma3_prepare(const ltx2_gemma3 *m, const kctx *kc, int64_t n,
                                 ltx2_error *err)
 {
     char what[96];
-    const lx_mem_ask ask = ask_of(m, kc, n, kv_capacity, gen, what, sizeof what);
+    size_t arena = 0;
+    const lx_mem_ask ask = ask_of(m, kc, n, kv_capacity, gen, what, sizeof what, &arena);
     const ltx2_gemma3 *w = NULL;
-    return place(m, kc, &ask, &w, err);
+    ltx2_status st = place(m, kc, &ask, &w, err);
+    /* the arena's peak in one chunk: nothing made or wasted inside the passes */
+    if (!st && kc->arena)
+        st = ltx2_kerr(err, k_arena_reserve(kc->arena, arena), "Gemma: the workspace");
+    return st;
 }
 
 const lx_plan *ltx2_gemma3_plan(const ltx2_gemma3 *m) { return lx_resident_plan(&m->resident); }
@@ -579,8 +585,10 @@ static ltx2_status run_body(const kctx *ctx, const ltx2_gemma3 *m, const ltx2_ge
     char what[96];
     /* placed (or checked) for this pass's workspace before any work; a cache passed in is
      * already held */
-    const lx_mem_ask ask = ask_of(m, ctx, n, 0, 0, what, sizeof what);
+    size_t arena = 0;
+    const lx_mem_ask ask = ask_of(m, ctx, n, 0, 0, what, sizeof what, &arena);
     if (!st) st = place(m, ctx, &ask, &w, err);
+    if (!st) st = ltx2_kerr(err, k_arena_reserve(ctx->arena, arena), "Gemma: the workspace");
     if (!st && p->progress) st = p->progress(p->user, 0, NL);
     if (st) return st;
     /* a streamed model's first uploads overlap the embeddings */
