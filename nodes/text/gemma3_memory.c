@@ -73,8 +73,10 @@ ltx2_gemma3_mem ltx2_gemma3_workspace(const ltx2_gemma3 *m, const kctx *kc, int6
     const bool device = kc->backend != KB_CPU;
     ltx2_gemma3_mem r = {0};
     r.arena = pass_arena(g, n, device);
-    if (gen) /* generate_body: the prompt's final rows, and on a device the logits row */
-        r.arena += al((size_t)(n * g->hidden) * sizeof(float)) + (device ? al((size_t)g->vocab * sizeof(float)) : 0);
+    if (gen) /* generate_body: the prompt's final rows under a pass, then (on a device) under
+              * the logits row, which comes after the pass's arena is released */
+        r.arena = al((size_t)(n * g->hidden) * sizeof(float)) +
+                  max2(r.arena, device ? al((size_t)g->vocab * sizeof(float)) : 0);
     r.kv = kv_bytes(g, kv_capacity);
     r.scratch = kc->backend == KB_CUDA ? device_scratch(m, kc, n, kv_capacity, gen) : 0;
     r.total = r.arena + r.scratch + r.kv;
