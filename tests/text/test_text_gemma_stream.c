@@ -162,6 +162,13 @@ static void check_streaming(const fixture *f, int gen)
               got.plan.slots, got.plan.resident_units);
         CHECK(got.plan.upload_per_pass == (size_t)(STREAM_LAYERS - got.plan.resident_units) * got.plan.slot_bytes,
               "upload per pass %zu", got.plan.upload_per_pass);
+#ifdef LTX2_CUDA
+        if (f->kc.backend == KB_CUDA) { /* host-sim's run summary prints the device's note */
+            char note[256];
+            kcuda_note(f->kc.cuda, note, sizeof note);
+            CHECK(strstr(note, "Gemma 3 text model streamed: "), "device note \"%s\"", note);
+        }
+#endif
         if (!gen) {
             const int64_t d = differ(got.hidden, ref.hidden, nh);
             CHECK(d == 0, "streamed hidden states: %lld of %lld values differ from the resident run", (long long)d,
