@@ -3,7 +3,6 @@
  * of device slots, and the per-unit steps of a pass. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/weights_internal.h"
 #include "cuda/kcuda.h"
@@ -73,26 +72,13 @@ static ltx2_status make_streamed(const kctx *dev, const lx_unit_ops *ops, void *
     return LTX2_OK;
 }
 
-/* The device's note gets this model's plan: "what desc", replacing an earlier entry of
- * the same model and keeping the other models' ("; " between them), so a run summary
- * shows the transformer's and Gemma's placements together. */
+/* The device's note gets this model's plan beside the other models' (lx_note_merge). */
 static void add_note(kcuda *d, const char *what, const lx_plan *plan, const char *unit_name)
 {
     char old[256], note[256], desc[200];
     kcuda_note(d, old, sizeof old);
     lx_plan_describe(plan, unit_name, desc, sizeof desc);
-    size_t len = 0;
-    note[0] = 0;
-    const size_t wl = strlen(what);
-    for (char *e = old, *next; e && *e; e = next) {
-        next = strstr(e, "; ");
-        if (next)
-            *next = 0, next += 2;
-        if (!(strncmp(e, what, wl) == 0 && e[wl] == ' ') && len < sizeof note)
-            len += (size_t)snprintf(note + len, sizeof note - len, "%s; ", e);
-    }
-    if (len < sizeof note)
-        snprintf(note + len, sizeof note - len, "%s %s", what, desc);
+    lx_note_merge(old, what, desc, note, sizeof note);
     kcuda_set_note(d, note);
 }
 
