@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cuda/kcuda.h"
 
@@ -106,6 +107,24 @@ void lx_plan_describe(const lx_plan *p, const char *unit_name, char *buf, size_t
     else
         snprintf(buf, size, "streamed: %d of %d %ss resident + %d slots of %s, %s uploaded per pass",
                  p->resident_units, p->n_units, unit_name, p->slots, hs(p->slot_bytes).s, hs(p->upload_per_pass).s);
+}
+
+void lx_note_merge(const char *old, const char *what, const char *desc, char *out, size_t size)
+{
+    if (!size)
+        return;
+    size_t len = 0;
+    const size_t wl = strlen(what);
+    out[0] = 0;
+    for (const char *e = old; e && *e && len < size;) {
+        const char *sep = strstr(e, "; ");
+        const size_t el = sep ? (size_t)(sep - e) : strlen(e);
+        if (!(el > wl && strncmp(e, what, wl) == 0 && e[wl] == ' '))
+            len += (size_t)snprintf(out + len, size - len, "%.*s; ", (int)el, e);
+        e = sep ? sep + 2 : NULL;
+    }
+    if (len < size)
+        snprintf(out + len, size - len, "%s %s", what, desc);
 }
 
 ltx2_status lx_plan_check_workspace(const lx_plan *p, const lx_mem_ask *a, const lx_room *room, ltx2_error *err)

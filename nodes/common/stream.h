@@ -70,6 +70,10 @@ bool lx_plan_unit_resident(const lx_plan *p, int i);
 /* "resident, 35.18 GiB of weights" / "streamed: 15 of 48 blocks resident + 4 slots of
  * 0.72 GiB, 23.73 GiB uploaded per pass" */
 void lx_plan_describe(const lx_plan *p, const char *unit_name, char *buf, size_t size);
+/* A device note with one entry per model ("transformer streamed: …; Gemma 3 text model
+ * resident, …"): old with the entry of `what` replaced by "what desc" (appended when
+ * absent), cut to size. */
+void lx_note_merge(const char *old, const char *what, const char *desc, char *out, size_t size);
 /* The refusal of a later run whose workspace does not fit beside the weights placed. */
 ltx2_status lx_plan_check_workspace(const lx_plan *p, const lx_mem_ask *a, const lx_room *room, ltx2_error *err);
 

@@ -72,6 +72,16 @@ static ltx2_status make_streamed(const kctx *dev, const lx_unit_ops *ops, void *
     return LTX2_OK;
 }
 
+/* The device's note gets this model's plan beside the other models' (lx_note_merge). */
+static void add_note(kcuda *d, const char *what, const lx_plan *plan, const char *unit_name)
+{
+    char old[256], note[256], desc[200];
+    kcuda_note(d, old, sizeof old);
+    lx_plan_describe(plan, unit_name, desc, sizeof desc);
+    lx_note_merge(old, what, desc, note, sizeof note);
+    kcuda_set_note(d, note);
+}
+
 static ltx2_status plan_and_place(lx_resident *r, const lx_unit_ops *ops, const void *model, const kctx *kc,
                                   const char *what, const lx_mem_ask *ws, ltx2_error *err)
 {
@@ -124,12 +134,8 @@ static ltx2_status plan_and_place(lx_resident *r, const lx_unit_ops *ops, const 
     r->plan = plan;
     r->planned = true;
     r->streamed = streamed;
-    if (dev.backend == KB_CUDA) {
-        char note[256], desc[200];
-        lx_plan_describe(&plan, ops->unit_name, desc, sizeof desc);
-        snprintf(note, sizeof note, "%s %s", what, desc);
-        kcuda_set_note(dev.cuda, note);
-    }
+    if (dev.backend == KB_CUDA)
+        add_note(dev.cuda, what, &plan, ops->unit_name);
     return LTX2_OK;
 }
 

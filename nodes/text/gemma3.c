@@ -17,15 +17,15 @@ void ltx2_gemma3_free(ltx2_gemma3 *m)
 {
     if (!m) return;
     lx_resident_fini(&m->resident, &gemma3_mirror);
-    if (m->layers) {
+    if (m->layers && !m->base) { /* a view's vectors are its base's */
         for (int64_t i = 0; i < m->cfg.n_layers; ++i) {
             ltx2_gemma3_layer *l = &m->layers[i];
             free(l->ln_in), free(l->ln_post_attn), free(l->ln_pre_ff), free(l->ln_post_ff);
             free(l->q_norm), free(l->k_norm);
         }
-        free(m->layers);
     }
-    free(m->final_norm);
+    free(m->layers);
+    if (!m->base) free(m->final_norm);
     ltx2_gemma3_config_free(&m->cfg);
     ltx2_checkpoint_release(m->ckpt);
     free(m);
@@ -162,13 +162,29 @@ static void *mirror_make(const void *model)
     return d;
 }
 
-static void mirror_walk(void *mirror, lx_upload *u)
+/* The fixed weights: the embedding table (also the LM head; 262k × 3840 bf16 = 1.88 GiB
+ * on the 12B, always on the device) and the final norm. */
+static void mirror_walk_fixed(void *mirror, lx_upload *u)
 {
     ltx2_gemma3 *d = mirror;
     lx_upload_mat(u, &d->embed);
     lx_upload_vec(u, &d->final_norm, d->cfg.hidden);
-    for (int64_t i = 0; i < d->cfg.n_layers; ++i) ltx2_gemma3_layer_upload(u, &d->layers[i], &d->cfg);
 }
+
+static void mirror_walk_layer(void *mirror, int i, lx_upload *u)
+{
+    ltx2_gemma3 *d = mirror;
+    ltx2_gemma3_layer_upload(u, &d->layers[i], &d->cfg);
+}
+
+static void mirror_walk(void *mirror, lx_upload *u)
+{
+    ltx2_gemma3 *d = mirror;
+    mirror_walk_fixed(mirror, u);
+    for (int64_t i = 0; i < d->cfg.n_layers; ++i) mirror_walk_layer(mirror, (int)i, u);
+}
+
+static int mirror_n_units(const void *mirror) { return (int)((const ltx2_gemma3 *)mirror)->cfg.n_layers; }
 
 static void mirror_free(void *mirror)
 {
@@ -178,17 +194,104 @@ static void mirror_free(void *mirror)
 }
 
 static const lx_mirror_ops gemma3_mirror = {mirror_make, mirror_walk, mirror_free};
+/* The decoder layers are the units that stream under a budget (nodes/common/stream.h). */
+static const lx_unit_ops gemma3_units = {&gemma3_mirror, mirror_n_units, mirror_walk_fixed, mirror_walk_layer,
+                                         "layer"};
+
+/* The residency state is the one mutable part of a loaded model (locked inside). */
+static lx_resident *resident_of(const ltx2_gemma3 *m) { return (lx_resident *)&m->resident; }
+
+/* The mirror on kc's device, placed under the budget for a run asking `ask`. */
+static ltx2_status place(const ltx2_gemma3 *m, const kctx *kc, const lx_mem_ask *ask, const ltx2_gemma3 **out,
+                         ltx2_error *err)
+{
+    *out = m;
+    if (kc->backend == KB_CPU && !kc->budget) return LTX2_OK;
+    void *mirror = NULL;
+    ltx2_status st =
+        lx_resident_get_planned(resident_of(m), &gemma3_units, m, kc, "Gemma 3 text model", ask, &mirror, err);
+    if (st == LTX2_OK) *out = mirror;
+    return st;
+}
 
 ltx2_status ltx2_gemma3_on(const ltx2_gemma3 *m, const kctx *kc, const ltx2_gemma3 **out, ltx2_error *err)
 {
-    *out = m;
-    if (kc->backend == KB_CPU) return LTX2_OK;
-    void *mirror = NULL;
-    /* the residency state is the one mutable part of a loaded model (locked inside) */
-    ltx2_status st = lx_resident_get((lx_resident *)&m->resident, &gemma3_mirror, m, kc, "Gemma 3 text model",
-                                     &mirror, err);
-    if (st == LTX2_OK) *out = mirror;
+    const lx_mem_ask none = {.workspace_for = "no tokens"};
+    return place(m, kc, &none, out, err);
+}
+
+/* The ask of a run of n tokens (what sizes it, for the messages, into what[]). */
+static lx_mem_ask ask_of(const ltx2_gemma3 *m, const kctx *kc, int64_t n, int64_t kv_capacity, int gen, char *what,
+                         size_t size, size_t *arena)
+{
+    const ltx2_gemma3_mem mem = ltx2_gemma3_workspace(m, kc, n, kv_capacity, gen);
+    if (arena) *arena = mem.arena;
+    if (kv_capacity > 0)
+        snprintf(what, size, "%lld tokens and a KV cache of %lld positions", (long long)n, (long long)kv_capacity);
+    else
+        snprintf(what, size, "%lld tokens", (long long)n);
+    return (lx_mem_ask){.workspace = mem.total, .workspace_new = mem.fresh, .workspace_for = what};
+}
+
+ltx2_status ltx2_gemma3_prepare(const ltx2_gemma3 *m, const kctx *kc, int64_t n, int64_t kv_capacity, int gen,
+                                ltx2_error *err)
+{
+    char what[96];
+    size_t arena = 0;
+    const lx_mem_ask ask = ask_of(m, kc, n, kv_capacity, gen, what, sizeof what, &arena);
+    const ltx2_gemma3 *w = NULL;
+    ltx2_status st = place(m, kc, &ask, &w, err);
+    /* the arena's peak in one chunk: nothing made or wasted inside the passes */
+    if (!st && kc->arena)
+        st = ltx2_kerr(err, k_arena_reserve(kc->arena, arena), "Gemma: the workspace");
     return st;
+}
+
+const lx_plan *ltx2_gemma3_plan(const ltx2_gemma3 *m) { return lx_resident_plan(&m->resident); }
+
+void ltx2_gemma3_weight_bytes(const ltx2_gemma3 *m, size_t *fixed, size_t *layer_max)
+{
+    *fixed = *layer_max = 0;
+    void *d = mirror_make(m); /* the walks write the slots' fields: a copy's */
+    if (!d) return;
+    lx_upload u = {0};
+    mirror_walk_fixed(d, &u);
+    *fixed = u.bytes;
+    for (int64_t i = 0; i < m->cfg.n_layers; ++i) {
+        u = (lx_upload){0};
+        mirror_walk_layer(d, (int)i, &u);
+        *layer_max = u.bytes > *layer_max ? u.bytes : *layer_max;
+    }
+    mirror_free(d);
+}
+
+ltx2_status ltx2_gemma3_repeat_layers(const ltx2_gemma3 *m, int64_t n_layers, ltx2_gemma3 **out, ltx2_error *err)
+{
+    *out = NULL;
+    const int64_t n0 = m->cfg.n_layers;
+    ltx2_gemma3 *r = n_layers >= 1 ? calloc(1, sizeof *r) : NULL;
+    if (!r) return ltx2_err(err, n_layers < 1 ? LTX2_ERR_BAD_INPUT : LTX2_ERR_OOM, "Gemma: repeat to %lld layers",
+                            (long long)n_layers);
+    r->cfg = m->cfg;
+    r->cfg.n_layers = n_layers;
+    r->cfg.sliding = malloc((size_t)n_layers);
+    r->layers = malloc((size_t)n_layers * sizeof *r->layers);
+    r->base = m;
+    r->embed = m->embed;
+    r->final_norm = m->final_norm;
+    lx_resident_init(&r->resident);
+    ltx2_checkpoint_retain(m->ckpt);
+    r->ckpt = m->ckpt;
+    if (!r->cfg.sliding || !r->layers) {
+        ltx2_gemma3_free(r);
+        return ltx2_err(err, LTX2_ERR_OOM, "Gemma: out of memory");
+    }
+    for (int64_t i = 0; i < n_layers; ++i) {
+        r->layers[i] = m->layers[i % n0];
+        r->cfg.sliding[i] = m->cfg.sliding[i % n0];
+    }
+    *out = r;
+    return LTX2_OK;
 }
 
 /* cos/sin [n][n_heads*head_dim/2] for positions pos0..pos0+n-1 (every head the same),
@@ -479,29 +582,41 @@ static ltx2_status run_body(const kctx *ctx, const ltx2_gemma3 *m, const ltx2_ge
     const int64_t pos0 = p->kv ? p->kv->len : 0;
     ltx2_status st = check_pass(m, p, pos0, err);
     const ltx2_gemma3 *w = m; /* the weights as ctx's backend reads them */
-    if (!st) st = ltx2_gemma3_on(m, ctx, &w, err);
+    char what[96];
+    /* placed (or checked) for this pass's workspace before any work; a cache passed in is
+     * already held */
+    size_t arena = 0;
+    const lx_mem_ask ask = ask_of(m, ctx, n, 0, 0, what, sizeof what, &arena);
+    if (!st) st = place(m, ctx, &ask, &w, err);
+    if (!st) st = ltx2_kerr(err, k_arena_reserve(ctx->arena, arena), "Gemma: the workspace");
     if (!st && p->progress) st = p->progress(p->user, 0, NL);
     if (st) return st;
+    /* a streamed model's first uploads overlap the embeddings */
+    if ((st = ltx2_kerr(err, lx_resident_pass_begin(resident_of(m)), "Gemma: weight streaming"))) return st;
 
     float *h = p->hidden ? p->hidden : p->out;
     scratch s;
     kstatus ks = embed_rows(ctx, w, p, h);
     K_THEN(ks, scratch_alloc(ctx, &s, g, n));
     K_THEN(ks, rope_tables(ctx, g, pos0, n, &s));
-    if (ks != KS_OK) return ltx2_kerr(err, ks, "Gemma embeddings");
+    if (ks != KS_OK) st = ltx2_kerr(err, ks, "Gemma embeddings");
     pass_geom pg = {.pos0 = pos0, .bidir = p->bidir, .n_bidir = p->n_bidir, .kv = p->kv};
-    for (int64_t i = 0; i < NL; ++i) {
+    for (int64_t i = 0; st == LTX2_OK && i < NL; ++i) {
         if (p->hidden) { /* every state kept: layer i writes slice i+1 */
             float *next = p->hidden + (i + 1) * n * D;
             ks = k_copy(ctx, next, h, (size_t)(n * D) * sizeof(float), K_D2D);
             h = next;
         }
         pg.layer = i;
+        /* a streamed layer: the device waits for its upload; its slot is freed after */
+        K_THEN(ks, lx_resident_unit_begin(resident_of(m), &gemma3_units, (int)i));
         K_THEN(ks, layer_forward(ctx, g, &w->layers[i], g->sliding[i], n, h, &s, &pg));
+        K_THEN(ks, lx_resident_unit_end(resident_of(m), (int)i));
         if (i == NL - 1) K_THEN(ks, k_rmsnorm(ctx, n, D, h, D, w->final_norm, 1.0f, (float)g->rms_eps, h, D));
         if ((st = ltx2_kerr(err, ks, "Gemma layer")) != LTX2_OK) break;
         if (p->progress && (st = p->progress(p->user, i + 1, NL))) break;
     }
+    lx_resident_pass_end(resident_of(m));
     if (p->hidden && p->out && st == LTX2_OK)
         st = ltx2_kerr(err, k_copy(ctx, p->out, h, (size_t)(n * D) * sizeof(float), K_D2D), "Gemma output");
     if (st == LTX2_OK && p->kv) p->kv->len = pos0 + n;

@@ -1,9 +1,12 @@
 /* gemma3.h — the Gemma 3 text model as the LTX-2 text encoder uses it: token ids →
  * all hidden states (embeddings, each layer's output, the final norm of the last).
  * Weights stay mapped in their stored dtype (kmat); dims come from the config. On a
- * device context the weights are uploaded once (stored dtype) on the first pass and
- * stay with the model until it is freed; activations, the KV cache and every buffer a
- * pass reads or writes then live in the device's memory. */
+ * device context the weights are placed on the first run under the device budget
+ * (nodes/common/stream.h): all resident when they fit, else the embedding table and
+ * final norm stay on the device with as many layers as fit, and the other layers stream
+ * from pinned host memory through a ring of device slots on every pass; refused before
+ * any work when not even two layer slots fit. Activations, the KV cache and every buffer
+ * a pass reads or writes live in the device's memory. */
 #ifndef LTX2_TEXT_GEMMA3_H
 #define LTX2_TEXT_GEMMA3_H
 #include <stdint.h>
@@ -41,14 +44,16 @@ typedef struct ltx2_gemma3_layer {
     float *ln_in, *ln_post_attn, *ln_pre_ff, *ln_post_ff, *q_norm, *k_norm;
 } ltx2_gemma3_layer;
 
-typedef struct ltx2_gemma3 {
+typedef struct ltx2_gemma3 ltx2_gemma3;
+struct ltx2_gemma3 {
     ltx2_gemma3_config cfg;
     ltx2_checkpoint *ckpt; /* retained: the kmats point into its mapping */
     kmat embed;            /* [vocab][hidden] (also the tied LM head) */
     float *final_norm;
     ltx2_gemma3_layer *layers;
     lx_resident resident;  /* the weights on a device, after the first device pass */
-} ltx2_gemma3;
+    const ltx2_gemma3 *base; /* a view over base's weights (ltx2_gemma3_repeat_layers), or NULL */
+};
 
 /* Builds the model over a checkpoint holding `<prefix>embed_tokens.weight` etc. for one
  * of the prefixes "language_model.model.", "model.language_model.", "model.", "".
@@ -57,9 +62,38 @@ ltx2_status ltx2_gemma3_load(ltx2_checkpoint *ckpt, ltx2_gemma3_config *cfg, ltx
                              ltx2_error *err);
 void ltx2_gemma3_free(ltx2_gemma3 *m); /* NULL-safe; frees the device weights too */
 
-/* The model as kc's backend reads it: m itself on the CPU; on a device the copy whose
- * weights live there (uploaded on the first call; LTX2_ERR_OOM naming the bytes when
- * they do not fit the device budget). */
+/* A model over m's weights whose layers are m's repeated to n_layers (layer i is m's
+ * layer i mod m's count): tests make a tiny model long enough to stream. m must outlive
+ * it; freed with ltx2_gemma3_free (which leaves m's weights alone). */
+ltx2_status ltx2_gemma3_repeat_layers(const ltx2_gemma3 *m, int64_t n_layers, ltx2_gemma3 **out, ltx2_error *err);
+
+/* The memory one run needs beside the weights (gemma3_memory.c), derived from the
+ * allocations the code makes: the pass's arena (activations of n rows, the ids), with
+ * generation's rows and logits when gen is set; the device scratch of the kernels
+ * (CUDA); the KV cache of kv_capacity positions (0: none, or one already allocated). */
+typedef struct ltx2_gemma3_mem {
+    size_t arena, scratch, kv;
+    size_t total; /* arena + scratch + kv */
+    size_t fresh; /* the part not yet held (kc's arena spare room and the scratch held are reused) */
+} ltx2_gemma3_mem;
+ltx2_gemma3_mem ltx2_gemma3_workspace(const ltx2_gemma3 *m, const kctx *kc, int64_t n, int64_t kv_capacity, int gen);
+/* Bytes of the weights on a device: fixed (embedding table, final norm) and the largest layer. */
+void ltx2_gemma3_weight_bytes(const ltx2_gemma3 *m, size_t *fixed, size_t *layer_max);
+
+/* Places the weights on kc's device for a run of n tokens (and a KV cache of
+ * kv_capacity positions, gen: generation's rows and logits) before any work: resident,
+ * streamed, or LTX2_ERR_OOM naming "Gemma 3 text model", what needs the memory and the
+ * bytes. Later calls only check that their workspace fits beside the placed weights.
+ * Nothing to do on the CPU without a budget (kc->budget). */
+ltx2_status ltx2_gemma3_prepare(const ltx2_gemma3 *m, const kctx *kc, int64_t n, int64_t kv_capacity, int gen,
+                                ltx2_error *err);
+/* The placement decided by the first prepare, or NULL before it. */
+const lx_plan *ltx2_gemma3_plan(const ltx2_gemma3 *m);
+
+/* The model as kc's backend reads it: m itself on the CPU without a budget; else the
+ * mirror whose weights live on the device (placed by ltx2_gemma3_prepare, or here for a
+ * run needing no workspace). A streamed layer's slots in the mirror are valid only
+ * inside a pass (ltx2_gemma3_run brackets each layer). */
 ltx2_status ltx2_gemma3_on(const ltx2_gemma3 *m, const kctx *kc, const ltx2_gemma3 **out, ltx2_error *err);
 /* Walks (sizes, then uploads) one layer's weights: the per-layer unit of residency. */
 void ltx2_gemma3_layer_upload(lx_upload *u, ltx2_gemma3_layer *l, const ltx2_gemma3_config *g);

@@ -58,7 +58,10 @@ static ltx2_status generate_body(const kctx *ctx, const ltx2_gemma3 *m, const lt
     if (r->max_new_tokens < 1) return ltx2_err(err, LTX2_ERR_BAD_INPUT, "max_new_tokens must be >= 1");
     ltx2_gemma3_kv *kv = NULL;
     ltx2_sampler smp = {0};
-    ltx2_status st = ltx2_gemma3_kv_new(ctx, g, r->n + r->max_new_tokens, &kv, err);
+    /* the weights placed under the budget for the whole generation (prompt, cache, logits)
+     * before anything is allocated */
+    ltx2_status st = ltx2_gemma3_prepare(m, ctx, r->n, r->n + r->max_new_tokens, 1, err);
+    if (!st) st = ltx2_gemma3_kv_new(ctx, g, r->n + r->max_new_tokens, &kv, err);
     if (!st) st = ltx2_sampler_init(&smp, V, err);
     /* the final rows in ctx's memory; the logits row on the host (the sampler's input) */
     float *h = NULL;

@@ -3,7 +3,7 @@
  * backend (each acquired slot holds its unit's image over passes that run to their end,
  * whose uploads go on into the next, and after one that stops early; out-of-order use
  * is refused) and
- * k_arena_reserve / k_arena_fresh_for. Sizes are drawn at random per run (seed printed). */
+ * k_arena_reserve / k_arena_fresh_for, and the device note's one entry per model. Sizes are drawn at random per run (seed printed). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +187,28 @@ static void check_reserve(void)
     k_arena_destroy(a);
 }
 
+/* The device note keeps one entry per model: a model's new plan replaces its own entry
+ * (not one whose name only starts the same), others stay in order, and it is cut to size. */
+static void check_note(void)
+{
+    char out[256];
+    lx_note_merge("", "transformer", "resident, 35.18 GiB of weights", out, sizeof out);
+    CHECK(!strcmp(out, "transformer resident, 35.18 GiB of weights"), "first note \"%s\"", out);
+    lx_note_merge(out, "Gemma 3 text model", "streamed: 8 of 48 layers resident", out + 128, 128);
+    CHECK(!strcmp(out + 128, "transformer resident, 35.18 GiB of weights; Gemma 3 text model streamed: 8 of 48 layers "
+                             "resident"),
+          "two models \"%s\"", out + 128);
+    char again[256];
+    lx_note_merge(out + 128, "transformer", "streamed: 4 slots", again, sizeof again);
+    CHECK(!strcmp(again, "Gemma 3 text model streamed: 8 of 48 layers resident; transformer streamed: 4 slots"),
+          "replaced \"%s\"", again);
+    lx_note_merge("transformers resident", "transformer", "x", again, sizeof again);
+    CHECK(!strcmp(again, "transformers resident; transformer x"), "prefix only \"%s\"", again);
+    char small[16];
+    lx_note_merge("transformer resident, 35.18 GiB", "Gemma", "resident", small, sizeof small);
+    CHECK(strlen(small) == sizeof small - 1, "cut to size \"%s\"", small);
+}
+
 int main(void)
 {
     rng = (uint64_t)time(NULL);
@@ -195,6 +217,7 @@ int main(void)
         check_policy();
     check_ring();
     check_reserve();
+    check_note();
     printf("%d failures\n", failures);
     return failures ? 1 : 0;
 }
