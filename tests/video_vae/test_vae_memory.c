@@ -282,6 +282,104 @@ static void budgets(const kctx *base, const ltx2_video_vae *v, const float *lat,
              "refusal words: \"%s\"", oom.msg);
 }
 
+/* ---------------------------------------------------------------- the 19B decoder's table */
+/* The 19B decoder's layer shapes (spec: conv_in 128→1024; res_x ×5 at 1024, 512, 256, 128
+ * with a ×2 (t, h, w) depth-to-space between; conv_out 128→48; no timestep conditioning),
+ * without weights: the plan's activation and scratch figures need only the shapes. */
+typedef struct vae19 {
+    ltx2_video_vae v;
+    vblock blocks[7];
+    vres res[4][5];
+} vae19;
+
+static vconv conv3(int64_t cin, int64_t cout) { return (vconv){.cin = cin, .cout = cout, .kt = 3, .kh = 3, .kw = 3}; }
+
+static void vae19_make(vae19 *m)
+{
+    memset(m, 0, sizeof *m);
+    m->v.latent_ch = 128;
+    m->v.patch = 4;
+    m->v.in_ch = 3;
+    m->v.has_dec = true;
+    m->v.dec_spad = KPAD_REFLECT;
+    m->v.dec.conv_in = conv3(128, 1024);
+    m->v.dec.conv_out = conv3(128, 48);
+    m->v.dec.n_blocks = 7;
+    m->v.dec.blocks = m->blocks;
+    int64_t c = 1024;
+    for (int i = 0; i < 7; i++) {
+        vblock *b = &m->blocks[i];
+        if (i % 2 == 0) {
+            vres *r = m->res[i / 2];
+            for (int j = 0; j < 5; j++)
+                r[j] = (vres){.conv1 = conv3(c, c), .conv2 = conv3(c, c)};
+            *b = (vblock){.kind = VB_RES, .cin = c, .cout = c, .n_res = 5, .res = r};
+        } else {
+            *b = (vblock){.kind = VB_UP, .cin = c, .cout = c / 2, .conv = conv3(c, 4 * c), .st = 2, .sh = 2, .sw = 2,
+                          .residual = true, .mult = 2};
+            c /= 2;
+        }
+    }
+}
+
+/* bf16 weights and f32 biases of the decoder's convs (what a device holds of them). */
+static size_t vae19_weights(const vae19 *m)
+{
+    size_t b = 0;
+    const vcoder *d = &m->v.dec;
+#define CONV(cv) (b += (size_t)((cv).cin * (cv).cout * 27) * 2 + (size_t)(cv).cout * 4)
+    CONV(d->conv_in);
+    CONV(d->conv_out);
+    for (int i = 0; i < d->n_blocks; i++) {
+        for (int j = 0; j < d->blocks[i].n_res; j++) {
+            CONV(d->blocks[i].res[j].conv1);
+            CONV(d->blocks[i].res[j].conv2);
+        }
+        if (d->blocks[i].kind == VB_UP)
+            CONV(d->blocks[i].conv);
+    }
+#undef CONV
+    return b;
+}
+
+/* What the plan says for 768x512x121 and 1536x1024x121 on this backend (docs/PERFORMANCE.md
+ * records the CUDA figures): whole, the default tiles, and the budget's choice at 16 and
+ * 8 GiB; a tiled decode always needs less than the whole one. */
+static void table_19b(const kctx *base)
+{
+    vae19 m;
+    vae19_make(&m);
+    const size_t wts = vae19_weights(&m);
+    const int64_t sizes[2][3] = {{16, 16, 24}, {16, 32, 48}}; /* latent f, h, w */
+    printf("19B decoder weights (decoder only, bf16): %zu bytes (%.2f GiB)\n", wts, (double)wts / (1u << 30));
+    for (int s = 0; s < 2; s++) {
+        const int64_t f = sizes[s][0], h = sizes[s][1], w = sizes[s][2];
+        vae_dec_mem whole, tiled;
+        ltx2_error err = {0};
+        kctx kc = *base;
+        kc.arena = NULL;
+        FB_CHECK(vae_decode_mem(&m.v, &kc, f, h, w, NULL, 1, &whole, &err) == LTX2_OK, "19B whole: %s", err.msg);
+        FB_CHECK(vae_decode_mem(&m.v, &kc, f, h, w, &(vae_tiling){512, 64, 64, 24}, 1, &tiled, &err) == LTX2_OK,
+                 "19B tiled: %s", err.msg);
+        printf("%lldx%lldx121 whole: activations %.2f GiB, frames %.2f GiB, scratch %zu, total+weights %.2f GiB\n",
+               (long long)(w * 32), (long long)(h * 32), (double)whole.activations / (1u << 30),
+               (double)whole.frames / (1u << 30), whole.scratch, (double)(whole.total + wts) / (1u << 30));
+        printf("%lldx%lldx121 tiles 512 px/64 frames (%d tiles): one tile %.2f GiB, total+weights %.2f GiB\n",
+               (long long)(w * 32), (long long)(h * 32), tiled.tiles, (double)tiled.activations / (1u << 30),
+               (double)(tiled.total + wts) / (1u << 30));
+        FB_CHECK(tiled.activations < whole.activations, "tiles need less than the whole decode");
+        for (int g = 16; g >= 8; g -= 8) {
+            kc.budget = ((size_t)g << 30) - wts; /* the plan counts no weights here (none loaded) */
+            vae_dec_fit fit;
+            char t[160] = "";
+            ltx2_status st = vae_decode_fit_budget(&m.v, &kc, f, h, w, NULL, 1, &fit, &err);
+            vae_tiling_describe(&fit.cfg, t, sizeof t);
+            printf("  budget %d GiB: %s%s%s (%d tiles, %.2f GiB)\n", g, st != LTX2_OK ? "refused" : fit.tiled ? "" : "whole",
+                   st == LTX2_OK && fit.tiled ? t : "", "", fit.mem.tiles, (double)(fit.mem.total + wts) / (1u << 30));
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "../shared/fixtures";
@@ -303,6 +401,7 @@ int main(int argc, char **argv)
         kctx kc = fb_context("cuda", NULL);
         float *lat = latent_on(&kc, v->latent_ch * f * h * w, 3);
         budgets(&kc, v, lat, f, h, w);
+        table_19b(&kc);
         k_free(&kc, lat);
         ltx2_video_vae_free(fv.vae); /* its device weights go before the device */
         fv.vae = NULL;
@@ -320,6 +419,7 @@ int main(int argc, char **argv)
         measure_cpu(&kc, v, lat, f, h, w, &(vae_tiling){96, 64, 32, 24}, "cpu tiled decode (96 px, 32 frames)");
         measure_cpu(&kc, v, lat, f, h, w, &(vae_tiling){0, 64, 32, 24}, "cpu tiled decode (32 frames)");
         budgets(&kc, v, lat, f, h, w);
+        table_19b(&kc);
         free(lat);
     }
     close_vae(&fv);
