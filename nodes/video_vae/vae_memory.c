@@ -126,8 +126,9 @@ size_t vae_decode_scratch(const ltx2_video_vae *v, const kctx *kc, int64_t f, in
     return mx;
 }
 
-/* What the decode's scratch adds to the device: beyond what kc's arena holds (CPU
- * scratch and the embedders' workspace) or the device scratch holds (CUDA GEMMs). */
+/* What the decode's scratch adds: beyond what kc's arena holds (the node contexts of a
+ * CUDA run carry one). Without an arena each decode call makes its own
+ * (lx_workspace), whose first chunk may round this up to a few MiB. */
 static size_t scratch_new(const kctx *kc, size_t bytes)
 {
     if (kc->arena)
@@ -161,21 +162,19 @@ static ltx2_status mem_of(const ltx2_video_vae *v, const kctx *kc, int64_t f, in
         for (int a = 0; a < 3; a++)
             for (int i = 0; i < p.n[a]; i++)
                 tab += p.o1[a][i] - p.o0[a][i];
-        size_t tile = 0;
-        for (int it = 0; it < p.n[0]; it++)
-            for (int ih = 0; ih < p.n[1]; ih++)
-                for (int iw = 0; iw < p.n[2]; iw++) {
-                    const int64_t tf = p.iv[0][it].end - p.iv[0][it].start, th = p.iv[1][ih].end - p.iv[1][ih].start,
-                                  tw = p.iv[2][iw].end - p.iv[2][iw].start;
-                    int64_t TF, TH, TW;
-                    ltx2_vae_pixel_size(v, tf, th, tw, &TF, &TH, &TW);
-                    /* its latent and noise, its pixels, and its decode */
-                    const size_t a = 2 * fbytes(be, C * tf * th * tw) + fbytes(be, TF * TH * TW * ch) +
-                                     vae_decode_activation_peak(v, kc, tf, th, tw);
-                    const size_t s = vae_decode_scratch(v, kc, tf, th, tw);
-                    tile = a > tile ? a : tile;
-                    scratch = s > scratch ? s : scratch;
-                }
+        /* the tiles are a Cartesian product of per-axis intervals and every buffer grows
+         * with each side: the tile of the longest interval on each axis needs the most */
+        int64_t len[3] = {0, 0, 0};
+        for (int a = 0; a < 3; a++)
+            for (int i = 0; i < p.n[a]; i++)
+                if (p.iv[a][i].end - p.iv[a][i].start > len[a])
+                    len[a] = p.iv[a][i].end - p.iv[a][i].start;
+        int64_t TF, TH, TW;
+        ltx2_vae_pixel_size(v, len[0], len[1], len[2], &TF, &TH, &TW);
+        /* its latent and noise, its pixels, and its decode */
+        const size_t tile = 2 * fbytes(be, C * len[0] * len[1] * len[2]) + fbytes(be, TF * TH * TW * ch) +
+                            vae_decode_activation_peak(v, kc, len[0], len[1], len[2]);
+        scratch = vae_decode_scratch(v, kc, len[0], len[1], len[2]);
         out->tiles = p.n[0] * p.n[1] * p.n[2];
         out->activations = tile + (be == KB_CPU ? 0 : fbytes(be, tab));
         vae_tile_plan_free(&p);
