@@ -81,20 +81,34 @@ size_t vae_decode_activation_peak(const ltx2_video_vae *v, const kctx *kc, int64
     return t.peak;
 }
 
-/* The timestep embedder's workspace: features, hidden row, and (CUDA) its GEMM scratch. */
-static size_t embed_scratch(const kctx *kc, const vtembed *e)
+/* The timestep embedder's arena workspace: its features and hidden row. */
+static size_t embed_scratch(const vtembed *e) { return (256 + (size_t)e->l1.rows) * sizeof(float) + 128; }
+
+/* The device scratch the embedders' GEMMs grow kcuda's scratch to, beyond what it holds
+ * (CUDA only; the convolutions take none). */
+static size_t gemm_scratch_new(const ltx2_video_vae *v, const kctx *kc)
 {
-    size_t s = (256 + (size_t)e->l1.rows) * sizeof(float) + 128;
 #ifdef LTX2_CUDA
-    if (kc->backend == KB_CUDA && kc->cuda) {
-        const size_t a = kcuda_linear_scratch(kc->cuda, KP_EXACT, 1, &e->l1),
-                     b = kcuda_linear_scratch(kc->cuda, KP_EXACT, 1, &e->l2);
-        s += a > b ? a : b;
+    if (kc->backend != KB_CUDA || !kc->cuda || !v->ts_cond)
+        return 0;
+    size_t mx = 0;
+    for (int i = -1; i < v->dec.n_blocks; i++) { /* -1: the final AdaLN's embedder */
+        if (i >= 0 && !v->dec.blocks[i].has_te)
+            continue;
+        const vtembed *e = i < 0 ? &v->last_te : &v->dec.blocks[i].te;
+        for (int l = 0; l < 2; l++) { /* vtembed_run computes in exact precision */
+            const size_t b = kcuda_linear_scratch(kc->cuda, KP_EXACT, 1, l ? &e->l2 : &e->l1);
+            mx = b > mx ? b : mx;
+        }
     }
+    /* growing frees the old scratch before making the new one */
+    const size_t want = kcuda_scratch_rounded(kc->cuda, mx), held = kcuda_scratch_held(kc->cuda);
+    return want > held ? want - held : 0;
 #else
+    (void)v;
     (void)kc;
+    return 0;
 #endif
-    return s;
 }
 
 size_t vae_decode_scratch(const ltx2_video_vae *v, const kctx *kc, int64_t f, int64_t h, int64_t w)
@@ -111,7 +125,7 @@ size_t vae_decode_scratch(const ltx2_video_vae *v, const kctx *kc, int64_t f, in
                 KEEP(vconv_scratch(kc, &b->res[j].conv2, f, h, w, tpad, spad));
             }
             if (b->has_te)
-                KEEP(embed_scratch(kc, &b->te));
+                KEEP(embed_scratch(&b->te));
             continue;
         }
         KEEP(vconv_scratch(kc, &b->conv, f, h, w, tpad, spad));
@@ -120,7 +134,7 @@ size_t vae_decode_scratch(const ltx2_video_vae *v, const kctx *kc, int64_t f, in
         w *= b->sw;
     }
     if (v->ts_cond)
-        KEEP(embed_scratch(kc, &v->last_te));
+        KEEP(embed_scratch(&v->last_te));
     KEEP(vconv_scratch(kc, &v->dec.conv_out, f, h, w, tpad, spad));
 #undef KEEP
     return mx;
@@ -179,7 +193,7 @@ static ltx2_status mem_of(const ltx2_video_vae *v, const kctx *kc, int64_t f, in
         out->activations = tile + (be == KB_CPU ? 0 : fbytes(be, tab));
         vae_tile_plan_free(&p);
     }
-    out->scratch = scratch_new(kc, scratch);
+    out->scratch = scratch_new(kc, scratch) + gemm_scratch_new(v, kc);
     const size_t during = out->frames + out->activations + out->scratch,
                  after = out->frames * (size_t)(1 + (out_copies > 0 ? out_copies : 0));
     out->total = out->weights + (during > after ? during : after);
