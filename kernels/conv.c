@@ -483,6 +483,27 @@ kstatus k_conv(const kctx *ctx, const kconv *c)
     return st;
 }
 
+static size_t round64(size_t b) { return (b + 63) / 64 * 64; }
+
+size_t k_conv_scratch(const kctx *ctx, const kconv *c)
+{
+    if (ctx->backend != KB_CPU)
+        return 0;
+    /* what k_conv and conv_run ask k_scratch for, in the same order */
+    const int64_t to = k_conv_out_len(c->t, c->kt, c->st, c->dt, c->pt0, c->pt1);
+    const int64_t ho = k_conv_out_len(c->h, c->kh, c->sh, c->dh, c->ph0, c->ph1);
+    const int64_t wo = k_conv_out_len(c->w, c->kw, c->sw, c->dw, c->pw0, c->pw1);
+    const size_t threads = (size_t)kpool_threads(ctx->pool), taps = (size_t)c->kt * (size_t)c->kh * (size_t)c->kw;
+    const size_t ncb = (size_t)((c->cout + KCONV_NR - 1) / KCONV_NR);
+    size_t b = round64(sizeof(int32_t) * (size_t)(to * c->kt > 0 ? to * c->kt : 1)) +
+               round64(sizeof(int32_t) * (size_t)(ho * c->kh > 0 ? ho * c->kh : 1)) +
+               round64(sizeof(int32_t) * (size_t)(wo * c->kw > 0 ? wo * c->kw : 1)) +
+               round64(sizeof(float) * ((size_t)c->cin + 16));
+    if (c->bias)
+        b += round64(sizeof(float) * ncb * KCONV_NR);
+    return b + round64(sizeof(float *) * threads * taps * KCONV_MR) + round64(sizeof(int) * threads * taps);
+}
+
 /* ---------------------------------------------------------------- transposed 1D */
 /* Output o gathers x[i] through tap kk when o = i*stride - pad + kk*dilation. Outputs
  * are visited grouped by (o + pad) mod stride so a tile's positions share their

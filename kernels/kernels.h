@@ -252,6 +252,9 @@ typedef struct kconv {
     float *y;
 } kconv;
 K_MUST_USE kstatus k_conv(const kctx *ctx, const kconv *c);
+/* Scratch bytes k_conv takes from ctx's arena for c (64-byte rounded, as the arena
+ * hands them out); 0 on CUDA, whose convolution takes none. Memory plans use it. */
+size_t k_conv_scratch(const kctx *ctx, const kconv *c);
 int64_t k_conv_out_len(int64_t in, int k, int stride, int dilation, int pad0, int pad1);
 
 /* Transposed 1D convolution (vocoder upsampling): x [len][cin] → y [len_out][cout],

@@ -75,6 +75,11 @@ void ltx2_video_vae_free(ltx2_video_vae *v);
  * conv weights, statistics, tables and embedders live on kc's device (uploaded on the
  * first call; an error names the bytes needed). The mirror lives as long as v. */
 ltx2_status ltx2_vae_on(const ltx2_video_vae *v, const kctx *kc, const ltx2_video_vae **out, ltx2_error *err);
+/* Device bytes of the weights' mirror (what the first decode or encode on a device
+ * uploads: the block and the packed conv weights; 0 when out of host memory), and
+ * whether kc's device holds them already. */
+size_t ltx2_vae_weight_bytes(const ltx2_video_vae *v);
+bool ltx2_vae_resident_on(const ltx2_video_vae *v, const kctx *kc);
 void ltx2_vae_resident_init(ltx2_video_vae *v);
 void ltx2_vae_resident_fini(ltx2_video_vae *v);
 

@@ -82,17 +82,14 @@ void vconv_mirror_free(vconv *c)
     c->w = NULL;
 }
 
-kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
-               float *y, vtpad tpad, kpad spad)
+/* The k_conv call of a same-size conv (the weights are filled in by the caller). */
+static kconv vconv_desc(const vconv *c, int64_t t, int64_t h, int64_t w, const float *x, float *y, vtpad tpad,
+                        kpad spad)
 {
-    const kconvw *wts = NULL;
-    kstatus s = vconv_weights(ctx, c, &wts);
-    if (s != KS_OK)
-        return s;
     kconv k = {.t = t, .h = h, .w = w, .cin = c->cin, .cout = c->cout, .kt = c->kt, .kh = c->kh,
                .kw = c->kw, .st = 1, .sh = 1, .sw = 1, .dt = 1, .dh = 1, .dw = 1,
                .ph0 = c->kh / 2, .ph1 = c->kh / 2, .pw0 = c->kw / 2, .pw1 = c->kw / 2,
-               .hpad = spad, .wpad = spad, .x = x, .weights = wts, .bias = c->bias, .y = y};
+               .hpad = spad, .wpad = spad, .x = x, .bias = c->bias, .y = y};
     int p = c->kt - 1;
     if (c->kt > 1) {
         switch (tpad) {
@@ -101,7 +98,25 @@ kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t
         default: k.pt0 = p / 2; k.pt1 = p - p / 2; k.tpad = KPAD_ZEROS; break;
         }
     }
+    return k;
+}
+
+kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
+               float *y, vtpad tpad, kpad spad)
+{
+    const kconvw *wts = NULL;
+    kstatus s = vconv_weights(ctx, c, &wts);
+    if (s != KS_OK)
+        return s;
+    kconv k = vconv_desc(c, t, h, w, x, y, tpad, spad);
+    k.weights = wts;
     return k_conv(ctx, &k);
+}
+
+size_t vconv_scratch(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, vtpad tpad, kpad spad)
+{
+    const kconv k = vconv_desc(c, t, h, w, NULL, NULL, tpad, spad);
+    return k_conv_scratch(ctx, &k);
 }
 
 float *vae_alloc(const kctx *ctx, int64_t n)

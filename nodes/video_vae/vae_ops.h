@@ -44,6 +44,8 @@ void vconv_mirror_free(vconv *c);
  * (mode spad) and the given time padding (ignored when kt == 1). */
 K_MUST_USE kstatus vconv_run(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, const float *x,
                float *y, vtpad tpad, kpad spad);
+/* Arena scratch vconv_run takes for these sizes (k_conv_scratch). */
+size_t vconv_scratch(const kctx *ctx, const vconv *c, int64_t t, int64_t h, int64_t w, vtpad tpad, kpad spad);
 
 /* n floats of ctx's backend memory (k_alloc; free with k_free), NULL when out of memory. */
 float *vae_alloc(const kctx *ctx, int64_t n);

@@ -132,3 +132,26 @@ ltx2_status ltx2_vae_on(const ltx2_video_vae *v, const kctx *kc, const ltx2_vide
         *out = mirror;
     return st;
 }
+
+size_t ltx2_vae_weight_bytes(const ltx2_video_vae *v)
+{
+    /* the upload's sizing walk over a throwaway mirror: the block plus the conv weights */
+    ltx2_video_vae *d = mirror_make(v);
+    if (!d)
+        return 0;
+    lx_upload u = {.st = KS_OK};
+    mirror_walk(d, &u);
+    mirror_free(d);
+    return u.bytes + u.conv_bytes;
+}
+
+bool ltx2_vae_resident_on(const ltx2_video_vae *v, const kctx *kc)
+{
+    if (kc->backend == KB_CPU)
+        return false;
+    lx_resident *r = (lx_resident *)&v->resident; /* the lock is the one mutable part */
+    pthread_mutex_lock(&r->lock);
+    const bool on = r->mirror != NULL;
+    pthread_mutex_unlock(&r->lock);
+    return on;
+}
