@@ -173,11 +173,7 @@ __global__ void __launch_bounds__(TC_WARPS * 32) attention_tc_kernel(tc_params a
                 ca = fmaxf(ca, xa);
                 cb = fmaxf(cb, xb);
             }
-#pragma unroll
-        for (int x = 1; x < 4; x <<= 1) {
-            ca = fmaxf(ca, __shfl_xor_sync(0xffffffffu, ca, x));
-            cb = fmaxf(cb, __shfl_xor_sync(0xffffffffu, cb, x));
-        }
+        kcuda_quad_max2(ca, cb);
         const float na = fmaxf(ma, ca), nbm = fmaxf(mb, cb);
         const float ua = na == -INFINITY ? 0.0f : na, ub = nbm == -INFINITY ? 0.0f : nbm;
         const float alpha = exp2f(ma - ua), beta = exp2f(mb - ub);
@@ -217,11 +213,7 @@ __global__ void __launch_bounds__(TC_WARPS * 32) attention_tc_kernel(tc_params a
     }
     if (ntiles == 0) cp_wait<0>();
 
-#pragma unroll
-    for (int x = 1; x < 4; x <<= 1) {
-        la += __shfl_xor_sync(0xffffffffu, la, x);
-        lb += __shfl_xor_sync(0xffffffffu, lb, x);
-    }
+    kcuda_quad_sum2(la, lb);
     const float ia = la > 0 ? 1.0f / la : 0.0f, ib = lb > 0 ? 1.0f / lb : 0.0f;
 #pragma unroll
     for (int d = 0; d < DT; d++) {

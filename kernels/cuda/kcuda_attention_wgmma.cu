@@ -52,6 +52,7 @@
  * are empty, and a probe run when the device is created (kcuda_attention_wgmma_probe)
  * tells whether the loaded module holds the sm_90a code, so nothing else ever runs them.
  */
+#include "kcuda_attention.cuh"
 #include "kcuda_internal.h"
 
 #include <cuda_bf16.h>
@@ -290,11 +291,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
             else
                 cb = fmaxf(cb, fmaxf(x0, x1));
         }
-#pragma unroll
-        for (int x = 1; x < 4; x <<= 1) {
-            ca = fmaxf(ca, __shfl_xor_sync(0xffffffffu, ca, x));
-            cb = fmaxf(cb, __shfl_xor_sync(0xffffffffu, cb, x));
-        }
+        kcuda_quad_max2(ca, cb);
         const float na = fmaxf(ma, ca), nb = fmaxf(mb, cb);
         const float ua = na == -INFINITY ? 0.0f : na, ub = nb == -INFINITY ? 0.0f : nb;
         alpha = exp2f(ma - ua);
@@ -376,11 +373,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1) attention_wgmma_kernel(const wg
     }
     wg_cp_wait<0>(); /* the zero fills past the last tile (or Q's copies) */
 
-#pragma unroll
-    for (int x = 1; x < 4; x <<= 1) {
-        la += __shfl_xor_sync(0xffffffffu, la, x);
-        lb += __shfl_xor_sync(0xffffffffu, lb, x);
-    }
+    kcuda_quad_sum2(la, lb);
     const float ia = la > 0 ? 1.0f / la : 0.0f, ib = lb > 0 ? 1.0f / lb : 0.0f;
     const int64_t ra = i0 + 64 * wg + 16 * w + gq, rb = ra + 8;
 #pragma unroll
